@@ -1,0 +1,250 @@
+//! Detection: find sensitive entities in text.
+//!
+//! Every built-in detector works on bytes (`&[u8]`), so invalid UTF-8 is scanned, never rejected,
+//! and every finding starts and ends on an ASCII byte or a character boundary (an ASCII byte never
+//! occurs inside a multi-byte UTF-8 sequence). The engine is hand-written: one pass per detector
+//! family, anchored by `memchr`/`aho-corasick`, with a local validator per candidate
+//! (see `docs/decisions/0001-detection-engine.md`). `regex` is used only for policy custom detectors.
+//!
+//! Pipeline: detectors append raw findings -> allow-list and confidence floor -> overlap
+//! resolution (no finding inside a stronger one) -> type filter -> sort by offset.
+
+pub mod custom;
+pub mod ner;
+pub mod offsets;
+pub mod pii;
+pub mod secrets;
+
+use crate::entity::{EntityType, Finding};
+
+pub use custom::{AllowList, CustomDetector};
+pub use offsets::OffsetUnit;
+
+/// Which entity types a caller wants reported. Built-in types are a bit set; custom detector names
+/// are kept by name. Unknown names match nothing (the Go contract for `entity_types`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeFilter {
+    builtin: u64,
+    custom: Vec<String>,
+    all_custom: bool,
+}
+
+impl TypeFilter {
+    /// Everything, built-in and custom.
+    pub fn all() -> TypeFilter {
+        TypeFilter {
+            builtin: u64::MAX,
+            custom: Vec::new(),
+            all_custom: true,
+        }
+    }
+
+    /// From request names: trimmed, lower-cased; group names `secret`, `pii`, `any` expand;
+    /// an empty list means everything.
+    pub fn from_names<S: AsRef<str>>(names: &[S]) -> TypeFilter {
+        if names.is_empty() {
+            return TypeFilter::all();
+        }
+        let mut f = TypeFilter::default();
+        for name in names {
+            let name = name.as_ref().trim().to_ascii_lowercase();
+            match name.as_str() {
+                "any" => return TypeFilter::all(),
+                "secret" => {
+                    for t in EntityType::ALL.into_iter().filter(|t| t.is_secret()) {
+                        f.insert(t);
+                    }
+                }
+                "pii" => {
+                    for t in EntityType::ALL.into_iter().filter(|t| t.is_pii()) {
+                        f.insert(t);
+                    }
+                }
+                _ => match EntityType::parse(&name) {
+                    Some(t) => f.insert(t),
+                    None if !name.is_empty() => f.custom.push(name),
+                    None => {}
+                },
+            }
+        }
+        f
+    }
+
+    pub fn insert(&mut self, t: EntityType) {
+        self.builtin |= 1u64 << (t as u32);
+    }
+
+    pub fn contains(&self, t: EntityType) -> bool {
+        self.builtin & (1u64 << (t as u32)) != 0
+    }
+
+    pub fn contains_name(&self, name: &str) -> bool {
+        match EntityType::parse(name) {
+            Some(t) => self.contains(t),
+            None => self.all_custom || self.custom.iter().any(|c| c.eq_ignore_ascii_case(name)),
+        }
+    }
+
+    /// True if any of the NER types is wanted.
+    pub fn wants_ner(&self) -> bool {
+        self.contains(EntityType::Person)
+            || self.contains(EntityType::Organization)
+            || self.contains(EntityType::Location)
+    }
+}
+
+/// How to scan. `ScanOptions::default()` is the Go behaviour plus our additions: every built-in
+/// type, NER on, no custom detectors, no allow-list, no confidence floor.
+#[derive(Clone, Debug)]
+pub struct ScanOptions<'a> {
+    pub filter: TypeFilter,
+    /// Run the heuristic NER (person, organization, location).
+    pub ner: bool,
+    pub custom: &'a [CustomDetector],
+    pub allow: Option<&'a AllowList>,
+    /// Findings below this confidence are not reported.
+    pub min_confidence: f64,
+}
+
+impl Default for ScanOptions<'_> {
+    fn default() -> Self {
+        ScanOptions {
+            filter: TypeFilter::all(),
+            ner: true,
+            custom: &[],
+            allow: None,
+            min_confidence: 0.0,
+        }
+    }
+}
+
+/// Scan `text` with the default options.
+pub fn scan_all(text: &[u8]) -> Vec<Finding> {
+    scan(text, &ScanOptions::default())
+}
+
+/// Scan `text` (any bytes; invalid UTF-8 is fine). Findings are sorted by `(start, end)`, never
+/// overlap a stronger finding they are contained in, and carry byte offsets.
+pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    secrets::find(text, &mut out);
+    pii::find(text, &mut out);
+    if opts.ner {
+        ner::find(text, &mut out);
+    }
+    for det in opts.custom {
+        det.find(text, &mut out);
+    }
+    out.retain(|f| {
+        f.start < f.end
+            && f.end <= text.len()
+            && f.confidence >= opts.min_confidence
+            && !opts
+                .allow
+                .is_some_and(|a| text.get(f.start..f.end).is_some_and(|v| a.allows(v)))
+    });
+    resolve_overlaps(&mut out);
+    out.retain(|f| opts.filter.contains_name(&f.entity_type));
+    out
+}
+
+fn strength_of(f: &Finding) -> u8 {
+    // Custom detectors are explicit operator intent: as strong as a keyed secret.
+    f.builtin().map_or(3, EntityType::strength)
+}
+
+/// Sort by `(start, end desc)` and drop:
+/// - exact duplicates (same span, same type), keeping the highest confidence;
+/// - a finding whose span lies inside (or equals) the span of a stronger finding of another type,
+///   where stronger = higher `strength`, then longer span, then higher confidence.
+///
+/// Partial overlaps are kept: transforms merge them (see `transform`), so no byte of either is left.
+pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
+    findings.sort_by(|a, b| {
+        a.start
+            .cmp(&b.start)
+            .then(b.end.cmp(&a.end))
+            .then(strength_of(b).cmp(&strength_of(a)))
+            .then(b.confidence.total_cmp(&a.confidence))
+    });
+    findings.dedup_by(|later, earlier| {
+        later.start == earlier.start
+            && later.end == earlier.end
+            && later.entity_type == earlier.entity_type
+    });
+    // Sorted by start, then end descending, then strength descending: every container of a
+    // finding comes before it. `active` holds the kept findings that may still contain a later one
+    // (end beyond the current start); it stays as small as the nesting depth.
+    let mut active: Vec<(usize, u8, f64, usize)> = Vec::new(); // (end, strength, confidence, idx)
+    let mut keep = vec![true; findings.len()];
+    for (i, fi) in findings.iter().enumerate() {
+        active.retain(|&(end, ..)| end > fi.start);
+        let si = strength_of(fi);
+        let contained = active.iter().any(|&(end, sj, cj, j)| {
+            let Some(fj) = findings.get(j) else {
+                return false;
+            };
+            end >= fi.end
+                && fj.entity_type != fi.entity_type
+                && (sj > si
+                    || (sj == si && fj.len() > fi.len())
+                    || (sj == si && fj.len() == fi.len() && cj >= fi.confidence))
+        });
+        if contained {
+            if let Some(k) = keep.get_mut(i) {
+                *k = false;
+            }
+        } else {
+            active.push((fi.end, si, fi.confidence, i));
+        }
+    }
+    let mut it = keep.into_iter();
+    findings.retain(|_| it.next().unwrap_or(true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(t: EntityType, s: usize, e: usize) -> Finding {
+        Finding::new(t, s, e, 0.9)
+    }
+
+    #[test]
+    fn phone_inside_card_is_dropped() {
+        let mut v = vec![
+            f(EntityType::Phone, 5, 15),
+            f(EntityType::CreditCard, 5, 21),
+        ];
+        resolve_overlaps(&mut v);
+        assert_eq!(v, vec![f(EntityType::CreditCard, 5, 21)]);
+    }
+
+    #[test]
+    fn partial_overlap_is_kept() {
+        let mut v = vec![f(EntityType::Email, 0, 10), f(EntityType::Person, 8, 20)];
+        resolve_overlaps(&mut v);
+        assert_eq!(v.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_spans_collapse() {
+        let mut v = vec![f(EntityType::Email, 0, 10), f(EntityType::Email, 0, 10)];
+        resolve_overlaps(&mut v);
+        assert_eq!(v.len(), 1);
+    }
+
+    #[test]
+    fn filter_groups() {
+        let f = TypeFilter::from_names(&["secret"]);
+        assert!(f.contains(EntityType::GithubToken));
+        assert!(!f.contains(EntityType::Email));
+        let f = TypeFilter::from_names(&[" SSN "]);
+        assert!(f.contains(EntityType::Ssn));
+        assert!(!f.wants_ner());
+        let f = TypeFilter::from_names(&["nope"]);
+        assert!(!f.contains_name("email"));
+        assert!(f.contains_name("nope"));
+        assert!(TypeFilter::from_names::<&str>(&[]).contains_name("whatever"));
+    }
+}

@@ -1,0 +1,1 @@
+//! Receipts: canonical JSON, action/input hashes, findings without raw values, SHA-256 chain.
