@@ -9,6 +9,7 @@
 //! Pipeline: detectors append raw findings -> allow-list and confidence floor -> overlap
 //! resolution (no finding inside a stronger one) -> type filter -> sort by offset.
 
+pub mod address;
 pub mod custom;
 pub mod ner;
 pub mod offsets;
@@ -129,6 +130,7 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     secrets::find(text, &mut out);
     pii::find(text, &mut out);
+    address::find(text, &mut out);
     if opts.ner {
         ner::find(text, &mut out);
     }
