@@ -12,7 +12,13 @@ fn corpus_cases_match_labels() {
     for (file, case) in &cases {
         let actual = native_detect(case);
         let (_, fp, fneg) = compare(&case.expect, &actual);
-        if !fp.is_empty() || !fneg.is_empty() {
+        let differs = !fp.is_empty() || !fneg.is_empty();
+        if case.known_gap.is_some() {
+            // A gap that closed must be promoted to a normal case.
+            assert!(differs, "{file} / {}: known_gap no longer differs; remove the mark", case.name);
+            continue;
+        }
+        if differs {
             failures.push(format!(
                 "{file} / {}: unexpected {fp:?}; missing {fneg:?}",
                 case.name

@@ -7,7 +7,7 @@
 //! (see `docs/decisions/0001-detection-engine.md`). `regex` is used only for policy custom detectors.
 //!
 //! Pipeline: detectors append raw findings -> allow-list and confidence floor -> overlap
-//! resolution (no finding inside a stronger one) -> type filter -> sort by offset.
+//! resolution (no finding inside a stronger one) -> type filter; sorted by start, longer first.
 
 pub mod address;
 pub mod custom;
@@ -124,8 +124,8 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
     scan(text, &ScanOptions::default())
 }
 
-/// Scan `text` (any bytes; invalid UTF-8 is fine). Findings are sorted by `(start, end)`, never
-/// overlap a stronger finding they are contained in, and carry byte offsets.
+/// Scan `text` (any bytes; invalid UTF-8 is fine). Findings are sorted by start (ties: longer
+/// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     secrets::find(text, &mut out);
@@ -248,5 +248,94 @@ mod tests {
         assert!(!f.contains_name("email"));
         assert!(f.contains_name("nope"));
         assert!(TypeFilter::from_names::<&str>(&[]).contains_name("whatever"));
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Text built from fragments that exercise every detector family, glued with arbitrary
+    /// Unicode, so the generator reaches the interesting paths rather than random noise.
+    fn texty() -> impl Strategy<Value = String> {
+        let frag = prop_oneof![
+            Just("alice@example.com".to_string()),
+            Just("+1 415-555-0100".to_string()),
+            Just("4111 1111 1111 1111".to_string()),
+            Just("123-45-6789".to_string()),
+            Just("192.168.1.1".to_string()),
+            Just("2001:db8::1".to_string()),
+            Just("GB82 WEST 1234 5698 7654 32".to_string()),
+            Just("api_key=ABCD1234EFGH5678".to_string()),
+            Just("ghp_0123456789abcdefghijABCDEFGHIJ012345".to_string()),
+            Just("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln".to_string()),
+            Just("-----BEGIN PRIVATE KEY-----\nMIIB\n".to_string()),
+            Just("postgres://u:p@h/db".to_string()),
+            Just("Mr. John Smith".to_string()),
+            Just("in San Francisco".to_string()),
+            Just("1600 Pennsylvania Avenue NW".to_string()),
+            Just("DOB: 1990-01-15".to_string()),
+            "\\PC{0,12}",
+            "[ \\t\\n:=@.\\-+/0-9A-Za-z\"']{0,16}",
+        ];
+        proptest::collection::vec(frag, 0..12).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        #[test]
+        fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            for f in scan_all(&bytes) {
+                prop_assert!(f.start < f.end && f.end <= bytes.len());
+            }
+        }
+
+        #[test]
+        fn offsets_on_char_boundaries_and_sorted(text in texty()) {
+            let found = scan_all(text.as_bytes());
+            for f in &found {
+                prop_assert!(text.is_char_boundary(f.start) && text.is_char_boundary(f.end),
+                    "{} [{}, {}) not on char boundaries", f.entity_type, f.start, f.end);
+                prop_assert!((0.0..=1.0).contains(&f.confidence));
+            }
+            for w in found.windows(2) {
+                prop_assert!(w[0].start < w[1].start || (w[0].start == w[1].start && w[0].end >= w[1].end));
+            }
+            // Deterministic.
+            prop_assert_eq!(found, scan_all(text.as_bytes()));
+        }
+
+        #[test]
+        fn no_finding_inside_a_stronger_one(text in texty()) {
+            let found = scan_all(text.as_bytes());
+            for a in &found {
+                for b in &found {
+                    if std::ptr::eq(a, b) || a.entity_type == b.entity_type {
+                        continue;
+                    }
+                    let contained = b.start <= a.start && a.end <= b.end;
+                    prop_assert!(!(contained && strength_of(b) > strength_of(a)),
+                        "{} inside stronger {}", a.entity_type, b.entity_type);
+                }
+            }
+        }
+
+        #[test]
+        fn utf16_and_char_offsets_match_std(text in texty()) {
+            let found = scan_all(text.as_bytes());
+            let mut chars = found.clone();
+            offsets::convert(text.as_bytes(), &mut chars, OffsetUnit::Char);
+            let mut utf16 = found.clone();
+            offsets::convert(text.as_bytes(), &mut utf16, OffsetUnit::Utf16);
+            for ((b, c), u) in found.iter().zip(&chars).zip(&utf16) {
+                prop_assert_eq!(c.start, text[..b.start].chars().count());
+                prop_assert_eq!(c.end, text[..b.end].chars().count());
+                prop_assert_eq!(u.start, text[..b.start].encode_utf16().count());
+                prop_assert_eq!(u.end, text[..b.end].encode_utf16().count());
+            }
+        }
     }
 }

@@ -1,10 +1,40 @@
 //! Policy: parse and validate `policy.json` (every Go policy unchanged, plus documented extensions),
 //! and evaluate an action + findings to a decision with the Go precedence
 //! (deny > transform > allow_with_redaction > allow; no match fails closed).
+//!
+//! The format, every extension and every divergence from Go are documented in
+//! `docs/policy-format.md`. In short:
+//! - [`Policy::from_json`] accepts any Go `policy.json`, collects every validation error (Go's
+//!   messages, plus the rule and field of each, see [`PolicyError`]) and pre-computes everything
+//!   [`Policy::decide`] needs: rules sorted once by priority (stable), names lower-cased, globs and
+//!   entity names compiled.
+//! - [`Policy::decide`] visits every rule in global priority order (Go's per-action index could put
+//!   a lower-priority rule first; we do not), records every matching rule, and applies the
+//!   precedence.
+//! - [`entity_name_matches`] is the entity-name rule shared with the transform engine.
+
+pub mod adapters;
+mod entities;
+pub mod glob;
+mod matcher;
+mod parse;
+pub mod rfc3339;
 
 use serde::{Deserialize, Serialize};
 
+use crate::detect::{AllowList, CustomDetector, ScanOptions, TypeFilter};
+use crate::entity::Finding;
 use crate::transform::TransformStep;
+
+pub use entities::{DEFAULT_PLAN, GO_DEFAULT_PLAN, default_plan, entity_name_matches};
+pub use parse::{FieldError, PolicyError};
+
+/// Reason of a deny when no rule matched (fail closed).
+pub const REASON_NO_MATCH: &str = "no matching rule";
+/// Reason of a deny for an action without a type.
+pub const REASON_NO_ACTION_TYPE: &str = "action.type is required";
+/// Reason of a deny for a policy without rules.
+pub const REASON_NO_RULES: &str = "policy has no rules";
 
 /// The action an agent is about to take (`ActionMeta` in the Go service).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,9 +96,179 @@ pub struct Decision {
     pub reason: String,
 }
 
+impl Decision {
+    fn deny(reason: &str) -> Decision {
+        Decision {
+            effect: Effect::Deny,
+            matched_rules: Vec::new(),
+            plan: Vec::new(),
+            reason: reason.to_owned(),
+        }
+    }
+}
+
+/// A rule's `match` block, as written (entries trimmed of nothing: exactly as in the file).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Match {
+    pub action_types: Vec<String>,
+    pub tools: Vec<String>,
+    pub resource_prefixes: Vec<String>,
+    /// Extension: globs on `action.resource`.
+    pub resources: Vec<String>,
+    pub commands: Vec<String>,
+    pub args: Vec<String>,
+    pub adapters: Vec<String>,
+}
+
+/// One validated rule, as written, plus its compiled form.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Trimmed.
+    pub id: String,
+    pub description: String,
+    pub priority: i64,
+    pub effect: Effect,
+    pub conditions: Match,
+    /// Every name must be present (AND).
+    pub entity_requirements: Vec<String>,
+    /// Extension: at least one name must be present (OR).
+    pub any_entities: Vec<String>,
+    pub entity_transforms: Vec<TransformStep>,
+    pub require_sensitive_only: bool,
+    /// Extension: findings below this confidence do not count for this rule's entity gates.
+    pub min_confidence: Option<f64>,
+    compiled: matcher::Compiled,
+}
+
 /// A loaded, validated policy.
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub policy_id: String,
     pub policy_version: String,
+    pub description: String,
+    /// RFC 3339, validated.
+    pub updated_at: Option<String>,
+    /// Extension: default confidence floor (scan floor and default rule `min_confidence`).
+    pub min_confidence: f64,
+    rules: Vec<Rule>,
+    /// Indices into `rules`: priority descending, file order within a priority.
+    order: Vec<usize>,
+    custom_detectors: Vec<CustomDetector>,
+    allow_list: Option<AllowList>,
 }
+
+impl Policy {
+    /// Parse and validate a policy document. Every Go `policy.json` is accepted unchanged; unknown
+    /// fields are ignored. On failure the error lists every problem found.
+    pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
+        parse::parse(bytes)
+    }
+
+    /// Rules in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Rules in evaluation order: priority descending, file order within a priority.
+    pub fn rules_in_order(&self) -> impl Iterator<Item = &Rule> {
+        self.order.iter().filter_map(|&i| self.rules.get(i))
+    }
+
+    pub fn custom_detectors(&self) -> &[CustomDetector] {
+        &self.custom_detectors
+    }
+
+    pub fn allow_list(&self) -> Option<&AllowList> {
+        self.allow_list.as_ref()
+    }
+
+    /// Scan options carrying this policy's custom detectors, allow-list and confidence floor
+    /// (every type, NER on).
+    pub fn scan_options(&self) -> ScanOptions<'_> {
+        ScanOptions {
+            filter: TypeFilter::all(),
+            ner: true,
+            custom: &self.custom_detectors,
+            allow: self.allow_list.as_ref(),
+            min_confidence: self.min_confidence,
+        }
+    }
+
+    /// Evaluate `action` with `findings`.
+    ///
+    /// 1. Blank `action.type` -> deny `action.type is required`; no rules -> deny
+    ///    `policy has no rules`.
+    /// 2. Every rule is visited in priority order; the ids of all matching rules are recorded.
+    /// 3. Any deny -> `deny`, reason = first matching deny rule's description, no plan. Else any
+    ///    transform -> `transform`; else any allow_with_redaction -> `allow_with_redaction`; the
+    ///    plan is the `entity_transforms` of the matching transform and allow_with_redaction rules
+    ///    in visit order, or [`default_plan`] when they contribute none. Else any match -> `allow`.
+    ///    Else `deny`, `no matching rule` (fail closed).
+    pub fn decide(&self, action: &Action, findings: &[Finding]) -> Decision {
+        if action.action_type.trim().is_empty() {
+            return Decision::deny(REASON_NO_ACTION_TYPE);
+        }
+        if self.rules.is_empty() {
+            return Decision::deny(REASON_NO_RULES);
+        }
+        let cx = matcher::Context::new(action, findings);
+        let mut matched = Vec::new();
+        let mut deny: Option<&Rule> = None;
+        let (mut transform, mut redaction) = (false, false);
+        let mut plan: Vec<TransformStep> = Vec::new();
+        for rule in self.rules_in_order() {
+            if !rule.compiled.matches(&cx) {
+                continue;
+            }
+            matched.push(rule.id.clone());
+            match rule.effect {
+                Effect::Deny => {
+                    deny.get_or_insert(rule);
+                }
+                Effect::Transform | Effect::AllowWithRedaction => {
+                    if rule.effect == Effect::Transform {
+                        transform = true;
+                    } else {
+                        redaction = true;
+                    }
+                    plan.extend(rule.entity_transforms.iter().cloned());
+                }
+                Effect::Allow => {}
+            }
+        }
+        if let Some(rule) = deny {
+            let reason = if rule.description.trim().is_empty() {
+                format!("denied by rule `{}`", rule.id)
+            } else {
+                rule.description.clone()
+            };
+            return Decision {
+                effect: Effect::Deny,
+                matched_rules: matched,
+                plan: Vec::new(),
+                reason,
+            };
+        }
+        let effect = if transform {
+            Effect::Transform
+        } else if redaction {
+            Effect::AllowWithRedaction
+        } else if !matched.is_empty() {
+            Effect::Allow
+        } else {
+            return Decision::deny(REASON_NO_MATCH);
+        };
+        if effect != Effect::Allow && plan.is_empty() {
+            plan = default_plan();
+        }
+        Decision {
+            effect,
+            matched_rules: matched,
+            plan,
+            reason: String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,1 +1,588 @@
-//! Receipts: canonical JSON, action/input hashes, findings without raw values, SHA-256 chain.
+//! Receipts: one per decision, built by the core so every host writes identical ones.
+//!
+//! A receipt carries the Go service's fields (section 5.1 of the reference) except raw values:
+//! each finding keeps its type, span and confidence plus a keyed `value_digest`. Receipts form a
+//! SHA-256 chain: `prev_hash` is the previous receipt's `hash` (the first receipt of a log uses
+//! [`GENESIS_HASH`]), and `hash` covers every other field.
+//!
+//! # Canonical JSON and `hash`
+//!
+//! `hash` = lowercase hex SHA-256 of the UTF-8 bytes of the canonical JSON of the receipt object
+//! **without** its `hash` member. A stored JSONL line is the canonical JSON **with** `hash`
+//! ([`Receipt::canonical_json`]). Canonical JSON is:
+//!
+//! - no whitespace anywhere (`{"a":1,"b":[1,2]}`);
+//! - object members sorted by key, comparing keys as UTF-8 byte strings (all keys are ASCII);
+//!   optional members that are absent are not written (`sanitized_summary`, `transform_plan`,
+//!   `reason`, and the `action` members `tool`, `resource`, `command`, `args`, `sensitive` when
+//!   empty/false); `matched_rules` and `findings` are always arrays;
+//! - strings: `"` and `\` escaped as `\"` and `\\`; U+0008, U+0009, U+000A, U+000C, U+000D as
+//!   `\b`, `\t`, `\n`, `\f`, `\r`; other characters below U+0020 as `\u00XX` with lowercase hex;
+//!   everything else (including `/`, U+007F and all non-ASCII) written literally as UTF-8;
+//! - integers in plain decimal;
+//! - the only non-integer numbers are finding `confidence`s, which are clamped to `[0, 1]`,
+//!   rounded to 4 decimal places (non-finite becomes 0) and written in the shortest form that
+//!   round-trips, always with a fraction: `0.0`, `1.0`, `0.995`, `0.0001` (Python's `repr` of the
+//!   rounded float gives the same text).
+//!
+//! This is what `serde_json` writes for these values; Python can recompute a hash with
+//! `json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)` after deleting
+//! `hash`.
+//!
+//! Verification re-parses each line and recomputes the canonical form, so whitespace changes to a
+//! stored line are not detected (the content is); any change of content is.
+//!
+//! # `value_digest`
+//!
+//! The first 16 hex characters (64 bits) of HMAC-SHA256(key, value) — the same primitive as keyed
+//! tokens (`transform::keyed_hex`), so a digest can be correlated with a `TOK-`/`anon-` token and
+//! with a candidate value by whoever holds the key. With an empty key it is plain SHA-256 (then
+//! low-entropy values are dictionary-reversible: hosts should always supply a key).
+
+pub mod gojson;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::api::DecideRequest;
+use crate::entity::Finding;
+use crate::policy::{Action, Decision, Effect};
+use crate::transform::{TransformStep, keyed_hex};
+
+/// `prev_hash` of the first receipt of a chain.
+pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// Hex characters of HMAC-SHA256 kept in `value_digest`.
+pub const VALUE_DIGEST_LEN: usize = 16;
+
+/// A finding as a receipt records it: no raw value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReceiptFinding {
+    pub entity_type: String,
+    pub start: usize,
+    pub end: usize,
+    pub confidence: f64,
+    /// First 16 hex of HMAC-SHA256(key, value) (see the module docs).
+    pub value_digest: String,
+}
+
+impl ReceiptFinding {
+    /// Record `finding`, whose matched text is `value`.
+    pub fn new(finding: &Finding, value: &str, key: &[u8]) -> ReceiptFinding {
+        let digest = keyed_hex(key, value.as_bytes());
+        ReceiptFinding {
+            entity_type: finding.entity_type.to_string(),
+            start: finding.start,
+            end: finding.end,
+            confidence: canonical_confidence(finding.confidence),
+            value_digest: digest.get(..VALUE_DIGEST_LEN).unwrap_or(&digest).to_owned(),
+        }
+    }
+}
+
+/// Clamp to `[0, 1]`, round to 4 decimals; non-finite becomes 0 (see the module docs).
+pub fn canonical_confidence(c: f64) -> f64 {
+    if !c.is_finite() {
+        return 0.0;
+    }
+    (c.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0
+}
+
+/// One decision record (Go section 5.1 plus `prev_hash`/`hash`; findings without values).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Receipt {
+    pub receipt_id: String,
+    /// RFC 3339 UTC, supplied by the host.
+    pub timestamp: String,
+    #[serde(default)]
+    pub request_id: String,
+    #[serde(default)]
+    pub trace_id: String,
+    #[serde(default)]
+    pub tenant_id: String,
+    #[serde(default)]
+    pub actor_id: String,
+    #[serde(default)]
+    pub session_id: String,
+    pub policy_version: String,
+    pub policy_id: String,
+    pub action_hash: String,
+    pub input_hash: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub sanitized_summary: String,
+    pub decision: Effect,
+    pub action: Action,
+    #[serde(default)]
+    pub matched_rules: Vec<String>,
+    #[serde(default)]
+    pub findings: Vec<ReceiptFinding>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transform_plan: Vec<TransformStep>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// Everything a receipt is built from. Time, ids and the chain position come from the host.
+#[derive(Clone, Debug)]
+pub struct ReceiptInput {
+    pub receipt_id: String,
+    pub timestamp: String,
+    pub request_id: String,
+    pub trace_id: String,
+    pub tenant_id: String,
+    pub actor_id: String,
+    pub session_id: String,
+    pub policy_id: String,
+    pub policy_version: String,
+    pub action: Action,
+    /// [`input_hash`] of the request.
+    pub input_hash: String,
+    pub decision: Decision,
+    /// Built with [`ReceiptFinding::new`].
+    pub findings: Vec<ReceiptFinding>,
+    /// `hash` of the previous receipt, or [`GENESIS_HASH`].
+    pub prev_hash: String,
+}
+
+/// Build and seal a receipt: computes `action_hash`, `sanitized_summary` and `hash`.
+pub fn build(input: ReceiptInput) -> Receipt {
+    let sanitized_summary = if input.decision.plan.is_empty() {
+        String::new()
+    } else {
+        gojson::plan(&input.decision.plan)
+    };
+    let mut r = Receipt {
+        receipt_id: input.receipt_id,
+        timestamp: input.timestamp,
+        request_id: input.request_id,
+        trace_id: input.trace_id,
+        tenant_id: input.tenant_id,
+        actor_id: input.actor_id,
+        session_id: input.session_id,
+        policy_version: input.policy_version,
+        policy_id: input.policy_id,
+        action_hash: action_hash(&input.action),
+        input_hash: input.input_hash,
+        sanitized_summary,
+        decision: input.decision.effect,
+        action: input.action,
+        matched_rules: input.decision.matched_rules,
+        findings: input.findings,
+        transform_plan: input.decision.plan,
+        reason: input.decision.reason,
+        prev_hash: input.prev_hash,
+        hash: String::new(),
+    };
+    r.hash = r.compute_hash();
+    r
+}
+
+impl Receipt {
+    /// The receipt as a JSON value (serde field order; absent optionals omitted).
+    fn to_value(&self) -> Value {
+        // Serializing this struct cannot fail: string keys only, and non-finite floats become
+        // `null` rather than an error.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// SHA-256 hex of the canonical JSON without `hash` (see the module docs).
+    pub fn compute_hash(&self) -> String {
+        let mut v = self.to_value();
+        if let Value::Object(map) = &mut v {
+            map.remove("hash");
+        }
+        hash_value(&v)
+    }
+
+    /// True if `hash` matches the content.
+    pub fn is_sealed(&self) -> bool {
+        self.hash == self.compute_hash()
+    }
+
+    /// The stored JSONL line (without the newline): canonical JSON including `hash`.
+    pub fn canonical_json(&self) -> String {
+        canonical(&self.to_value())
+    }
+}
+
+/// `action_hash`: SHA-256 hex of the Go JSON of the action (`type`, `tool`, `resource`,
+/// `command`, `args`, `sensitive`; all but `type` omitted when empty).
+pub fn action_hash(action: &Action) -> String {
+    sha256_hex(gojson::action(action).as_bytes())
+}
+
+/// `input_hash`: SHA-256 hex of the Go JSON of the decide request with `idempotency_key`,
+/// `request_id`, `trace_id`, `session_id`, `actor_id` and `tenant_id` blanked, i.e.
+/// `{"action":...,"text":...,"findings":[...]}` with `text` and `findings` omitted when empty.
+/// It is also the decide idempotency fingerprint.
+pub fn input_hash(req: &DecideRequest) -> String {
+    let mut o = gojson::Obj::new().raw("action", &gojson::action(&req.action));
+    o = o.str_omit("text", &req.text);
+    if !req.findings.is_empty() {
+        o = o.raw("findings", &gojson::findings(&req.findings));
+    }
+    sha256_hex(o.finish().as_bytes())
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    crate::transform::token::sha256_hex(bytes)
+}
+
+fn hash_value(v: &Value) -> String {
+    sha256_hex(canonical(v).as_bytes())
+}
+
+/// Canonical JSON text of `v` (see the module docs).
+pub fn canonical(v: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(v, &mut out);
+    out
+}
+
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            out.push('{');
+            for (i, (k, val)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_string(k, out);
+                out.push(':');
+                write_canonical(val, out);
+            }
+            out.push('}');
+        }
+    }
+}
+
+/// serde_json's string escaping, spelled out so other languages can follow it.
+fn write_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\u{c}' => out.push_str("\\f"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A verified chain: how many receipts, and the `hash` of the last one (the `prev_hash` for the
+/// next receipt; the starting hash when there were none).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainSummary {
+    pub count: usize,
+    pub last_hash: String,
+}
+
+/// The first break in a chain. `line` is 1-based and counts blank lines (which are skipped).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainError {
+    pub line: usize,
+    pub kind: ChainErrorKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainErrorKind {
+    /// Not a JSON object (e.g. a torn last line).
+    Malformed,
+    /// A required string member (`hash` or `prev_hash`) is missing or not a string.
+    MissingField(&'static str),
+    /// `hash` does not match the content: the receipt was altered.
+    HashMismatch,
+    /// `prev_hash` is not the previous receipt's `hash`: a receipt was removed, reordered or
+    /// inserted.
+    BrokenLink,
+}
+
+impl std::fmt::Display for ChainError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let line = self.line;
+        match &self.kind {
+            ChainErrorKind::Malformed => write!(f, "line {line}: not a JSON receipt object"),
+            ChainErrorKind::MissingField(name) => {
+                write!(f, "line {line}: missing string member `{name}`")
+            }
+            ChainErrorKind::HashMismatch => {
+                write!(f, "line {line}: `hash` does not match the receipt content")
+            }
+            ChainErrorKind::BrokenLink => write!(
+                f,
+                "line {line}: `prev_hash` is not the `hash` of the previous receipt"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ChainError {}
+
+/// Verify a whole receipt log from the genesis hash. See [`verify_chain_from`].
+pub fn verify_chain<'a>(lines: impl Iterator<Item = &'a str>) -> Result<ChainSummary, ChainError> {
+    verify_chain_from(GENESIS_HASH, lines)
+}
+
+/// Verify receipts (one JSON object per line; blank lines skipped) whose first `prev_hash` must be
+/// `prev_hash` (use the previous file's `last_hash` to continue across rotated files). Recomputes
+/// every `hash`, checks every link, and reports the first break.
+pub fn verify_chain_from<'a>(
+    prev_hash: &str,
+    lines: impl Iterator<Item = &'a str>,
+) -> Result<ChainSummary, ChainError> {
+    let mut last = prev_hash.to_owned();
+    let mut count = 0usize;
+    for (i, raw) in lines.enumerate() {
+        let line = i + 1;
+        let raw = raw.trim();
+        if raw.is_empty() {
+            continue;
+        }
+        let err = |kind| ChainError { line, kind };
+        let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(raw) else {
+            return Err(err(ChainErrorKind::Malformed));
+        };
+        let Some(Value::String(hash)) = map.remove("hash") else {
+            return Err(err(ChainErrorKind::MissingField("hash")));
+        };
+        let Some(Value::String(prev)) = map.get("prev_hash") else {
+            return Err(err(ChainErrorKind::MissingField("prev_hash")));
+        };
+        let linked = *prev == last;
+        if hash_value(&Value::Object(map)) != hash {
+            return Err(err(ChainErrorKind::HashMismatch));
+        }
+        if !linked {
+            return Err(err(ChainErrorKind::BrokenLink));
+        }
+        last = hash;
+        count += 1;
+    }
+    Ok(ChainSummary {
+        count,
+        last_hash: last,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entity::EntityType;
+    use crate::transform::Mode;
+
+    fn action() -> Action {
+        Action {
+            action_type: "file.write".into(),
+            resource: "notes.txt".into(),
+            ..Action::default()
+        }
+    }
+
+    #[test]
+    fn go_action_hash_vector() {
+        assert_eq!(
+            action_hash(&action()),
+            "2ea5f692ef30ad293c8437e5ba95c76fc17587c677374cff746e6d19d7b6fca4"
+        );
+    }
+
+    #[test]
+    fn go_input_hash_vector_ignores_ids() {
+        let mut req = DecideRequest {
+            action: action(),
+            text: "contact jane@example.com".into(),
+            ..DecideRequest::default()
+        };
+        let want = "0a738c38e92801e26e1289b98ef4546235ce5953b2de059d2d23361ee1872aa5";
+        assert_eq!(input_hash(&req), want);
+        req.request_id = "r".into();
+        req.trace_id = "t".into();
+        req.tenant_id = "x".into();
+        req.actor_id = "a".into();
+        req.session_id = "s".into();
+        req.idempotency_key = "k".into();
+        assert_eq!(input_hash(&req), want);
+        req.action.resource = "other.txt".into();
+        assert_ne!(input_hash(&req), want);
+    }
+
+    fn receipt(n: usize, prev: &str) -> Receipt {
+        let text = "mail jane@example.com <b>";
+        let f = Finding::new(EntityType::Email, 5, 21, 0.995);
+        build(ReceiptInput {
+            receipt_id: format!("{n:032x}"),
+            timestamp: format!("2026-02-24T00:00:0{n}.123456789Z"),
+            request_id: "req".into(),
+            trace_id: String::new(),
+            tenant_id: String::new(),
+            actor_id: String::new(),
+            session_id: String::new(),
+            policy_id: "p".into(),
+            policy_version: "v1".into(),
+            action: action(),
+            input_hash: "0".repeat(64),
+            decision: Decision {
+                effect: Effect::Transform,
+                matched_rules: vec!["r1".into()],
+                plan: vec![TransformStep {
+                    entity_type: "email".into(),
+                    mode: Mode::Mask,
+                }],
+                reason: String::new(),
+            },
+            findings: vec![ReceiptFinding::new(&f, &text[5..21], b"key")],
+            prev_hash: prev.into(),
+        })
+    }
+
+    fn chain(n: usize) -> Vec<String> {
+        let mut prev = GENESIS_HASH.to_owned();
+        (0..n)
+            .map(|i| {
+                let r = receipt(i, &prev);
+                prev = r.hash.clone();
+                r.canonical_json()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn receipt_has_no_raw_value_and_is_canonical() {
+        let r = receipt(0, GENESIS_HASH);
+        let line = r.canonical_json();
+        assert!(!line.contains("jane"), "{line}");
+        assert!(
+            line.starts_with(
+                r#"{"action":{"resource":"notes.txt","type":"file.write"},"action_hash":"2ea5f6"#
+            ),
+            "{line}"
+        );
+        assert!(line.contains(
+            r#""confidence":0.995,"end":21,"entity_type":"email","start":5,"value_digest":""#
+        ));
+        assert!(
+            line.contains(
+                r#""sanitized_summary":"[{\"entity_type\":\"email\",\"mode\":\"mask\"}]""#
+            )
+        );
+        assert!(!line.contains("reason"));
+        assert_eq!(r.findings[0].value_digest.len(), VALUE_DIGEST_LEN);
+        assert!(r.is_sealed());
+        // The line parses back to the same receipt.
+        let back: Receipt = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, r);
+        // `hash` covers everything but itself.
+        let without: String = {
+            let mut v: Value = serde_json::from_str(&line).unwrap();
+            v.as_object_mut().unwrap().remove("hash");
+            canonical(&v)
+        };
+        assert_eq!(sha256_hex(without.as_bytes()), r.hash);
+    }
+
+    #[test]
+    fn chain_verifies_and_continues() {
+        let lines = chain(3);
+        let s = verify_chain(lines.iter().map(String::as_str)).unwrap();
+        assert_eq!(s.count, 3);
+        let last: Receipt = serde_json::from_str(&lines[2]).unwrap();
+        assert_eq!(s.last_hash, last.hash);
+        // Split across two files.
+        let first = verify_chain(lines[..2].iter().map(String::as_str)).unwrap();
+        let second =
+            verify_chain_from(&first.last_hash, lines[2..].iter().map(String::as_str)).unwrap();
+        assert_eq!(second.last_hash, s.last_hash);
+        assert_eq!(second.count, 1);
+        // Empty logs and blank lines.
+        assert_eq!(
+            verify_chain(std::iter::empty()).unwrap().last_hash,
+            GENESIS_HASH
+        );
+        let with_blank = [lines[0].as_str(), "", "  ", lines[1].as_str()];
+        assert_eq!(verify_chain(with_blank.into_iter()).unwrap().count, 2);
+    }
+
+    #[test]
+    fn chain_reports_first_break() {
+        let lines = chain(3);
+        let tampered: Vec<String> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 1 {
+                    l.replace("\"transform\"", "\"allow\"")
+                } else {
+                    l.clone()
+                }
+            })
+            .collect();
+        let e = verify_chain(tampered.iter().map(String::as_str)).unwrap_err();
+        assert_eq!(
+            e,
+            ChainError {
+                line: 2,
+                kind: ChainErrorKind::HashMismatch
+            }
+        );
+        let dropped = [lines[0].as_str(), lines[2].as_str()];
+        let e = verify_chain(dropped.into_iter()).unwrap_err();
+        assert_eq!(
+            e,
+            ChainError {
+                line: 2,
+                kind: ChainErrorKind::BrokenLink
+            }
+        );
+        let torn = [lines[0].as_str(), &lines[1][..40]];
+        let e = verify_chain(torn.into_iter()).unwrap_err();
+        assert_eq!(
+            e,
+            ChainError {
+                line: 2,
+                kind: ChainErrorKind::Malformed
+            }
+        );
+        let e = verify_chain(["{}"].into_iter()).unwrap_err();
+        assert_eq!(e.kind, ChainErrorKind::MissingField("hash"));
+        assert_eq!(e.to_string(), "line 1: missing string member `hash`");
+        let e = verify_chain_from("x", lines[..1].iter().map(String::as_str)).unwrap_err();
+        assert_eq!(e.kind, ChainErrorKind::BrokenLink);
+    }
+
+    #[test]
+    fn confidences_are_canonicalised() {
+        assert_eq!(canonical_confidence(0.7999999999999999), 0.8);
+        assert_eq!(canonical_confidence(f64::NAN), 0.0);
+        assert_eq!(canonical_confidence(7.0), 1.0);
+        assert_eq!(canonical_confidence(-1.0), 0.0);
+        assert_eq!(canonical_confidence(0.12345), 0.1235);
+        assert_eq!(
+            canonical(&serde_json::json!({"b": 1.0, "a": [0.0001, "<\u{1}é>"]})),
+            r#"{"a":[0.0001,"<\u0001é>"],"b":1.0}"#
+        );
+    }
+}

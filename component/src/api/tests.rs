@@ -1,0 +1,358 @@
+use super::*;
+use crate::policy::{Effect, Policy};
+use crate::receipt::{GENESIS_HASH, verify_chain};
+
+const POLICY: &str = r#"{"policy_id":"test","policy_version":"v1","rules":[
+ {"id":"deny-api-key-shell","priority":100,"effect":"deny","description":"no keys in shell",
+  "match":{"action_types":["shell.exec"]},"entity_requirements":["api_key"]},
+ {"id":"transform-sensitive","priority":50,"effect":"transform","match":{"action_types":["file.write"]},
+  "entity_requirements":["email"],"entity_transforms":[{"entity_type":"email","mode":"mask"}]},
+ {"id":"allow-safe","priority":10,"effect":"allow","match":{"action_types":["file.read","shell.exec"]}}]}"#;
+
+fn policy() -> Policy {
+    Policy::from_json(POLICY.as_bytes()).unwrap()
+}
+
+fn sf(t: &str, v: &str, start: usize, end: usize) -> ScanFinding {
+    ScanFinding {
+        entity_type: t.into(),
+        value: v.into(),
+        start,
+        end,
+        confidence: 0.99,
+    }
+}
+
+fn ctx(prev: &str) -> DecideContext<'static> {
+    DecideContext {
+        receipt_id: "0123456789abcdef0123456789abcdef".into(),
+        timestamp: "2026-02-24T00:00:00.000000001Z".into(),
+        prev_hash: prev.into(),
+        key: b"test-key",
+    }
+}
+
+#[test]
+fn parse_json_reads_first_value_and_reports_without_input() {
+    let r: ScanRequest = parse_json(br#"{"text":"a","zzz":1} trailing"#).unwrap();
+    assert_eq!(r.text, "a");
+    let r: ScanRequest = parse_json(br#"{"text":"a","trace_id":null}"#).unwrap();
+    assert_eq!(r.trace_id, "");
+    let e = parse_json::<ScanRequest>(b"{").unwrap_err();
+    assert_eq!(
+        (e.code, e.message.as_str()),
+        (ErrorCode::InvalidRequest, "invalid JSON body")
+    );
+    let e = parse_json::<ScanRequest>(b"").unwrap_err();
+    assert_eq!(e.details, "EOF");
+    let e = parse_json::<ScanRequest>(br#"{"text":["sk_live_secret"]}"#).unwrap_err();
+    assert!(!e.details.contains("sk_live"), "{}", e.details);
+}
+
+#[test]
+fn validation_messages_and_order() {
+    let e = validate_scan(&ScanRequest::default()).unwrap_err();
+    assert_eq!(e.message, "text is required");
+    let bad_unit = ScanRequest {
+        text: "x".into(),
+        offset_unit: "bits".into(),
+        ..ScanRequest::default()
+    };
+    assert_eq!(
+        validate_scan(&bad_unit).unwrap_err().message,
+        "unsupported offset_unit"
+    );
+    assert_eq!(
+        validate_decide(&DecideRequest::default())
+            .unwrap_err()
+            .message,
+        "action.type is required"
+    );
+    assert_eq!(
+        validate_anonymize(&AnonymizeRequest::default())
+            .unwrap_err()
+            .message,
+        "text is required"
+    );
+    // Text first, even with a bad mode.
+    let mut t = TransformRequest {
+        mode: "nope".into(),
+        ..TransformRequest::default()
+    };
+    assert_eq!(
+        validate_transform(&mut t).unwrap_err().message,
+        "text is required"
+    );
+    t.text = "x".into();
+    assert_eq!(
+        validate_transform(&mut t).unwrap_err().message,
+        "unsupported transform mode"
+    );
+    t.mode = " MASK ".into();
+    t.entity_modes.insert("  ".into(), "mask".into());
+    assert_eq!(
+        validate_transform(&mut t).unwrap_err().message,
+        "entity_modes keys must not be empty"
+    );
+    t.entity_modes.clear();
+    t.entity_modes.insert(" email ".into(), "bogus".into());
+    assert_eq!(
+        validate_transform(&mut t).unwrap_err().message,
+        "unsupported transform mode"
+    );
+    t.entity_modes.clear();
+    t.entity_modes.insert(" email ".into(), " Hash".into());
+    validate_transform(&mut t).unwrap();
+    assert_eq!(t.mode, "mask");
+    assert_eq!(
+        t.entity_modes.get("email").map(String::as_str),
+        Some("hash")
+    );
+}
+
+#[test]
+fn fingerprints_ignore_ids_only() {
+    let a = ScanRequest {
+        text: "hello".into(),
+        ..ScanRequest::default()
+    };
+    let mut b = a.clone();
+    b.request_id = "r".into();
+    b.trace_id = "t".into();
+    b.idempotency_key = "k".into();
+    assert_eq!(fingerprint_scan(&a), fingerprint_scan(&b));
+    b.text = "hello!".into();
+    assert_ne!(fingerprint_scan(&a), fingerprint_scan(&b));
+
+    let mut t1 = TransformRequest {
+        text: "x".into(),
+        mode: "MASK".into(),
+        ..TransformRequest::default()
+    };
+    let mut t2 = TransformRequest {
+        text: "x".into(),
+        mode: " mask".into(),
+        request_id: "other".into(),
+        ..TransformRequest::default()
+    };
+    validate_transform(&mut t1).unwrap();
+    validate_transform(&mut t2).unwrap();
+    assert_eq!(fingerprint_transform(&t1), fingerprint_transform(&t2));
+    t2.mode = "hash".into();
+    assert_ne!(fingerprint_transform(&t1), fingerprint_transform(&t2));
+
+    let an = AnonymizeRequest {
+        text: "x".into(),
+        ..AnonymizeRequest::default()
+    };
+    let mut an2 = an.clone();
+    an2.findings.push(sf("email", "x", 0, 1));
+    assert_ne!(fingerprint_anonymize(&an), fingerprint_anonymize(&an2));
+
+    let d: DecideRequest = parse_json(
+        br#"{"action":{"type":"file.write","resource":"notes.txt"},"text":"contact jane@example.com","session_id":"s"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        fingerprint_decide(&d),
+        "0a738c38e92801e26e1289b98ef4546235ce5953b2de059d2d23361ee1872aa5"
+    );
+}
+
+#[test]
+fn transform_seed_example_masks_the_whole_value() {
+    let mut req: TransformRequest = parse_json(
+        br#"{"text":"customer email is alice@example.com","findings":[{"entity_type":"email","value":"alice@example.com","start":18,"end":34,"confidence":0.99}],"mode":"mask"}"#,
+    )
+    .unwrap();
+    let r = handle_transform(&policy(), &req, b"").unwrap();
+    assert_eq!(r.output, format!("customer email is {}", "*".repeat(17)));
+    assert_eq!(r.stats.entities_transformed, 1);
+    assert_eq!(r.stats.modes_applied, "email:mask");
+    assert_eq!(
+        (r.policy_id.as_str(), r.policy_version.as_str()),
+        ("test", "v1")
+    );
+    // A value that is not in the text is rejected without echoing it.
+    req.findings[0].value = "bob@example.org".into();
+    let e = handle_transform(&policy(), &req, b"").unwrap_err();
+    assert_eq!(e.message, "findings do not match text");
+    assert!(e.details.contains("finding 0 (`email`)"));
+    assert!(!e.details.contains("bob@"));
+}
+
+#[test]
+fn transform_plans() {
+    let text = "a jane@example.com b 555-123-4567";
+    let findings = vec![
+        sf("email", "jane@example.com", 2, 18),
+        sf("phone", "555-123-4567", 21, 33),
+    ];
+    let mut req = TransformRequest {
+        text: text.into(),
+        findings: findings.clone(),
+        ..TransformRequest::default()
+    };
+    // No mode, no entity_modes: unchanged.
+    let r = handle_transform(&policy(), &req, b"").unwrap();
+    assert_eq!(r.output, text);
+    assert_eq!(r.stats.entities_transformed, 0);
+    assert_eq!(r.stats.modes_applied, "");
+    // entity_modes win over mode; keys match case-insensitively (ours).
+    req.mode = "redact".into();
+    req.entity_modes.insert("PHONE".into(), "tokenize".into());
+    let r = handle_transform(&policy(), &req, b"").unwrap();
+    assert_eq!(r.output, "a jane@example.com b TOK-d36e8308");
+    assert_eq!(r.stats.modes_applied, "phone:tokenize");
+    req.entity_modes.clear();
+    let r = handle_transform(&policy(), &req, b"").unwrap();
+    assert_eq!(r.output, "a [REDACTED] b [REDACTED]");
+    assert_eq!(r.stats.modes_applied, "email:redact,phone:redact");
+    // Anonymize.
+    let an = AnonymizeRequest {
+        text: text.into(),
+        findings,
+        ..AnonymizeRequest::default()
+    };
+    let r = handle_anonymize(&policy(), &an, b"").unwrap();
+    assert_eq!(r.output, "a anon-8c87b489 b anon-d36e8308");
+    assert_eq!(r.stats.modes_applied, "email:anonymize,phone:anonymize");
+    // Keyed tokens differ from Go's unkeyed ones.
+    let keyed = handle_anonymize(&policy(), &an, b"k").unwrap();
+    assert_ne!(keyed.output, r.output);
+}
+
+#[test]
+fn transform_response_json_shape() {
+    let r = handle_transform(
+        &policy(),
+        &TransformRequest {
+            text: "x".into(),
+            ..TransformRequest::default()
+        },
+        b"",
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"request_id":"","output":"x","policy_id":"test","policy_version":"v1","stats":{"entities_transformed":0,"modes_applied":""}}"#
+    );
+}
+
+#[test]
+fn decide_with_supplied_findings_builds_a_valueless_receipt() {
+    let req: DecideRequest = parse_json(
+        br#"{"action":{"type":"file.write","resource":"notes.txt"},"text":"contact jane@example.com","findings":[{"entity_type":"email","value":"jane@example.com","start":0,"end":3}],"request_id":"req-1","tenant_id":"t"}"#,
+    )
+    .unwrap();
+    let (resp, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    assert_eq!(resp.decision, Effect::Transform);
+    assert_eq!(resp.matched_rules, vec!["transform-sensitive".to_owned()]);
+    assert_eq!(resp.receipt_id, receipt.receipt_id);
+    assert_eq!(resp.request_id, "req-1");
+    // Reconciled offsets.
+    assert_eq!((resp.findings[0].start, resp.findings[0].end), (8, 24));
+    assert_eq!(resp.findings[0].value, "jane@example.com");
+    let line = receipt.canonical_json();
+    assert!(!line.contains("jane"), "{line}");
+    assert_eq!(receipt.tenant_id, "t");
+    assert_eq!(receipt.prev_hash, GENESIS_HASH);
+    assert_eq!(receipt.action_hash.len(), 64);
+    assert_eq!(
+        receipt.sanitized_summary,
+        r#"[{"entity_type":"email","mode":"mask"}]"#
+    );
+    assert_eq!(verify_chain([line.as_str()].into_iter()).unwrap().count, 1);
+}
+
+#[test]
+fn decide_without_text_trusts_findings_and_arrays_are_never_null() {
+    let req: DecideRequest = parse_json(
+        br#"{"action":{"type":"shell.exec","command":"curl"},"findings":[{"entity_type":"github_token","value":"ghp_x","start":5,"end":10}]}"#,
+    )
+    .unwrap();
+    let (resp, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    assert_eq!(resp.decision, Effect::Deny);
+    assert_eq!(resp.reason, "no keys in shell");
+    assert_eq!((resp.findings[0].start, resp.findings[0].end), (5, 10));
+    assert_eq!(receipt.findings[0].start, 5);
+
+    let req: DecideRequest = parse_json(br#"{"action":{"type":"unknown.kind"}}"#).unwrap();
+    let (resp, receipt) = decide(&policy(), &req, ctx(&receipt.hash)).unwrap();
+    assert_eq!(resp.decision, Effect::Deny);
+    assert_eq!(resp.reason, "no matching rule");
+    let json = serde_json::to_string(&resp).unwrap();
+    assert!(json.contains(r#""matched_rules":[]"#), "{json}");
+    assert!(json.contains(r#""findings":[]"#), "{json}");
+    assert!(!json.contains("transform_plan"));
+    assert!(!json.contains("request_id"));
+    assert!(receipt.is_sealed());
+
+    let e = decide(&policy(), &DecideRequest::default(), ctx(GENESIS_HASH)).unwrap_err();
+    assert_eq!(e.message, "action.type is required");
+}
+
+#[test]
+fn scan_validates_and_echoes() {
+    let e = handle_scan(&policy(), &ScanRequest::default()).unwrap_err();
+    assert_eq!(e.status(), 400);
+    let r = handle_scan(
+        &policy(),
+        &ScanRequest {
+            text: "nothing here".into(),
+            request_id: "r1".into(),
+            ..ScanRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.request_id, "r1");
+    assert_eq!(
+        serde_json::to_string(&r).unwrap(),
+        r#"{"request_id":"r1","findings":[],"policy_version":"v1","policy_id":"test"}"#
+    );
+}
+
+/// Needs the real detectors.
+#[test]
+fn scan_and_transform_by_detection() {
+    let p = policy();
+    let r = handle_scan(
+        &p,
+        &ScanRequest {
+            text: "é jane@example.com".into(),
+            entity_types: vec!["email".into()],
+            offset_unit: "char".into(),
+            ..ScanRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.findings.len(), 1, "{:?}", r.findings);
+    assert_eq!((r.findings[0].start, r.findings[0].end), (2, 18));
+    assert_eq!(r.findings[0].value, "jane@example.com");
+    let t = handle_transform(
+        &p,
+        &TransformRequest {
+            text: "contact jane@example.com".into(),
+            mode: "mask".into(),
+            ..TransformRequest::default()
+        },
+        b"",
+    )
+    .unwrap();
+    assert_eq!(t.output, format!("contact {}", "*".repeat(16)));
+    assert_eq!(t.stats.modes_applied, "email:mask");
+    let (d, _) = decide(
+        &p,
+        &DecideRequest {
+            action: crate::policy::Action {
+                action_type: "file.write".into(),
+                ..Default::default()
+            },
+            text: "contact jane@example.com".into(),
+            ..DecideRequest::default()
+        },
+        ctx(GENESIS_HASH),
+    )
+    .unwrap();
+    assert_eq!(d.decision, Effect::Transform);
+}

@@ -1,0 +1,390 @@
+//! Structured secrets: JWTs (decoded and checked), PEM private-key blocks (plain or inside JSON
+//! strings with `\n` escapes, truncated or whole), URL credentials and Slack webhook URLs.
+
+use memchr::memmem;
+
+use super::{
+    CONF_PREFIXED, Ctx, at, before, is_alnum, is_b64, is_b64url, is_placeholder, run,
+    starts_with_at, weak_body,
+};
+use crate::entity::EntityType;
+
+const CONF_JWT: f64 = 0.97;
+const CONF_PEM: f64 = 0.99;
+const CONF_URL: f64 = 0.95;
+
+/// Longest JWT segment considered (bytes).
+const MAX_JWT_SEGMENT: usize = 64 * 1024;
+
+// ---------------------------------------------------------------------------------------------
+// JWT
+
+fn b64url_value(b: u8) -> Option<u32> {
+    Some(u32::from(match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'-' | b'+' => 62,
+        b'_' | b'/' => 63,
+        _ => return None,
+    }))
+}
+
+/// Decode unpadded base64url (standard alphabet also accepted, `=` padding ignored).
+pub(super) fn b64_decode(s: &[u8]) -> Option<Vec<u8>> {
+    let s = s
+        .strip_suffix(b"==")
+        .or_else(|| s.strip_suffix(b"="))
+        .unwrap_or(s);
+    if s.len() % 4 == 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0u32;
+    for &b in s {
+        acc = (acc << 6) | b64url_value(b)?;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(((acc >> bits) & 0xFF) as u8);
+        }
+    }
+    Some(out)
+}
+
+fn json_object(seg: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let raw = b64_decode(seg)?;
+    match serde_json::from_slice::<serde_json::Value>(&raw).ok()? {
+        serde_json::Value::Object(m) => Some(m),
+        _ => None,
+    }
+}
+
+/// `eyJ...` header `.` payload `.` signature. Header and payload must decode to JSON objects and
+/// the header must name an `alg`; the signature may be empty only when `alg` is `none`
+/// (an unsecured JWT still carries its claims).
+pub(super) fn jwt(cx: &mut Ctx<'_>, s: usize) {
+    let text = cx.text;
+    let p = before(text, s);
+    if is_b64url(p) || p == b'.' {
+        return;
+    }
+    let h_end = run(text, s, MAX_JWT_SEGMENT, is_b64url);
+    if at(text, h_end) != b'.' {
+        return;
+    }
+    let p_end = run(text, h_end + 1, MAX_JWT_SEGMENT, is_b64url);
+    if p_end == h_end + 1 || at(text, p_end) != b'.' {
+        return;
+    }
+    let sig_end = run(text, p_end + 1, MAX_JWT_SEGMENT, is_b64url);
+    let (Some(header), Some(payload)) = (text.get(s..h_end), text.get(h_end + 1..p_end)) else {
+        return;
+    };
+    let Some(h) = json_object(header) else {
+        return;
+    };
+    let Some(alg) = h.get("alg").and_then(|a| a.as_str()) else {
+        return;
+    };
+    if json_object(payload).is_none() {
+        return;
+    }
+    if sig_end == p_end + 1 {
+        if !alg.eq_ignore_ascii_case("none") {
+            return;
+        }
+        // Unsecured JWT: keep the trailing dot.
+        cx.push(EntityType::Jwt, s, p_end + 1, CONF_JWT);
+        return;
+    }
+    cx.push(EntityType::Jwt, s, sig_end, CONF_JWT);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PEM private keys
+
+/// Cached forward searches so many `-----BEGIN` anchors stay linear.
+#[derive(Debug, Default)]
+pub(super) struct PemCache {
+    /// (searched from, next `-----END ` at or after it).
+    end: Option<(usize, Option<usize>)>,
+    /// (searched from, next `-----BEGIN` at or after it).
+    begin: Option<(usize, Option<usize>)>,
+}
+
+fn cached_find(
+    cache: &mut Option<(usize, Option<usize>)>,
+    text: &[u8],
+    from: usize,
+    needle: &[u8],
+) -> Option<usize> {
+    if let Some((searched, found)) = *cache
+        && searched <= from
+        && found.is_none_or(|f| f >= from)
+    {
+        return found;
+    }
+    let found = text
+        .get(from..)
+        .and_then(|t| memmem::find(t, needle))
+        .map(|i| from + i);
+    *cache = Some((from, found));
+    found
+}
+
+/// Parse `-----BEGIN <label>-----` / `-----END <label>-----` at `i` (after the dashes and
+/// keyword). Returns (label end, line end after the closing dashes).
+fn pem_label(text: &[u8], i: usize) -> Option<(usize, usize)> {
+    if at(text, i) != b' ' {
+        return None;
+    }
+    let label_start = i + 1;
+    let label_end = run(text, label_start, 48, |b| {
+        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '
+    });
+    let label = text.get(label_start..label_end)?;
+    if !(label.ends_with(b"PRIVATE KEY") || label.ends_with(b"PRIVATE KEY BLOCK")) {
+        return None;
+    }
+    starts_with_at(text, label_end, b"-----").then_some((label_end, label_end + 5))
+}
+
+/// Line breaks inside a PEM body: a real newline / CR, or the two-byte escapes `\n`, `\r` of a
+/// JSON string. Returns the number of bytes of the break at `i` (0 if none).
+fn line_break(text: &[u8], i: usize) -> usize {
+    match at(text, i) {
+        b'\n' | b'\r' => 1,
+        b'\\' if matches!(at(text, i + 1), b'n' | b'r') => 2,
+        _ => 0,
+    }
+}
+
+/// A PEM header line (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: ...`, `Version: ...`, `Comment: ...`).
+fn is_header_line(line: &[u8]) -> bool {
+    let name = line.iter().take_while(|&&b| b != b':').count();
+    name > 0
+        && name < line.len()
+        && line
+            .iter()
+            .take(name)
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
+/// Statistics of a complete body: (base64 bytes, dirty = some line is neither base64 nor header).
+fn body_stats(body: &[u8]) -> (usize, bool) {
+    let mut count = 0usize;
+    let mut dirty = false;
+    let mut i = 0usize;
+    while i < body.len() {
+        let lb = line_break(body, i);
+        if lb > 0 {
+            i += lb;
+            continue;
+        }
+        let mut j = i;
+        while j < body.len() && line_break(body, j) == 0 {
+            j += 1;
+        }
+        let line = body.get(i..j).unwrap_or_default().trim_ascii();
+        if !line.is_empty() && !is_header_line(line) {
+            let b64 = line.iter().filter(|&&b| is_b64(b)).count();
+            count += b64;
+            dirty |= b64 != line.len();
+        }
+        i = j;
+    }
+    (count, dirty)
+}
+
+/// A truncated body (no END line): consume base64 lines until the first line that is not
+/// base64, or the first short line (the last line of a PEM body). Returns (end, base64 bytes).
+fn truncated_body(text: &[u8], from: usize, limit: usize) -> (usize, usize) {
+    let mut end = from;
+    let mut count = 0usize;
+    let mut i = from;
+    let mut seen_body = false;
+    while i < limit {
+        let lb = line_break(text, i);
+        if lb > 0 {
+            i += lb;
+            continue;
+        }
+        let line_start = run(text, i, 64, |b| b == b' ' || b == b'\t');
+        let b64_end = run(text, line_start, limit.saturating_sub(line_start), is_b64);
+        let line_len = b64_end - line_start;
+        let at_break = b64_end >= limit || line_break(text, b64_end) > 0;
+        if line_len == 0 {
+            // Maybe a header line before the body.
+            let mut j = line_start;
+            while j < limit && line_break(text, j) == 0 {
+                j += 1;
+            }
+            let line = text.get(line_start..j).unwrap_or_default().trim_ascii();
+            if !seen_body && !line.is_empty() && is_header_line(line) {
+                i = j;
+                continue;
+            }
+            break;
+        }
+        if !seen_body && !at_break && is_header_line_prefix(text, line_start, limit) {
+            let mut j = line_start;
+            while j < limit && line_break(text, j) == 0 {
+                j += 1;
+            }
+            i = j;
+            continue;
+        }
+        seen_body = true;
+        count += line_len;
+        end = b64_end;
+        if !at_break || line_len < 56 {
+            break;
+        }
+        i = b64_end;
+    }
+    (end, count)
+}
+
+fn is_header_line_prefix(text: &[u8], start: usize, limit: usize) -> bool {
+    let name_end = run(text, start, 64, |b| b.is_ascii_alphanumeric() || b == b'-');
+    name_end < limit && name_end > start && at(text, name_end) == b':'
+}
+
+/// `-----BEGIN [RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP ...]PRIVATE KEY[ BLOCK]-----` through the
+/// matching END line; when END is missing (truncated), through the end of the base64 body.
+pub(super) fn pem(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    let Some((_, begin_end)) = pem_label(text, e) else {
+        return;
+    };
+    let next_begin = cached_find(&mut cx.pem.begin, text, begin_end, b"-----BEGIN");
+    let limit = next_begin.unwrap_or(text.len());
+    let end_at = cached_find(&mut cx.pem.end, text, begin_end, b"-----END").filter(|&q| q < limit);
+    if let Some(q) = end_at
+        && let Some((_, line_end)) = pem_label(text, q + 8)
+    {
+        let (count, dirty) = body_stats(text.get(begin_end..q).unwrap_or_default());
+        if count >= 24 && (!dirty || count >= 200) {
+            cx.push(EntityType::PrivateKey, s, line_end, CONF_PEM);
+        }
+        return;
+    }
+    let (end, count) = truncated_body(text, begin_end, end_at.unwrap_or(limit));
+    if count >= 24 {
+        cx.push(EntityType::PrivateKey, s, end, CONF_PEM);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// URL credentials
+
+fn is_scheme_byte(b: u8) -> bool {
+    is_alnum(b) || matches!(b, b'+' | b'.' | b'-')
+}
+
+/// Bytes that end a URL authority (and cannot be in an unencoded userinfo).
+fn ends_authority(b: u8) -> bool {
+    b <= b' '
+        || b >= 0x7F
+        || matches!(
+            b,
+            b'/' | b'?'
+                | b'#'
+                | b'"'
+                | b'\''
+                | b'`'
+                | b'<'
+                | b'>'
+                | b'\\'
+                | b'|'
+                | b'^'
+                | b')'
+                | b']'
+        )
+}
+
+/// `scheme://user:pass@host`: the finding is the userinfo `user:pass` (password non-empty and
+/// not a placeholder). The last `@` of the authority delimits the host, so unencoded `@` in a
+/// password is covered.
+pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
+    let text = cx.text;
+    // Scheme: letters first, then [A-Za-z0-9+.-].
+    let mut k = s;
+    while k > 0 && s - k < 32 && is_scheme_byte(before(text, k)) {
+        k -= 1;
+    }
+    while k < s && !at(text, k).is_ascii_alphabetic() {
+        k += 1;
+    }
+    if k == s {
+        return;
+    }
+    let a = s + 3;
+    let auth_end = run(text, a, 512, |b| !ends_authority(b));
+    let Some(authority) = text.get(a..auth_end) else {
+        return;
+    };
+    let Some(at_pos) = memchr::memrchr(b'@', authority) else {
+        return;
+    };
+    let host_first = at(text, a + at_pos + 1);
+    if !(is_alnum(host_first) || host_first == b'[') {
+        return;
+    }
+    let Some(userinfo) = authority.get(..at_pos) else {
+        return;
+    };
+    let Some(colon) = memchr::memchr(b':', userinfo) else {
+        return;
+    };
+    let Some(pass) = userinfo.get(colon + 1..) else {
+        return;
+    };
+    if pass.is_empty() || is_placeholder(pass) {
+        return;
+    }
+    cx.push(EntityType::UrlCredentials, a, a + at_pos, CONF_URL);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slack webhooks
+
+/// `https://hooks.slack.com/services/T.../B.../<secret>`: the whole URL.
+pub(super) fn slack_webhook(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    let start = if s >= 8 && starts_with_at(text, s - 8, b"https://") {
+        s - 8
+    } else if s >= 7 && starts_with_at(text, s - 7, b"http://") {
+        s - 7
+    } else {
+        let p = before(text, s);
+        if is_alnum(p) || p == b'.' {
+            return;
+        }
+        s
+    };
+    if !starts_with_at(text, e, b"/services/") {
+        return;
+    }
+    let upper_id = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let t = e + 10;
+    let t_end = run(text, t, 32, upper_id);
+    if at(text, t) != b'T' || t_end - t < 9 || at(text, t_end) != b'/' {
+        return;
+    }
+    let b = t_end + 1;
+    let b_end = run(text, b, 32, upper_id);
+    if at(text, b) != b'B' || b_end - b < 9 || at(text, b_end) != b'/' {
+        return;
+    }
+    let k = b_end + 1;
+    let end = run(text, k, 41, is_alnum);
+    if !(20..=40).contains(&(end - k)) {
+        return;
+    }
+    if text.get(k..end).is_some_and(|v| !weak_body(v)) {
+        cx.push(EntityType::SlackWebhook, start, end, CONF_PREFIXED);
+    }
+}
