@@ -40,24 +40,15 @@ fn is_api_byte(b: u8) -> bool {
     is_alnum(b) || matches!(b, b'_' | b'-' | b'+' | b'/' | b'=' | b'.')
 }
 
-/// Bytes of an unquoted password: printable ASCII except quotes and delimiters.
+/// Bytes of an unquoted password: printable ASCII except quotes and delimiters, and non-ASCII
+/// (UTF-8 passwords). The value then ends before an ASCII byte, on a character boundary.
 fn is_bare_password_byte(b: u8) -> bool {
-    (0x21..=0x7E).contains(&b)
-        && !matches!(
-            b,
-            b'"' | b'\''
-                | b'`'
-                | b','
-                | b';'
-                | b'&'
-                | b'('
-                | b')'
-                | b']'
-                | b'}'
-                | b'<'
-                | b'>'
-                | b'\\'
-        )
+    (b >= 0x80 || (0x21..=0x7E).contains(&b)) && !b"\"'`,;()]}<>\\".contains(&b)
+}
+
+/// In a URL query (`?password=x&user=y`) `&` ends the value; in `.env` files it is a character.
+fn is_bare_query_password_byte(b: u8) -> bool {
+    b != b'&' && is_bare_password_byte(b)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,36 +58,102 @@ enum Class {
     Generic,
 }
 
-/// Split a key into lower-case words on non-alphanumerics and camelCase boundaries
-/// (`DB_PASSWORD` → db, password; `secretAccessKey` → secret, access, key; `APIKey` → api, key).
-fn split_words(key: &[u8]) -> Vec<Vec<u8>> {
-    let mut words: Vec<Vec<u8>> = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
-    for (i, &b) in key.iter().enumerate() {
-        if !is_alnum(b) {
-            if !cur.is_empty() {
-                words.push(std::mem::take(&mut cur));
-            }
-            continue;
+const MAX_WORDS: usize = 16;
+const WORD_BUF: usize = 192;
+
+/// The lower-case words of a key, split on non-alphanumerics and camelCase boundaries
+/// (`DB_PASSWORD` → db, password; `secretAccessKey` → secret, access, key; `APIKey` → api, key),
+/// in stack buffers (this runs for every keyword followed by a separator).
+struct Words {
+    buf: [u8; WORD_BUF],
+    len: usize,
+    spans: [(usize, usize); MAX_WORDS],
+    n: usize,
+}
+
+impl Words {
+    fn new() -> Words {
+        Words {
+            buf: [0; WORD_BUF],
+            len: 0,
+            spans: [(0, 0); MAX_WORDS],
+            n: 0,
         }
-        let prev = i
+    }
+
+    fn push_byte(&mut self, b: u8) {
+        if let Some(d) = self.buf.get_mut(self.len) {
+            *d = b;
+            self.len += 1;
+        }
+    }
+
+    /// Close the current word (bytes since the last span's end).
+    fn close(&mut self) {
+        let start = self
+            .n
             .checked_sub(1)
-            .and_then(|j| key.get(j))
-            .copied()
-            .unwrap_or(0);
-        let next = key.get(i + 1).copied().unwrap_or(0);
-        let boundary = b.is_ascii_uppercase()
-            && (prev.is_ascii_lowercase()
-                || (prev.is_ascii_uppercase() && next.is_ascii_lowercase()));
-        if boundary && !cur.is_empty() {
-            words.push(std::mem::take(&mut cur));
+            .and_then(|i| self.spans.get(i))
+            .map_or(0, |s| s.1);
+        if self.len > start
+            && let Some(slot) = self.spans.get_mut(self.n)
+        {
+            *slot = (start, self.len);
+            self.n += 1;
         }
-        cur.push(b.to_ascii_lowercase());
+        // Too many words: drop the extra bytes so spans stay consistent.
+        if self.n == MAX_WORDS {
+            self.len = self.spans.get(MAX_WORDS - 1).map_or(0, |s| s.1);
+        }
     }
-    if !cur.is_empty() {
-        words.push(cur);
+
+    fn add_key(&mut self, key: &[u8]) {
+        for (i, &b) in key.iter().enumerate() {
+            if !is_alnum(b) {
+                self.close();
+                continue;
+            }
+            let prev = i
+                .checked_sub(1)
+                .and_then(|j| key.get(j))
+                .copied()
+                .unwrap_or(0);
+            let next = key.get(i + 1).copied().unwrap_or(0);
+            let boundary = b.is_ascii_uppercase()
+                && (prev.is_ascii_lowercase()
+                    || (prev.is_ascii_uppercase() && next.is_ascii_lowercase()));
+            if boundary {
+                self.close();
+            }
+            self.push_byte(b.to_ascii_lowercase());
+        }
+        self.close();
     }
-    words
+
+    fn word(&self, i: usize) -> &[u8] {
+        self.spans
+            .get(i)
+            .and_then(|&(a, b)| self.buf.get(a..b))
+            .unwrap_or_default()
+    }
+
+    fn last(&self) -> &[u8] {
+        self.n.checked_sub(1).map_or(&[][..], |i| self.word(i))
+    }
+
+    fn prev(&self) -> &[u8] {
+        self.n.checked_sub(2).map_or(&[][..], |i| self.word(i))
+    }
+
+    /// All words, concatenated.
+    fn joined(&self) -> &[u8] {
+        let end = self
+            .n
+            .checked_sub(1)
+            .and_then(|i| self.spans.get(i))
+            .map_or(0, |s| s.1);
+        self.buf.get(..end).unwrap_or_default()
+    }
 }
 
 /// Words that may follow the secret word without changing what the value is
@@ -186,21 +243,18 @@ fn word_in(w: &[u8], list: &[&str]) -> bool {
     list.iter().any(|x| w == x.as_bytes())
 }
 
-fn classify(mut words: Vec<Vec<u8>>) -> Option<Class> {
-    while words.len() > 1
-        && words
-            .last()
-            .is_some_and(|w| word_in(w, TRAILING) || w.iter().all(u8::is_ascii_digit))
-    {
-        words.pop();
+fn classify(words: &mut Words) -> Option<Class> {
+    while words.n > 1 && {
+        let w = words.last();
+        word_in(w, TRAILING) || w.iter().all(u8::is_ascii_digit)
+    } {
+        words.n -= 1;
     }
-    let last = words.last()?.as_slice();
-    let prev = words
-        .len()
-        .checked_sub(2)
-        .and_then(|i| words.get(i))
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let last = words.last();
+    if last.is_empty() {
+        return None;
+    }
+    let prev = words.prev();
     if last.ends_with(b"password")
         || last.ends_with(b"passwd")
         || last.ends_with(b"passphrase")
@@ -208,9 +262,9 @@ fn classify(mut words: Vec<Vec<u8>>) -> Option<Class> {
     {
         return Some(Class::Password);
     }
-    let joined: Vec<u8> = words.concat();
-    if contains(&joined, b"secretaccesskey")
-        || (contains(&joined, b"aws")
+    let joined = words.joined();
+    if contains(joined, b"secretaccesskey")
+        || (contains(joined, b"aws")
             && (last == b"secret" || last == b"secretkey" || (last == b"key" && prev == b"secret")))
     {
         return Some(Class::AwsSecret);
@@ -368,7 +422,7 @@ fn password_ok(v: &[u8], quoted: bool, sep: &Sep, key_is_pwd: bool, next: u8) ->
         // A sentence, not a password.
         return v.iter().filter(|&&b| b == b' ').count() < 3;
     }
-    if matches!(next, b'(' | b'<' | b'[') || TYPE_WORDS.iter().any(|w| eq_ic(v, w)) {
+    if (!sep.xml && matches!(next, b'(' | b'<' | b'[')) || TYPE_WORDS.iter().any(|w| eq_ic(v, w)) {
         return false;
     }
     // `args.password`, `process.env.DB_PASS`, `self.pwd`: a reference, not a value.
@@ -454,20 +508,20 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let Some(sep) = parse_separator(text, ke, cli, before(text, ks)) else {
         return;
     };
-    let mut words = split_words(key);
+    let mut words = Words::new();
     // `API Key: ...`, `Secret Token: ...`: take one preceding word as a qualifier.
-    if words.len() == 1 && before(text, ks) == b' ' {
+    if before(text, ks) == b' ' && key.iter().all(u8::is_ascii_alphabetic) {
         let ws = ks - 1;
         let mut w = ws;
         while w > 0 && ws - w < 16 && before(text, w).is_ascii_alphabetic() {
             w -= 1;
         }
         if w < ws && !is_alnum(before(text, w)) {
-            let q = text.get(w..ws).unwrap_or_default().to_ascii_lowercase();
-            words.insert(0, q);
+            words.add_key(text.get(w..ws).unwrap_or_default());
         }
     }
-    let Some(class) = classify(words) else {
+    words.add_key(key);
+    let Some(class) = classify(&mut words) else {
         return;
     };
     let key_is_pwd = key.eq_ignore_ascii_case(b"pwd");
@@ -476,6 +530,8 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
         Class::Password => {
             let bare: fn(u8) -> bool = if sep.xml {
                 |b| b != b'<' && b != b'\n'
+            } else if matches!(before(text, ks), b'?' | b'&') {
+                is_bare_query_password_byte
             } else {
                 is_bare_password_byte
             };

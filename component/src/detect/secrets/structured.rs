@@ -183,17 +183,24 @@ fn body_stats(body: &[u8]) -> (usize, bool) {
             i += lb;
             continue;
         }
-        let mut j = i;
-        while j < body.len() && line_break(body, j) == 0 {
-            j += 1;
+        // Fast path: a line of base64 (what real keys are made of).
+        let j = run(body, i, usize::MAX, is_b64);
+        if j >= body.len() || line_break(body, j) > 0 {
+            count += j - i;
+            i = j;
+            continue;
         }
-        let line = body.get(i..j).unwrap_or_default().trim_ascii();
+        let mut k = j;
+        while k < body.len() && line_break(body, k) == 0 {
+            k += 1;
+        }
+        let line = body.get(i..k).unwrap_or_default().trim_ascii();
         if !line.is_empty() && !is_header_line(line) {
             let b64 = line.iter().filter(|&&b| is_b64(b)).count();
             count += b64;
             dirty |= b64 != line.len();
         }
-        i = j;
+        i = k;
     }
     (count, dirty)
 }

@@ -1,0 +1,1005 @@
+//! The HTTP API (Go section 2): `fn app(state) -> Router`, the middleware of Go section 2.2, and
+//! the handlers. Validation and the JSON contract are the core's `datafog::api` (shared with every
+//! front-end); detection, decisions, transforms and receipt sealing run in the component.
+//!
+//! Middleware, outermost first: `front` (CORS, OPTIONS 204, request id) → gzip
+//! (tower-http) → `guard` (auth, rate limit, metrics, access log, and rendering of the error
+//! envelope with the request id) → the route.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use datafog::api::{
+    self, AnonymizeRequest, ApiError, DecideRequest, DecideResponse, DecisionEvent, ErrorBody,
+    ErrorDetail, HealthResponse, PolicyVersionResponse, ScanFinding, ScanRequest, ScanResponse,
+    TransformRequest, TransformResponse,
+};
+use datafog::transform::Stats;
+use datafog::{Effect, Mode, OffsetUnit, TransformStep};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::SizeAbove;
+
+use crate::metrics::Metrics;
+use crate::receipts::{AppendError, ReceiptStore, Sealed};
+use crate::runtime::{GuestFailure, PolicyIdentity, Runtime, wit};
+
+/// Everything the handlers share.
+pub struct AppState {
+    pub runtime: Arc<Runtime>,
+    pub identity: PolicyIdentity,
+    /// RFC 3339, UTC, second precision.
+    pub started_at: String,
+    pub started: Instant,
+    pub receipts: Arc<ReceiptStore>,
+    /// Key of tokens, hashes and receipt value digests.
+    pub key: Arc<[u8]>,
+    /// SHA-256 of `DATAFOG_API_TOKEN` (compared in constant time); `None`: auth off.
+    pub token_digest: Option<[u8; 32]>,
+    pub rate: Option<Mutex<TokenBucket>>,
+    pub events: Option<Events>,
+    pub metrics: Metrics,
+    pub access_log: bool,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("identity", &self.identity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The decision-event NDJSON file (`DATAFOG_EVENTS_PATH`): read by `/v1/events`, appended to
+/// once per decision.
+#[derive(Debug)]
+pub struct Events {
+    pub path: PathBuf,
+    pub file: Mutex<std::fs::File>,
+}
+
+impl Events {
+    /// Open for append (mode 0600, directory 0750).
+    pub fn open(path: PathBuf) -> std::io::Result<Events> {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(dir)?;
+        }
+        let file = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o600)
+            .open(&path)?;
+        Ok(Events {
+            path,
+            file: Mutex::new(file),
+        })
+    }
+}
+
+/// One global token bucket (Go section 2.5): capacity = rate = RPS, starts full.
+#[derive(Debug)]
+pub struct TokenBucket {
+    rps: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl TokenBucket {
+    pub fn new(rps: u64) -> TokenBucket {
+        let rps = rps as f64;
+        TokenBucket {
+            rps,
+            tokens: rps,
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.last).as_secs_f64();
+        self.last = now;
+        self.tokens = (self.tokens + elapsed * self.rps).min(self.rps);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+type Shared = Arc<AppState>;
+
+/// The request id (header `X-Request-ID`, or 32 random hex).
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+// ------------------------------------------------------------------ errors
+
+/// The one error type of the HTTP edge: a documented code, its status, a message and details.
+/// Responds with the status and an empty body carrying the error as an extension; `guard` renders
+/// the envelope with the request id (and logs 5xx).
+#[derive(Clone, Debug)]
+pub struct HttpError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub details: String,
+}
+
+/// Host-side codes (not in the core's contract: they concern this host's sandbox).
+pub mod codes {
+    /// 500: the guest trapped (the instance was dropped; the server keeps serving).
+    pub const GUEST_ERROR: &str = "guest_error";
+    /// 503: the guest ran past `DATAFOG_GUEST_TIMEOUT`.
+    pub const GUEST_TIMEOUT: &str = "guest_timeout";
+}
+
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> HttpError {
+        HttpError {
+            status: StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: e.code.as_str(),
+            message: e.message,
+            details: e.details,
+        }
+    }
+}
+
+impl From<GuestFailure> for HttpError {
+    fn from(e: GuestFailure) -> HttpError {
+        match e {
+            GuestFailure::Timeout => HttpError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: codes::GUEST_TIMEOUT,
+                message: "policy engine timed out".to_owned(),
+                details: String::new(),
+            },
+            GuestFailure::Trap(_) | GuestFailure::Unavailable(_) => HttpError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                code: codes::GUEST_ERROR,
+                message: "policy engine failed".to_owned(),
+                details: String::new(),
+            },
+        }
+    }
+}
+
+/// The guest's `api-error` (its code is one of the core's).
+fn guest_api_error(e: wit::ApiError) -> HttpError {
+    let code = api::ErrorCode::parse(&e.code).unwrap_or(api::ErrorCode::InternalError);
+    HttpError::from(ApiError::new(code, e.message).with_details(e.details))
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let mut r = self.status.into_response();
+        r.extensions_mut().insert(self);
+        r
+    }
+}
+
+fn envelope(e: &HttpError, request_id: &str) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: e.code.to_owned(),
+            message: e.message.clone(),
+            request_id: request_id.to_owned(),
+            details: e.details.clone(),
+        },
+    };
+    let mut r = json_response(&body);
+    *r.status_mut() = e.status;
+    r
+}
+
+fn json_response<T: Serialize>(v: &T) -> Response {
+    match serde_json::to_vec(v) {
+        Ok(mut bytes) => {
+            bytes.push(b'\n');
+            json_bytes(bytes)
+        }
+        Err(_) => HttpError::from(ApiError::encode_error()).into_response(),
+    }
+}
+
+fn json_bytes(bytes: Vec<u8>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        bytes,
+    )
+        .into_response()
+}
+
+type HttpResult = Result<Response, HttpError>;
+
+// ------------------------------------------------------------------ the router
+
+/// The router with every route and middleware.
+pub fn app(state: Shared) -> Router {
+    let get = |r: MethodRouter<Shared>| r.fallback(method_must_be_get);
+    let post = |r: MethodRouter<Shared>| r.fallback(method_must_be_post);
+    Router::new()
+        .route("/health", get(on(MethodFilter::GET, health)))
+        .route("/v1/policy/version", get(on(MethodFilter::GET, policy_version)))
+        .route("/v1/scan", post(on(MethodFilter::POST, scan)))
+        .route("/v1/decide", post(on(MethodFilter::POST, decide)))
+        .route("/v1/transform", post(on(MethodFilter::POST, transform)))
+        .route("/v1/anonymize", post(on(MethodFilter::POST, anonymize)))
+        .route("/v1/receipts", get(on(MethodFilter::GET, receipts_list)))
+        .route("/v1/receipts/", get(on(MethodFilter::GET, receipt_id_missing)))
+        .route("/v1/receipts/{*id}", get(on(MethodFilter::GET, receipt_get)))
+        .route("/v1/events", get(on(MethodFilter::GET, events_list)))
+        .route("/metrics", get(on(MethodFilter::GET, metrics)))
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(CompressionLayer::new().compress_when(SizeAbove::new(0)))
+        .layer(middleware::from_fn(front))
+        .with_state(state)
+}
+
+async fn method_must_be_get() -> HttpError {
+    ApiError::method_must_be_get().into()
+}
+
+async fn method_must_be_post() -> HttpError {
+    ApiError::method_must_be_post().into()
+}
+
+async fn not_found() -> HttpError {
+    ApiError::endpoint_not_found().into()
+}
+
+// ------------------------------------------------------------------ middleware
+
+/// CORS (reflect `Origin`), OPTIONS → 204 before anything else, request id.
+async fn front(mut req: Request, next: Next) -> Response {
+    let origin = req.headers().get(header::ORIGIN).cloned();
+    let mut resp = if req.method() == Method::OPTIONS {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+            .unwrap_or_else(random_hex16);
+        req.extensions_mut().insert(RequestId(id.clone()));
+        let mut r = next.run(req).await;
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            r.headers_mut().insert("x-request-id", v);
+        }
+        r
+    };
+    if let Some(origin) = origin {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Content-Type, Authorization, X-API-Key, X-Request-ID"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("X-Request-ID"),
+        );
+        h.append(header::VARY, HeaderValue::from_static("Origin"));
+    }
+    resp
+}
+
+/// Auth → rate limit → the route; then the error envelope, metrics and the access log.
+async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let route = match req.extensions().get::<MatchedPath>().map(MatchedPath::as_str) {
+        Some("/v1/receipts/{*id}") | Some("/v1/receipts/") => "/v1/receipts/{id}".to_owned(),
+        Some(p) => p.to_owned(),
+        None => "/_not_found".to_owned(),
+    };
+    let request_id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut resp = if !authorized(&s, req.headers()) {
+        HttpError::from(ApiError::unauthorized()).into_response()
+    } else if !s
+        .rate
+        .as_ref()
+        .is_none_or(|b| b.lock().map(|mut b| b.take()).unwrap_or(false))
+    {
+        let mut r = HttpError::from(ApiError::rate_limited()).into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        r
+    } else {
+        next.run(req).await
+    };
+    if let Some(e) = resp.extensions_mut().remove::<HttpError>() {
+        if e.status.is_server_error() {
+            eprintln!(
+                "datafog-api: request_id={request_id} method={method} path={path} status={} code={} message={:?}",
+                e.status.as_u16(),
+                e.code,
+                e.message
+            );
+        }
+        let headers = std::mem::take(resp.headers_mut());
+        resp = envelope(&e, &request_id);
+        for (k, v) in &headers {
+            resp.headers_mut().entry(k).or_insert(v.clone());
+        }
+    }
+    let status = resp.status().as_u16();
+    let elapsed = started.elapsed();
+    s.metrics.record_request(method.as_str(), &route, status, elapsed);
+    if s.access_log {
+        eprintln!(
+            "request complete request_id={request_id} method={method} path={path} status={status} latency_ms={}",
+            elapsed.as_millis()
+        );
+    }
+    resp
+}
+
+/// `Authorization: Bearer <token>` or `X-API-Key: <token>`, compared in constant time (as
+/// SHA-256 digests, so the token's length does not leak either).
+fn authorized(s: &AppState, headers: &HeaderMap) -> bool {
+    let Some(want) = &s.token_digest else {
+        return true;
+    };
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let mut parts = v.split_whitespace();
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => {
+                    Some(token)
+                }
+                _ => None,
+            }
+        });
+    let api_key = headers
+        .get("x-api-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    // Both are checked, so timing does not reveal which header was right.
+    let a = bearer.is_some_and(|t| ct_eq(&digest(t), want));
+    let b = api_key.is_some_and(|t| ct_eq(&digest(t), want));
+    a | b
+}
+
+/// SHA-256 of a token.
+pub fn digest(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    std::hint::black_box(diff) == 0
+}
+
+/// 16 random bytes as 32 lowercase hex (request and receipt ids).
+pub fn random_hex16() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::fill(&mut b).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        return format!("rid-{nanos}");
+    }
+    let mut s = String::with_capacity(32);
+    for byte in b {
+        s.push_str(&format!("{byte:02x}"));
+    }
+    s
+}
+
+// ------------------------------------------------------------------ bodies
+
+/// Go's order: content type (415) → body limit (413) → JSON (400).
+async fn read_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, HttpError> {
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::unsupported_media_type().into());
+    }
+    let bytes = axum::body::to_bytes(body, api::MAX_BODY_BYTES)
+        .await
+        .map_err(|_| HttpError::from(ApiError::request_too_large()))?;
+    api::parse_json(&bytes).map_err(HttpError::from)
+}
+
+/// Run a guest call on the blocking pool.
+async fn in_guest<R: Send + 'static>(
+    s: &Shared,
+    f: impl FnOnce(&mut crate::runtime::Instance) -> wasmtime::Result<R> + Send + 'static,
+) -> Result<R, HttpError> {
+    let rt = s.runtime.clone();
+    tokio::task::spawn_blocking(move || rt.call(f))
+        .await
+        .map_err(|_| HttpError::from(ApiError::internal()))?
+        .map_err(HttpError::from)
+}
+
+// ------------------------------------------------------------------ handlers
+
+async fn health(State(s): State<Shared>) -> Response {
+    json_response(&HealthResponse {
+        status: "ok".to_owned(),
+        policy_id: s.identity.policy_id.clone(),
+        policy_version: s.identity.policy_version.clone(),
+        started_at: s.started_at.clone(),
+    })
+}
+
+async fn policy_version(State(s): State<Shared>) -> Response {
+    json_response(&PolicyVersionResponse {
+        policy_id: s.identity.policy_id.clone(),
+        policy_version: s.identity.policy_version.clone(),
+    })
+}
+
+fn wit_unit(u: OffsetUnit) -> wit::OffsetUnit {
+    match u {
+        OffsetUnit::Byte => wit::OffsetUnit::Byte,
+        OffsetUnit::Char => wit::OffsetUnit::Codepoint,
+        OffsetUnit::Utf16 => wit::OffsetUnit::Utf16,
+    }
+}
+
+fn slice_value(text: &str, start: u32, end: u32) -> String {
+    String::from_utf8_lossy(
+        text.as_bytes()
+            .get(start as usize..end as usize)
+            .unwrap_or_default(),
+    )
+    .into_owned()
+}
+
+async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let req: ScanRequest = read_json(&headers, body).await?;
+    let unit = api::validate_scan(&req)?;
+    let text = req.text.clone();
+    let types = req.entity_types.clone();
+    // Values are sliced by byte offsets; another unit is a second scan in that unit (same order).
+    let (bytes, other) = in_guest(&s, move |i| {
+        let e = i.guest.datafog_firewall_firewall().engine();
+        let mut opts = wit::ScanOptions {
+            entity_types: types,
+            offset_unit: wit::OffsetUnit::Byte,
+        };
+        let bytes = e.call_scan(&mut i.store, i.policy, &text, &opts)?;
+        let other = if unit == OffsetUnit::Byte {
+            None
+        } else {
+            opts.offset_unit = wit_unit(unit);
+            Some(e.call_scan(&mut i.store, i.policy, &text, &opts)?)
+        };
+        Ok((bytes, other))
+    })
+    .await?;
+    let mut findings: Vec<ScanFinding> = bytes
+        .iter()
+        .map(|f| ScanFinding {
+            entity_type: f.entity_type.clone(),
+            value: slice_value(&req.text, f.start, f.end),
+            start: f.start as usize,
+            end: f.end as usize,
+            confidence: f.confidence,
+        })
+        .collect();
+    if let Some(other) = other {
+        for (w, o) in findings.iter_mut().zip(&other) {
+            w.start = o.start as usize;
+            w.end = o.end as usize;
+        }
+    }
+    s.metrics.record_findings(findings.iter().map(|f| f.entity_type.as_str()));
+    Ok(json_response(&ScanResponse {
+        request_id: req.request_id,
+        trace_id: req.trace_id,
+        findings,
+        policy_version: s.identity.policy_version.clone(),
+        policy_id: s.identity.policy_id.clone(),
+    }))
+}
+
+fn u32_of(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn supplied_out(f: &ScanFinding) -> wit::SuppliedFinding {
+    wit::SuppliedFinding {
+        entity_type: f.entity_type.clone(),
+        value: f.value.clone(),
+        start: u32_of(f.start),
+        end: u32_of(f.end),
+        confidence: f.confidence,
+    }
+}
+
+fn supplied_in(f: wit::SuppliedFinding) -> ScanFinding {
+    ScanFinding {
+        entity_type: f.entity_type,
+        value: f.value,
+        start: f.start as usize,
+        end: f.end as usize,
+        confidence: f.confidence,
+    }
+}
+
+fn mode_out(m: Mode) -> wit::TransformMode {
+    match m {
+        Mode::Mask => wit::TransformMode::Mask,
+        Mode::Tokenize => wit::TransformMode::Tokenize,
+        Mode::Anonymize => wit::TransformMode::Anonymize,
+        Mode::Redact => wit::TransformMode::Redact,
+        Mode::Replace => wit::TransformMode::Replace,
+        Mode::Hash => wit::TransformMode::Hash,
+    }
+}
+
+fn mode_in(m: wit::TransformMode) -> Mode {
+    match m {
+        wit::TransformMode::Mask => Mode::Mask,
+        wit::TransformMode::Tokenize => Mode::Tokenize,
+        wit::TransformMode::Anonymize => Mode::Anonymize,
+        wit::TransformMode::Redact => Mode::Redact,
+        wit::TransformMode::Replace => Mode::Replace,
+        wit::TransformMode::Hash => Mode::Hash,
+    }
+}
+
+fn effect_in(e: wit::Effect) -> Effect {
+    match e {
+        wit::Effect::Allow => Effect::Allow,
+        wit::Effect::AllowWithRedaction => Effect::AllowWithRedaction,
+        wit::Effect::Transform => Effect::Transform,
+        wit::Effect::Deny => Effect::Deny,
+    }
+}
+
+fn transform_response(
+    s: &AppState,
+    request_id: String,
+    trace_id: String,
+    out: Result<wit::TransformResult, wit::ReconcileError>,
+) -> HttpResult {
+    match out {
+        Ok(t) => Ok(json_response(&TransformResponse {
+            request_id,
+            trace_id,
+            output: t.output,
+            policy_id: s.identity.policy_id.clone(),
+            policy_version: s.identity.policy_version.clone(),
+            stats: Stats {
+                entities_transformed: t.stats.entities_transformed as usize,
+                modes_applied: t.stats.modes_applied,
+            },
+        })),
+        // The guest's message names the finding by index and type, never its value.
+        Err(e) => Err(HttpError::from(
+            ApiError::new(api::ErrorCode::InvalidRequest, "findings do not match text")
+                .with_details(e.message),
+        )),
+    }
+}
+
+async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let mut req: TransformRequest = read_json(&headers, body).await?;
+    api::validate_transform(&mut req)?;
+    // `entity_modes` (normalised by validation) wins; else `mode` for every type found (the
+    // `any` group); else an empty plan (text unchanged).
+    let plan: Vec<wit::TransformStep> = if !req.entity_modes.is_empty() {
+        req.entity_modes
+            .iter()
+            .filter_map(|(k, v)| {
+                Some(wit::TransformStep {
+                    entity_type: k.clone(),
+                    mode: mode_out(Mode::parse(v)?),
+                })
+            })
+            .collect()
+    } else if let Some(mode) = Mode::parse(&req.mode) {
+        vec![wit::TransformStep {
+            entity_type: "any".to_owned(),
+            mode: mode_out(mode),
+        }]
+    } else {
+        Vec::new()
+    };
+    let text = req.text.clone();
+    let findings: Vec<wit::SuppliedFinding> = req.findings.iter().map(supplied_out).collect();
+    let key = s.key.clone();
+    let out = in_guest(&s, move |i| {
+        i.guest
+            .datafog_firewall_firewall()
+            .engine()
+            .call_transform_request(&mut i.store, i.policy, &text, &findings, &plan, &key)
+    })
+    .await?;
+    transform_response(&s, req.request_id, req.trace_id, out)
+}
+
+async fn anonymize(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let req: AnonymizeRequest = read_json(&headers, body).await?;
+    api::validate_anonymize(&req)?;
+    let text = req.text.clone();
+    let findings: Vec<wit::SuppliedFinding> = req.findings.iter().map(supplied_out).collect();
+    let key = s.key.clone();
+    let out = in_guest(&s, move |i| {
+        i.guest
+            .datafog_firewall_firewall()
+            .engine()
+            .call_anonymize(&mut i.store, i.policy, &text, &findings, &key)
+    })
+    .await?;
+    transform_response(&s, req.request_id, req.trace_id, out)
+}
+
+/// RFC 3339 UTC with nanoseconds (Go `RFC3339Nano`: trailing zeros of the fraction dropped).
+pub fn now_rfc3339_nanos() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// RFC 3339 UTC, second precision.
+pub fn now_rfc3339_secs() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let req: DecideRequest = read_json(&headers, body).await?;
+    api::validate_decide(&req)?;
+    let request = wit::DecideRequest {
+        action: wit::Action {
+            action_type: req.action.action_type.clone(),
+            tool: req.action.tool.clone(),
+            resource: req.action.resource.clone(),
+            command: req.action.command.clone(),
+            args: req.action.args.clone(),
+            sensitive: req.action.sensitive,
+        },
+        text: req.text.clone(),
+        findings: req.findings.iter().map(supplied_out).collect(),
+        request_id: req.request_id.clone(),
+        trace_id: req.trace_id.clone(),
+        tenant_id: req.tenant_id.clone(),
+        actor_id: req.actor_id.clone(),
+        session_id: req.session_id.clone(),
+    };
+    let st = s.clone();
+    // Seal under the chain head and queue for the writer (see `receipts`), on a blocking thread.
+    let sealed = tokio::task::spawn_blocking(move || {
+        st.receipts.append_chained(|prev_hash| {
+            let context = wit::DecideContext {
+                receipt_id: random_hex16(),
+                timestamp: now_rfc3339_nanos(),
+                prev_hash: prev_hash.to_owned(),
+                key: st.key.to_vec(),
+            };
+            let decided = st
+                .runtime
+                .call(|i| {
+                    i.guest
+                        .datafog_firewall_firewall()
+                        .engine()
+                        .call_decide_request(&mut i.store, i.policy, &request, &context)
+                })
+                .map_err(HttpError::from)?
+                .map_err(guest_api_error)?;
+            let r = decided.receipt;
+            Ok::<_, HttpError>((
+                Sealed {
+                    receipt_id: r.receipt_id,
+                    hash: r.hash,
+                    line: r.line,
+                },
+                decided.response,
+            ))
+        })
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?;
+    let (resp, ack) = match sealed {
+        Ok(v) => v,
+        Err(AppendError::Seal(e)) => return Err(e),
+        Err(AppendError::Store(e)) => return Err(ApiError::receipt_persist(e).into()),
+    };
+    match ack.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(ApiError::receipt_persist(e).into()),
+        Err(_) => return Err(ApiError::receipt_persist("receipt store is closed").into()),
+    }
+    let response = DecideResponse {
+        request_id: resp.request_id,
+        trace_id: resp.trace_id,
+        decision: effect_in(resp.decision),
+        receipt_id: resp.receipt_id,
+        policy_version: resp.policy_version,
+        policy_id: resp.policy_id,
+        matched_rules: resp.matched_rules,
+        transform_plan: resp
+            .transform_plan
+            .into_iter()
+            .map(|t| TransformStep {
+                entity_type: t.entity_type,
+                mode: mode_in(t.mode),
+            })
+            .collect(),
+        findings: resp.findings.into_iter().map(supplied_in).collect(),
+        reason: resp.reason,
+    };
+    s.metrics.record_decision(response.decision.as_str());
+    s.metrics
+        .record_findings(response.findings.iter().map(|f| f.entity_type.as_str()));
+    if let Some(events) = &s.events {
+        write_event(events, &req, &response);
+    }
+    Ok(json_response(&response))
+}
+
+/// One decision event (no text, no finding values). Best effort: a failed write is logged.
+fn write_event(events: &Events, req: &DecideRequest, resp: &DecideResponse) {
+    use std::io::Write;
+    let event = DecisionEvent {
+        timestamp: now_rfc3339_nanos(),
+        mode: "enforced".to_owned(),
+        action_type: req.action.action_type.clone(),
+        tool: req.action.tool.clone(),
+        resource: req.action.resource.clone(),
+        command: req.action.command.clone(),
+        args: req.action.args.clone(),
+        sensitive: req.action.sensitive,
+        decision: resp.decision.as_str().to_owned(),
+        allowed: resp.decision != Effect::Deny,
+        receipt_id: resp.receipt_id.clone(),
+        matched_rules: resp.matched_rules.clone(),
+        reason: resp.reason.clone(),
+        check_error: String::new(),
+        request_id: resp.request_id.clone(),
+        trace_id: resp.trace_id.clone(),
+    };
+    let Ok(mut line) = serde_json::to_vec(&event) else {
+        return;
+    };
+    line.push(b'\n');
+    let written = events
+        .file
+        .lock()
+        .map_err(|_| std::io::Error::other("events file lock poisoned"))
+        .and_then(|mut f| f.write_all(&line));
+    if let Err(e) = written {
+        eprintln!(
+            "datafog-api: write event to {}: {e}",
+            events.path.display()
+        );
+    }
+}
+
+async fn receipt_id_missing() -> HttpError {
+    ApiError::receipt_id_missing().into()
+}
+
+async fn receipt_get(State(s): State<Shared>, Path(id): Path<String>) -> HttpResult {
+    if id.is_empty() || id.contains('/') {
+        return Err(ApiError::receipt_id_missing().into());
+    }
+    let st = s.clone();
+    let line = tokio::task::spawn_blocking(move || st.receipts.get(&id))
+        .await
+        .map_err(|_| HttpError::from(ApiError::internal()))?
+        .map_err(|e| {
+            HttpError::from(ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt").with_details(e.to_string()))
+        })?;
+    match line {
+        Some(mut line) => {
+            line.push('\n');
+            Ok(json_bytes(line.into_bytes()))
+        }
+        None => Err(ApiError::receipt_not_found().into()),
+    }
+}
+
+fn parse_time(v: Option<&String>) -> Option<time::OffsetDateTime> {
+    v.and_then(|v| {
+        time::OffsetDateTime::parse(v, &time::format_description::well_known::Rfc3339).ok()
+    })
+}
+
+fn parse_limit(v: Option<&String>) -> usize {
+    v.and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| (1..=1000).contains(n))
+        .unwrap_or(100)
+}
+
+/// `GET /v1/receipts`: filters `limit` (1..1000, default 100), `after`/`before` (RFC 3339,
+/// exclusive), `decision`, `action_type` (case-insensitive); newest first, ties by id; `total` =
+/// matches before `limit`. Invalid values are ignored. Reads the file (no receipt is held in
+/// memory).
+async fn receipts_list(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> HttpResult {
+    let st = s.clone();
+    let out = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let after = parse_time(q.get("after"));
+        let before = parse_time(q.get("before"));
+        let decision = q.get("decision").map(|v| v.trim().to_ascii_lowercase());
+        let action_type = q.get("action_type").map(|v| v.trim().to_ascii_lowercase());
+        let limit = parse_limit(q.get("limit"));
+        let mut matches: Vec<(time::OffsetDateTime, String, String)> = Vec::new();
+        st.receipts.for_each_line(|line| {
+            let Ok(r) = serde_json::from_str::<datafog::receipt::Receipt>(line) else {
+                return;
+            };
+            let Ok(ts) = time::OffsetDateTime::parse(
+                &r.timestamp,
+                &time::format_description::well_known::Rfc3339,
+            ) else {
+                return;
+            };
+            let keep = after.is_none_or(|a| ts > a)
+                && before.is_none_or(|b| ts < b)
+                && decision
+                    .as_deref()
+                    .is_none_or(|d| d.is_empty() || r.decision.as_str() == d)
+                && action_type
+                    .as_deref()
+                    .is_none_or(|a| a.is_empty() || r.action.action_type.eq_ignore_ascii_case(a));
+            if keep {
+                matches.push((ts, r.receipt_id, line.to_owned()));
+            }
+        })?;
+        let total = matches.len();
+        matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+        matches.truncate(limit);
+        let mut body = b"{\"receipts\":[".to_vec();
+        for (i, (_, _, line)) in matches.iter().enumerate() {
+            if i > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(line.as_bytes());
+        }
+        body.extend_from_slice(format!("],\"total\":{total}}}\n").as_bytes());
+        Ok(body)
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?
+    .map_err(|e| {
+        HttpError::from(
+            ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipts")
+                .with_details(e.to_string()),
+        )
+    })?;
+    Ok(json_bytes(out))
+}
+
+/// `GET /v1/events`: filters `after`/`before` (RFC 3339, inclusive), `decision`
+/// (case-insensitive), `adapter` (canonicalised, e.g. `git` → `vcs`, compared with `tool`),
+/// `limit` (1..1000, default 100); newest first (ours: Go returned the oldest first). Malformed
+/// lines are skipped. No events file: `{"events":[],"total":0}`.
+async fn events_list(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> HttpResult {
+    let Some(events) = &s.events else {
+        return Ok(json_response(&api::EventsResponse {
+            events: Vec::new(),
+            total: 0,
+        }));
+    };
+    let path = events.path.clone();
+    let out = tokio::task::spawn_blocking(move || -> std::io::Result<api::EventsResponse> {
+        use std::io::BufRead;
+        let after = parse_time(q.get("after"));
+        let before = parse_time(q.get("before"));
+        let decision = q.get("decision").map(|v| v.trim().to_ascii_lowercase());
+        let adapter = q
+            .get("adapter")
+            .map(|v| datafog::policy::adapters::canonical(v))
+            .filter(|v| !v.is_empty());
+        let limit = parse_limit(q.get("limit"));
+        let file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(api::EventsResponse {
+                    events: Vec::new(),
+                    total: 0,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let mut kept: Vec<DecisionEvent> = Vec::new();
+        for line in std::io::BufReader::new(file).lines() {
+            let line = line?;
+            let Ok(ev) = serde_json::from_str::<DecisionEvent>(&line) else {
+                continue;
+            };
+            let ts = time::OffsetDateTime::parse(
+                &ev.timestamp,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .ok();
+            let in_range = match (ts, after, before) {
+                (None, None, None) => true,
+                (None, _, _) => false,
+                (Some(t), a, b) => a.is_none_or(|a| t >= a) && b.is_none_or(|b| t <= b),
+            };
+            let keep = in_range
+                && decision
+                    .as_deref()
+                    .is_none_or(|d| d.is_empty() || ev.decision.eq_ignore_ascii_case(d))
+                && adapter
+                    .as_deref()
+                    .is_none_or(|a| ev.tool.eq_ignore_ascii_case(a));
+            if keep {
+                kept.push(ev);
+            }
+        }
+        kept.reverse();
+        kept.truncate(limit);
+        let total = kept.len();
+        Ok(api::EventsResponse {
+            events: kept,
+            total,
+        })
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?
+    .map_err(|e| HttpError::from(ApiError::events_read(e.to_string())))?;
+    Ok(json_response(&out))
+}
+
+/// `GET /metrics`: Prometheus text; `?format=json`: the Go JSON shape.
+async fn metrics(
+    State(s): State<Shared>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if q.get("format").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
+        return json_response(&s.metrics.go_json(&s.started_at, s.started.elapsed()));
+    }
+    let text = s.metrics.prometheus(&s.runtime, &s.receipts);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        text,
+    )
+        .into_response()
+}

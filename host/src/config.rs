@@ -1,0 +1,270 @@
+//! Settings from the environment (the seed's table, Go section 1.1, plus ours). Parsing follows
+//! Go: an unparseable or out-of-range value is a warning and the default, never a crash.
+//!
+//! | Variable | Default | |
+//! |---|---|---|
+//! | `DATAFOG_POLICY_PATH` | `config/policy.json` | policy loaded once at start |
+//! | `DATAFOG_RECEIPT_PATH` | `datafog_receipts.jsonl` | receipts JSONL |
+//! | `DATAFOG_EVENTS_PATH` | unset | NDJSON decision events (read by `/v1/events`, one written per decision) |
+//! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
+//! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
+//! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
+//! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_READ_HEADER_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `2s`, `10s`, `30s` | Go duration syntax |
+//! | `DATAFOG_SHUTDOWN_TIMEOUT` | `10s` | graceful shutdown budget (drain, then flush receipts) |
+//! | `DATAFOG_TOKEN_KEY_PATH` | `<receipts dir>/datafog_token.key` | key of tokens, hashes and receipt value digests; 32 random bytes generated (mode 0600) when the file is missing |
+//! | `DATAFOG_COMPONENT_PATH` | embedded | run another build of the component |
+//! | `DATAFOG_CACHE_DIR` | `$XDG_CACHE_HOME/datafog` or `~/.cache/datafog` | compiled-component cache (`off` disables) |
+//! | `DATAFOG_GUEST_TIMEOUT` | `2s` | deadline of one guest call (503 `guest_timeout`) |
+//! | `DATAFOG_GUEST_MEMORY_MB` | `256` | linear memory limit of one instance |
+//! | `DATAFOG_GUEST_POOL` | `8` | warm instances |
+//! | `DATAFOG_ACCESS_LOG` | off | `1`/`true`: one log line per request (Go logs every request) |
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Every setting, resolved.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub policy_path: PathBuf,
+    pub receipt_path: PathBuf,
+    pub events_path: Option<PathBuf>,
+    pub addr: String,
+    pub api_token: Option<String>,
+    pub rate_limit_rps: u64,
+    pub read_timeout: Duration,
+    pub read_header_timeout: Duration,
+    pub write_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub shutdown_timeout: Duration,
+    pub token_key_path: PathBuf,
+    pub component_path: Option<PathBuf>,
+    pub cache_dir: Option<PathBuf>,
+    pub guest_timeout: Duration,
+    pub guest_memory_mb: u64,
+    pub guest_pool: u64,
+    pub access_log: bool,
+}
+
+impl Settings {
+    /// Settings from `get` (the process environment in `main`), and the warnings to log.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Settings, Vec<String>) {
+        let mut warnings = Vec::new();
+        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let receipt_path =
+            PathBuf::from(get("DATAFOG_RECEIPT_PATH").unwrap_or("datafog_receipts.jsonl".into()));
+        let token_key_path = get("DATAFOG_TOKEN_KEY_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                receipt_path
+                    .parent()
+                    .unwrap_or(Path::new(""))
+                    .join("datafog_token.key")
+            });
+        let mut dur = |k: &str, default: Duration| match get(k) {
+            None => default,
+            Some(v) => match parse_duration(&v) {
+                Some(d) if !d.is_zero() => d,
+                _ => {
+                    warnings.push(format!(
+                        "invalid {k}={v:?} (want a positive Go duration such as 5s or 250ms); using {default:?}"
+                    ));
+                    default
+                }
+            },
+        };
+        let read_timeout = dur("DATAFOG_READ_TIMEOUT", Duration::from_secs(5));
+        let read_header_timeout = dur("DATAFOG_READ_HEADER_TIMEOUT", Duration::from_secs(2));
+        let write_timeout = dur("DATAFOG_WRITE_TIMEOUT", Duration::from_secs(10));
+        let idle_timeout = dur("DATAFOG_IDLE_TIMEOUT", Duration::from_secs(30));
+        let shutdown_timeout = dur("DATAFOG_SHUTDOWN_TIMEOUT", Duration::from_secs(10));
+        let guest_timeout = dur("DATAFOG_GUEST_TIMEOUT", Duration::from_secs(2));
+        let mut int = |k: &str, default: u64| match get(k) {
+            None => default,
+            Some(v) => match v.parse::<u64>() {
+                Ok(n) => n,
+                Err(_) => {
+                    warnings.push(format!(
+                        "invalid {k}={v:?} (want a non-negative integer); using {default}"
+                    ));
+                    default
+                }
+            },
+        };
+        let rate_limit_rps = int("DATAFOG_RATE_LIMIT_RPS", 0);
+        let guest_memory_mb = int("DATAFOG_GUEST_MEMORY_MB", 256).max(16);
+        let guest_pool = int("DATAFOG_GUEST_POOL", 8).clamp(1, 256);
+        let cache_dir = match get("DATAFOG_CACHE_DIR") {
+            Some(v) if v.eq_ignore_ascii_case("off") => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => get("XDG_CACHE_HOME")
+                .map(PathBuf::from)
+                .or_else(|| get("HOME").map(|h| PathBuf::from(h).join(".cache")))
+                .map(|d| d.join("datafog")),
+        };
+        let settings = Settings {
+            policy_path: PathBuf::from(
+                get("DATAFOG_POLICY_PATH").unwrap_or("config/policy.json".into()),
+            ),
+            receipt_path,
+            events_path: get("DATAFOG_EVENTS_PATH").map(PathBuf::from),
+            addr: listen_addr(&get("DATAFOG_ADDR").unwrap_or(":8080".into())),
+            api_token: get("DATAFOG_API_TOKEN"),
+            rate_limit_rps,
+            read_timeout,
+            read_header_timeout,
+            write_timeout,
+            idle_timeout,
+            shutdown_timeout,
+            token_key_path,
+            component_path: get("DATAFOG_COMPONENT_PATH").map(PathBuf::from),
+            cache_dir,
+            guest_timeout,
+            guest_memory_mb,
+            guest_pool,
+            access_log: get("DATAFOG_ACCESS_LOG").is_some_and(|v| parse_bool(&v) == Some(true)),
+        };
+        (settings, warnings)
+    }
+}
+
+/// Go's `:8080` (every interface) as a socket address Rust can bind.
+pub fn listen_addr(addr: &str) -> String {
+    if addr.starts_with(':') {
+        format!("0.0.0.0{addr}")
+    } else {
+        addr.to_owned()
+    }
+}
+
+/// Go `strconv.ParseBool` plus `yes/no/on/off/y/n` (case-insensitive).
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "t" | "yes" | "y" | "on" => Some(true),
+        "0" | "false" | "f" | "no" | "n" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go `time.ParseDuration`: a sequence of decimal numbers with units `ns`, `us`/`µs`, `ms`, `s`,
+/// `m`, `h` (`1h30m`, `1.5s`, `250ms`); `0` alone is zero. Negative durations are `None`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    if s == "0" {
+        return Some(Duration::ZERO);
+    }
+    let mut rest = s.strip_prefix('+').unwrap_or(s);
+    if rest.is_empty() || rest.starts_with('-') {
+        return None;
+    }
+    let mut total = 0f64;
+    while !rest.is_empty() {
+        let num_len = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (num, tail) = rest.split_at(num_len);
+        let value: f64 = num.parse().ok()?;
+        let unit_len = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(unit_len);
+        let scale = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            _ => return None,
+        };
+        total += value * scale;
+        rest = tail;
+    }
+    Duration::try_from_secs_f64(total).ok()
+}
+
+/// Read the token key, or create it: 32 random bytes in a new file of mode 0600. The key makes
+/// tokens, hashes and receipt `value_digest`s keyed (HMAC-SHA256), so low-entropy values cannot be
+/// recovered by a dictionary; keep it as secret as the data, and keep it across restarts (a new
+/// key changes every token and digest).
+pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::read(path) {
+        Ok(key) if key.len() >= 16 => return Ok(key),
+        Ok(key) => {
+            return Err(format!(
+                "token key `{}` has {} bytes; want at least 16 (delete it to generate a new one)",
+                path.display(),
+                key.len()
+            ));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(format!("token key `{}`: {e}", path.display())),
+    }
+    let mut key = vec![0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("token key `{}`: {e}", path.display()))?;
+    }
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()));
+    match written {
+        Ok(()) => Ok(key),
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path)
+            .map_err(|e| format!("token key `{}`: {e}", path.display())),
+        Err(e) => Err(format!("token key `{}`: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_like_go() {
+        assert_eq!(parse_duration("7s"), Some(Duration::from_secs(7)));
+        assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+        assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+        assert_eq!(parse_duration("1.5s"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("bad"), None);
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("5"), None);
+    }
+
+    fn settings(vars: &[(&str, &str)]) -> (Settings, Vec<String>) {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::from_lookup(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    }
+
+    #[test]
+    fn env_fallbacks_like_go() {
+        let (s, w) = settings(&[]);
+        assert_eq!(s.read_timeout, Duration::from_secs(5));
+        assert_eq!(s.rate_limit_rps, 0);
+        assert_eq!(s.addr, "0.0.0.0:8080");
+        assert!(w.is_empty());
+        let (s, w) = settings(&[
+            ("DATAFOG_READ_TIMEOUT", "bad"),
+            ("DATAFOG_WRITE_TIMEOUT", "-1s"),
+            ("DATAFOG_SHUTDOWN_TIMEOUT", "2s"),
+            ("DATAFOG_RATE_LIMIT_RPS", "bad"),
+        ]);
+        assert_eq!(s.read_timeout, Duration::from_secs(5));
+        assert_eq!(s.write_timeout, Duration::from_secs(10));
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(2));
+        assert_eq!(s.rate_limit_rps, 0);
+        assert_eq!(w.len(), 3);
+        let (s, _) = settings(&[("DATAFOG_RATE_LIMIT_RPS", "15")]);
+        assert_eq!(s.rate_limit_rps, 15);
+        let (s, _) = settings(&[("DATAFOG_RECEIPT_PATH", "/var/lib/x/r.jsonl")]);
+        assert_eq!(s.token_key_path, PathBuf::from("/var/lib/x/datafog_token.key"));
+    }
+}

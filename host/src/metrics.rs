@@ -1,0 +1,213 @@
+//! In-process metrics: Prometheus text at `/metrics`, the Go JSON shape at `/metrics?format=json`.
+//! Counters reset on restart. `/metrics` itself is counted after it responds.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::receipts::ReceiptStore;
+use crate::runtime::Runtime;
+
+/// Upper bounds (seconds) of the request latency histogram.
+const BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
+
+#[derive(Default)]
+struct Route {
+    count: u64,
+    latency_sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+#[derive(Default)]
+struct Inner {
+    total: u64,
+    errors: u64,
+    latency_sum: f64,
+    /// (route, method, status) -> count
+    requests: BTreeMap<(String, String, u16), u64>,
+    by_status: BTreeMap<u16, u64>,
+    by_method: BTreeMap<String, u64>,
+    routes: BTreeMap<String, Route>,
+    decisions: BTreeMap<String, u64>,
+    findings: BTreeMap<String, u64>,
+}
+
+/// The counters.
+#[derive(Default)]
+pub struct Metrics {
+    inner: Mutex<Inner>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+/// Go's `/metrics` JSON.
+#[derive(Debug, Serialize)]
+pub struct GoMetrics {
+    pub total_requests: u64,
+    pub error_requests: u64,
+    pub by_status: BTreeMap<String, u64>,
+    pub by_path: BTreeMap<String, u64>,
+    pub by_method: BTreeMap<String, u64>,
+    pub by_path_avg_latency_ms: BTreeMap<String, f64>,
+    pub avg_latency_ms: f64,
+    pub started_at: String,
+    pub uptime_seconds: f64,
+}
+
+impl Metrics {
+    pub fn record_request(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let Ok(mut m) = self.inner.lock() else {
+            return;
+        };
+        let secs = latency.as_secs_f64();
+        m.total += 1;
+        if status >= 400 {
+            m.errors += 1;
+        }
+        m.latency_sum += secs;
+        *m.requests
+            .entry((route.to_owned(), method.to_owned(), status))
+            .or_default() += 1;
+        *m.by_status.entry(status).or_default() += 1;
+        *m.by_method.entry(method.to_owned()).or_default() += 1;
+        let r = m.routes.entry(route.to_owned()).or_default();
+        r.count += 1;
+        r.latency_sum += secs;
+        for (b, le) in r.buckets.iter_mut().zip(BUCKETS) {
+            if secs <= le {
+                *b += 1;
+            }
+        }
+    }
+
+    pub fn record_decision(&self, effect: &str) {
+        if let Ok(mut m) = self.inner.lock() {
+            *m.decisions.entry(effect.to_owned()).or_default() += 1;
+        }
+    }
+
+    pub fn record_findings<'a>(&self, types: impl Iterator<Item = &'a str>) {
+        if let Ok(mut m) = self.inner.lock() {
+            for t in types {
+                *m.findings.entry(t.to_owned()).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn go_json(&self, started_at: &str, uptime: Duration) -> GoMetrics {
+        let m = self.inner.lock().ok();
+        let Some(m) = m else {
+            return GoMetrics {
+                total_requests: 0,
+                error_requests: 0,
+                by_status: BTreeMap::new(),
+                by_path: BTreeMap::new(),
+                by_method: BTreeMap::new(),
+                by_path_avg_latency_ms: BTreeMap::new(),
+                avg_latency_ms: 0.0,
+                started_at: started_at.to_owned(),
+                uptime_seconds: uptime.as_secs_f64(),
+            };
+        };
+        let avg = |sum: f64, n: u64| if n == 0 { 0.0 } else { sum * 1000.0 / n as f64 };
+        GoMetrics {
+            total_requests: m.total,
+            error_requests: m.errors,
+            by_status: m.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            by_path: m.routes.iter().map(|(k, r)| (k.clone(), r.count)).collect(),
+            by_method: m.by_method.clone(),
+            by_path_avg_latency_ms: m
+                .routes
+                .iter()
+                .map(|(k, r)| (k.clone(), avg(r.latency_sum, r.count)))
+                .collect(),
+            avg_latency_ms: avg(m.latency_sum, m.total),
+            started_at: started_at.to_owned(),
+            uptime_seconds: uptime.as_secs_f64(),
+        }
+    }
+
+    /// Prometheus text exposition format 0.0.4.
+    pub fn prometheus(&self, runtime: &Runtime, receipts: &ReceiptStore) -> String {
+        let mut out = String::new();
+        if let Ok(m) = self.inner.lock() {
+            let _ = writeln!(out, "# HELP datafog_http_requests_total HTTP requests by route, method and status.");
+            let _ = writeln!(out, "# TYPE datafog_http_requests_total counter");
+            for ((route, method, status), n) in &m.requests {
+                let _ = writeln!(
+                    out,
+                    "datafog_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
+                );
+            }
+            let _ = writeln!(out, "# HELP datafog_http_request_duration_seconds Request latency by route.");
+            let _ = writeln!(out, "# TYPE datafog_http_request_duration_seconds histogram");
+            for (route, r) in &m.routes {
+                for (le, n) in BUCKETS.iter().zip(r.buckets) {
+                    let _ = writeln!(
+                        out,
+                        "datafog_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{le}\"}} {n}"
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "datafog_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
+                    r.count
+                );
+                let _ = writeln!(
+                    out,
+                    "datafog_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                    r.latency_sum
+                );
+                let _ = writeln!(
+                    out,
+                    "datafog_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                    r.count
+                );
+            }
+            let _ = writeln!(out, "# HELP datafog_decisions_total Decisions by effect.");
+            let _ = writeln!(out, "# TYPE datafog_decisions_total counter");
+            for (effect, n) in &m.decisions {
+                let _ = writeln!(out, "datafog_decisions_total{{effect=\"{effect}\"}} {n}");
+            }
+            let _ = writeln!(out, "# HELP datafog_findings_total Findings by entity type (scan and decide).");
+            let _ = writeln!(out, "# TYPE datafog_findings_total counter");
+            for (t, n) in &m.findings {
+                let _ = writeln!(out, "datafog_findings_total{{entity_type=\"{t}\"}} {n}");
+            }
+        }
+        let s = &receipts.stats;
+        let batches = s.batches.load(Ordering::Relaxed);
+        let written = s.receipts.load(Ordering::Relaxed);
+        let fsync_total = s.fsync_micros_total.load(Ordering::Relaxed) as f64 / 1e6;
+        let fsync_max = s.fsync_micros_max.load(Ordering::Relaxed) as f64 / 1e6;
+        let _ = writeln!(out, "# HELP datafog_receipt_batches_total Group commits (one write + fsync each).");
+        let _ = writeln!(out, "# TYPE datafog_receipt_batches_total counter");
+        let _ = writeln!(out, "datafog_receipt_batches_total {batches}");
+        let _ = writeln!(out, "# HELP datafog_receipts_written_total Receipts made durable (receipts / batches = mean batch size).");
+        let _ = writeln!(out, "# TYPE datafog_receipts_written_total counter");
+        let _ = writeln!(out, "datafog_receipts_written_total {written}");
+        let _ = writeln!(out, "# HELP datafog_receipt_fsync_seconds_total Time in write + fsync.");
+        let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_total counter");
+        let _ = writeln!(out, "datafog_receipt_fsync_seconds_total {fsync_total}");
+        let _ = writeln!(out, "# HELP datafog_receipt_fsync_seconds_max Slowest write + fsync.");
+        let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_max gauge");
+        let _ = writeln!(out, "datafog_receipt_fsync_seconds_max {fsync_max}");
+        let _ = writeln!(out, "# HELP datafog_guest_traps_total Guest calls that trapped (instance dropped).");
+        let _ = writeln!(out, "# TYPE datafog_guest_traps_total counter");
+        let _ = writeln!(out, "datafog_guest_traps_total {}", runtime.trap_count());
+        let _ = writeln!(out, "# HELP datafog_guest_timeouts_total Guest calls past their deadline (instance dropped).");
+        let _ = writeln!(out, "# TYPE datafog_guest_timeouts_total counter");
+        let _ = writeln!(out, "datafog_guest_timeouts_total {}", runtime.timeout_count());
+        out
+    }
+}

@@ -1,0 +1,450 @@
+//! The receipts file: append-only JSONL, one canonical receipt per line, hash-chained.
+//!
+//! # Durability: one writer, group commit
+//! A single writer thread owns the file. Requests hand it a sealed line over a bounded channel and
+//! wait on a oneshot; the writer takes everything queued (up to [`MAX_BATCH`]), writes the lines
+//! with one `write_all`, calls `File::sync_data`, and only then answers every waiter in the batch.
+//! So a 200 from `/v1/decide` means the receipt is on disk, and while one fsync runs the next batch
+//! queues up (throughput grows with concurrency, latency stays about one fsync).
+//!
+//! # The chain under concurrency
+//! A receipt's `prev_hash` is the `hash` of the receipt before it *in the file*. The chain head
+//! lives in [`ReceiptStore::append_chained`]'s mutex: the caller's closure seals the receipt with
+//! the current head (in the guest), the sealed line is queued to the writer *while the mutex is
+//! held*, and the head advances to the new hash. Queue order is therefore chain order, and the
+//! writer writes in queue order. The price is that sealing (one guest `decide-request` call) is
+//! serialised across requests; the fsync is not.
+//!
+//! If a write or fsync fails, the lines of that batch may or may not be on disk, and the in-memory
+//! head has already moved past them. The store then *fails closed*: the file is cut back to the
+//! last acknowledged byte, every waiter of the batch and every later append gets an error (500
+//! `receipt_error`), and a restart recovers from the file (reads, verifies, continues the chain).
+//!
+//! # Start-up
+//! The file is read once: every line is verified against the chain with the core's verifier
+//! (`datafog::receipt::verify_chain_from`), ids are indexed to `(offset, length)` (no receipt is
+//! kept in memory), and the chain continues from the last `hash`. A torn last line (a crash in the
+//! middle of a write: no trailing newline and not a valid receipt) is cut off and reported. Any
+//! other break (a changed, removed or reordered receipt) refuses to start: the log is evidence, and
+//! the operator must decide.
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use datafog::receipt::{GENESIS_HASH, verify_chain_from};
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+/// Receipts written per batch at most (one `write_all` + one fsync).
+pub const MAX_BATCH: usize = 1024;
+/// Appends queued for the writer at most (callers wait when it is full).
+pub const QUEUE: usize = 8192;
+
+/// A sealed receipt ready to be stored: its id, its `hash` and its canonical line (no newline).
+#[derive(Clone, Debug)]
+pub struct Sealed {
+    pub receipt_id: String,
+    pub hash: String,
+    pub line: String,
+}
+
+/// What start-up found in the file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Receipts verified.
+    pub count: usize,
+    /// The chain head (the next receipt's `prev_hash`).
+    pub last_hash: String,
+    /// A torn last line that was cut: `(offset, bytes cut)`.
+    pub torn: Option<(u64, u64)>,
+}
+
+/// Why the store could not open.
+#[derive(Debug)]
+pub enum OpenError {
+    Io(PathBuf, std::io::Error),
+    /// The chain is broken before the last line.
+    Chain(PathBuf, String),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Io(p, e) => write!(f, "receipts file `{}`: {e}", p.display()),
+            OpenError::Chain(p, e) => write!(
+                f,
+                "receipts file `{}`: {e}; the hash chain is broken, refusing to start (restore the file from a backup, or move it aside to start a new chain)",
+                p.display()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
+
+/// Why an append failed (the `details` of 500 `receipt_error`, or the sealing closure's error).
+#[derive(Debug)]
+pub enum AppendError<E> {
+    /// The sealing closure refused (e.g. a guest error): nothing was queued.
+    Seal(E),
+    /// The store failed or is closed.
+    Store(String),
+}
+
+struct Append {
+    id: String,
+    line: String,
+    ack: oneshot::Sender<Result<(), String>>,
+}
+
+/// Writer counters, for metrics.
+#[derive(Debug, Default)]
+pub struct WriterStats {
+    pub batches: AtomicU64,
+    pub receipts: AtomicU64,
+    pub fsync_micros_total: AtomicU64,
+    pub fsync_micros_max: AtomicU64,
+}
+
+struct Head {
+    last_hash: String,
+    tx: Option<mpsc::Sender<Append>>,
+}
+
+type Index = Arc<RwLock<HashMap<String, (u64, u32)>>>;
+
+/// The receipts file: append through the writer, read by id or by filter.
+pub struct ReceiptStore {
+    path: PathBuf,
+    head: Mutex<Head>,
+    index: Index,
+    failed: Arc<Mutex<Option<String>>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    reader: File,
+    pub stats: Arc<WriterStats>,
+}
+
+impl std::fmt::Debug for ReceiptStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReceiptStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct IdOnly {
+    receipt_id: String,
+}
+
+impl ReceiptStore {
+    /// Open (creating it and its directory if missing), verify, recover, index, start the writer.
+    pub fn open(path: &Path) -> Result<(ReceiptStore, Recovery), OpenError> {
+        let io = |e| OpenError::Io(path.to_path_buf(), e);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o750)
+                .create(dir)
+                .map_err(io)?;
+        }
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .map_err(io)?;
+        let Scanned {
+            index,
+            recovery,
+            mut end,
+            needs_newline,
+        } = scan(&mut file, path)?;
+        if recovery.torn.is_some() {
+            file.set_len(end).map_err(io)?;
+            file.sync_data().map_err(io)?;
+        }
+        file.seek(SeekFrom::Start(end)).map_err(io)?;
+        if needs_newline {
+            file.write_all(b"\n").map_err(io)?;
+            file.sync_data().map_err(io)?;
+            end += 1;
+        }
+        let reader = File::open(path).map_err(io)?;
+
+        let index: Index = Arc::new(RwLock::new(index));
+        let failed = Arc::new(Mutex::new(None));
+        let stats = Arc::new(WriterStats::default());
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let writer = {
+            let (index, failed, stats) = (index.clone(), failed.clone(), stats.clone());
+            std::thread::Builder::new()
+                .name("datafog-receipts".into())
+                .spawn(move || write_loop(file, end, rx, &index, &failed, &stats))
+                .map_err(io)?
+        };
+        let store = ReceiptStore {
+            path: path.to_path_buf(),
+            head: Mutex::new(Head {
+                last_hash: recovery.last_hash.clone(),
+                tx: Some(tx),
+            }),
+            index,
+            failed,
+            writer: Mutex::new(Some(writer)),
+            reader,
+            stats,
+        };
+        Ok((store, recovery))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Seal a receipt with the chain head and queue it, atomically (see the module docs), then
+    /// wait for it to be on disk. Blocking: call from a blocking thread. `seal` gets the
+    /// `prev_hash` and returns the sealed receipt plus whatever the caller wants back.
+    pub fn append_chained<T, E>(
+        &self,
+        seal: impl FnOnce(&str) -> Result<(Sealed, T), E>,
+    ) -> Result<(T, oneshot::Receiver<Result<(), String>>), AppendError<E>> {
+        let mut head = self
+            .head
+            .lock()
+            .map_err(|_| AppendError::Store("receipt store is poisoned".to_owned()))?;
+        if let Some(e) = self.failed.lock().ok().and_then(|f| f.clone()) {
+            return Err(AppendError::Store(e));
+        }
+        let Some(tx) = head.tx.clone() else {
+            return Err(AppendError::Store("receipt store is closed".to_owned()));
+        };
+        let (sealed, out) = seal(&head.last_hash).map_err(AppendError::Seal)?;
+        let (ack, rx) = oneshot::channel();
+        tx.blocking_send(Append {
+            id: sealed.receipt_id,
+            line: sealed.line,
+            ack,
+        })
+        .map_err(|_| AppendError::Store("receipt store is closed".to_owned()))?;
+        head.last_hash = sealed.hash;
+        Ok((out, rx))
+    }
+
+    /// The chain head: the `prev_hash` the next receipt gets.
+    pub fn last_hash(&self) -> String {
+        self.head
+            .lock()
+            .map(|h| h.last_hash.clone())
+            .unwrap_or_default()
+    }
+
+    /// Receipts stored (durable ones: the index is updated after the fsync).
+    pub fn len(&self) -> usize {
+        self.index.read().map(|i| i.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The stored line of receipt `id`.
+    pub fn get(&self, id: &str) -> std::io::Result<Option<String>> {
+        let Some((offset, len)) = self.index.read().ok().and_then(|i| i.get(id).copied()) else {
+            return Ok(None);
+        };
+        let mut buf = vec![0u8; len as usize];
+        self.reader.read_exact_at(&mut buf, offset)?;
+        String::from_utf8(buf)
+            .map(Some)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    }
+
+    /// Every durable line in file order (blocking; the list endpoint filters them).
+    pub fn for_each_line(&self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
+        let mut reader = BufReader::new(File::open(&self.path)?);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                break;
+            }
+            // Only complete lines: one being written is not acknowledged yet.
+            if let Some(l) = line.strip_suffix('\n') {
+                if !l.trim().is_empty() {
+                    f(l);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stop accepting appends, let the writer drain the queue (write + fsync), and wait for it.
+    pub fn close(&self) {
+        if let Ok(mut head) = self.head.lock() {
+            head.tx = None;
+        }
+        let handle = self.writer.lock().ok().and_then(|mut w| w.take());
+        if let Some(h) = handle {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for ReceiptStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// What [`scan`] found.
+struct Scanned {
+    index: HashMap<String, (u64, u32)>,
+    recovery: Recovery,
+    /// Where the next line goes (before any fix-up below).
+    end: u64,
+    /// The last receipt is whole but lacks its newline (a crash between the two).
+    needs_newline: bool,
+}
+
+/// Read and verify the file (see the module docs).
+fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
+    let io = |e| OpenError::Io(path.to_path_buf(), e);
+    let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
+    let mut index = HashMap::new();
+    let mut last = GENESIS_HASH.to_owned();
+    let mut count = 0usize;
+    let mut offset = 0u64;
+    let mut line_no = 0usize;
+    let mut reader = BufReader::new(file);
+    let mut buf = Vec::new();
+    let mut torn = None;
+    let mut needs_newline = false;
+    loop {
+        buf.clear();
+        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let text = std::str::from_utf8(body).ok();
+        if text.is_some_and(|t| t.trim().is_empty()) {
+            offset += n as u64;
+            continue;
+        }
+        match text.map(|t| (t, verify_chain_from(&last, std::iter::once(t)))) {
+            Some((t, Ok(summary))) => {
+                let id = serde_json::from_str::<IdOnly>(t)
+                    .map(|r| r.receipt_id)
+                    .map_err(|e| chain(format!("line {line_no}: no `receipt_id` ({e})")))?;
+                let len = u32::try_from(body.len())
+                    .map_err(|_| chain(format!("line {line_no} is too long")))?;
+                index.insert(id, (offset, len));
+                last = summary.last_hash;
+                count += 1;
+                needs_newline = !complete;
+            }
+            // A torn last line: no newline and not a whole receipt.
+            _ if !complete => torn = Some((offset, n as u64)),
+            Some((_, Err(mut e))) => {
+                e.line = line_no;
+                return Err(chain(e.to_string()));
+            }
+            None => return Err(chain(format!("line {line_no}: not UTF-8"))),
+        }
+        offset += n as u64;
+    }
+    let end = torn.map_or(offset, |(at, _)| at);
+    Ok(Scanned {
+        index,
+        recovery: Recovery {
+            count,
+            last_hash: last,
+            torn,
+        },
+        end,
+        needs_newline,
+    })
+}
+
+fn write_loop(
+    mut file: File,
+    mut end: u64,
+    mut rx: mpsc::Receiver<Append>,
+    index: &Index,
+    failed: &Mutex<Option<String>>,
+    stats: &WriterStats,
+) {
+    let mut batch: Vec<Append> = Vec::with_capacity(MAX_BATCH);
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(first) = rx.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(a) => batch.push(a),
+                Err(_) => break,
+            }
+        }
+        if let Some(e) = failed.lock().ok().and_then(|f| f.clone()) {
+            for a in batch.drain(..) {
+                let _ = a.ack.send(Err(e.clone()));
+            }
+            continue;
+        }
+        buf.clear();
+        let mut spans = Vec::with_capacity(batch.len());
+        for a in &batch {
+            let at = end + buf.len() as u64;
+            buf.extend_from_slice(a.line.as_bytes());
+            buf.push(b'\n');
+            spans.push((at, u32::try_from(a.line.len()).unwrap_or(u32::MAX)));
+        }
+        let started = Instant::now();
+        let result = file.write_all(&buf).and_then(|()| file.sync_data());
+        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+        stats.batches.fetch_add(1, Ordering::Relaxed);
+        stats.fsync_micros_total.fetch_add(micros, Ordering::Relaxed);
+        stats.fsync_micros_max.fetch_max(micros, Ordering::Relaxed);
+        match result {
+            Ok(()) => {
+                end += buf.len() as u64;
+                stats
+                    .receipts
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                if let Ok(mut idx) = index.write() {
+                    for (a, span) in batch.iter().zip(&spans) {
+                        idx.insert(a.id.clone(), *span);
+                    }
+                }
+                for a in batch.drain(..) {
+                    let _ = a.ack.send(Ok(()));
+                }
+            }
+            Err(e) => {
+                let msg = format!("receipt write failed: {e}");
+                eprintln!(
+                    "datafog-api: {msg}; the receipt store stops accepting receipts until restart"
+                );
+                // Cut whatever part of the batch reached the file: none of it was acknowledged.
+                let _ = file.set_len(end).and_then(|()| file.sync_data());
+                let _ = file.seek(SeekFrom::Start(end));
+                if let Ok(mut f) = failed.lock() {
+                    *f = Some(msg.clone());
+                }
+                for a in batch.drain(..) {
+                    let _ = a.ack.send(Err(msg.clone()));
+                }
+            }
+        }
+    }
+}

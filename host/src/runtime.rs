@@ -1,0 +1,431 @@
+//! The component in wasmtime: one [`Engine`] (pooling allocator, epoch interruption), the
+//! component compiled once (the compiled artifact is cached on disk), an [`InstancePre`], and a
+//! pool of warm instances, each with the policy already loaded (`engine.load`).
+//!
+//! Every guest call runs with an epoch deadline (a ticker thread increments the epoch every
+//! [`TICK`]) and a per-store memory limit. A trap or a timeout drops that instance (its store is
+//! not reused) and answers [`GuestFailure`]; the next call takes or builds another instance.
+//!
+//! Guest calls are synchronous: callers run them on `tokio::task::spawn_blocking`.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
+    StoreLimitsBuilder, Trap,
+};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+pub(crate) mod bindings {
+    wasmtime::component::bindgen!({ path: "../wit", world: "guest" });
+}
+
+pub(crate) use bindings::exports::datafog::firewall::firewall as wit;
+
+/// The component built by `build.rs`, embedded in the binary.
+pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("DATAFOG_COMPONENT"));
+
+/// How often the epoch advances: the granularity of guest deadlines.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// Runtime settings.
+#[derive(Clone, Debug)]
+pub struct RuntimeConfig {
+    /// Deadline of one guest call.
+    pub call_timeout: Duration,
+    /// Maximum linear memory of one instance, in bytes.
+    pub memory_limit: usize,
+    /// Warm instances kept ready (and the pooling allocator's capacity, with headroom).
+    pub pool_size: usize,
+    /// Where the compiled artifact is cached; `None`: always compile.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            call_timeout: Duration::from_secs(2),
+            memory_limit: 256 << 20,
+            pool_size: 8,
+            cache_dir: None,
+        }
+    }
+}
+
+/// Why a guest call produced no answer. Both drop the instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GuestFailure {
+    /// The call ran past its epoch deadline.
+    Timeout,
+    /// Any other trap (out of memory, a guest panic, ...). The text is for logs only.
+    Trap(String),
+    /// No instance could be made (instantiation or policy load failed).
+    Unavailable(String),
+}
+
+impl std::fmt::Display for GuestFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GuestFailure::Timeout => f.write_str("guest call exceeded its deadline"),
+            GuestFailure::Trap(e) => write!(f, "guest trapped: {e}"),
+            GuestFailure::Unavailable(e) => write!(f, "no guest instance: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for GuestFailure {}
+
+/// Store data: an empty WASI context (the guest imports WASI 0.2 but never calls it) and limits.
+pub struct Ctx {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+}
+
+impl WasiView for Ctx {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// One warm instance with the policy loaded.
+pub struct Instance {
+    pub(crate) store: Store<Ctx>,
+    pub(crate) guest: bindings::Guest,
+    pub(crate) policy: ResourceAny,
+}
+
+impl std::fmt::Debug for Instance {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Instance").finish_non_exhaustive()
+    }
+}
+
+impl Instance {
+    /// The `engine` resource interface.
+    pub(crate) fn engine(&self) -> bindings::exports::datafog::firewall::firewall::GuestEngine<'_> {
+        self.guest.datafog_firewall_firewall().engine()
+    }
+}
+
+/// The engine, the pre-instantiated component, and the warm pool.
+pub struct Runtime {
+    engine: Engine,
+    pre: bindings::GuestPre<Ctx>,
+    policy_json: String,
+    config: RuntimeConfig,
+    idle: Mutex<Vec<Instance>>,
+    stop: Arc<AtomicBool>,
+    traps: AtomicU64,
+    timeouts: AtomicU64,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a loaded policy is, read from the guest at start.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyIdentity {
+    pub policy_id: String,
+    pub policy_version: String,
+}
+
+/// Start-up failure: the component could not be loaded, or the policy is invalid.
+#[derive(Debug)]
+pub enum StartError {
+    Component(String),
+    /// Every problem the guest found in the policy.
+    Policy(wit::PolicyError),
+}
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StartError::Component(e) => f.write_str(e),
+            StartError::Policy(p) => {
+                for (i, e) in p.errors.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("\n")?;
+                    }
+                    match &e.rule {
+                        Some(rule) => write!(f, "rule `{rule}`")?,
+                        None => f.write_str("policy")?,
+                    }
+                    if !e.field.is_empty() {
+                        write!(f, ", field `{}`", e.field)?;
+                    }
+                    write!(f, ": {}", e.message)?;
+                    if let Some(help) = &e.help {
+                        write!(f, " ({help})")?;
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for StartError {}
+
+fn wt(e: wasmtime::Error) -> String {
+    format!("{e:?}")
+}
+
+impl Runtime {
+    /// Compile (or load the cached compilation of) `wasm`, check that it exports the `guest`
+    /// world, load `policy_json` into a first instance, and start the epoch ticker.
+    pub fn new(
+        wasm: &[u8],
+        policy_json: String,
+        config: RuntimeConfig,
+    ) -> Result<(Arc<Runtime>, PolicyIdentity), StartError> {
+        let engine = make_engine(&config).map_err(|e| StartError::Component(wt(e)))?;
+        let component = load_cached(&engine, wasm, config.cache_dir.as_deref())
+            .map_err(|e| StartError::Component(format!("compile the component: {}", wt(e))))?;
+        let mut linker = Linker::<Ctx>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| StartError::Component(wt(e)))?;
+        let pre = linker
+            .instantiate_pre(&component)
+            .and_then(bindings::GuestPre::new)
+            .map_err(|e| {
+                StartError::Component(format!(
+                    "the component does not fit the `datafog:firewall/guest` world: {}",
+                    wt(e)
+                ))
+            })?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let runtime = Arc::new(Runtime {
+            engine: engine.clone(),
+            pre,
+            policy_json,
+            config,
+            idle: Mutex::new(Vec::new()),
+            stop: stop.clone(),
+            traps: AtomicU64::new(0),
+            timeouts: AtomicU64::new(0),
+        });
+        // The ticker holds only the engine, so it ends when `stop` is set (on drop).
+        std::thread::Builder::new()
+            .name("datafog-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .map_err(|e| StartError::Component(format!("start the epoch ticker: {e}")))?;
+
+        let mut first = match runtime.instantiate_raw() {
+            Ok(i) => i,
+            Err(e) => return Err(StartError::Component(e)),
+        };
+        let loaded = first
+            .guest
+            .datafog_firewall_firewall()
+            .engine()
+            .call_load(&mut first.store, &runtime.policy_json)
+            .map_err(|e| StartError::Component(format!("load the policy: {}", wt(e))))?;
+        let policy = loaded.map_err(StartError::Policy)?;
+        let mut inst = Instance {
+            store: first.store,
+            guest: first.guest,
+            policy,
+        };
+        let identity = runtime
+            .identity(&mut inst)
+            .map_err(|e| StartError::Component(format!("read the policy identity: {}", wt(e))))?;
+        runtime.put_back(inst);
+        for _ in 1..runtime.config.pool_size {
+            match runtime.instantiate() {
+                Ok(i) => runtime.put_back(i),
+                Err(e) => return Err(StartError::Component(e.to_string())),
+            }
+        }
+        Ok((runtime, identity))
+    }
+
+    fn identity(&self, inst: &mut Instance) -> wasmtime::Result<PolicyIdentity> {
+        inst.store.set_epoch_deadline(self.deadline_ticks());
+        let e = inst.guest.datafog_firewall_firewall().engine();
+        Ok(PolicyIdentity {
+            policy_id: e.call_policy_id(&mut inst.store, inst.policy)?,
+            policy_version: e.call_policy_version(&mut inst.store, inst.policy)?,
+        })
+    }
+
+    fn deadline_ticks(&self) -> u64 {
+        let ticks = self.config.call_timeout.as_millis() / TICK.as_millis().max(1);
+        u64::try_from(ticks).unwrap_or(u64::MAX).max(1)
+    }
+
+    /// A fresh store and instance, no policy yet.
+    fn instantiate_raw(&self) -> Result<RawInstance, String> {
+        let ctx = Ctx {
+            wasi: WasiCtxBuilder::new().build(),
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(self.config.memory_limit)
+                .instances(16)
+                .build(),
+        };
+        let mut store = Store::new(&self.engine, ctx);
+        store.limiter(|c| &mut c.limits);
+        // Instantiation and the policy load (regex compilation) get a generous deadline.
+        store.set_epoch_deadline(self.deadline_ticks().saturating_mul(5));
+        let guest = self
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| format!("instantiate: {}", wt(e)))?;
+        Ok(RawInstance { store, guest })
+    }
+
+    /// A fresh instance with the policy loaded.
+    fn instantiate(&self) -> Result<Instance, GuestFailure> {
+        let RawInstance { mut store, guest } =
+            self.instantiate_raw().map_err(GuestFailure::Unavailable)?;
+        let loaded = guest
+            .datafog_firewall_firewall()
+            .engine()
+            .call_load(&mut store, &self.policy_json)
+            .map_err(|e| GuestFailure::Unavailable(format!("load the policy: {}", wt(e))))?;
+        let policy = loaded
+            .map_err(|e| GuestFailure::Unavailable(format!("the policy no longer loads: {e:?}")))?;
+        Ok(Instance {
+            store,
+            guest,
+            policy,
+        })
+    }
+
+    fn put_back(&self, inst: Instance) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.config.pool_size {
+                idle.push(inst);
+            }
+        }
+    }
+
+    /// Run `f` on a warm instance under the call deadline. On a trap or timeout the instance is
+    /// dropped. Blocking: call from a blocking thread.
+    pub fn call<R>(
+        &self,
+        f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestFailure> {
+        let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        let mut inst = match taken {
+            Some(i) => i,
+            None => self.instantiate()?,
+        };
+        inst.store.set_epoch_deadline(self.deadline_ticks());
+        match f(&mut inst) {
+            Ok(r) => {
+                self.put_back(inst);
+                Ok(r)
+            }
+            Err(e) => {
+                drop(inst);
+                if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                    self.timeouts.fetch_add(1, Ordering::Relaxed);
+                    Err(GuestFailure::Timeout)
+                } else {
+                    self.traps.fetch_add(1, Ordering::Relaxed);
+                    Err(GuestFailure::Trap(wt(e)))
+                }
+            }
+        }
+    }
+
+    /// Guest traps (not timeouts) since start.
+    pub fn trap_count(&self) -> u64 {
+        self.traps.load(Ordering::Relaxed)
+    }
+
+    /// Guest timeouts since start.
+    pub fn timeout_count(&self) -> u64 {
+        self.timeouts.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+struct RawInstance {
+    store: Store<Ctx>,
+    guest: bindings::Guest,
+}
+
+fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
+    let mut cfg = Config::new();
+    cfg.epoch_interruption(true);
+    let mut pool = PoolingAllocationConfig::new();
+    // Headroom over the warm pool: replacements are built while a trapped store is dropped, and
+    // a burst may build instances beyond the idle set.
+    let slots = u32::try_from(config.pool_size.saturating_mul(4).max(16)).unwrap_or(64);
+    pool.total_component_instances(slots)
+        .total_core_instances(slots.saturating_mul(8))
+        .total_memories(slots.saturating_mul(2))
+        .total_tables(slots.saturating_mul(8))
+        .total_stacks(slots)
+        .max_memory_size(config.memory_limit);
+    cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    Engine::new(&cfg)
+}
+
+/// Compile `wasm`, or load the compilation cached in `dir` by a compatible engine. The file name
+/// is a hash of the component bytes and the engine's compatibility hash (wasmtime version and
+/// settings), so a new component or wasmtime never loads a stale artifact.
+fn load_cached(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Result<Component> {
+    let Some(dir) = dir else {
+        return Component::new(engine, wasm);
+    };
+    let mut h = DefaultHasher::new();
+    wasm.hash(&mut h);
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let cache = dir.join(format!("datafog-{:016x}.cwasm", h.finish()));
+    if cache.is_file() {
+        // SAFETY: the file was written below by `Component::serialize` for an engine with the same
+        // compatibility hash (it is in the file name), in a directory the operator owns; wasmtime
+        // also checks the header and refuses an incompatible artifact.
+        #[allow(unsafe_code)]
+        let loaded = unsafe { Component::deserialize_file(engine, &cache) };
+        match loaded {
+            Ok(c) => return Ok(c),
+            Err(e) => eprintln!(
+                "datafog-api: ignoring the cached component {} ({e}); recompiling",
+                cache.display()
+            ),
+        }
+    }
+    let component = Component::new(engine, wasm)?;
+    if let Ok(bytes) = component.serialize() {
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::rename(&tmp, &cache)
+        });
+        if let Err(e) = written {
+            eprintln!(
+                "datafog-api: could not cache the compiled component in {}: {e}",
+                dir.display()
+            );
+        }
+    }
+    Ok(component)
+}

@@ -1,0 +1,786 @@
+//! `datafog-api` integration tests: one binary, a module per topic. Router tests call
+//! `app(state)` with `tower::ServiceExt::oneshot`; `socket` starts the real binary on port 0.
+
+mod support {
+    use std::path::{Path, PathBuf};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use datafog_host::app::{AppState, app};
+    use datafog_host::build_state;
+    use datafog_host::config::Settings;
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    pub fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// A fresh empty directory under the target dir.
+    pub fn temp_dir(tag: &str) -> PathBuf {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "host-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    pub fn base_env(dir: &Path) -> Vec<(String, String)> {
+        vec![
+            (
+                "DATAFOG_POLICY_PATH".into(),
+                repo().join("config/policy.json").display().to_string(),
+            ),
+            (
+                "DATAFOG_RECEIPT_PATH".into(),
+                dir.join("receipts.jsonl").display().to_string(),
+            ),
+            (
+                "DATAFOG_CACHE_DIR".into(),
+                Path::new(env!("CARGO_TARGET_TMPDIR"))
+                    .join("cwasm")
+                    .display()
+                    .to_string(),
+            ),
+            ("DATAFOG_GUEST_POOL".into(), "2".into()),
+        ]
+    }
+
+    pub fn settings_with(dir: &Path, extra: &[(&str, &str)]) -> Settings {
+        let mut vars = base_env(dir);
+        for (k, v) in extra {
+            vars.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        Settings::from_lookup(|k| {
+            vars.iter()
+                .rev()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+        })
+        .0
+    }
+
+    pub fn state_with(dir: &Path, extra: &[(&str, &str)]) -> Arc<AppState> {
+        build_state(&settings_with(dir, extra)).unwrap()
+    }
+
+    pub fn router(tag: &str) -> Router {
+        app(state_with(&temp_dir(tag), &[]))
+    }
+
+    pub struct Resp {
+        pub status: StatusCode,
+        pub headers: axum::http::HeaderMap,
+        pub bytes: Vec<u8>,
+    }
+
+    impl Resp {
+        pub fn json(&self) -> Value {
+            serde_json::from_slice(&self.bytes)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.bytes)))
+        }
+
+        pub fn error_code(&self) -> String {
+            self.json()["error"]["code"].as_str().unwrap().to_owned()
+        }
+    }
+
+    pub async fn send(app: &Router, req: Request<Body>) -> Resp {
+        let r = app.clone().oneshot(req).await.unwrap();
+        let status = r.status();
+        let headers = r.headers().clone();
+        let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap()
+            .to_vec();
+        Resp {
+            status,
+            headers,
+            bytes,
+        }
+    }
+
+    pub async fn get(app: &Router, path: &str) -> Resp {
+        send(app, Request::get(path).body(Body::empty()).unwrap()).await
+    }
+
+    pub async fn post(app: &Router, path: &str, body: &str) -> Resp {
+        send(
+            app,
+            Request::post(path)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_owned()))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+mod routes {
+    use super::support::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+
+    #[tokio::test]
+    async fn health_and_policy_version() {
+        let app = router("health");
+        let r = get(&app, "/health").await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-type"], "application/json");
+        let v = r.json();
+        assert_eq!(v["status"], "ok");
+        assert_eq!(v["policy_id"], "datafog-mvp");
+        assert!(v["started_at"].as_str().unwrap().ends_with('Z'));
+        let v = get(&app, "/v1/policy/version").await.json();
+        assert_eq!(v["policy_id"], "datafog-mvp");
+        assert_eq!(v["policy_version"], "v2026-02-24-1");
+    }
+
+    #[tokio::test]
+    async fn scan_finds_email_with_values_and_byte_offsets() {
+        let app = router("scan");
+        let r = post(&app, "/v1/scan", r#"{"text":"email jane@example.com"}"#).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["request_id"], "");
+        let f = v["findings"].as_array().unwrap();
+        assert_eq!(f.len(), 1, "{v}");
+        assert_eq!(f[0]["entity_type"], "email");
+        assert_eq!(f[0]["value"], "jane@example.com");
+        assert_eq!(f[0]["start"], 6);
+        assert_eq!(f[0]["end"], 22);
+        assert_eq!(v["policy_id"], "datafog-mvp");
+        // Another offset unit: same values, offsets in that unit.
+        let r = post(
+            &app,
+            "/v1/scan",
+            r#"{"text":"é jane@example.com","offset_unit":"utf16","request_id":"r1"}"#,
+        )
+        .await;
+        let v = r.json();
+        assert_eq!(v["request_id"], "r1");
+        assert_eq!(v["findings"][0]["start"], 2);
+        assert_eq!(v["findings"][0]["value"], "jane@example.com");
+    }
+
+    #[tokio::test]
+    async fn transform_and_anonymize() {
+        let app = router("transform");
+        let r = post(
+            &app,
+            "/v1/transform",
+            r#"{"text":"customer email is alice@example.com","mode":"mask"}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v = r.json();
+        assert!(v["stats"]["entities_transformed"].as_u64().unwrap() > 0);
+        assert_eq!(v["stats"]["modes_applied"], "email:mask");
+        assert!(!v["output"].as_str().unwrap().contains("alice@example.com"));
+        // The seed's curl example (its supplied offsets are off by one; the value wins).
+        let r = post(
+            &app,
+            "/v1/transform",
+            r#"{"text":"customer email is alice@example.com","findings":[{"entity_type":"email","value":"alice@example.com","start":18,"end":34,"confidence":0.99}],"mode":"mask"}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.json());
+        let r = post(
+            &app,
+            "/v1/anonymize",
+            r#"{"text":"contact jane@example.com","findings":[{"entity_type":"email","value":"jane@example.com","start":8,"end":24,"confidence":1}]}"#,
+        )
+        .await;
+        let v = r.json();
+        assert_eq!(v["stats"]["entities_transformed"], 1);
+        assert_eq!(v["stats"]["modes_applied"], "email:anonymize");
+        assert!(!v["output"].as_str().unwrap().contains("jane@example.com"));
+        // A supplied finding that is not in the text.
+        let r = post(
+            &app,
+            "/v1/anonymize",
+            r#"{"text":"nothing here","findings":[{"entity_type":"email","value":"x@y.com","start":0,"end":7}]}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST);
+        assert!(!String::from_utf8_lossy(&r.bytes).contains("x@y.com"));
+    }
+
+    #[tokio::test]
+    async fn decide_writes_a_receipt_that_can_be_read_back() {
+        let dir = temp_dir("decide");
+        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let r = post(
+            &app,
+            "/v1/decide",
+            r#"{"action":{"type":"file.write","resource":"notes.txt"},"text":"customer email is alice@example.com","request_id":"q1"}"#,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let v = r.json();
+        assert_eq!(v["request_id"], "q1");
+        assert_eq!(v["decision"], "allow_with_redaction", "{v}");
+        let id = v["receipt_id"].as_str().unwrap().to_owned();
+        assert_eq!(id.len(), 32);
+        // On disk before the 200.
+        let file = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert!(file.contains(&id));
+        assert!(!file.contains("alice@example.com"), "no raw values in receipts");
+        let r = get(&app, &format!("/v1/receipts/{id}")).await;
+        assert_eq!(r.status, StatusCode::OK);
+        let rec = r.json();
+        assert_eq!(rec["receipt_id"], id.as_str());
+        assert_eq!(rec["action_hash"].as_str().unwrap().len(), 64);
+        assert_eq!(rec["input_hash"].as_str().unwrap().len(), 64);
+        assert_eq!(rec["prev_hash"].as_str().unwrap(), "0".repeat(64));
+        // Shell with a secret: deny, and the chain links.
+        let r = post(
+            &app,
+            "/v1/decide",
+            r#"{"action":{"type":"shell.exec","command":"curl"},"text":"api_key=ABCD1234EFGH5678 sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#,
+        )
+        .await;
+        let v = r.json();
+        assert_eq!(v["decision"], "deny", "{v}");
+        let rec2 = get(&app, &format!("/v1/receipts/{}", v["receipt_id"].as_str().unwrap()))
+            .await
+            .json();
+        assert_eq!(rec2["prev_hash"], rec["hash"]);
+        // The list: newest first.
+        let list = get(&app, "/v1/receipts").await.json();
+        assert_eq!(list["total"], 2);
+        assert_eq!(list["receipts"][0]["receipt_id"], v["receipt_id"]);
+        let list = get(&app, "/v1/receipts?decision=DENY&limit=5").await.json();
+        assert_eq!(list["total"], 1);
+        let list = get(&app, "/v1/receipts?action_type=file.write").await.json();
+        assert_eq!(list["total"], 1);
+        let list = get(&app, "/v1/receipts?after=2999-01-01T00:00:00Z").await.json();
+        assert_eq!(list["total"], 0);
+        let lines: Vec<String> = file_lines(&dir);
+        datafog::receipt::verify_chain(lines.iter().map(String::as_str)).unwrap();
+    }
+
+    fn file_lines(dir: &std::path::Path) -> Vec<String> {
+        std::fs::read_to_string(dir.join("receipts.jsonl"))
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn receipt_not_found_and_missing_id() {
+        let app = router("receipt404");
+        let r = get(&app, "/v1/receipts/deadbeef").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.json()["error"]["message"], "receipt not found");
+        let r = get(&app, "/v1/receipts/").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.json()["error"]["message"], "receipt id missing");
+        let r = get(&app, "/v1/receipts/a/b").await;
+        assert_eq!(r.json()["error"]["message"], "receipt id missing");
+    }
+
+    #[tokio::test]
+    async fn events_written_per_decision_and_filtered() {
+        let dir = temp_dir("events");
+        let events = dir.join("events.ndjson");
+        let app = datafog_host::app::app(state_with(
+            &dir,
+            &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
+        ));
+        let v = get(&app, "/v1/events").await.json();
+        assert_eq!(v["total"], 0);
+        post(&app, "/v1/decide", r#"{"action":{"type":"file.read","tool":"git"}}"#).await;
+        post(
+            &app,
+            "/v1/decide",
+            r#"{"action":{"type":"shell.exec","tool":"shell"},"text":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#,
+        )
+        .await;
+        let v = get(&app, "/v1/events").await.json();
+        assert_eq!(v["total"], 2, "{v}");
+        assert_eq!(v["events"][0]["action_type"], "shell.exec", "newest first");
+        let v = get(&app, "/v1/events?decision=deny").await.json();
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["events"][0]["allowed"], false);
+        let v = get(&app, "/v1/events?adapter=GIT").await.json();
+        assert_eq!(v["total"], 0, "git canonicalises to vcs; the event's tool is `git`");
+        let v = get(&app, "/v1/events?limit=1").await.json();
+        assert_eq!(v["total"], 1);
+        let raw = std::fs::read_to_string(&events).unwrap();
+        assert!(!raw.contains("sk_live_"), "no raw values in events");
+    }
+
+    #[tokio::test]
+    async fn metrics_prometheus_and_go_json() {
+        let app = router("metrics");
+        get(&app, "/health").await;
+        post(&app, "/v1/scan", r#"{"text":"email jane@example.com"}"#).await;
+        get(&app, "/nope").await;
+        let v = get(&app, "/metrics?format=json").await.json();
+        assert_eq!(v["total_requests"], 3);
+        assert_eq!(v["error_requests"], 1);
+        assert_eq!(v["by_method"]["GET"], 2);
+        assert_eq!(v["by_method"]["POST"], 1);
+        assert_eq!(v["by_status"]["200"], 2);
+        assert_eq!(v["by_status"]["404"], 1);
+        assert_eq!(v["by_path"]["/health"], 1);
+        assert_eq!(v["by_path"]["/v1/scan"], 1);
+        assert_eq!(v["by_path"]["/_not_found"], 1);
+        assert!(v["uptime_seconds"].as_f64().unwrap() >= 0.0);
+        let r = get(&app, "/metrics").await;
+        assert!(r.headers["content-type"].to_str().unwrap().starts_with("text/plain"));
+        let text = String::from_utf8(r.bytes).unwrap();
+        assert!(text.contains("datafog_http_requests_total{route=\"/v1/scan\",method=\"POST\",status=\"200\"} 1"), "{text}");
+        assert!(text.contains("datafog_findings_total{entity_type=\"email\"} 1"));
+        assert!(text.contains("datafog_guest_traps_total 0"));
+    }
+
+    #[tokio::test]
+    async fn cors_options_and_request_id() {
+        let app = router("cors");
+        let r = send(
+            &app,
+            Request::options("/v1/scan")
+                .header("origin", "https://a.example")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+        assert_eq!(r.headers["access-control-allow-origin"], "https://a.example");
+        assert_eq!(r.headers["access-control-allow-methods"], "GET, POST, OPTIONS");
+        assert!(r.headers.get("x-request-id").is_none());
+        let r = send(
+            &app,
+            Request::get("/nope")
+                .header("x-request-id", "req-123")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.headers["x-request-id"], "req-123");
+        assert_eq!(r.json()["error"]["request_id"], "req-123");
+        let r = get(&app, "/health").await;
+        assert_eq!(r.headers["x-request-id"].len(), 32);
+    }
+
+    #[tokio::test]
+    async fn gzip_when_asked() {
+        let app = router("gzip");
+        let r = send(
+            &app,
+            Request::get("/health")
+                .header("accept-encoding", "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.headers["content-encoding"], "gzip");
+        assert_eq!(&r.bytes[..2], &[0x1f, 0x8b]);
+    }
+}
+
+mod errors {
+    use super::support::*;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+
+    const POSTS: [&str; 4] = ["/v1/scan", "/v1/decide", "/v1/transform", "/v1/anonymize"];
+    const GETS: [&str; 5] = [
+        "/health",
+        "/v1/policy/version",
+        "/v1/receipts",
+        "/v1/receipts/abc",
+        "/metrics",
+    ];
+
+    #[tokio::test]
+    async fn wrong_methods_are_405() {
+        let app = router("405");
+        for p in POSTS {
+            let r = get(&app, p).await;
+            assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{p}");
+            assert_eq!(r.error_code(), "method_not_allowed");
+            assert_eq!(r.json()["error"]["message"], "method must be POST");
+        }
+        for p in GETS {
+            for m in ["POST", "HEAD", "DELETE"] {
+                let r = send(&app, Request::builder().method(m).uri(p).body(Body::empty()).unwrap()).await;
+                assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
+                if m != "HEAD" {
+                    assert_eq!(r.json()["error"]["message"], "method must be GET");
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn unknown_route_is_404() {
+        let app = router("404");
+        let r = get(&app, "/v2/nothing").await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.error_code(), "not_found");
+        assert_eq!(r.json()["error"]["message"], "endpoint not found");
+    }
+
+    #[tokio::test]
+    async fn bad_bodies_are_400_415_413() {
+        let app = router("bodies");
+        for p in POSTS {
+            let r = post(&app, p, "{").await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{p}");
+            assert_eq!(r.json()["error"]["message"], "invalid JSON body");
+            for ct in [None, Some("text/plain")] {
+                let mut b = Request::post(p);
+                if let Some(ct) = ct {
+                    b = b.header("content-type", ct);
+                }
+                let r = send(&app, b.body(Body::from("{}")).unwrap()).await;
+                assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{p} {ct:?}");
+                assert_eq!(r.error_code(), "unsupported_media_type");
+            }
+            let big = format!(r#"{{"text":"{}"}}"#, "a".repeat(1 << 20));
+            let r = post(&app, p, &big).await;
+            assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{p}");
+            assert_eq!(r.error_code(), "request_too_large");
+        }
+        let r = send(
+            &app,
+            Request::post("/v1/scan")
+                .header("content-type", "application/json; charset=utf-8")
+                .body(Body::from(r#"{"text":"hi"}"#))
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        for (p, body, msg) in [
+            ("/v1/scan", "{}", "text is required"),
+            ("/v1/transform", "{}", "text is required"),
+            ("/v1/anonymize", "{}", "text is required"),
+            ("/v1/decide", r#"{"action":{}}"#, "action.type is required"),
+            ("/v1/transform", r#"{"text":"a","mode":"zap"}"#, "unsupported transform mode"),
+            ("/v1/transform", r#"{"text":"a","entity_modes":{"email":"zap"}}"#, "unsupported transform mode"),
+            ("/v1/transform", r#"{"text":"a","entity_modes":{" ":"mask"}}"#, "entity_modes keys must not be empty"),
+        ] {
+            let r = post(&app, p, body).await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST, "{p} {body}");
+            assert_eq!(r.json()["error"]["message"], msg, "{p} {body}");
+        }
+    }
+
+    #[tokio::test]
+    async fn auth_on_every_route() {
+        let dir = temp_dir("auth");
+        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_API_TOKEN", "s3cret")]));
+        for p in ["/health", "/metrics", "/v1/events", "/nope"] {
+            let r = get(&app, p).await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
+            assert_eq!(r.error_code(), "unauthorized");
+            assert!(r.headers.get("www-authenticate").is_none());
+        }
+        let ok = |h: &str, v: &str| {
+            Request::get("/health").header(h, v).body(Body::empty()).unwrap()
+        };
+        assert_eq!(send(&app, ok("authorization", "Bearer s3cret")).await.status, StatusCode::OK);
+        assert_eq!(send(&app, ok("authorization", "bearer   s3cret ")).await.status, StatusCode::OK);
+        assert_eq!(send(&app, ok("x-api-key", " s3cret ")).await.status, StatusCode::OK);
+        assert_eq!(send(&app, ok("authorization", "Bearer nope")).await.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(send(&app, ok("authorization", "Basic s3cret")).await.status, StatusCode::UNAUTHORIZED);
+        // OPTIONS needs no token.
+        let r = send(&app, Request::options("/health").body(Body::empty()).unwrap()).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn rate_limit_burst_then_429() {
+        let dir = temp_dir("rate");
+        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_RATE_LIMIT_RPS", "3")]));
+        for _ in 0..3 {
+            assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
+        }
+        let r = get(&app, "/health").await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.error_code(), "rate_limited");
+        assert_eq!(r.headers["retry-after"], "1");
+    }
+}
+
+mod receipts {
+    use super::support::*;
+    use axum::http::StatusCode;
+    use datafog_host::receipts::{ReceiptStore, Sealed};
+
+    async fn decide(app: &axum::Router) -> String {
+        let r = post(app, "/v1/decide", r#"{"action":{"type":"file.read"}}"#).await;
+        assert_eq!(r.status, StatusCode::OK);
+        r.json()["receipt_id"].as_str().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn chain_continues_across_restart_and_torn_line_is_cut() {
+        let dir = temp_dir("restart");
+        let first = {
+            let app = datafog_host::app::app(state_with(&dir, &[]));
+            let a = decide(&app).await;
+            let b = decide(&app).await;
+            vec![a, b]
+        };
+        // Simulate a crash in the middle of a write.
+        let path = dir.join("receipts.jsonl");
+        let mut raw = std::fs::read(&path).unwrap();
+        let good_len = raw.len();
+        raw.extend_from_slice(br#"{"receipt_id":"torn","timest"#);
+        std::fs::write(&path, &raw).unwrap();
+        let app = datafog_host::app::app(state_with(&dir, &[]));
+        assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, good_len);
+        for id in &first {
+            assert_eq!(get(&app, &format!("/v1/receipts/{id}")).await.status, StatusCode::OK);
+        }
+        decide(&app).await;
+        let text = std::fs::read_to_string(&path).unwrap();
+        let s = datafog::receipt::verify_chain(text.lines()).unwrap();
+        assert_eq!(s.count, 3);
+    }
+
+    #[tokio::test]
+    async fn a_tampered_middle_line_refuses_to_start() {
+        let dir = temp_dir("tamper");
+        {
+            let app = datafog_host::app::app(state_with(&dir, &[]));
+            decide(&app).await;
+            decide(&app).await;
+        }
+        let path = dir.join("receipts.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen("file.read", "file.wrote", 1)).unwrap();
+        let err = datafog_host::build_state(&settings_with(&dir, &[])).unwrap_err();
+        assert!(err.contains("receipts.jsonl"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn concurrent_appends_keep_the_chain() {
+        let dir = temp_dir("concurrent");
+        let path = dir.join("r.jsonl");
+        let (store, rec) = ReceiptStore::open(&path).unwrap();
+        assert_eq!(rec.count, 0);
+        let store = std::sync::Arc::new(store);
+        // Receipts sealed by the core natively (the host seals in the guest; same function).
+        let threads: Vec<_> = (0..4)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    for i in 0..50 {
+                        let (_, ack) = store
+                            .append_chained(|prev| {
+                                let r = datafog::receipt::build(input(&format!("{t:02}{i:030}"), prev));
+                                Ok::<_, ()>((
+                                    Sealed {
+                                        receipt_id: r.receipt_id.clone(),
+                                        hash: r.hash.clone(),
+                                        line: r.canonical_json(),
+                                    },
+                                    (),
+                                ))
+                            })
+                            .unwrap();
+                        ack.blocking_recv().unwrap().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        assert_eq!(store.len(), 200);
+        store.close();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(datafog::receipt::verify_chain(text.lines()).unwrap().count, 200);
+        let batches = store.stats.batches.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(batches <= 200);
+    }
+
+    fn input(id: &str, prev: &str) -> datafog::receipt::ReceiptInput {
+        datafog::receipt::ReceiptInput {
+            receipt_id: id.to_owned(),
+            timestamp: "2026-01-01T00:00:00Z".to_owned(),
+            request_id: String::new(),
+            trace_id: String::new(),
+            tenant_id: String::new(),
+            actor_id: String::new(),
+            session_id: String::new(),
+            policy_id: "p".to_owned(),
+            policy_version: "v".to_owned(),
+            action: datafog::Action {
+                action_type: "file.read".into(),
+                ..Default::default()
+            },
+            input_hash: "0".repeat(64),
+            decision: datafog::Decision {
+                effect: datafog::Effect::Allow,
+                matched_rules: vec![],
+                plan: vec![],
+                reason: String::new(),
+            },
+            findings: vec![],
+            prev_hash: prev.to_owned(),
+        }
+    }
+}
+
+mod startup {
+    use super::support::*;
+
+    #[test]
+    fn invalid_policy_names_file_rule_and_field() {
+        let dir = temp_dir("badpolicy");
+        let policy = dir.join("policy.json");
+        std::fs::write(
+            &policy,
+            r#"{"policy_id":"p","policy_version":"1","rules":[{"id":"r1","effect":"block","match":{"action_types":["x"]}}]}"#,
+        )
+        .unwrap();
+        let err = datafog_host::build_state(&settings_with(
+            &dir,
+            &[("DATAFOG_POLICY_PATH", policy.to_str().unwrap())],
+        ))
+        .unwrap_err();
+        assert!(err.contains("policy.json"), "{err}");
+        assert!(err.contains("rule `r1`"), "{err}");
+        assert!(err.contains("effect"), "{err}");
+    }
+
+    #[test]
+    fn unwritable_receipt_path_names_the_file() {
+        let dir = temp_dir("unwritable");
+        let blocker = dir.join("file");
+        std::fs::write(&blocker, "x").unwrap();
+        let path = blocker.join("receipts.jsonl");
+        let err = datafog_host::build_state(&settings_with(
+            &dir,
+            &[("DATAFOG_RECEIPT_PATH", path.to_str().unwrap())],
+        ))
+        .unwrap_err();
+        assert!(err.contains("receipts.jsonl"), "{err}");
+    }
+
+    #[test]
+    fn token_key_is_generated_0600_and_kept() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("key");
+        let path = dir.join("k");
+        let a = datafog_host::config::load_or_create_key(&path).unwrap();
+        assert_eq!(a.len(), 32);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(datafog_host::config::load_or_create_key(&path).unwrap(), a);
+    }
+}
+
+mod socket {
+    use super::support::*;
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    /// The seed's curl examples against the real binary on port 0.
+    #[tokio::test]
+    async fn seed_curl_examples() {
+        let dir = temp_dir("socket");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
+        for (k, v) in base_env(&dir) {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .env("DATAFOG_ADDR", "127.0.0.1:0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines.next().expect("server exited before listening").unwrap();
+            if let Some(a) = line.strip_prefix("datafog-api listening on ") {
+                break a.to_owned();
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        let base = format!("http://{addr}");
+        let c = reqwest::Client::new();
+        let r = c.get(format!("{base}/health")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = c
+            .post(format!("{base}/v1/scan"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"text":"alice@example.com - API key: SK8x... and 555-123-4567"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(v["findings"].as_array().unwrap().iter().any(|f| f["entity_type"] == "email"));
+        let r = c
+            .post(format!("{base}/v1/decide"))
+            .header("Content-Type", "application/json")
+            .body(r#"{
+    "action": {
+      "type": "file.write",
+      "resource": "notes.txt"
+    },
+    "text": "customer email is alice@example.com"
+  }"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let v: serde_json::Value = r.json().await.unwrap();
+        let id = v["receipt_id"].as_str().unwrap().to_owned();
+        let r = c
+            .post(format!("{base}/v1/transform"))
+            .header("Content-Type", "application/json")
+            .body(r#"{
+    "text": "customer email is alice@example.com",
+    "findings": [{"entity_type":"email","value":"alice@example.com","start":18,"end":34,"confidence":0.99}],
+    "mode":"mask"
+  }"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r = c.get(format!("{base}/v1/receipts/{id}")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(v["receipt_id"], id.as_str());
+        let r = c
+            .get(format!("{base}/v1/events?limit=20&decision=deny"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        // The quick-start loop: shell.exec git with clean text.
+        let r = c
+            .post(format!("{base}/v1/decide"))
+            .header("Content-Type", "application/json")
+            .body(r#"{"action":{"type":"shell.exec","command":"git"},"text":"no pii here"}"#)
+            .send()
+            .await
+            .unwrap();
+        let v: serde_json::Value = r.json().await.unwrap();
+        let id = v["receipt_id"].as_str().unwrap();
+        let r = c.get(format!("{base}/v1/receipts/{id}")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        // Graceful shutdown on SIGTERM: exits 0.
+        let pid = child.id().to_string();
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let status = child.wait().unwrap();
+        assert!(status.success(), "{status}");
+    }
+}
