@@ -236,5 +236,5 @@ fn go_luhn(m: &[u8]) -> bool {
             (false, _) => d,
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
