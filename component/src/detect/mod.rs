@@ -71,6 +71,11 @@ impl TypeFilter {
         f
     }
 
+    /// True if nothing is filtered out.
+    pub fn is_all(&self) -> bool {
+        self.builtin == u64::MAX && self.all_custom
+    }
+
     pub fn insert(&mut self, t: EntityType) {
         self.builtin |= 1u64 << (t as u32);
     }
@@ -146,7 +151,9 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
                 .is_some_and(|a| text.get(f.start..f.end).is_some_and(|v| a.allows(v)))
     });
     resolve_overlaps(&mut out);
-    out.retain(|f| opts.filter.contains_name(&f.entity_type));
+    if !opts.filter.is_all() {
+        out.retain(|f| opts.filter.contains_name(&f.entity_type));
+    }
     out
 }
 
@@ -162,14 +169,19 @@ fn strength_of(f: &Finding) -> u8 {
 ///
 /// Partial overlaps are kept: transforms merge them (see `transform`), so no byte of either is left.
 pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
-    findings.sort_by(|a, b| {
+    if findings.len() < 2 {
+        return;
+    }
+    // Strength is computed once per finding, not inside the comparator.
+    let mut keyed: Vec<(u8, Finding)> = findings.drain(..).map(|f| (strength_of(&f), f)).collect();
+    keyed.sort_by(|(sa, a), (sb, b)| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
-            .then(strength_of(b).cmp(&strength_of(a)))
+            .then(sb.cmp(sa))
             .then(b.confidence.total_cmp(&a.confidence))
     });
-    findings.dedup_by(|later, earlier| {
+    keyed.dedup_by(|(_, later), (_, earlier)| {
         later.start == earlier.start
             && later.end == earlier.end
             && later.entity_type == earlier.entity_type
@@ -178,30 +190,33 @@ pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
     // finding comes before it. `active` holds the kept findings that may still contain a later one
     // (end beyond the current start); it stays as small as the nesting depth.
     let mut active: Vec<(usize, u8, f64, usize)> = Vec::new(); // (end, strength, confidence, idx)
-    let mut keep = vec![true; findings.len()];
-    for (i, fi) in findings.iter().enumerate() {
+    let mut keep = vec![true; keyed.len()];
+    for (i, (si, fi)) in keyed.iter().enumerate() {
         active.retain(|&(end, ..)| end > fi.start);
-        let si = strength_of(fi);
         let contained = active.iter().any(|&(end, sj, cj, j)| {
-            let Some(fj) = findings.get(j) else {
+            let Some((_, fj)) = keyed.get(j) else {
                 return false;
             };
             end >= fi.end
                 && fj.entity_type != fi.entity_type
-                && (sj > si
-                    || (sj == si && fj.len() > fi.len())
-                    || (sj == si && fj.len() == fi.len() && cj >= fi.confidence))
+                && (sj > *si
+                    || (sj == *si && fj.len() > fi.len())
+                    || (sj == *si && fj.len() == fi.len() && cj >= fi.confidence))
         });
         if contained {
             if let Some(k) = keep.get_mut(i) {
                 *k = false;
             }
         } else {
-            active.push((fi.end, si, fi.confidence, i));
+            active.push((fi.end, *si, fi.confidence, i));
         }
     }
-    let mut it = keep.into_iter();
-    findings.retain(|_| it.next().unwrap_or(true));
+    findings.extend(
+        keyed
+            .into_iter()
+            .zip(keep)
+            .filter_map(|((_, f), k)| k.then_some(f)),
+    );
 }
 
 #[cfg(test)]

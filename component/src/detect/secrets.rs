@@ -19,6 +19,7 @@
 //! type never overlap.
 
 mod keyed;
+mod memo;
 mod prefixed;
 mod structured;
 
@@ -187,6 +188,27 @@ struct Ctx<'a> {
     /// Keyword anchors before this offset were already covered by a processed key or value.
     key_skip: usize,
     pem: structured::PemCache,
+    memo: Memos,
+}
+
+/// Per-detector memos (see `memo`): each is queried by one detector, left to right.
+#[derive(Debug, Default)]
+struct Memos {
+    /// Bare keyed values, one per value charset (see `keyed::Bare`).
+    value_run: [memo::RunMemo; 4],
+    api_digit: memo::NextHit,
+    api_lower: memo::NextHit,
+    api_upper: memo::NextHit,
+    api_weak: memo::WeakMemo,
+    api_wordy: memo::WordyMemo,
+    slack_run: memo::RunMemo,
+    slack_dashes: memo::NextHit,
+    slack_weak: memo::WeakMemo,
+    gitlab_stop: memo::NextHit,
+    gitlab_dot: memo::NextHit,
+    gitlab_weak: memo::WeakMemo,
+    gitlab_wordy: memo::WordyMemo,
+    github_pat_run: memo::RunMemo,
 }
 
 impl Ctx<'_> {
@@ -220,6 +242,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         found: Vec::new(),
         key_skip: 0,
         pem: structured::PemCache::default(),
+        memo: Memos::default(),
     };
     // k-way merge: anchors are handled in offset order across groups.
     loop {
@@ -419,7 +442,7 @@ fn weak_body(body: &[u8]) -> bool {
 /// word with a short number (`my_token_name_here`, `prod-api-key-2024`, `/usr/local/bin`):
 /// an identifier or path, not a random secret.
 fn wordy(v: &[u8]) -> bool {
-    v.split(|b| b"_-./+=:".contains(b))
+    v.split(|&b| memo::is_word_sep(b))
         .filter(|s| !s.is_empty())
         .all(segment_wordy)
 }
@@ -530,7 +553,9 @@ fn is_placeholder(v: &[u8]) -> bool {
         b'[' if last == b']' => return true,
         _ => {}
     }
-    if v.iter().all(|b| b"*xX.#?-_".contains(b)) {
+    if v.iter()
+        .all(|b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_'))
+    {
         return true;
     }
     if v.contains(&b'{') && (contains(v, b"{{") || contains(v, b"${")) {

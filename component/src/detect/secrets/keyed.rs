@@ -13,8 +13,8 @@
 
 use super::structured::b64_decode;
 use super::{
-    Ctx, at, before, contains, eq_ic, is_alnum, is_placeholder, random_enough, run, starts_with_at,
-    weak_body,
+    Ctx, at, before, contains, entropy, eq_ic, is_alnum, is_placeholder, random_enough, run,
+    starts_with_at, weak_body,
 };
 use crate::entity::EntityType;
 
@@ -43,7 +43,11 @@ fn is_api_byte(b: u8) -> bool {
 /// Bytes of an unquoted password: printable ASCII except quotes and delimiters, and non-ASCII
 /// (UTF-8 passwords). The value then ends before an ASCII byte, on a character boundary.
 fn is_bare_password_byte(b: u8) -> bool {
-    (b >= 0x80 || (0x21..=0x7E).contains(&b)) && !b"\"'`,;()]}<>\\".contains(&b)
+    (b >= 0x80 || (0x21..=0x7E).contains(&b))
+        && !matches!(
+            b,
+            b'"' | b'\'' | b'`' | b',' | b';' | b'(' | b')' | b']' | b'}' | b'<' | b'>' | b'\\'
+        )
 }
 
 /// In a URL query (`?password=x&user=y`) `&` ends the value; in `.env` files it is a character.
@@ -352,16 +356,42 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
     })
 }
 
+/// The charset of a bare value; each has its own run memo in `Memos::value_run`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Bare {
+    Api = 0,
+    Password = 1,
+    QueryPassword = 2,
+    Xml = 3,
+}
+
+impl Bare {
+    fn pred(self) -> fn(u8) -> bool {
+        match self {
+            Bare::Api => is_api_byte,
+            Bare::Password => is_bare_password_byte,
+            Bare::QueryPassword => is_bare_query_password_byte,
+            Bare::Xml => |b| b != b'<' && b != b'\n',
+        }
+    }
+}
+
 /// A value: (start, end, quoted). Quoted values end at the matching quote on the same line
 /// (`\"` escaped JSON-in-JSON quotes are understood); bare values end at `bare`'s first
 /// non-member, trailing `.` dropped.
-fn read_value(text: &[u8], i: usize, bare: fn(u8) -> bool) -> Option<(usize, usize, bool)> {
+fn read_value(cx: &mut Ctx<'_>, i: usize, bare: Bare) -> Option<(usize, usize, bool)> {
+    let text = cx.text;
     let (quote, escaped, vs) = if at(text, i) == b'\\' && matches!(at(text, i + 1), b'"' | b'\'') {
         (at(text, i + 1), true, i + 2)
     } else if matches!(at(text, i), b'"' | b'\'' | b'`') {
         (at(text, i), false, i + 1)
     } else {
-        let mut end = run(text, i, MAX_VALUE, bare);
+        // Anchors inside an earlier value re-read the same run: remember it.
+        let pred = bare.pred();
+        let mut end = match cx.memo.value_run.get_mut(bare as usize) {
+            Some(m) => m.run(text, i, MAX_VALUE, pred),
+            None => run(text, i, MAX_VALUE, pred),
+        };
         while end > i && at(text, end - 1) == b'.' {
             end -= 1;
         }
@@ -441,12 +471,37 @@ fn password_ok(v: &[u8], quoted: bool, sep: &Sep, key_is_pwd: bool, next: u8) ->
     true
 }
 
-/// Generic keyed value check.
-fn api_value_ok(v: &[u8]) -> bool {
-    v.len() <= MAX_VALUE
-        && v.iter().all(|&b| is_api_byte(b))
+/// Generic keyed value check: `v.len() <= MAX_VALUE && all api bytes && !is_placeholder(v) &&
+/// random_enough(v)` on `v = text[vs..ve]`, reordered cheapest first and with the window checks
+/// memoized (anchors inside an earlier rejected value re-check most of the same bytes).
+/// `bare_api`: the value was read as a run of api bytes.
+fn api_value_ok(cx: &mut Ctx<'_>, vs: usize, ve: usize, bare_api: bool) -> bool {
+    let text = cx.text;
+    let Some(v) = text.get(vs..ve) else {
+        return false;
+    };
+    if v.len() < 16 || v.len() > MAX_VALUE {
+        return false;
+    }
+    let m = &mut cx.memo;
+    let digit = m
+        .api_digit
+        .find(text, vs, ve, |t, i| at(t, i).is_ascii_digit())
+        .is_some();
+    let lower = m
+        .api_lower
+        .find(text, vs, ve, |t, i| at(t, i).is_ascii_lowercase())
+        .is_some();
+    let upper = m
+        .api_upper
+        .find(text, vs, ve, |t, i| at(t, i).is_ascii_uppercase())
+        .is_some();
+    ((digit && (lower || upper)) || (lower && upper))
+        && (bare_api || v.iter().all(|&b| is_api_byte(b)))
+        && !m.api_wordy.wordy(text, vs, ve)
+        && !m.api_weak.weak(text, vs, ve)
+        && entropy(v) >= 3.0
         && !is_placeholder(v)
-        && random_enough(v)
 }
 
 /// `Authorization: Basic <base64 user:pass>`: the base64 credentials.
@@ -528,14 +583,14 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let next_after = |end: usize| at(text, end);
     match class {
         Class::Password => {
-            let bare: fn(u8) -> bool = if sep.xml {
-                |b| b != b'<' && b != b'\n'
+            let bare = if sep.xml {
+                Bare::Xml
             } else if matches!(before(text, ks), b'?' | b'&') {
-                is_bare_query_password_byte
+                Bare::QueryPassword
             } else {
-                is_bare_password_byte
+                Bare::Password
             };
-            let Some((vs, ve, quoted)) = read_value(text, sep.value, bare) else {
+            let Some((vs, ve, quoted)) = read_value(cx, sep.value, bare) else {
                 return;
             };
             let v = text.get(vs..ve).unwrap_or_default();
@@ -557,12 +612,8 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             if class == Class::Generic && basic_credentials(cx, sep.value) {
                 return;
             }
-            let bare: fn(u8) -> bool = if sep.xml {
-                |b| b != b'<' && b != b'\n'
-            } else {
-                is_api_byte
-            };
-            let Some((vs, ve, _)) = read_value(text, sep.value, bare) else {
+            let bare = if sep.xml { Bare::Xml } else { Bare::Api };
+            let Some((vs, ve, quoted)) = read_value(cx, sep.value, bare) else {
                 return;
             };
             let v = text.get(vs..ve).unwrap_or_default();
@@ -576,7 +627,7 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
                 cx.key_skip = cx.key_skip.max(ve);
                 return;
             }
-            if api_value_ok(v) {
+            if api_value_ok(cx, vs, ve, bare == Bare::Api && !quoted) {
                 cx.push(EntityType::ApiKey, vs, ve, CONF_API_KEY);
                 cx.key_skip = cx.key_skip.max(ve);
             }

@@ -53,8 +53,12 @@ pub(super) fn github_pat(cx: &mut Ctx<'_>, s: usize, e: usize) {
     if !left_ok(cx, s) {
         return;
     }
-    let end = run(cx.text, e, 256, |b| is_alnum(b) || b == b'_');
-    let Some(body) = cx.text.get(e..end) else {
+    let text = cx.text;
+    let end = cx
+        .memo
+        .github_pat_run
+        .run(text, e, 256, |b| is_alnum(b) || b == b'_');
+    let Some(body) = text.get(e..end) else {
         return;
     };
     if !(40..=255).contains(&body.len()) || weak_body(body) || wordy(body) {
@@ -74,6 +78,59 @@ pub(super) fn gitlab(cx: &mut Ctx<'_>, s: usize, e: usize) {
         return;
     }
     let text = cx.text;
+    let Some(end) = gitlab_end(cx, e) else {
+        return;
+    };
+    let Some(body) = text.get(e..end) else {
+        return;
+    };
+    if !(20..=300).contains(&body.len())
+        || cx.memo.gitlab_weak.weak(text, e, end)
+        || cx.memo.gitlab_wordy.wordy(text, e, end)
+    {
+        return;
+    }
+    cx.push(EntityType::GitlabToken, s, end, CONF_PREFIXED);
+}
+
+/// A GitLab body byte: base64url, or a `.` followed by an alphanumeric (routable tokens).
+fn gitlab_continues(text: &[u8], i: usize) -> bool {
+    let b = at(text, i);
+    is_b64url(b) || (b == b'.' && is_alnum(at(text, i + 1)))
+}
+
+/// End of the GitLab body starting at `e` when it is at most 300 bytes long; `None` when it is
+/// longer (rejected). Equal, for bodies up to 300 bytes, to the reference loop
+/// (`gitlab_end_reference`): runs of base64url of at most 300 bytes each, joined by `.` + alnum
+/// while the body is shorter than 300. Memoized: anchors inside an earlier anchor's body
+/// (`glpat-a.glpat-a.`...) do not walk the body again.
+fn gitlab_end(cx: &mut Ctx<'_>, e: usize) -> Option<usize> {
+    let text = cx.text;
+    let limit = e + 300;
+    let m = &mut cx.memo;
+    // First byte that ends the body whatever its length (the end of the text counts).
+    let stop = m
+        .gitlab_stop
+        .find(text, e, (limit + 1).min(text.len()), |t, i| {
+            !gitlab_continues(t, i)
+        })
+        .unwrap_or(text.len());
+    if stop <= limit {
+        return Some(stop.max(e));
+    }
+    // The body reaches `limit`: it ends exactly there if a joining `.` sits there, or if its
+    // first run (no `.` before `limit`) is capped at 300; otherwise it goes on (> 300 bytes).
+    let dot_at_limit = at(text, limit) == b'.' && is_alnum(at(text, limit + 1));
+    (dot_at_limit
+        || m.gitlab_dot
+            .find(text, e, limit, |t, i| at(t, i) == b'.')
+            .is_none())
+    .then_some(limit)
+}
+
+/// The original body loop, the reference for `gitlab_end`.
+#[cfg(test)]
+fn gitlab_end_reference(text: &[u8], e: usize) -> usize {
     let mut end = e;
     loop {
         end = run(text, end, 300, is_b64url);
@@ -83,31 +140,37 @@ pub(super) fn gitlab(cx: &mut Ctx<'_>, s: usize, e: usize) {
             break;
         }
     }
-    let Some(body) = text.get(e..end) else {
-        return;
-    };
-    if !(20..=300).contains(&body.len()) || weak_body(body) || wordy(body) {
-        return;
-    }
-    cx.push(EntityType::GitlabToken, s, end, CONF_PREFIXED);
+    end
 }
 
 /// Dash-separated Slack token body: first segment all digits, at least `min_segments` segments,
 /// at least 20 bytes. Returns the end (trailing dashes excluded).
-fn slack_body(text: &[u8], from: usize, min_segments: usize) -> Option<usize> {
-    let mut end = run(text, from, 512, |b| is_alnum(b) || b == b'-');
+fn slack_body(cx: &mut Ctx<'_>, from: usize, min_segments: usize) -> Option<usize> {
+    let text = cx.text;
+    let m = &mut cx.memo;
+    let mut end = m
+        .slack_run
+        .run(text, from, 512, |b| is_alnum(b) || b == b'-');
     while end > from && at(text, end - 1) == b'-' {
         end -= 1;
     }
     let body = text.get(from..end)?;
     let mut segs = body.split(|&b| b == b'-');
     let first = segs.next()?;
+    // Cheapest first; the window checks are memoized (`xoxb-xoxb-...`).
     let ok = !first.is_empty()
         && first.iter().all(u8::is_ascii_digit)
-        && body.split(|&b| b == b'-').count() >= min_segments
         && body.len() >= 20
-        && !weak_body(body)
-        && !body.windows(2).any(|w| w == b"--");
+        && body
+            .split(|&b| b == b'-')
+            .nth(min_segments.saturating_sub(1))
+            .is_some()
+        && m.slack_dashes
+            .find(text, from, end - 1, |t, i| {
+                at(t, i) == b'-' && at(t, i + 1) == b'-'
+            })
+            .is_none()
+        && !m.slack_weak.weak(text, from, end);
     ok.then_some(end)
 }
 
@@ -130,7 +193,7 @@ pub(super) fn slack_xox(cx: &mut Ctx<'_>, s: usize) {
     } else {
         return;
     };
-    if let Some(end) = slack_body(text, body, 2) {
+    if let Some(end) = slack_body(cx, body, 2) {
         cx.push(EntityType::SlackToken, s, end, CONF_PREFIXED);
     }
 }
@@ -140,7 +203,7 @@ pub(super) fn slack_app(cx: &mut Ctx<'_>, s: usize, e: usize) {
     if !left_ok(cx, s) {
         return;
     }
-    if let Some(end) = slack_body(cx.text, e, 3) {
+    if let Some(end) = slack_body(cx, e, 3) {
         cx.push(EntityType::SlackToken, s, end, CONF_PREFIXED);
     }
 }
@@ -277,5 +340,56 @@ pub(super) fn sendgrid(cx: &mut Ctx<'_>, s: usize, e: usize) {
     }
     if text.get(e..end).is_some_and(|b| !weak_body(b)) {
         cx.push(EntityType::SendgridKey, s, end, CONF_PREFIXED);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `gitlab_end` agrees with the original loop on every body of at most 300 bytes.
+    #[test]
+    fn gitlab_end_matches_reference() {
+        let mut st = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = move |n: usize| {
+            st ^= st << 13;
+            st ^= st >> 7;
+            st ^= st << 17;
+            (st as usize) % n
+        };
+        let mut exactly_300 = 0;
+        for round in 0..400 {
+            // Long runs, dots, double dots and stops, at lengths around 300.
+            let len = 200 + rnd(700);
+            let dot_every = 1 + rnd(if round % 3 == 0 { 400 } else { 40 });
+            let text: Vec<u8> = (0..len)
+                .map(|_| match rnd(dot_every + 2) {
+                    0 => b'.',
+                    1 if rnd(8) == 0 => b' ',
+                    _ => b"aZ9-_"[rnd(5)],
+                })
+                .collect();
+            let mut cx = Ctx {
+                text: &text,
+                found: Vec::new(),
+                key_skip: 0,
+                pem: Default::default(),
+                memo: Default::default(),
+            };
+            let mut e = 0;
+            while e < len {
+                let want = gitlab_end_reference(&text, e);
+                let got = gitlab_end(&mut cx, e);
+                exactly_300 += usize::from(want - e == 300);
+                if want - e <= 300 {
+                    assert_eq!(got, Some(want), "round {round} at {e}");
+                } else {
+                    assert_eq!(got, None, "round {round} at {e}");
+                }
+                let jump = if rnd(10) == 0 { 300 } else { 9 };
+                e += 1 + rnd(jump);
+            }
+        }
+        assert!(exactly_300 > 0, "the 300-byte edge was not exercised");
     }
 }
