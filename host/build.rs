@@ -30,9 +30,19 @@ fn run() -> Result<(), String> {
         println!("cargo:rustc-env=DATAFOG_COMPONENT={}", path.display());
         return Ok(());
     }
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
-    let root = manifest_dir.parent().ok_or("host/ has no parent")?.to_path_buf();
-    for watched in ["component/src", "component/Cargo.toml", "wit", "Cargo.toml", "Cargo.lock"] {
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").ok_or("no CARGO_MANIFEST_DIR")?);
+    let root = manifest_dir
+        .parent()
+        .ok_or("host/ has no parent")?
+        .to_path_buf();
+    for watched in [
+        "component/src",
+        "component/Cargo.toml",
+        "wit",
+        "Cargo.toml",
+        "Cargo.lock",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -46,7 +56,14 @@ fn run() -> Result<(), String> {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)
         .current_dir(&root)
-        .args(["build", "--release", "--target", TARGET, "-p", "datafog-component"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            TARGET,
+            "-p",
+            "datafog-component",
+        ])
         .arg("--target-dir")
         .arg(&target_dir)
         // Outer-build flags and wrappers (clippy) must not leak into the wasm build.
@@ -83,7 +100,10 @@ fn ensure_target_installed() {
     if installed {
         return;
     }
-    match Command::new("rustup").args(["target", "add", TARGET]).status() {
+    match Command::new("rustup")
+        .args(["target", "add", TARGET])
+        .status()
+    {
         Ok(s) if s.success() => {}
         other => println!(
             "cargo:warning=`rustup target add {TARGET}` failed ({other:?}); the guest build may fail"

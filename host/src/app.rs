@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
 
+use crate::idempotency::{Endpoint, IdempotencyCache};
 use crate::metrics::Metrics;
 use crate::receipts::{AppendError, ReceiptStore, Sealed};
 use crate::runtime::{GuestFailure, PolicyIdentity, Runtime, wit};
@@ -49,6 +50,7 @@ pub struct AppState {
     pub rate: Option<Mutex<TokenBucket>>,
     pub events: Option<Events>,
     pub metrics: Metrics,
+    pub idempotency: IdempotencyCache,
     pub access_log: bool,
 }
 
@@ -219,7 +221,10 @@ fn json_response<T: Serialize>(v: &T) -> Response {
 
 fn json_bytes(bytes: Vec<u8>) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         bytes,
     )
         .into_response()
@@ -231,18 +236,31 @@ type HttpResult = Result<Response, HttpError>;
 
 /// The router with every route and middleware.
 pub fn app(state: Shared) -> Router {
-    let get = |r: MethodRouter<Shared>| r.fallback(method_must_be_get);
+    // axum answers HEAD with the GET handler; Go answers 405.
+    let get = |r: MethodRouter<Shared>| {
+        r.on(MethodFilter::HEAD, method_must_be_get)
+            .fallback(method_must_be_get)
+    };
     let post = |r: MethodRouter<Shared>| r.fallback(method_must_be_post);
     Router::new()
         .route("/health", get(on(MethodFilter::GET, health)))
-        .route("/v1/policy/version", get(on(MethodFilter::GET, policy_version)))
+        .route(
+            "/v1/policy/version",
+            get(on(MethodFilter::GET, policy_version)),
+        )
         .route("/v1/scan", post(on(MethodFilter::POST, scan)))
         .route("/v1/decide", post(on(MethodFilter::POST, decide)))
         .route("/v1/transform", post(on(MethodFilter::POST, transform)))
         .route("/v1/anonymize", post(on(MethodFilter::POST, anonymize)))
         .route("/v1/receipts", get(on(MethodFilter::GET, receipts_list)))
-        .route("/v1/receipts/", get(on(MethodFilter::GET, receipt_id_missing)))
-        .route("/v1/receipts/{*id}", get(on(MethodFilter::GET, receipt_get)))
+        .route(
+            "/v1/receipts/",
+            get(on(MethodFilter::GET, receipt_id_missing)),
+        )
+        .route(
+            "/v1/receipts/{*id}",
+            get(on(MethodFilter::GET, receipt_get)),
+        )
         .route("/v1/events", get(on(MethodFilter::GET, events_list)))
         .route("/metrics", get(on(MethodFilter::GET, metrics)))
         .fallback(not_found)
@@ -312,7 +330,11 @@ async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let route = match req.extensions().get::<MatchedPath>().map(MatchedPath::as_str) {
+    let route = match req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str)
+    {
         Some("/v1/receipts/{*id}") | Some("/v1/receipts/") => "/v1/receipts/{id}".to_owned(),
         Some(p) => p.to_owned(),
         None => "/_not_found".to_owned(),
@@ -353,7 +375,8 @@ async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
     }
     let status = resp.status().as_u16();
     let elapsed = started.elapsed();
-    s.metrics.record_request(method.as_str(), &route, status, elapsed);
+    s.metrics
+        .record_request(method.as_str(), &route, status, elapsed);
     if s.access_log {
         eprintln!(
             "request complete request_id={request_id} method={method} path={path} status={status} latency_ms={}",
@@ -424,7 +447,10 @@ pub fn random_hex16() -> String {
 // ------------------------------------------------------------------ bodies
 
 /// Go's order: content type (415) → body limit (413) → JSON (400).
-async fn read_json<T: serde::de::DeserializeOwned>(headers: &HeaderMap, body: Body) -> Result<T, HttpError> {
+async fn read_json<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<T, HttpError> {
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -449,6 +475,39 @@ async fn in_guest<R: Send + 'static>(
         .await
         .map_err(|_| HttpError::from(ApiError::internal()))?
         .map_err(HttpError::from)
+}
+
+/// Serialise a success body (Go's encoder adds a newline).
+fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, HttpError> {
+    let mut bytes = serde_json::to_vec(v).map_err(|_| HttpError::from(ApiError::encode_error()))?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Run `work` once per idempotency key (see `idempotency`): replay a stored body for the same
+/// fingerprint, 409 for another; no key: just run it.
+async fn idempotent(
+    s: &AppState,
+    endpoint: Endpoint,
+    key: &str,
+    fingerprint: String,
+    work: impl Future<Output = Result<Vec<u8>, HttpError>>,
+) -> HttpResult {
+    if key.is_empty() {
+        return work.await.map(json_bytes);
+    }
+    let slot = s.idempotency.slot(endpoint, key);
+    let mut stored = slot.lock().await;
+    if let Some((fp, body)) = &*stored {
+        return if *fp == fingerprint {
+            Ok(json_bytes(body.to_vec()))
+        } else {
+            Err(ApiError::idempotency_conflict().into())
+        };
+    }
+    let body = work.await?;
+    *stored = Some((fingerprint, body.clone().into()));
+    Ok(json_bytes(body))
 }
 
 // ------------------------------------------------------------------ handlers
@@ -489,10 +548,16 @@ fn slice_value(text: &str, start: u32, end: u32) -> String {
 async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
     let req: ScanRequest = read_json(&headers, body).await?;
     let unit = api::validate_scan(&req)?;
+    let key = req.idempotency_key.clone();
+    let fp = api::fingerprint_scan(&req);
+    idempotent(&s, Endpoint::Scan, &key, fp, scan_work(&s, req, unit)).await
+}
+
+async fn scan_work(s: &Shared, req: ScanRequest, unit: OffsetUnit) -> Result<Vec<u8>, HttpError> {
     let text = req.text.clone();
     let types = req.entity_types.clone();
     // Values are sliced by byte offsets; another unit is a second scan in that unit (same order).
-    let (bytes, other) = in_guest(&s, move |i| {
+    let (bytes, other) = in_guest(s, move |i| {
         let e = i.guest.datafog_firewall_firewall().engine();
         let mut opts = wit::ScanOptions {
             entity_types: types,
@@ -524,14 +589,15 @@ async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpRe
             w.end = o.end as usize;
         }
     }
-    s.metrics.record_findings(findings.iter().map(|f| f.entity_type.as_str()));
-    Ok(json_response(&ScanResponse {
+    s.metrics
+        .record_findings(findings.iter().map(|f| f.entity_type.as_str()));
+    to_json(&ScanResponse {
         request_id: req.request_id,
         trace_id: req.trace_id,
         findings,
         policy_version: s.identity.policy_version.clone(),
         policy_id: s.identity.policy_id.clone(),
-    }))
+    })
 }
 
 fn u32_of(n: usize) -> u32 {
@@ -594,9 +660,9 @@ fn transform_response(
     request_id: String,
     trace_id: String,
     out: Result<wit::TransformResult, wit::ReconcileError>,
-) -> HttpResult {
+) -> Result<Vec<u8>, HttpError> {
     match out {
-        Ok(t) => Ok(json_response(&TransformResponse {
+        Ok(t) => to_json(&TransformResponse {
             request_id,
             trace_id,
             output: t.output,
@@ -606,7 +672,7 @@ fn transform_response(
                 entities_transformed: t.stats.entities_transformed as usize,
                 modes_applied: t.stats.modes_applied,
             },
-        })),
+        }),
         // The guest's message names the finding by index and type, never its value.
         Err(e) => Err(HttpError::from(
             ApiError::new(api::ErrorCode::InvalidRequest, "findings do not match text")
@@ -618,6 +684,12 @@ fn transform_response(
 async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
     let mut req: TransformRequest = read_json(&headers, body).await?;
     api::validate_transform(&mut req)?;
+    let key = req.idempotency_key.clone();
+    let fp = api::fingerprint_transform(&req);
+    idempotent(&s, Endpoint::Transform, &key, fp, transform_work(&s, req)).await
+}
+
+async fn transform_work(s: &Shared, req: TransformRequest) -> Result<Vec<u8>, HttpError> {
     // `entity_modes` (normalised by validation) wins; else `mode` for every type found (the
     // `any` group); else an empty plan (text unchanged).
     let plan: Vec<wit::TransformStep> = if !req.entity_modes.is_empty() {
@@ -641,30 +713,39 @@ async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> H
     let text = req.text.clone();
     let findings: Vec<wit::SuppliedFinding> = req.findings.iter().map(supplied_out).collect();
     let key = s.key.clone();
-    let out = in_guest(&s, move |i| {
+    let out = in_guest(s, move |i| {
         i.guest
             .datafog_firewall_firewall()
             .engine()
             .call_transform_request(&mut i.store, i.policy, &text, &findings, &plan, &key)
     })
     .await?;
-    transform_response(&s, req.request_id, req.trace_id, out)
+    transform_response(s, req.request_id, req.trace_id, out)
 }
 
 async fn anonymize(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
     let req: AnonymizeRequest = read_json(&headers, body).await?;
     api::validate_anonymize(&req)?;
+    let key = req.idempotency_key.clone();
+    let fp = api::fingerprint_anonymize(&req);
+    idempotent(&s, Endpoint::Anonymize, &key, fp, anonymize_work(&s, req)).await
+}
+
+async fn anonymize_work(s: &Shared, req: AnonymizeRequest) -> Result<Vec<u8>, HttpError> {
     let text = req.text.clone();
     let findings: Vec<wit::SuppliedFinding> = req.findings.iter().map(supplied_out).collect();
     let key = s.key.clone();
-    let out = in_guest(&s, move |i| {
-        i.guest
-            .datafog_firewall_firewall()
-            .engine()
-            .call_anonymize(&mut i.store, i.policy, &text, &findings, &key)
+    let out = in_guest(s, move |i| {
+        i.guest.datafog_firewall_firewall().engine().call_anonymize(
+            &mut i.store,
+            i.policy,
+            &text,
+            &findings,
+            &key,
+        )
     })
     .await?;
-    transform_response(&s, req.request_id, req.trace_id, out)
+    transform_response(s, req.request_id, req.trace_id, out)
 }
 
 /// RFC 3339 UTC with nanoseconds (Go `RFC3339Nano`: trailing zeros of the fraction dropped).
@@ -685,6 +766,12 @@ pub fn now_rfc3339_secs() -> String {
 async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
     let req: DecideRequest = read_json(&headers, body).await?;
     api::validate_decide(&req)?;
+    let key = req.idempotency_key.clone();
+    let fp = api::fingerprint_decide(&req);
+    idempotent(&s, Endpoint::Decide, &key, fp, decide_work(&s, req)).await
+}
+
+async fn decide_work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
     let request = wit::DecideRequest {
         action: wit::Action {
             action_type: req.action.action_type.clone(),
@@ -770,7 +857,7 @@ async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> Http
     if let Some(events) = &s.events {
         write_event(events, &req, &response);
     }
-    Ok(json_response(&response))
+    to_json(&response)
 }
 
 /// One decision event (no text, no finding values). Best effort: a failed write is logged.
@@ -804,10 +891,7 @@ fn write_event(events: &Events, req: &DecideRequest, resp: &DecideResponse) {
         .map_err(|_| std::io::Error::other("events file lock poisoned"))
         .and_then(|mut f| f.write_all(&line));
     if let Err(e) = written {
-        eprintln!(
-            "datafog-api: write event to {}: {e}",
-            events.path.display()
-        );
+        eprintln!("datafog-api: write event to {}: {e}", events.path.display());
     }
 }
 
@@ -824,7 +908,10 @@ async fn receipt_get(State(s): State<Shared>, Path(id): Path<String>) -> HttpRes
         .await
         .map_err(|_| HttpError::from(ApiError::internal()))?
         .map_err(|e| {
-            HttpError::from(ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt").with_details(e.to_string()))
+            HttpError::from(
+                ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt")
+                    .with_details(e.to_string()),
+            )
         })?;
     match line {
         Some(mut line) => {
@@ -986,11 +1073,10 @@ async fn events_list(
 }
 
 /// `GET /metrics`: Prometheus text; `?format=json`: the Go JSON shape.
-async fn metrics(
-    State(s): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    if q.get("format").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
+async fn metrics(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    if q.get("format")
+        .is_some_and(|f| f.eq_ignore_ascii_case("json"))
+    {
         return json_response(&s.metrics.go_json(&s.started_at, s.started.elapsed()));
     }
     let text = s.metrics.prometheus(&s.runtime, &s.receipts);

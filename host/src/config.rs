@@ -9,7 +9,8 @@
 //! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
-//! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_READ_HEADER_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `2s`, `10s`, `30s` | Go duration syntax |
+//! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected (also bounds idle keep-alive connections: hyper runs the timer while waiting for the next request) |
+//! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `10s`, `30s` | Go duration syntax; parsed and validated, **not yet applied** (the server warns when one is set) |
 //! | `DATAFOG_SHUTDOWN_TIMEOUT` | `10s` | graceful shutdown budget (drain, then flush receipts) |
 //! | `DATAFOG_TOKEN_KEY_PATH` | `<receipts dir>/datafog_token.key` | key of tokens, hashes and receipt value digests; 32 random bytes generated (mode 0600) when the file is missing |
 //! | `DATAFOG_COMPONENT_PATH` | embedded | run another build of the component |
@@ -49,7 +50,11 @@ impl Settings {
     /// Settings from `get` (the process environment in `main`), and the warnings to log.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> (Settings, Vec<String>) {
         let mut warnings = Vec::new();
-        let get = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let get = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let receipt_path =
             PathBuf::from(get("DATAFOG_RECEIPT_PATH").unwrap_or("datafog_receipts.jsonl".into()));
         let token_key_path = get("DATAFOG_TOKEN_KEY_PATH")
@@ -215,8 +220,9 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
     match written {
         Ok(()) => Ok(key),
         // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path)
-            .map_err(|e| format!("token key `{}`: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read(path).map_err(|e| format!("token key `{}`: {e}", path.display()))
+        }
         Err(e) => Err(format!("token key `{}`: {e}", path.display())),
     }
 }
@@ -265,6 +271,9 @@ mod tests {
         let (s, _) = settings(&[("DATAFOG_RATE_LIMIT_RPS", "15")]);
         assert_eq!(s.rate_limit_rps, 15);
         let (s, _) = settings(&[("DATAFOG_RECEIPT_PATH", "/var/lib/x/r.jsonl")]);
-        assert_eq!(s.token_key_path, PathBuf::from("/var/lib/x/datafog_token.key"));
+        assert_eq!(
+            s.token_key_path,
+            PathBuf::from("/var/lib/x/datafog_token.key")
+        );
     }
 }

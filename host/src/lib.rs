@@ -9,6 +9,7 @@
 
 pub mod app;
 pub mod config;
+pub mod idempotency;
 pub mod metrics;
 pub mod receipts;
 pub mod runtime;
@@ -29,9 +30,12 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     let policy_json = std::fs::read_to_string(policy_path)
         .map_err(|e| format!("load policy `{}`: {e}", policy_path.display()))?;
     let wasm: std::borrow::Cow<'static, [u8]> = match &settings.component_path {
-        Some(p) => std::fs::read(p)
-            .map(Into::into)
-            .map_err(|e| format!("read component `{}` (DATAFOG_COMPONENT_PATH): {e}", p.display()))?,
+        Some(p) => std::fs::read(p).map(Into::into).map_err(|e| {
+            format!(
+                "read component `{}` (DATAFOG_COMPONENT_PATH): {e}",
+                p.display()
+            )
+        })?,
         None => runtime::EMBEDDED_COMPONENT.into(),
     };
     let config = RuntimeConfig {
@@ -77,6 +81,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
             .then(|| Mutex::new(TokenBucket::new(settings.rate_limit_rps))),
         events,
         metrics: metrics::Metrics::default(),
+        idempotency: idempotency::IdempotencyCache::default(),
         access_log: settings.access_log,
     }))
 }

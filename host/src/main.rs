@@ -10,6 +10,18 @@ fn main() {
     for w in &warnings {
         eprintln!("datafog-api: warning: {w}");
     }
+    // Parsed (and validated) but not yet applied to connections: say so rather than pretend.
+    for k in [
+        "DATAFOG_READ_TIMEOUT",
+        "DATAFOG_WRITE_TIMEOUT",
+        "DATAFOG_IDLE_TIMEOUT",
+        "DATAFOG_PPROF_ADDR",
+        "DATAFOG_FGPROF",
+    ] {
+        if std::env::var_os(k).is_some_and(|v| !v.is_empty()) {
+            eprintln!("datafog-api: warning: {k} is not implemented yet and has no effect");
+        }
+    }
     let state = match build_state(&settings) {
         Ok(s) => s,
         Err(e) => {
@@ -17,7 +29,10 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("datafog-api: start the async runtime: {e}");
@@ -38,36 +53,49 @@ async fn serve(settings: &Settings, state: Arc<app::AppState>) -> Result<(), Str
         .local_addr()
         .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
     eprintln!("datafog-api listening on {local}");
-    let stop = Arc::new(tokio::sync::Notify::new());
-    let server = {
-        let stop = stop.clone();
-        let app = app::app(state.clone());
-        tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.notified().await })
-                .await
-        })
-    };
-    let mut server = server;
-    tokio::select! {
-        done = &mut server => {
-            return match done {
-                Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(format!("serve: {e}")),
-                Err(e) => Err(format!("serve: {e}")),
-            };
+    let app = app::app(state.clone());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(settings.read_header_timeout)
+        // Go's MaxHeaderBytes (1 MiB).
+        .max_buf_size((1 << 20) + 8192);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let signal = shutdown_signal();
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        eprintln!("datafog-api: accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut signal => break,
         }
-        () = shutdown_signal() => {}
     }
     eprintln!("shutdown signal received");
-    stop.notify_one();
+    drop(listener);
     // Drain in-flight requests within the budget; then flush the receipts either way.
-    if tokio::time::timeout(settings.shutdown_timeout, &mut server).await.is_err() {
+    if tokio::time::timeout(settings.shutdown_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
         eprintln!(
             "datafog-api: requests still running after {:?}; closing",
             settings.shutdown_timeout
         );
-        server.abort();
     }
     let receipts = state.receipts.clone();
     let _ = tokio::task::spawn_blocking(move || receipts.close()).await;

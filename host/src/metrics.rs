@@ -123,7 +123,11 @@ impl Metrics {
         GoMetrics {
             total_requests: m.total,
             error_requests: m.errors,
-            by_status: m.by_status.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            by_status: m
+                .by_status
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             by_path: m.routes.iter().map(|(k, r)| (k.clone(), r.count)).collect(),
             by_method: m.by_method.clone(),
             by_path_avg_latency_ms: m
@@ -141,7 +145,10 @@ impl Metrics {
     pub fn prometheus(&self, runtime: &Runtime, receipts: &ReceiptStore) -> String {
         let mut out = String::new();
         if let Ok(m) = self.inner.lock() {
-            let _ = writeln!(out, "# HELP datafog_http_requests_total HTTP requests by route, method and status.");
+            let _ = writeln!(
+                out,
+                "# HELP datafog_http_requests_total HTTP requests by route, method and status."
+            );
             let _ = writeln!(out, "# TYPE datafog_http_requests_total counter");
             for ((route, method, status), n) in &m.requests {
                 let _ = writeln!(
@@ -149,8 +156,14 @@ impl Metrics {
                     "datafog_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
                 );
             }
-            let _ = writeln!(out, "# HELP datafog_http_request_duration_seconds Request latency by route.");
-            let _ = writeln!(out, "# TYPE datafog_http_request_duration_seconds histogram");
+            let _ = writeln!(
+                out,
+                "# HELP datafog_http_request_duration_seconds Request latency by route."
+            );
+            let _ = writeln!(
+                out,
+                "# TYPE datafog_http_request_duration_seconds histogram"
+            );
             for (route, r) in &m.routes {
                 for (le, n) in BUCKETS.iter().zip(r.buckets) {
                     let _ = writeln!(
@@ -179,7 +192,10 @@ impl Metrics {
             for (effect, n) in &m.decisions {
                 let _ = writeln!(out, "datafog_decisions_total{{effect=\"{effect}\"}} {n}");
             }
-            let _ = writeln!(out, "# HELP datafog_findings_total Findings by entity type (scan and decide).");
+            let _ = writeln!(
+                out,
+                "# HELP datafog_findings_total Findings by entity type (scan and decide)."
+            );
             let _ = writeln!(out, "# TYPE datafog_findings_total counter");
             for (t, n) in &m.findings {
                 let _ = writeln!(out, "datafog_findings_total{{entity_type=\"{t}\"}} {n}");
@@ -190,24 +206,46 @@ impl Metrics {
         let written = s.receipts.load(Ordering::Relaxed);
         let fsync_total = s.fsync_micros_total.load(Ordering::Relaxed) as f64 / 1e6;
         let fsync_max = s.fsync_micros_max.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(out, "# HELP datafog_receipt_batches_total Group commits (one write + fsync each).");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_receipt_batches_total Group commits (one write + fsync each)."
+        );
         let _ = writeln!(out, "# TYPE datafog_receipt_batches_total counter");
         let _ = writeln!(out, "datafog_receipt_batches_total {batches}");
-        let _ = writeln!(out, "# HELP datafog_receipts_written_total Receipts made durable (receipts / batches = mean batch size).");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_receipts_written_total Receipts made durable (receipts / batches = mean batch size)."
+        );
         let _ = writeln!(out, "# TYPE datafog_receipts_written_total counter");
         let _ = writeln!(out, "datafog_receipts_written_total {written}");
-        let _ = writeln!(out, "# HELP datafog_receipt_fsync_seconds_total Time in write + fsync.");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_receipt_fsync_seconds_total Time in write + fsync."
+        );
         let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_total counter");
         let _ = writeln!(out, "datafog_receipt_fsync_seconds_total {fsync_total}");
-        let _ = writeln!(out, "# HELP datafog_receipt_fsync_seconds_max Slowest write + fsync.");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_receipt_fsync_seconds_max Slowest write + fsync."
+        );
         let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_max gauge");
         let _ = writeln!(out, "datafog_receipt_fsync_seconds_max {fsync_max}");
-        let _ = writeln!(out, "# HELP datafog_guest_traps_total Guest calls that trapped (instance dropped).");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_guest_traps_total Guest calls that trapped (instance dropped)."
+        );
         let _ = writeln!(out, "# TYPE datafog_guest_traps_total counter");
         let _ = writeln!(out, "datafog_guest_traps_total {}", runtime.trap_count());
-        let _ = writeln!(out, "# HELP datafog_guest_timeouts_total Guest calls past their deadline (instance dropped).");
+        let _ = writeln!(
+            out,
+            "# HELP datafog_guest_timeouts_total Guest calls past their deadline (instance dropped)."
+        );
         let _ = writeln!(out, "# TYPE datafog_guest_timeouts_total counter");
-        let _ = writeln!(out, "datafog_guest_timeouts_total {}", runtime.timeout_count());
+        let _ = writeln!(
+            out,
+            "datafog_guest_timeouts_total {}",
+            runtime.timeout_count()
+        );
         out
     }
 }

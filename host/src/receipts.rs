@@ -97,6 +97,9 @@ pub enum AppendError<E> {
     Store(String),
 }
 
+/// Resolves when the receipt is on disk (`Ok`) or the store failed (`Err`, the details).
+pub type Durable = oneshot::Receiver<Result<(), String>>;
+
 struct Append {
     id: String,
     line: String,
@@ -216,7 +219,7 @@ impl ReceiptStore {
     pub fn append_chained<T, E>(
         &self,
         seal: impl FnOnce(&str) -> Result<(Sealed, T), E>,
-    ) -> Result<(T, oneshot::Receiver<Result<(), String>>), AppendError<E>> {
+    ) -> Result<(T, Durable), AppendError<E>> {
         let mut head = self
             .head
             .lock()
@@ -278,10 +281,10 @@ impl ReceiptStore {
                 break;
             }
             // Only complete lines: one being written is not acknowledged yet.
-            if let Some(l) = line.strip_suffix('\n') {
-                if !l.trim().is_empty() {
-                    f(l);
-                }
+            if let Some(l) = line.strip_suffix('\n')
+                && !l.trim().is_empty()
+            {
+                f(l);
             }
         }
         Ok(())
@@ -413,7 +416,9 @@ fn write_loop(
         let result = file.write_all(&buf).and_then(|()| file.sync_data());
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.batches.fetch_add(1, Ordering::Relaxed);
-        stats.fsync_micros_total.fetch_add(micros, Ordering::Relaxed);
+        stats
+            .fsync_micros_total
+            .fetch_add(micros, Ordering::Relaxed);
         stats.fsync_micros_max.fetch_max(micros, Ordering::Relaxed);
         match result {
             Ok(()) => {

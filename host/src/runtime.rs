@@ -87,6 +87,12 @@ pub struct Ctx {
     limits: StoreLimits,
 }
 
+impl std::fmt::Debug for Ctx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ctx").finish_non_exhaustive()
+    }
+}
+
 impl WasiView for Ctx {
     fn ctx(&mut self) -> WasiCtxView<'_> {
         WasiCtxView {
@@ -106,13 +112,6 @@ pub struct Instance {
 impl std::fmt::Debug for Instance {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Instance").finish_non_exhaustive()
-    }
-}
-
-impl Instance {
-    /// The `engine` resource interface.
-    pub(crate) fn engine(&self) -> bindings::exports::datafog::firewall::firewall::GuestEngine<'_> {
-        self.guest.datafog_firewall_firewall().engine()
     }
 }
 
@@ -284,8 +283,9 @@ impl Runtime {
         };
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limits);
-        // Instantiation and the policy load (regex compilation) get a generous deadline.
-        store.set_epoch_deadline(self.deadline_ticks().saturating_mul(5));
+        // Instantiation and the policy load (regex compilation) get a generous deadline: at least
+        // a second, so a tight call deadline cannot stop instances from being made.
+        store.set_epoch_deadline(self.deadline_ticks().saturating_mul(5).max(100));
         let guest = self
             .pre
             .instantiate(&mut store)
@@ -312,10 +312,10 @@ impl Runtime {
     }
 
     fn put_back(&self, inst: Instance) {
-        if let Ok(mut idle) = self.idle.lock() {
-            if idle.len() < self.config.pool_size {
-                idle.push(inst);
-            }
+        if let Ok(mut idle) = self.idle.lock()
+            && idle.len() < self.config.pool_size
+        {
+            idle.push(inst);
         }
     }
 
@@ -415,6 +415,16 @@ fn load_cached(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Re
     }
     let component = Component::new(engine, wasm)?;
     if let Ok(bytes) = component.serialize() {
+        // Compilations of other component builds go first (each is a few MB).
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for e in entries.filter_map(Result::ok) {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                if name.starts_with("datafog-") && name.ends_with(".cwasm") {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
         let written = std::fs::create_dir_all(dir).and_then(|()| {
             let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
             std::fs::write(&tmp, bytes)?;

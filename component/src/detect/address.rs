@@ -24,22 +24,12 @@ fn at(t: &[u8], i: usize) -> u8 {
     t.get(i).copied().unwrap_or(0)
 }
 
-/// May a house number start at `i` given the byte before it?
-#[inline]
-fn number_boundary(prev: u8) -> bool {
-    !(prev.is_ascii_alphanumeric()
-        || prev >= 0x80
-        || matches!(
-            prev,
-            b'.' | b'-' | b'/' | b':' | b'$' | b'#' | b'+' | b'_' | b'@' | b'\\' | b'%' | b'='
-        ))
-}
-
 /// Append street-address findings.
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let t = text;
+    let mut starts = Starts::new(t);
     let mut i = 0usize;
-    while let Some(d) = next_number(t, i) {
+    while let Some(d) = starts.next(i) {
         if let Some((s, e)) = address_at(t, d) {
             out.push(Finding::new(EntityType::Address, s, e, CONF));
             i = e;
@@ -53,43 +43,95 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     }
 }
 
+/// May byte `cur` (after `prev`) start a house number: a digit at a word start that is not part
+/// of a longer number or identifier. Branch-free so the block loop vectorises.
 #[inline(always)]
-fn cand(prev: u8, cur: u8) -> bool {
-    cur.wrapping_sub(b'0') < 10 && prev.wrapping_sub(b'0') >= 10
+fn start_at(prev: u8, cur: u8) -> bool {
+    let digit = cur.wrapping_sub(b'0') < 10;
+    let prev_ok = !((prev.wrapping_sub(b'0') < 10)
+        | ((prev | 0x20).wrapping_sub(b'a') < 26)
+        | (prev >= 0x80)
+        | (prev == b'.')
+        | (prev == b'-')
+        | (prev == b'/')
+        | (prev == b':')
+        | (prev == b'$')
+        | (prev == b'#')
+        | (prev == b'+')
+        | (prev == b'_')
+        | (prev == b'@')
+        | (prev == b'\\')
+        | (prev == b'%')
+        | (prev == b'='));
+    digit & prev_ok
 }
 
-/// Next digit at or after `from` that starts a digit run at a word start.
-fn next_number(t: &[u8], from: usize) -> Option<usize> {
-    const B: usize = 32;
-    let mut i = from;
-    if i == 0 {
-        if at(t, 0).is_ascii_digit() {
-            return Some(0);
+/// House-number starts (`start_at`, with the byte before the text read as 0) as a bit mask per
+/// aligned 64-byte block; blocks only move forward, so each is classified once.
+struct Starts<'t> {
+    t: &'t [u8],
+    base: usize,
+    mask: u64,
+}
+
+impl<'t> Starts<'t> {
+    fn new(t: &'t [u8]) -> Self {
+        Starts {
+            t,
+            base: usize::MAX,
+            mask: 0,
         }
-        i = 1;
     }
-    while i < t.len() {
-        if let (Some(prev), Some(cur)) = (t.get(i - 1..i - 1 + B), t.get(i..i + B)) {
-            let mut any = false;
-            for (&p, &c) in prev.iter().zip(cur) {
-                any |= cand(p, c);
-            }
-            if any {
-                for (k, (&p, &c)) in prev.iter().zip(cur).enumerate() {
-                    if cand(p, c) && number_boundary(p) {
-                        return Some(i + k);
-                    }
+
+    #[inline(never)]
+    fn load(&mut self, base: usize) {
+        // window[k] = t[base - 1 + k] (0 outside the text), k in 0..65.
+        let mut window = [0u8; 65];
+        match base.checked_sub(1).and_then(|s| self.t.get(s..base + 64)) {
+            Some(w) => window.copy_from_slice(w),
+            None => {
+                for (k, d) in window.iter_mut().enumerate() {
+                    *d = (base + k)
+                        .checked_sub(1)
+                        .and_then(|j| self.t.get(j))
+                        .copied()
+                        .unwrap_or(0);
                 }
             }
-            i += B;
-        } else {
-            if cand(at(t, i - 1), at(t, i)) && number_boundary(at(t, i - 1)) {
-                return Some(i);
-            }
-            i += 1;
         }
+        let mut f = [0u8; 64];
+        for (o, w) in f.iter_mut().zip(window.windows(2)) {
+            if let [p, c] = w {
+                *o = u8::from(start_at(*p, *c));
+            }
+        }
+        let mut m = 0u64;
+        for (j, ch) in f.chunks_exact(8).enumerate() {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(ch);
+            let x = u64::from_le_bytes(b);
+            m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
+        }
+        self.base = base;
+        self.mask = m;
     }
-    None
+
+    /// Next house-number start at or after `i`.
+    #[inline]
+    fn next(&mut self, mut i: usize) -> Option<usize> {
+        while i < self.t.len() {
+            let base = i & !63;
+            if base != self.base {
+                self.load(base);
+            }
+            let m = self.mask >> (i - base);
+            if m != 0 {
+                return Some(i + m.trailing_zeros() as usize);
+            }
+            i = base + 64;
+        }
+        None
+    }
 }
 
 /// An address whose house number (or P.O. box number) starts at `i`: `(start, end)`.
