@@ -81,8 +81,8 @@ pub fn detect_cases() -> Vec<(String, DetectCase)> {
             .unwrap_or_default();
         let raw = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-        let file: DetectFile = serde_json::from_str(&raw)
-            .unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
+        let file: DetectFile =
+            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
         out.extend(file.cases.into_iter().map(|c| (name.clone(), c)));
     }
     out

@@ -15,7 +15,11 @@ fn corpus_cases_match_labels() {
         let differs = !fp.is_empty() || !fneg.is_empty();
         if case.known_gap.is_some() {
             // A gap that closed must be promoted to a normal case.
-            assert!(differs, "{file} / {}: known_gap no longer differs; remove the mark", case.name);
+            assert!(
+                differs,
+                "{file} / {}: known_gap no longer differs; remove the mark",
+                case.name
+            );
             continue;
         }
         if differs {
@@ -57,12 +61,26 @@ fn accuracy_per_type() {
             table.entry(e.entity_type).or_default().fneg += 1;
         }
     }
-    println!("{:<22} {:>5} {:>5} {:>5} {:>9} {:>7}", "type", "tp", "fp", "fn", "precision", "recall");
+    println!(
+        "{:<22} {:>5} {:>5} {:>5} {:>9} {:>7}",
+        "type", "tp", "fp", "fn", "precision", "recall"
+    );
     let mut bad = Vec::new();
     for (t, c) in &table {
-        let precision = if c.tp + c.fp == 0 { 1.0 } else { c.tp as f64 / (c.tp + c.fp) as f64 };
-        let recall = if c.tp + c.fneg == 0 { 1.0 } else { c.tp as f64 / (c.tp + c.fneg) as f64 };
-        println!("{t:<22} {:>5} {:>5} {:>5} {precision:>9.3} {recall:>7.3}", c.tp, c.fp, c.fneg);
+        let precision = if c.tp + c.fp == 0 {
+            1.0
+        } else {
+            c.tp as f64 / (c.tp + c.fp) as f64
+        };
+        let recall = if c.tp + c.fneg == 0 {
+            1.0
+        } else {
+            c.tp as f64 / (c.tp + c.fneg) as f64
+        };
+        println!(
+            "{t:<22} {:>5} {:>5} {:>5} {precision:>9.3} {recall:>7.3}",
+            c.tp, c.fp, c.fneg
+        );
         if precision < 0.97 || recall < 0.95 {
             bad.push(format!("{t}: precision {precision:.3}, recall {recall:.3}"));
         }
