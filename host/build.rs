@@ -42,6 +42,7 @@ fn run() -> Result<(), String> {
         "wit",
         "Cargo.toml",
         "Cargo.lock",
+        ".cargo/config.toml",
     ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
