@@ -43,11 +43,6 @@ pub struct Expected {
     pub end: Option<usize>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct DetectFile {
-    pub cases: Vec<DetectCase>,
-}
-
 /// The repository root (this crate lives in `tests/`).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -71,21 +66,31 @@ pub fn corpus_files(area: &str) -> Vec<PathBuf> {
     files
 }
 
-/// Every detection case, tagged with its file name.
-pub fn detect_cases() -> Vec<(String, DetectCase)> {
+/// Every case of every `tests/corpus/<area>/*.json` file (`{"cases": [...]}`), tagged with its
+/// file name. Panics on unreadable files: the corpus is ours.
+pub fn corpus_cases<T: serde::de::DeserializeOwned>(area: &str) -> Vec<(String, T)> {
+    #[derive(Deserialize)]
+    struct File<T> {
+        cases: Vec<T>,
+    }
     let mut out = Vec::new();
-    for path in corpus_files("detect") {
+    for path in corpus_files(area) {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let raw = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-        let file: DetectFile =
+        let file: File<T> =
             serde_json::from_str(&raw).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
         out.extend(file.cases.into_iter().map(|c| (name.clone(), c)));
     }
     out
+}
+
+/// Every detection case, tagged with its file name.
+pub fn detect_cases() -> Vec<(String, DetectCase)> {
+    corpus_cases("detect")
 }
 
 /// Run the native core on a case and return its findings as `Expected` rows (with offsets).

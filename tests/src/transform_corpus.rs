@@ -10,8 +10,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::corpus_files;
-
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct TransformCase {
     pub name: String,
@@ -68,26 +66,9 @@ pub struct ExpectStats {
     pub modes_applied: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct TransformFile {
-    pub cases: Vec<TransformCase>,
-}
-
 /// Every transform case, tagged with its file name.
 pub fn transform_cases() -> Vec<(String, TransformCase)> {
-    let mut out = Vec::new();
-    for path in corpus_files("transform") {
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let raw = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-        let file: TransformFile =
-            serde_json::from_str(&raw).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()));
-        out.extend(file.cases.into_iter().map(|c| (name.clone(), c)));
-    }
-    out
+    crate::corpus_cases("transform")
 }
 
 /// Decode lowercase or uppercase hex (panics on bad input: corpus files are ours).
