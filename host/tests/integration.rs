@@ -1052,27 +1052,7 @@ mod socket {
     async fn seed_curl_examples() {
         warm_cache();
         let dir = temp_dir("socket");
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
-        for (k, v) in base_env(&dir) {
-            cmd.env(k, v);
-        }
-        let mut child = cmd
-            .env("DATAFOG_ADDR", "127.0.0.1:0")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-                break a.to_owned();
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        let base = format!("http://{addr}");
+        let (mut child, base) = start(&dir);
         let c = reqwest::Client::new();
         let r = c.get(format!("{base}/health")).send().await.unwrap();
         assert_eq!(r.status(), 200);
