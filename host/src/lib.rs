@@ -86,6 +86,69 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     }))
 }
 
+/// Serve the API on `listener` until `shutdown` resolves, then drain in-flight requests (within
+/// `settings.shutdown_timeout`) and flush the receipts. `main` passes SIGINT/SIGTERM; tests and
+/// other crates (the shim's end-to-end tests) pass their own trigger.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    settings: &Settings,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), String> {
+    let local = listener
+        .local_addr()
+        .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+    eprintln!("datafog-api listening on {local}");
+    let app = app::app(state.clone());
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(settings.read_header_timeout)
+        // Go's MaxHeaderBytes (1 MiB).
+        .max_buf_size((1 << 20) + 8192);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let signal = shutdown;
+    tokio::pin!(signal);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off, keep serving.
+                        eprintln!("datafog-api: accept: {e}");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            () = &mut signal => break,
+        }
+    }
+    eprintln!("shutdown signal received");
+    drop(listener);
+    // Drain in-flight requests within the budget; then flush the receipts either way.
+    if tokio::time::timeout(settings.shutdown_timeout, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        eprintln!(
+            "datafog-api: requests still running after {:?}; closing",
+            settings.shutdown_timeout
+        );
+    }
+    let receipts = state.receipts.clone();
+    let _ = tokio::task::spawn_blocking(move || receipts.close()).await;
+    eprintln!("datafog-api: receipts flushed; bye");
+    Ok(())
+}
+
 fn indent(s: &str) -> String {
     s.lines()
         .map(|l| format!("  {l}"))

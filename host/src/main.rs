@@ -1,9 +1,7 @@
 //! `datafog-api`: see `datafog_host` and the README's "Run the API server".
 
-use std::sync::Arc;
-
+use datafog_host::build_state;
 use datafog_host::config::Settings;
-use datafog_host::{app, build_state};
 
 fn main() {
     let (settings, warnings) = Settings::from_lookup(|k| std::env::var(k).ok());
@@ -39,68 +37,16 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = rt.block_on(serve(&settings, state)) {
+    let run = async {
+        let listener = tokio::net::TcpListener::bind(&settings.addr)
+            .await
+            .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+        datafog_host::serve(listener, &settings, state, shutdown_signal()).await
+    };
+    if let Err(e) = rt.block_on(run) {
         eprintln!("datafog-api: {e}");
         std::process::exit(1);
     }
-}
-
-async fn serve(settings: &Settings, state: Arc<app::AppState>) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(&settings.addr)
-        .await
-        .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
-    let local = listener
-        .local_addr()
-        .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
-    eprintln!("datafog-api listening on {local}");
-    let app = app::app(state.clone());
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(settings.read_header_timeout)
-        // Go's MaxHeaderBytes (1 MiB).
-        .max_buf_size((1 << 20) + 8192);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let signal = shutdown_signal();
-    tokio::pin!(signal);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
-                    Err(e) => {
-                        // Out of file descriptors and the like: back off, keep serving.
-                        eprintln!("datafog-api: accept: {e}");
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let service = hyper_util::service::TowerToHyperService::new(app.clone());
-                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    let _ = conn.await;
-                });
-            }
-            () = &mut signal => break,
-        }
-    }
-    eprintln!("shutdown signal received");
-    drop(listener);
-    // Drain in-flight requests within the budget; then flush the receipts either way.
-    if tokio::time::timeout(settings.shutdown_timeout, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        eprintln!(
-            "datafog-api: requests still running after {:?}; closing",
-            settings.shutdown_timeout
-        );
-    }
-    let receipts = state.receipts.clone();
-    let _ = tokio::task::spawn_blocking(move || receipts.close()).await;
-    eprintln!("datafog-api: receipts flushed; bye");
-    Ok(())
 }
 
 async fn shutdown_signal() {
