@@ -162,7 +162,7 @@ impl wit::GuestEngine for Engine {
             tenant_id: request.tenant_id,
             actor_id: request.actor_id,
             session_id: request.session_id,
-            idempotency_key: String::new(),
+            idempotency_key: request.idempotency_key,
         };
         let ctx = DecideContext {
             receipt_id: context.receipt_id,

@@ -263,11 +263,25 @@ pub fn app(state: Shared) -> Router {
         )
         .route("/v1/events", get(on(MethodFilter::GET, events_list)))
         .route("/metrics", get(on(MethodFilter::GET, metrics)))
+        .route("/openapi.json", get(on(MethodFilter::GET, openapi)))
         .fallback(not_found)
+        .layer(catch_panic())
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(0)))
         .layer(middleware::from_fn(front))
         .with_state(state)
+}
+
+/// A panicking handler answers Go's 500 `internal_error` (`internal server error`) in the usual
+/// envelope (the guard adds the request id) and the server keeps serving. The panic message is
+/// not logged: it could quote request data.
+fn catch_panic()
+-> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
+    fn on_panic(_: Box<dyn std::any::Any + Send>) -> Response {
+        eprintln!("datafog-api: a request handler panicked; answered 500 internal_error");
+        HttpError::from(ApiError::internal()).into_response()
+    }
+    tower_http::catch_panic::CatchPanicLayer::custom(on_panic as fn(_) -> _)
 }
 
 async fn method_must_be_get() -> HttpError {
@@ -280,6 +294,22 @@ async fn method_must_be_post() -> HttpError {
 
 async fn not_found() -> HttpError {
     ApiError::endpoint_not_found().into()
+}
+
+/// `docs/openapi.json`, embedded at build time (checked against real responses by
+/// `tests/openapi.rs`).
+pub const OPENAPI_JSON: &str = include_str!("../../docs/openapi.json");
+
+/// `GET /openapi.json`: behind auth and the rate limit like every route (Go has no such route).
+async fn openapi() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        OPENAPI_JSON,
+    )
+        .into_response()
 }
 
 // ------------------------------------------------------------------ middleware
@@ -493,11 +523,29 @@ async fn idempotent(
     fingerprint: String,
     work: impl Future<Output = Result<Vec<u8>, HttpError>>,
 ) -> HttpResult {
+    idempotent_or_restore(s, endpoint, key, fingerprint, || Ok(None), work).await
+}
+
+/// [`idempotent`], plus `restore`: asked when this process has no result for `key`, it may
+/// return one from before a restart (a fingerprint and the body to replay).
+async fn idempotent_or_restore(
+    s: &AppState,
+    endpoint: Endpoint,
+    key: &str,
+    fingerprint: String,
+    restore: impl FnOnce() -> Result<Option<(String, Vec<u8>)>, HttpError>,
+    work: impl Future<Output = Result<Vec<u8>, HttpError>>,
+) -> HttpResult {
     if key.is_empty() {
         return work.await.map(json_bytes);
     }
     let slot = s.idempotency.slot(endpoint, key);
     let mut stored = slot.lock().await;
+    if stored.is_none()
+        && let Some((fp, body)) = restore()?
+    {
+        *stored = Some((fp, body.into()));
+    }
     if let Some((fp, body)) = &*stored {
         return if *fp == fingerprint {
             Ok(json_bytes(body.to_vec()))
@@ -768,7 +816,52 @@ async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> Http
     api::validate_decide(&req)?;
     let key = req.idempotency_key.clone();
     let fp = api::fingerprint_decide(&req);
-    idempotent(&s, Endpoint::Decide, &key, fp, decide_work(&s, req)).await
+    let restore = || restore_decide(&s, &req);
+    idempotent_or_restore(
+        &s,
+        Endpoint::Decide,
+        &key,
+        fp,
+        restore,
+        decide_work(&s, req.clone()),
+    )
+    .await
+}
+
+/// A decide key this process has not seen may be in the receipts file from before a restart
+/// (`idempotency_key_digest`, indexed at start-up; see `receipts`): the replay is rebuilt from
+/// that receipt (`datafog::api::replay_decide`) and its fingerprint is the receipt's
+/// `input_hash`. Keys older than the idempotency TTL are not replayed.
+fn restore_decide(
+    s: &AppState,
+    req: &DecideRequest,
+) -> Result<Option<(String, Vec<u8>)>, HttpError> {
+    let digest = datafog::receipt::idempotency_digest(&s.key, &req.idempotency_key);
+    let line = s.receipts.get_by_idempotency(&digest).map_err(|e| {
+        HttpError::from(
+            ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt")
+                .with_details(e.to_string()),
+        )
+    })?;
+    let Some(line) = line else {
+        return Ok(None);
+    };
+    let Ok(receipt) = serde_json::from_str::<datafog::receipt::Receipt>(&line) else {
+        return Ok(None);
+    };
+    let fresh = time::OffsetDateTime::parse(
+        &receipt.timestamp,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .is_ok_and(|t| {
+        time::OffsetDateTime::now_utc() - t
+            < time::Duration::try_from(crate::idempotency::TTL).unwrap_or(time::Duration::ZERO)
+    });
+    if !fresh {
+        return Ok(None);
+    }
+    let body = to_json(&api::replay_decide(&receipt, req))?;
+    Ok(Some((receipt.input_hash, body)))
 }
 
 async fn decide_work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
@@ -788,41 +881,53 @@ async fn decide_work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpErro
         tenant_id: req.tenant_id.clone(),
         actor_id: req.actor_id.clone(),
         session_id: req.session_id.clone(),
+        idempotency_key: req.idempotency_key.clone(),
     };
+    // Decide in the guest, in parallel with other requests: the receipt comes back unsealed
+    // (empty `prev_hash`). Then link it into the chain natively (the core's `Receipt::reseal`,
+    // only `prev_hash` and `hash` change) under the chain head's lock, and queue it for the
+    // writer (see `receipts`). The lock is held for a SHA-256 of one receipt, not a guest call.
+    let context = wit::DecideContext {
+        receipt_id: random_hex16(),
+        timestamp: now_rfc3339_nanos(),
+        prev_hash: String::new(),
+        key: s.key.to_vec(),
+    };
+    let decided = in_guest(s, move |i| {
+        i.guest
+            .datafog_firewall_firewall()
+            .engine()
+            .call_decide_request(&mut i.store, i.policy, &request, &context)
+    })
+    .await?
+    .map_err(guest_api_error)?;
+    let mut receipt: datafog::receipt::Receipt = serde_json::from_str(&decided.receipt.line)
+        .map_err(|e| {
+            HttpError::from(ApiError::receipt_persist(format!(
+                "the component returned an unreadable receipt: {e}"
+            )))
+        })?;
+    let resp = decided.response;
+    // Events record the action as the receipt does (secrets and PII redacted by the core).
+    let recorded_action = receipt.action.clone();
     let st = s.clone();
-    // Seal under the chain head and queue for the writer (see `receipts`), on a blocking thread.
     let sealed = tokio::task::spawn_blocking(move || {
         st.receipts.append_chained(|prev_hash| {
-            let context = wit::DecideContext {
-                receipt_id: random_hex16(),
-                timestamp: now_rfc3339_nanos(),
-                prev_hash: prev_hash.to_owned(),
-                key: st.key.to_vec(),
-            };
-            let decided = st
-                .runtime
-                .call(|i| {
-                    i.guest
-                        .datafog_firewall_firewall()
-                        .engine()
-                        .call_decide_request(&mut i.store, i.policy, &request, &context)
-                })
-                .map_err(HttpError::from)?
-                .map_err(guest_api_error)?;
-            let r = decided.receipt;
+            receipt.reseal(prev_hash);
+            let line = receipt.canonical_json();
             Ok::<_, HttpError>((
                 Sealed {
-                    receipt_id: r.receipt_id,
-                    hash: r.hash,
-                    line: r.line,
+                    receipt_id: receipt.receipt_id,
+                    hash: receipt.hash,
+                    line,
                 },
-                decided.response,
+                (),
             ))
         })
     })
     .await
     .map_err(|_| HttpError::from(ApiError::internal()))?;
-    let (resp, ack) = match sealed {
+    let ((), ack) = match sealed {
         Ok(v) => v,
         Err(AppendError::Seal(e)) => return Err(e),
         Err(AppendError::Store(e)) => return Err(ApiError::receipt_persist(e).into()),
@@ -855,23 +960,23 @@ async fn decide_work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpErro
     s.metrics
         .record_findings(response.findings.iter().map(|f| f.entity_type.as_str()));
     if let Some(events) = &s.events {
-        write_event(events, &req, &response);
+        write_event(events, &recorded_action, &response);
     }
     to_json(&response)
 }
 
 /// One decision event (no text, no finding values). Best effort: a failed write is logged.
-fn write_event(events: &Events, req: &DecideRequest, resp: &DecideResponse) {
+fn write_event(events: &Events, action: &datafog::policy::Action, resp: &DecideResponse) {
     use std::io::Write;
     let event = DecisionEvent {
         timestamp: now_rfc3339_nanos(),
         mode: "enforced".to_owned(),
-        action_type: req.action.action_type.clone(),
-        tool: req.action.tool.clone(),
-        resource: req.action.resource.clone(),
-        command: req.action.command.clone(),
-        args: req.action.args.clone(),
-        sensitive: req.action.sensitive,
+        action_type: action.action_type.clone(),
+        tool: action.tool.clone(),
+        resource: action.resource.clone(),
+        command: action.command.clone(),
+        args: action.args.clone(),
+        sensitive: action.sensitive,
         decision: resp.decision.as_str().to_owned(),
         allowed: resp.decision != Effect::Deny,
         receipt_id: resp.receipt_id.clone(),
@@ -1088,4 +1193,30 @@ async fn metrics(State(s): State<Shared>, Query(q): Query<HashMap<String, String
         text,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_error() {
+        async fn boom() -> Response {
+            std::panic::panic_any("boom")
+        }
+        // A path variable, not a string literal: tests/openapi.rs reads the routes from this file.
+        let path = "/boom";
+        let r: Router = Router::new()
+            .route(path, axum::routing::get(boom))
+            .layer(catch_panic());
+        let resp = r
+            .oneshot(Request::builder().uri("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let e = resp.extensions().get::<HttpError>().unwrap();
+        assert_eq!(e.code, "internal_error");
+        assert_eq!(e.message, "internal server error");
+    }
 }

@@ -9,8 +9,8 @@
 //! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
-//! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected (also bounds idle keep-alive connections: hyper runs the timer while waiting for the next request) |
-//! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `10s`, `30s` | Go duration syntax; parsed and validated, **not yet applied** (the server warns when one is set) |
+//! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected from a request's first byte |
+//! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `10s`, `30s` | Go duration syntax, Go's meaning (see `conn`): read = first byte to end of body, write = end of headers to end of response, idle = keep-alive wait for the next request |
 //! | `DATAFOG_SHUTDOWN_TIMEOUT` | `10s` | graceful shutdown budget (drain, then flush receipts) |
 //! | `DATAFOG_TOKEN_KEY_PATH` | `<receipts dir>/datafog_token.key` | key of tokens, hashes and receipt value digests; 32 random bytes generated (mode 0600) when the file is missing |
 //! | `DATAFOG_COMPONENT_PATH` | embedded | run another build of the component |
@@ -18,6 +18,8 @@
 //! | `DATAFOG_GUEST_TIMEOUT` | `2s` | deadline of one guest call (503 `guest_timeout`) |
 //! | `DATAFOG_GUEST_MEMORY_MB` | `256` | linear memory limit of one instance |
 //! | `DATAFOG_GUEST_POOL` | `8` | warm instances |
+//! | `DATAFOG_PPROF_ADDR` | unset (off) | a second, unauthenticated server with CPU profiles and flamegraphs (`pprof`); bind it to loopback |
+//! | `DATAFOG_FGPROF` | `false` | adds `/debug/fgprof` (folded CPU stacks; see `pprof` for how it differs from Go's wall-clock fgprof) |
 //! | `DATAFOG_ACCESS_LOG` | off | `1`/`true`: one log line per request (Go logs every request) |
 
 use std::path::{Path, PathBuf};
@@ -44,6 +46,10 @@ pub struct Settings {
     pub guest_memory_mb: u64,
     pub guest_pool: u64,
     pub access_log: bool,
+    /// `DATAFOG_PPROF_ADDR`: the profiling server's address (see `pprof`), off when unset.
+    pub pprof_addr: Option<String>,
+    /// `DATAFOG_FGPROF`: add `/debug/fgprof` to the profiling server.
+    pub fgprof: bool,
 }
 
 impl Settings {
@@ -127,6 +133,16 @@ impl Settings {
             guest_memory_mb,
             guest_pool,
             access_log: get("DATAFOG_ACCESS_LOG").is_some_and(|v| parse_bool(&v) == Some(true)),
+            pprof_addr: get("DATAFOG_PPROF_ADDR").map(|a| listen_addr(&a)),
+            fgprof: match get("DATAFOG_FGPROF") {
+                None => false,
+                Some(v) => parse_bool(&v).unwrap_or_else(|| {
+                    warnings.push(format!(
+                        "invalid DATAFOG_FGPROF={v:?} (want true or false); using false"
+                    ));
+                    false
+                }),
+            },
         };
         (settings, warnings)
     }

@@ -8,7 +8,13 @@
 //! stored; a failed first request leaves the slot empty for the next one.
 //!
 //! Bounded: at most [`CAPACITY`] keys per endpoint, each kept [`TTL`]; when full, expired keys
-//! go first, then the oldest. In memory only (a restart forgets every key).
+//! go first, then the oldest. The cache is in memory, but decide keys survive a restart: a
+//! decide receipt records its key as `idempotency_key_digest` (keyed HMAC, not the key), start-up
+//! indexes the newest [`CAPACITY`] of them, and a key this process has not seen is looked up
+//! there; the replay is rebuilt from the receipt (`datafog::api::replay_decide`: same receipt id,
+//! decision, rules, plan, findings; confidences rounded to 4 decimals as receipts keep them) if
+//! the receipt is younger than [`TTL`]. Scan, transform and anonymize keys are forgotten on
+//! restart (they write nothing durable; re-running them is harmless).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -9,8 +9,10 @@
 
 pub mod app;
 pub mod config;
+pub mod conn;
 pub mod idempotency;
 pub mod metrics;
+pub mod pprof;
 pub mod receipts;
 pub mod runtime;
 
@@ -99,10 +101,39 @@ pub async fn serve(
         .local_addr()
         .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
     eprintln!("datafog-api listening on {local}");
+    // The profiling server (Go: stopped first on shutdown).
+    let (pprof_stop, pprof_stopped) = tokio::sync::oneshot::channel::<()>();
+    let pprof_task = match &settings.pprof_addr {
+        Some(addr) => {
+            let l = tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|e| format!("listen on {addr} (DATAFOG_PPROF_ADDR): {e}"))?;
+            let at = l
+                .local_addr()
+                .map_err(|e| format!("listen on {addr} (DATAFOG_PPROF_ADDR): {e}"))?;
+            eprintln!("datafog-api profiling server listening on {at} (no auth; keep it private)");
+            let router = pprof::router(settings.fgprof);
+            Some(tokio::spawn(async move {
+                let _ = axum::serve(l, router)
+                    .with_graceful_shutdown(async {
+                        let _ = pprof_stopped.await;
+                    })
+                    .await;
+            }))
+        }
+        None => None,
+    };
     let app = app::app(state.clone());
+    let timeouts = conn::Timeouts {
+        idle: settings.idle_timeout,
+        read_header: settings.read_header_timeout,
+        read: settings.read_timeout,
+        write: settings.write_timeout,
+    };
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(settings.read_header_timeout)
+        // Our own deadlines (`conn`): hyper's header timer also runs on idle keep-alive waits.
+        .header_read_timeout(None)
         // Go's MaxHeaderBytes (1 MiB).
         .max_buf_size((1 << 20) + 8192);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -121,8 +152,9 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let service = hyper_util::service::TowerToHyperService::new(app.clone());
-                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let (io, phase) = conn::wrap(stream, timeouts);
+                let service = conn::TimedService::new(app.clone(), phase);
+                let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
@@ -132,6 +164,11 @@ pub async fn serve(
         }
     }
     eprintln!("shutdown signal received");
+    let _ = pprof_stop.send(());
+    if let Some(task) = pprof_task {
+        // A running profile holds its request for up to its `seconds`: do not wait for it.
+        task.abort();
+    }
     drop(listener);
     // Drain in-flight requests within the budget; then flush the receipts either way.
     if tokio::time::timeout(settings.shutdown_timeout, graceful.shutdown())

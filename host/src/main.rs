@@ -8,18 +8,6 @@ fn main() {
     for w in &warnings {
         eprintln!("datafog-api: warning: {w}");
     }
-    // Parsed (and validated) but not yet applied to connections: say so rather than pretend.
-    for k in [
-        "DATAFOG_READ_TIMEOUT",
-        "DATAFOG_WRITE_TIMEOUT",
-        "DATAFOG_IDLE_TIMEOUT",
-        "DATAFOG_PPROF_ADDR",
-        "DATAFOG_FGPROF",
-    ] {
-        if std::env::var_os(k).is_some_and(|v| !v.is_empty()) {
-            eprintln!("datafog-api: warning: {k} is not implemented yet and has no effect");
-        }
-    }
     let state = match build_state(&settings) {
         Ok(s) => s,
         Err(e) => {

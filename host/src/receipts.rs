@@ -24,7 +24,7 @@
 //! The file is read once: every line is verified against the chain with the core's verifier
 //! (`datafog::receipt::verify_chain_from`), ids are indexed to `(offset, length)` (no receipt is
 //! kept in memory), and the chain continues from the last `hash`. A torn last line (a crash in the
-//! middle of a write: no trailing newline and not a valid receipt) is cut off and reported. Any
+//! middle of a write: no trailing newline and not a whole JSON object) is cut off and reported. Any
 //! other break (a changed, removed or reordered receipt) refuses to start: the log is evidence, and
 //! the operator must decide.
 
@@ -130,6 +130,10 @@ pub struct ReceiptStore {
     failed: Arc<Mutex<Option<String>>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     reader: File,
+    /// `idempotency_key_digest` → receipt id, for the newest [`RESTORED_KEYS`] keyed receipts
+    /// found at start-up (read-only afterwards; the in-memory idempotency cache covers the keys
+    /// this process answers).
+    restored: HashMap<String, String>,
     pub stats: Arc<WriterStats>,
 }
 
@@ -144,7 +148,12 @@ impl std::fmt::Debug for ReceiptStore {
 #[derive(Deserialize)]
 struct IdOnly {
     receipt_id: String,
+    #[serde(default)]
+    idempotency_key_digest: String,
 }
+
+/// Decide idempotency keys indexed at start-up, newest last (see [`ReceiptStore::get_by_idempotency`]).
+pub const RESTORED_KEYS: usize = crate::idempotency::CAPACITY;
 
 impl ReceiptStore {
     /// Open (creating it and its directory if missing), verify, recover, index, start the writer.
@@ -167,6 +176,7 @@ impl ReceiptStore {
             .map_err(io)?;
         let Scanned {
             index,
+            restored,
             recovery,
             mut end,
             needs_newline,
@@ -204,6 +214,7 @@ impl ReceiptStore {
             failed,
             writer: Mutex::new(Some(writer)),
             reader,
+            restored,
             stats,
         };
         Ok((store, recovery))
@@ -271,6 +282,15 @@ impl ReceiptStore {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 
+    /// The stored line of the receipt whose `idempotency_key_digest` is `digest`, if start-up
+    /// indexed one (a decide idempotency key from before the restart).
+    pub fn get_by_idempotency(&self, digest: &str) -> std::io::Result<Option<String>> {
+        match self.restored.get(digest) {
+            Some(id) => self.get(id),
+            None => Ok(None),
+        }
+    }
+
     /// Every durable line in file order (blocking; the list endpoint filters them).
     pub fn for_each_line(&self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
         let mut reader = BufReader::new(File::open(&self.path)?);
@@ -311,6 +331,7 @@ impl Drop for ReceiptStore {
 /// What [`scan`] found.
 struct Scanned {
     index: HashMap<String, (u64, u32)>,
+    restored: HashMap<String, String>,
     recovery: Recovery,
     /// Where the next line goes (before any fix-up below).
     end: u64,
@@ -323,6 +344,8 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let io = |e| OpenError::Io(path.to_path_buf(), e);
     let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
     let mut index = HashMap::new();
+    let mut restored: HashMap<String, (String, usize)> = HashMap::new();
+    let mut restored_order = std::collections::VecDeque::new();
     let mut last = GENESIS_HASH.to_owned();
     let mut count = 0usize;
     let mut offset = 0u64;
@@ -347,18 +370,34 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
         }
         match text.map(|t| (t, verify_chain_from(&last, std::iter::once(t)))) {
             Some((t, Ok(summary))) => {
-                let id = serde_json::from_str::<IdOnly>(t)
-                    .map(|r| r.receipt_id)
+                let r = serde_json::from_str::<IdOnly>(t)
                     .map_err(|e| chain(format!("line {line_no}: no `receipt_id` ({e})")))?;
                 let len = u32::try_from(body.len())
                     .map_err(|_| chain(format!("line {line_no} is too long")))?;
-                index.insert(id, (offset, len));
+                if !r.idempotency_key_digest.is_empty() {
+                    // Newest wins; evict the oldest entry unless a newer receipt re-used its key.
+                    restored.insert(
+                        r.idempotency_key_digest.clone(),
+                        (r.receipt_id.clone(), line_no),
+                    );
+                    restored_order.push_back((r.idempotency_key_digest, line_no));
+                    if restored_order.len() > RESTORED_KEYS
+                        && let Some((old, at)) = restored_order.pop_front()
+                        && restored.get(&old).is_some_and(|(_, l)| *l == at)
+                    {
+                        restored.remove(&old);
+                    }
+                }
+                index.insert(r.receipt_id, (offset, len));
                 last = summary.last_hash;
                 count += 1;
                 needs_newline = !complete;
             }
-            // A torn last line: no newline and not a whole receipt.
-            _ if !complete => torn = Some((offset, n as u64)),
+            // A torn last line: no newline and not even a whole JSON object (a crash mid-write).
+            // A whole object that fails verification is a changed receipt, not a torn write.
+            _ if !complete && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() => {
+                torn = Some((offset, n as u64));
+            }
             Some((_, Err(mut e))) => {
                 e.line = line_no;
                 return Err(chain(e.to_string()));
@@ -370,6 +409,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let end = torn.map_or(offset, |(at, _)| at);
     Ok(Scanned {
         index,
+        restored: restored.into_iter().map(|(k, (id, _))| (k, id)).collect(),
         recovery: Recovery {
             count,
             last_hash: last,

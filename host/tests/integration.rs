@@ -671,6 +671,31 @@ mod receipts {
         assert!(err.contains("line 1"), "{err}");
     }
 
+    /// A whole last receipt without its newline that fails verification was changed, not torn:
+    /// start-up refuses rather than cutting the evidence.
+    #[tokio::test]
+    async fn a_tampered_last_line_without_newline_is_not_cut() {
+        warm_cache();
+        let dir = temp_dir("tamper-tail");
+        {
+            let app = datafog_host::app::app(state_with(&dir, &[]));
+            decide(&app).await;
+            decide(&app).await;
+        }
+        let path = dir.join("receipts.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let (head, last) = text.trim_end().rsplit_once('\n').unwrap();
+        let changed = format!("{head}\n{}", last.replacen("file.read", "file.wrote", 1));
+        std::fs::write(&path, &changed).unwrap();
+        let err = datafog_host::build_state(&settings_with(&dir, &[])).unwrap_err();
+        assert!(err.contains("line 2"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), changed);
+        // The same line intact but without its newline is kept (and the newline restored).
+        std::fs::write(&path, text.trim_end()).unwrap();
+        let state = datafog_host::build_state(&settings_with(&dir, &[])).unwrap();
+        assert_eq!(state.receipts.len(), 2);
+    }
+
     #[test]
     fn concurrent_appends_keep_the_chain() {
         let dir = temp_dir("concurrent");
@@ -1137,5 +1162,206 @@ mod socket {
         Command::new("kill").args(["-TERM", &pid]).status().unwrap();
         let status = child.wait().unwrap();
         assert!(status.success(), "{status}");
+    }
+
+    /// Read from `s` until EOF, an error or `limit`; true if the peer closed (EOF or reset).
+    fn closed_within(s: &mut std::net::TcpStream, limit: std::time::Duration) -> bool {
+        use std::io::Read;
+        s.set_read_timeout(Some(limit)).unwrap();
+        let mut buf = [0u8; 4096];
+        loop {
+            match s.read(&mut buf) {
+                Ok(0) => return true,
+                Ok(_) => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return false;
+                }
+                Err(_) => return true,
+            }
+        }
+    }
+
+    fn get_health(s: &mut std::net::TcpStream) -> String {
+        use std::io::{Read, Write};
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        // The body is one JSON line ending in "}\n".
+        while !got.ends_with(b"}\n") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(
+                n > 0,
+                "closed before the response: {}",
+                String::from_utf8_lossy(&got)
+            );
+            got.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(got).unwrap()
+    }
+
+    /// Go's four HTTP timeouts, on a real socket: idle keep-alive outlives the header timeout,
+    /// and each deadline closes the connection when it passes.
+    #[test]
+    fn http_timeouts_have_go_meaning() {
+        use std::io::Write;
+        use std::net::TcpStream;
+        use std::time::Duration;
+        warm_cache();
+        let dir = temp_dir("timeouts");
+        let (mut child, base) = start_with(
+            &dir,
+            &[
+                ("DATAFOG_READ_HEADER_TIMEOUT", "300ms"),
+                ("DATAFOG_READ_TIMEOUT", "600ms"),
+                ("DATAFOG_IDLE_TIMEOUT", "1500ms"),
+            ],
+        );
+        let addr = base.trim_start_matches("http://").to_owned();
+
+        // Idle: a keep-alive connection waits longer than the header timeout...
+        let mut s = TcpStream::connect(&addr).unwrap();
+        assert!(get_health(&mut s).starts_with("HTTP/1.1 200"));
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(
+            get_health(&mut s).starts_with("HTTP/1.1 200"),
+            "idle keep-alive closed early"
+        );
+        // ...and is closed once the idle timeout passes.
+        let t = std::time::Instant::now();
+        assert!(
+            closed_within(&mut s, Duration::from_secs(5)),
+            "idle connection never closed"
+        );
+        let idle = t.elapsed();
+        assert!(
+            idle >= Duration::from_millis(1200),
+            "closed after {idle:?}, before the idle timeout"
+        );
+
+        // Header: headers started but never finished.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n").unwrap();
+        let t = std::time::Instant::now();
+        assert!(
+            closed_within(&mut s, Duration::from_secs(5)),
+            "slow headers never cut"
+        );
+        assert!(
+            t.elapsed() < Duration::from_millis(1400),
+            "header timeout took {:?}",
+            t.elapsed()
+        );
+
+        // Read: headers complete, body trickles and stops.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.write_all(b"POST /v1/scan HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":").unwrap();
+        let t = std::time::Instant::now();
+        assert!(
+            closed_within(&mut s, Duration::from_secs(5)),
+            "slow body never cut"
+        );
+        let took = t.elapsed();
+        assert!(
+            took < Duration::from_millis(1400),
+            "read timeout took {took:?}"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        // Write: a deadline shorter than any handler: the response is never written.
+        let dir = temp_dir("timeouts-write");
+        let (mut child, base) = start_with(&dir, &[("DATAFOG_WRITE_TIMEOUT", "1ns")]);
+        let mut s = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+            .unwrap();
+        let mut got = Vec::new();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let _ = std::io::Read::read_to_end(&mut s, &mut got);
+        assert!(
+            got.is_empty(),
+            "answered despite the write timeout: {}",
+            String::from_utf8_lossy(&got)
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    /// Decide idempotency survives a restart: the replay is rebuilt from the receipts file (same
+    /// receipt id and body, no new receipt); another payload under the key is still a 409.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn decide_idempotency_survives_a_restart() {
+        warm_cache();
+        let dir = temp_dir("idem-restart");
+        let body = r#"{"action":{"type":"file.write","resource":"notes.txt"},"text":"mail jane@example.com or call +1 415-555-0199","idempotency_key":"idem-restart-1","request_id":"first"}"#;
+        let c = reqwest::Client::new();
+        let post = |base: String, body: String| {
+            let c = c.clone();
+            async move {
+                c.post(format!("{base}/v1/decide"))
+                    .header("Content-Type", "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let (mut child, base) = start(&dir);
+        let r = post(base.clone(), body.to_owned()).await;
+        assert_eq!(r.status(), 200);
+        let first: serde_json::Value = r.json().await.unwrap();
+        let line = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert!(
+            !line.contains("idem-restart-1"),
+            "raw key in the receipt: {line}"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+
+        let (mut child, base) = start(&dir);
+        // Other request id: still a replay, and the body is the first one (its request id).
+        let again = body.replace(r#""request_id":"first""#, r#""request_id":"second""#);
+        let r = post(base.clone(), again).await;
+        assert_eq!(r.status(), 200);
+        let replay: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(replay["receipt_id"], first["receipt_id"]);
+        assert_eq!(replay["request_id"], "first");
+        assert_eq!(replay["decision"], first["decision"]);
+        assert_eq!(replay["matched_rules"], first["matched_rules"]);
+        assert_eq!(replay["transform_plan"], first["transform_plan"]);
+        let strip = |v: &serde_json::Value| {
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    (
+                        f["entity_type"].clone(),
+                        f["value"].clone(),
+                        f["start"].clone(),
+                        f["end"].clone(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(strip(&replay), strip(&first));
+        assert!(!strip(&first).is_empty());
+        let lines = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 1, "a replay wrote a receipt");
+        // Same key, other payload: conflict.
+        let other = body.replace("jane@example.com", "john@example.com");
+        let r = post(base.clone(), other).await;
+        assert_eq!(r.status(), 409);
+        let e: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["code"], "idempotency_conflict");
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 }

@@ -1,4 +1,22 @@
 //! `datafog-shim`: the DataFog policy gate for commands, files and agent hooks (see `docs/shim.md`).
+//!
+//! - [`config`]: flags, `DATAFOG_SHIM_*` variables, defaults.
+//! - [`backend`]: decisions from a host over HTTP, or from the core in-process (offline mode,
+//!   local hash-chained receipts).
+//! - [`gate`]: check an action and its payload, record the event, apply the plan.
+//! - [`commands`]: `shell`, `run`, `read-file`, `write-file`; [`exec`] runs the child.
+//! - [`wrapper`]: `hooks install|list|uninstall` wrapper scripts (the Go format), `adapters list`.
+//! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
+//! - [`exit`]: the shim's exit codes.
 
+pub mod backend;
+pub mod claude;
+pub mod commands;
+pub mod config;
+pub mod events;
+pub mod exec;
+pub mod exit;
+pub mod gate;
 pub mod scan;
 pub mod verify;
+pub mod wrapper;

@@ -1,13 +1,315 @@
-//! `datafog-shim receipts verify FILE`: verify a receipts chain offline.
+//! `datafog-shim receipts verify FILE`: verify a receipts chain offline and report the first
+//! break. See `docs/scan.md`.
+//!
+//! The file is streamed line by line (memory is bounded by the longest line, at most
+//! [`MAX_LINE`]); each line goes through the core's verifier
+//! (`datafog::receipt::verify_chain_from`) with the previous line's `hash`, so the result is
+//! exactly what the core and `datafog-api` would conclude. Blank lines are skipped but counted
+//! in line numbers.
+//!
+//! A break is one of: `not_utf8`, `malformed` (not a JSON object), `missing_field` (`hash` or
+//! `prev_hash`), `hash_mismatch` (the receipt was altered), `broken_link` (`prev_hash` is not the
+//! previous receipt's `hash`: a receipt was removed, reordered or inserted), `line_too_long`, and
+//! `torn_last_line`: a last line without its newline that is not a whole JSON object, which is
+//! what a crash in the middle of a write leaves (`datafog-api` cuts it on start-up). A last line
+//! without a newline that *is* a whole receipt is verified like any other.
+//!
+//! Exit codes ([`Exit`]): 0 the chain verifies, 1 it is broken (also for a torn last line unless
+//! `--allow-torn-tail`), 2 usage or I/O error.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use datafog::receipt::{ChainErrorKind, GENESIS_HASH, verify_chain_from};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Longest line read (a receipt carries no text; real ones are a few KiB).
+pub const MAX_LINE: u64 = 64 << 20;
+
+/// Exit codes of `receipts verify`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// The chain verifies.
+    Ok = 0,
+    /// The chain is broken (the report says where).
+    Broken = 1,
+    /// Bad arguments, or the file could not be read.
+    Error = 2,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> ExitCode {
+        ExitCode::from(e as u8)
+    }
+}
 
 /// Arguments of `datafog-shim receipts verify`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Exit codes: 0 chain verifies, 1 chain broken, 2 usage or I/O error.")]
 pub struct VerifyArgs {
-    /// The receipts JSONL file.
-    pub file: std::path::PathBuf,
+    /// The receipts JSONL file (one canonical receipt per line).
+    pub file: PathBuf,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+    /// `prev_hash` the first receipt must carry: the previous file's head hash, to continue a
+    /// chain across rotated files.
+    #[arg(long, value_name = "HASH", default_value = GENESIS_HASH)]
+    pub prev_hash: String,
+    /// Accept a torn last line (a crash mid-write): report it, but exit 0 if everything before
+    /// it verifies.
+    #[arg(long)]
+    pub allow_torn_tail: bool,
+}
+
+/// The first break.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Break {
+    /// 1-based, counting blank lines.
+    pub line: usize,
+    /// The receipt's `receipt_id`, when the line parses and has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_id: Option<String>,
+    /// `malformed`, `not_utf8`, `missing_field`, `hash_mismatch`, `broken_link`,
+    /// `line_too_long` or `torn_last_line`.
+    pub kind: &'static str,
+    pub message: String,
+    /// For `broken_link`: the previous receipt's `hash` (what `prev_hash` should be).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_prev_hash: Option<String>,
+    /// For `broken_link`: the `prev_hash` the line carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub found_prev_hash: Option<String>,
+    /// For `hash_mismatch`: the `hash` the line carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stored_hash: Option<String>,
+}
+
+/// What verification found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub ok: bool,
+    pub file: String,
+    /// Receipts verified (before the break, if any).
+    pub receipts: usize,
+    /// `hash` of the last verified receipt (the chain head; `prev_hash` if none verified).
+    pub head_hash: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_receipt_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_receipt_id: Option<String>,
+    /// The first break (`null` when the chain verifies).
+    #[serde(rename = "break")]
+    pub brk: Option<Break>,
+}
+
+fn receipt_id(v: &Value) -> Option<String> {
+    v.get("receipt_id")?.as_str().map(str::to_owned)
+}
+
+fn field(v: &Value, name: &str) -> Option<String> {
+    v.get(name)?.as_str().map(str::to_owned)
+}
+
+/// Verify a stream of receipts whose first `prev_hash` must be `prev_hash`.
+pub fn verify_reader(reader: impl Read, file: &str, prev_hash: &str) -> std::io::Result<Report> {
+    let mut reader = BufReader::new(reader);
+    let mut report = Report {
+        ok: true,
+        file: file.to_owned(),
+        receipts: 0,
+        head_hash: prev_hash.to_owned(),
+        first_receipt_id: None,
+        last_receipt_id: None,
+        brk: None,
+    };
+    let mut buf = Vec::new();
+    let mut line_no = 0usize;
+    loop {
+        buf.clear();
+        let n = (&mut reader)
+            .take(MAX_LINE + 1)
+            .read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let brk = |kind: &'static str, message: String| Break {
+            line: line_no,
+            receipt_id: None,
+            kind,
+            message,
+            expected_prev_hash: None,
+            found_prev_hash: None,
+            stored_hash: None,
+        };
+        if !complete && n as u64 > MAX_LINE {
+            report.brk = Some(brk(
+                "line_too_long",
+                format!("line {line_no}: longer than {MAX_LINE} bytes; not a receipt"),
+            ));
+            break;
+        }
+        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let Ok(text) = std::str::from_utf8(body) else {
+            report.brk = Some(if complete {
+                brk("not_utf8", format!("line {line_no}: not UTF-8"))
+            } else {
+                torn(line_no, n)
+            });
+            break;
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        match verify_chain_from(&report.head_hash, std::iter::once(text)) {
+            Ok(summary) => {
+                let id = serde_json::from_str::<Value>(text)
+                    .ok()
+                    .as_ref()
+                    .and_then(receipt_id);
+                if report.first_receipt_id.is_none() {
+                    report.first_receipt_id.clone_from(&id);
+                }
+                report.last_receipt_id = id;
+                report.head_hash = summary.last_hash;
+                report.receipts += 1;
+            }
+            Err(e) if e.kind == ChainErrorKind::Malformed && !complete => {
+                report.brk = Some(torn(line_no, n));
+                break;
+            }
+            Err(mut e) => {
+                e.line = line_no;
+                let parsed = serde_json::from_str::<Value>(text).ok();
+                let v = parsed.as_ref();
+                let mut b = brk("", e.to_string());
+                b.receipt_id = v.and_then(receipt_id);
+                b.kind = match e.kind {
+                    ChainErrorKind::Malformed => "malformed",
+                    ChainErrorKind::MissingField(_) => "missing_field",
+                    ChainErrorKind::HashMismatch => {
+                        b.stored_hash = v.and_then(|v| field(v, "hash"));
+                        b.message.push_str(" (the receipt was altered)");
+                        "hash_mismatch"
+                    }
+                    ChainErrorKind::BrokenLink => {
+                        b.expected_prev_hash = Some(report.head_hash.clone());
+                        b.found_prev_hash = v.and_then(|v| field(v, "prev_hash"));
+                        b.message.push_str(if report.receipts == 0 && line_no == 1 {
+                            " (the chain does not start at the expected hash: a first receipt \
+                             was removed, or this file continues another one: pass --prev-hash)"
+                        } else {
+                            " (a receipt was removed, reordered or inserted)"
+                        });
+                        "broken_link"
+                    }
+                };
+                report.brk = Some(b);
+                break;
+            }
+        }
+    }
+    report.ok = report.brk.is_none();
+    Ok(report)
+}
+
+fn torn(line: usize, bytes: usize) -> Break {
+    Break {
+        line,
+        receipt_id: None,
+        kind: "torn_last_line",
+        message: format!(
+            "line {line}: torn last line ({bytes} bytes, no newline, not a whole receipt): a \
+             write was interrupted; datafog-api cuts it on start-up"
+        ),
+        expected_prev_hash: None,
+        found_prev_hash: None,
+        stored_hash: None,
+    }
+}
+
+/// Human-readable report.
+pub fn text(r: &Report) -> String {
+    let mut s = String::new();
+    match &r.brk {
+        None => s.push_str(&format!(
+            "ok: {}: {} receipts, chain intact\n",
+            r.file, r.receipts
+        )),
+        Some(b) => {
+            let id = b
+                .receipt_id
+                .as_deref()
+                .map(|id| format!(" (receipt {id})"))
+                .unwrap_or_default();
+            s.push_str(&format!(
+                "broken: {}: line {}{id}: {}\n",
+                r.file, b.line, b.kind
+            ));
+            s.push_str(&format!("  {}\n", b.message));
+            if let (Some(want), Some(got)) = (&b.expected_prev_hash, &b.found_prev_hash) {
+                s.push_str(&format!(
+                    "  expected prev_hash {want}\n  found    prev_hash {got}\n"
+                ));
+            }
+            s.push_str(&format!("  {} receipts before it verify\n", r.receipts));
+        }
+    }
+    s.push_str(&format!("head hash: {}\n", r.head_hash));
+    if let Some(id) = &r.last_receipt_id {
+        s.push_str(&format!("last verified receipt: {id}\n"));
+    }
+    s
 }
 
 /// Run `receipts verify`; the returned code is the process exit code.
-pub fn run(_args: &VerifyArgs) -> std::process::ExitCode {
-    std::process::ExitCode::from(70)
+pub fn run(args: &VerifyArgs) -> ExitCode {
+    let shown = args.file.display().to_string();
+    let result = File::open(&args.file).and_then(|f| {
+        if f.metadata()?.is_dir() {
+            return Err(std::io::Error::other("is a directory"));
+        }
+        verify_reader(f, &shown, &args.prev_hash)
+    });
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = format!("receipts file `{shown}`: {e}");
+            eprintln!("datafog-shim receipts verify: {msg}");
+            if args.json {
+                println!(
+                    "{}",
+                    serde_json::json!({ "ok": false, "file": shown, "error": msg })
+                );
+            }
+            return Exit::Error.into();
+        }
+    };
+    let tolerated = args.allow_torn_tail
+        && report
+            .brk
+            .as_ref()
+            .is_some_and(|b| b.kind == "torn_last_line");
+    if args.json {
+        let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
+        if tolerated && let Some(o) = v.as_object_mut() {
+            o.insert("ok".into(), Value::Bool(true));
+        }
+        println!("{v}");
+    } else {
+        print!("{}", text(&report));
+        if tolerated {
+            println!("torn last line tolerated (--allow-torn-tail)");
+        }
+    }
+    if report.ok || tolerated {
+        Exit::Ok.into()
+    } else {
+        Exit::Broken.into()
+    }
 }

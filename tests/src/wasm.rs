@@ -385,6 +385,7 @@ impl Guest {
             tenant_id: req.tenant_id.clone(),
             actor_id: req.actor_id.clone(),
             session_id: req.session_id.clone(),
+            idempotency_key: req.idempotency_key.clone(),
         };
         let context = wit::DecideContext {
             receipt_id: ctx.receipt_id.clone(),

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::detect::{OffsetUnit, TypeFilter, offsets, scan};
 use crate::entity::Finding;
-use crate::policy::Policy;
+use crate::policy::{Action, Policy};
 use crate::receipt::{self, Receipt, ReceiptFinding, ReceiptInput};
 use crate::transform::{self, Mode, TransformStep, reconcile};
 
@@ -174,9 +174,63 @@ pub struct DecideContext<'a> {
     pub receipt_id: String,
     /// RFC 3339 UTC with nanoseconds (the host's clock).
     pub timestamp: String,
-    /// `hash` of the last receipt written, or `receipt::GENESIS_HASH`.
+    /// `hash` of the last receipt written, or `receipt::GENESIS_HASH`. Empty: the receipt comes
+    /// back unsealed (`hash` empty) and the host seals it with `Receipt::reseal`.
     pub prev_hash: String,
     pub key: &'a [u8],
+}
+
+/// The action as a receipt (and an event) records it: in `resource`, `command`, `args` and `tool`
+/// every entity the detectors find (all types, the policy's custom detectors and allow-list
+/// included) and every occurrence of a finding's value from the payload (4 bytes or longer) is
+/// replaced by `[REDACTED:<type>]`. Callers such as the shim send the command line both as the
+/// action and as text; Go's receipts kept it verbatim, secrets included.
+pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, String)]) -> Action {
+    let redact = |s: &str| -> String {
+        if s.is_empty() {
+            return String::new();
+        }
+        let mut spans: Vec<(usize, usize, String)> = scan_text(policy, s, Some(TypeFilter::all()))
+            .into_iter()
+            .map(|f| (f.start, f.end, f.entity_type.into_owned()))
+            .collect();
+        for (f, v) in values {
+            if v.len() < 4 {
+                continue;
+            }
+            for (at, _) in s.match_indices(v.as_str()) {
+                spans.push((at, at + v.len(), f.entity_type.to_string()));
+            }
+        }
+        if spans.is_empty() {
+            return s.to_owned();
+        }
+        spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let bytes = s.as_bytes();
+        let mut out: Vec<u8> = Vec::with_capacity(s.len());
+        let mut at = 0;
+        for (start, end, kind) in spans {
+            if end <= at {
+                continue;
+            }
+            let start = start.max(at);
+            out.extend_from_slice(bytes.get(at..start).unwrap_or_default());
+            out.extend_from_slice(b"[REDACTED:");
+            out.extend_from_slice(kind.as_bytes());
+            out.push(b']');
+            at = end;
+        }
+        out.extend_from_slice(bytes.get(at..).unwrap_or_default());
+        String::from_utf8_lossy(&out).into_owned()
+    };
+    Action {
+        action_type: action.action_type.clone(),
+        tool: redact(&action.tool),
+        resource: redact(&action.resource),
+        command: redact(&action.command),
+        args: action.args.iter().map(|a| redact(a)).collect(),
+        sensitive: action.sensitive,
+    }
 }
 
 /// `POST /v1/decide`: effective findings, policy decision, sealed receipt. The host must persist
@@ -227,7 +281,10 @@ pub fn decide(
     };
     let findings: Vec<Finding> = pairs.iter().map(|(f, _)| f.clone()).collect();
     let decision = policy.decide(&req.action, &findings);
-    let receipt = receipt::build(ReceiptInput {
+    let hasher = transform::KeyedHasher::new(ctx.key);
+    // Built unsealed, completed, then sealed once (or left unsealed for the host; see
+    // `DecideContext::prev_hash`).
+    let mut receipt = receipt::build(ReceiptInput {
         receipt_id: ctx.receipt_id,
         timestamp: ctx.timestamp,
         request_id: req.request_id.clone(),
@@ -242,10 +299,18 @@ pub fn decide(
         decision: decision.clone(),
         findings: pairs
             .iter()
-            .map(|(f, v)| ReceiptFinding::new(f, v, ctx.key))
+            .map(|(f, v)| ReceiptFinding::with_hasher(f, v, &hasher))
             .collect(),
-        prev_hash: ctx.prev_hash,
+        prev_hash: String::new(),
     });
+    // `action_hash` covers the action as sent; the recorded action has secrets and PII redacted.
+    receipt.action = redact_action(policy, &req.action, &pairs);
+    if !req.idempotency_key.is_empty() {
+        receipt.idempotency_key_digest = receipt::idempotency_digest(ctx.key, &req.idempotency_key);
+    }
+    if !ctx.prev_hash.is_empty() {
+        receipt.reseal(&ctx.prev_hash);
+    }
     let response = DecideResponse {
         request_id: req.request_id.clone(),
         trace_id: req.trace_id.clone(),
@@ -268,4 +333,49 @@ pub fn decide(
         reason: decision.reason,
     };
     Ok((response, receipt))
+}
+
+/// The `/v1/decide` response a receipt records, for an idempotent replay after a restart (the
+/// in-memory replay cache is gone; the receipts file is not). `req` is the replayed request; the
+/// caller has checked `receipt.input_hash == fingerprint_decide(req)`, so its text and supplied
+/// findings are those of the original request (its request and trace ids may differ: the replay
+/// carries the first request's, as Go's replays do). Every field equals the original response
+/// except finding confidences, which receipts keep rounded to 4 decimals.
+pub fn replay_decide(receipt: &Receipt, req: &DecideRequest) -> DecideResponse {
+    let findings = receipt
+        .findings
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let value = if req.text.is_empty() {
+                req.findings
+                    .get(i)
+                    .map(|s| s.value.clone())
+                    .unwrap_or_default()
+            } else {
+                String::from_utf8_lossy(req.text.as_bytes().get(f.start..f.end).unwrap_or_default())
+                    .into_owned()
+            };
+            ScanFinding {
+                entity_type: f.entity_type.clone(),
+                value,
+                start: f.start,
+                end: f.end,
+                confidence: f.confidence,
+            }
+        })
+        .collect();
+    DecideResponse {
+        // A replay is the first response verbatim: its request and trace ids (Go 2.14).
+        request_id: receipt.request_id.clone(),
+        trace_id: receipt.trace_id.clone(),
+        decision: receipt.decision,
+        receipt_id: receipt.receipt_id.clone(),
+        policy_version: receipt.policy_version.clone(),
+        policy_id: receipt.policy_id.clone(),
+        matched_rules: receipt.matched_rules.clone(),
+        transform_plan: receipt.transform_plan.clone(),
+        findings,
+        reason: receipt.reason.clone(),
+    }
 }

@@ -18,7 +18,7 @@ use crate::transform::token::sha256_hex;
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use handlers::{
     DecideContext, decide, handle_anonymize, handle_health, handle_policy_version, handle_scan,
-    handle_transform,
+    handle_transform, replay_decide,
 };
 pub use types::{
     AnonymizeRequest, DecideRequest, DecideResponse, DecisionEvent, EventsResponse, HealthResponse,

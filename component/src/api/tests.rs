@@ -1,6 +1,6 @@
 use super::*;
 use crate::policy::{Effect, Policy};
-use crate::receipt::{GENESIS_HASH, verify_chain};
+use crate::receipt::{self, GENESIS_HASH, Receipt, verify_chain};
 
 const POLICY: &str = r#"{"policy_id":"test","policy_version":"v1","rules":[
  {"id":"deny-api-key-shell","priority":100,"effect":"deny","description":"no keys in shell",
@@ -355,4 +355,100 @@ fn scan_and_transform_by_detection() {
     )
     .unwrap();
     assert_eq!(d.decision, Effect::Transform);
+}
+
+#[test]
+fn idempotent_decides_are_replayable_from_their_receipt() {
+    // Scanned text, supplied findings with text, supplied findings without text.
+    for body in [
+        &br#"{"action":{"type":"file.write"},"text":"mail jane@example.com and bob@example.org","idempotency_key":"k-1","request_id":"r"}"#[..],
+        br#"{"action":{"type":"file.write"},"text":"contact jane@example.com","findings":[{"entity_type":"email","value":"jane@example.com","start":0,"end":3}],"idempotency_key":"k-2"}"#,
+        br#"{"action":{"type":"shell.exec"},"findings":[{"entity_type":"api_key","value":"sk_x","start":5,"end":9,"confidence":0.5}],"idempotency_key":"k-3","trace_id":"t"}"#,
+    ] {
+        let req: DecideRequest = parse_json(body).unwrap();
+        let (resp, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+        assert_eq!(
+            receipt.idempotency_key_digest,
+            receipt::idempotency_digest(b"test-key", &req.idempotency_key)
+        );
+        assert_eq!(receipt.idempotency_key_digest.len(), 64);
+        assert!(receipt.is_sealed());
+        let line = receipt.canonical_json();
+        assert!(!line.contains(&req.idempotency_key), "{line}");
+        // What a restarted host reads back from the file.
+        let stored: Receipt = serde_json::from_str(&line).unwrap();
+        // The replaying request may carry other ids; the replay is the first response.
+        let mut again = req.clone();
+        again.request_id = "second".into();
+        again.trace_id = "other".into();
+        assert_eq!(stored.input_hash, super::fingerprint_decide(&again));
+        let mut replay = replay_decide(&stored, &again);
+        let mut original = resp.clone();
+        for f in &mut original.findings {
+            f.confidence = receipt::canonical_confidence(f.confidence);
+        }
+        for f in &mut replay.findings {
+            f.confidence = receipt::canonical_confidence(f.confidence);
+        }
+        assert_eq!(replay, original);
+        assert!(!replay.findings.is_empty());
+    }
+    // No key: no member, and the hash is what it was before the field existed.
+    let req: DecideRequest =
+        parse_json(br#"{"action":{"type":"file.read"},"text":"hello"}"#).unwrap();
+    let (_, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    assert!(!receipt.canonical_json().contains("idempotency"));
+}
+
+#[test]
+fn reseal_moves_a_receipt_in_the_chain() {
+    let req: DecideRequest =
+        parse_json(br#"{"action":{"type":"file.read"},"text":"hello"}"#).unwrap();
+    let (_, first) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    let (_, mut second) = decide(&policy(), &req, ctx("")).unwrap();
+    second.reseal(&first.hash);
+    let (_, expect) = decide(&policy(), &req, ctx(&first.hash)).unwrap();
+    assert_eq!(second, expect);
+    let lines = [first.canonical_json(), second.canonical_json()];
+    assert_eq!(
+        verify_chain(lines.iter().map(String::as_str))
+            .unwrap()
+            .count,
+        2
+    );
+}
+
+#[test]
+fn receipts_record_the_action_with_secrets_and_pii_redacted() {
+    let key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let body = format!(
+        r#"{{"action":{{"type":"shell.exec","tool":"shell","command":"curl","resource":"curl -H 'Authorization: Bearer {key}' https://api.example.com","args":["-H","Authorization: Bearer {key}","--data","email=jane@example.com"]}},"text":"curl -H 'Authorization: Bearer {key}' --data email=jane@example.com"}}"#
+    );
+    let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+    for prev in [GENESIS_HASH, ""] {
+        let (_, receipt) = decide(&policy(), &req, ctx(prev)).unwrap();
+        let line = receipt.canonical_json();
+        assert!(!line.contains(key), "{line}");
+        assert!(!line.contains("jane@example.com"), "{line}");
+        assert_eq!(receipt.action.command, "curl");
+        assert!(
+            receipt.action.args[1].starts_with("Authorization: Bearer [REDACTED:"),
+            "{line}"
+        );
+        assert_eq!(receipt.action.args[3], "email=[REDACTED:email]");
+        assert!(
+            receipt
+                .action
+                .resource
+                .ends_with("[REDACTED:stripe_key]' https://api.example.com"),
+            "{line}"
+        );
+        // The hash of the action as sent, so callers can still match it.
+        assert_eq!(receipt.action_hash, receipt::action_hash(&req.action));
+        if prev.is_empty() {
+            assert!(receipt.hash.is_empty());
+        } else {
+            assert!(receipt.is_sealed());
+        }
+    }
 }

@@ -47,7 +47,7 @@ use serde_json::Value;
 use crate::api::DecideRequest;
 use crate::entity::Finding;
 use crate::policy::{Action, Decision, Effect};
-use crate::transform::{TransformStep, keyed_hex};
+use crate::transform::{KeyedHasher, TransformStep, keyed_hex};
 
 /// `prev_hash` of the first receipt of a chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -69,7 +69,12 @@ pub struct ReceiptFinding {
 impl ReceiptFinding {
     /// Record `finding`, whose matched text is `value`.
     pub fn new(finding: &Finding, value: &str, key: &[u8]) -> ReceiptFinding {
-        let digest = keyed_hex(key, value.as_bytes());
+        ReceiptFinding::with_hasher(finding, value, &KeyedHasher::new(key))
+    }
+
+    /// [`ReceiptFinding::new`] with the key prepared once for many findings.
+    pub fn with_hasher(finding: &Finding, value: &str, hasher: &KeyedHasher) -> ReceiptFinding {
+        let digest = hasher.hex(value.as_bytes());
         ReceiptFinding {
             entity_type: finding.entity_type.to_string(),
             start: finding.start,
@@ -120,6 +125,11 @@ pub struct Receipt {
     pub transform_plan: Vec<TransformStep>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// Set when the request carried an `idempotency_key`: [`idempotency_digest`] of it, so a
+    /// host can answer replays after a restart from the receipts file (see
+    /// [`crate::api::replay_decide`]). Absent otherwise (Go's receipts have no such member).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub idempotency_key_digest: String,
     pub prev_hash: String,
     pub hash: String,
 }
@@ -146,7 +156,9 @@ pub struct ReceiptInput {
     pub prev_hash: String,
 }
 
-/// Build and seal a receipt: computes `action_hash`, `sanitized_summary` and `hash`.
+/// Build and seal a receipt: computes `action_hash`, `sanitized_summary` and `hash`. With an
+/// empty `prev_hash` the receipt is left unsealed (`hash` empty) for a host that links it into its
+/// chain later with [`Receipt::reseal`] (hashing once, natively, instead of twice).
 pub fn build(input: ReceiptInput) -> Receipt {
     let sanitized_summary = if input.decision.plan.is_empty() {
         String::new()
@@ -172,28 +184,148 @@ pub fn build(input: ReceiptInput) -> Receipt {
         findings: input.findings,
         transform_plan: input.decision.plan,
         reason: input.decision.reason,
+        idempotency_key_digest: String::new(),
         prev_hash: input.prev_hash,
         hash: String::new(),
     };
-    r.hash = r.compute_hash();
+    if !r.prev_hash.is_empty() {
+        r.hash = r.compute_hash();
+    }
     r
+}
+
+/// The receipt with its members in canonical (sorted) order, borrowed: `serde_json` writes it as
+/// the canonical JSON directly, without building a `Value` tree (several times faster, which
+/// matters in the guest). [`canonical`] over a `Value` stays the reference: the verifier uses it,
+/// and tests require both to agree.
+#[derive(Serialize)]
+struct CanonicalReceipt<'a> {
+    action: CanonicalAction<'a>,
+    action_hash: &'a str,
+    actor_id: &'a str,
+    decision: Effect,
+    findings: Vec<CanonicalFinding<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hash: Option<&'a str>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    idempotency_key_digest: &'a str,
+    input_hash: &'a str,
+    matched_rules: &'a [String],
+    policy_id: &'a str,
+    policy_version: &'a str,
+    prev_hash: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    reason: &'a str,
+    receipt_id: &'a str,
+    request_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    sanitized_summary: &'a str,
+    session_id: &'a str,
+    tenant_id: &'a str,
+    timestamp: &'a str,
+    trace_id: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    transform_plan: &'a [TransformStep],
+}
+
+#[derive(Serialize)]
+struct CanonicalAction<'a> {
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    args: &'a [String],
+    #[serde(skip_serializing_if = "str::is_empty")]
+    command: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    resource: &'a str,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    sensitive: bool,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    tool: &'a str,
+    #[serde(rename = "type")]
+    action_type: &'a str,
+}
+
+#[derive(Serialize)]
+struct CanonicalFinding<'a> {
+    /// As [`canonical`] writes it: a `Value` turns a non-finite float into `null`.
+    confidence: Option<f64>,
+    end: usize,
+    entity_type: &'a str,
+    start: usize,
+    value_digest: &'a str,
 }
 
 impl Receipt {
     /// The receipt as a JSON value (serde field order; absent optionals omitted).
+    #[cfg(test)]
     fn to_value(&self) -> Value {
-        // Serializing this struct cannot fail: string keys only, and non-finite floats become
-        // `null` rather than an error.
         serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    fn canonical_with(&self, hash: Option<&str>) -> String {
+        let a = &self.action;
+        let c = CanonicalReceipt {
+            action: CanonicalAction {
+                args: &a.args,
+                command: &a.command,
+                resource: &a.resource,
+                sensitive: a.sensitive,
+                tool: &a.tool,
+                action_type: &a.action_type,
+            },
+            action_hash: &self.action_hash,
+            actor_id: &self.actor_id,
+            decision: self.decision,
+            findings: self
+                .findings
+                .iter()
+                .map(|f| CanonicalFinding {
+                    confidence: f.confidence.is_finite().then_some(f.confidence),
+                    end: f.end,
+                    entity_type: &f.entity_type,
+                    start: f.start,
+                    value_digest: &f.value_digest,
+                })
+                .collect(),
+            hash,
+            idempotency_key_digest: &self.idempotency_key_digest,
+            input_hash: &self.input_hash,
+            matched_rules: &self.matched_rules,
+            policy_id: &self.policy_id,
+            policy_version: &self.policy_version,
+            prev_hash: &self.prev_hash,
+            reason: &self.reason,
+            receipt_id: &self.receipt_id,
+            request_id: &self.request_id,
+            sanitized_summary: &self.sanitized_summary,
+            session_id: &self.session_id,
+            tenant_id: &self.tenant_id,
+            timestamp: &self.timestamp,
+            trace_id: &self.trace_id,
+            transform_plan: &self.transform_plan,
+        };
+        // Serializing these types cannot fail: string keys only, no maps, floats are finite.
+        serde_json::to_string(&c).unwrap_or_default()
     }
 
     /// SHA-256 hex of the canonical JSON without `hash` (see the module docs).
     pub fn compute_hash(&self) -> String {
-        let mut v = self.to_value();
-        if let Value::Object(map) = &mut v {
-            map.remove("hash");
+        sha256_hex(self.canonical_with(None).as_bytes())
+    }
+
+    /// Record the request's idempotency key (as [`idempotency_digest`]) and reseal.
+    pub fn with_idempotency_digest(mut self, digest: String) -> Receipt {
+        self.idempotency_key_digest = digest;
+        if !self.prev_hash.is_empty() {
+            self.hash = self.compute_hash();
         }
-        hash_value(&v)
+        self
+    }
+
+    /// Move the receipt to another chain position and reseal: `prev_hash` and `hash` change,
+    /// nothing else. Hosts that decide in parallel seal in file order with this.
+    pub fn reseal(&mut self, prev_hash: &str) {
+        prev_hash.clone_into(&mut self.prev_hash);
+        self.hash = self.compute_hash();
     }
 
     /// True if `hash` matches the content.
@@ -203,8 +335,18 @@ impl Receipt {
 
     /// The stored JSONL line (without the newline): canonical JSON including `hash`.
     pub fn canonical_json(&self) -> String {
-        canonical(&self.to_value())
+        self.canonical_with(Some(&self.hash))
     }
+}
+
+/// `idempotency_key_digest` of a decide request's idempotency key: the full 64 hex of
+/// HMAC-SHA256(key, "datafog-idempotency-v1\0decide\0" + idempotency key). Keyed like
+/// `value_digest`, so a receipt does not reveal the key, and the receipt's `input_hash` is the
+/// request fingerprint a replay must match.
+pub fn idempotency_digest(key: &[u8], idempotency_key: &str) -> String {
+    let mut msg = b"datafog-idempotency-v1\0decide\0".to_vec();
+    msg.extend_from_slice(idempotency_key.as_bytes());
+    keyed_hex(key, &msg)
 }
 
 /// `action_hash`: SHA-256 hex of the Go JSON of the action (`type`, `tool`, `resource`,
@@ -502,6 +644,52 @@ mod tests {
             canonical(&v)
         };
         assert_eq!(sha256_hex(without.as_bytes()), r.hash);
+    }
+
+    /// The direct writer and the `Value`-based reference agree, on every optional member set
+    /// or empty and on strings that need escaping.
+    #[test]
+    fn direct_canonical_writer_matches_the_value_reference() {
+        let reference = |r: &Receipt| canonical(&r.to_value());
+        let mut r = receipt(1, GENESIS_HASH);
+        assert_eq!(r.canonical_json(), reference(&r));
+        r.action.args = vec!["-c".into(), "echo \"hi\"\n\u{1}\u{7f}é😀/".into()];
+        r.action.command = "sh".into();
+        r.action.tool = "shell\t".into();
+        r.action.sensitive = true;
+        r.reason = "quote \" backslash \\ \u{8}\u{c}\r".into();
+        r.actor_id = "actor\u{1f}".into();
+        r.idempotency_key_digest = "ab".repeat(32);
+        r.matched_rules = vec![];
+        r.findings.push(ReceiptFinding {
+            entity_type: "custom:x".into(),
+            start: 0,
+            end: 1,
+            confidence: 1.0,
+            value_digest: "0".repeat(16),
+        });
+        r.findings.push(ReceiptFinding {
+            entity_type: "nan".into(),
+            start: 2,
+            end: 3,
+            confidence: f64::NAN,
+            value_digest: String::new(),
+        });
+        r.hash = r.compute_hash();
+        assert_eq!(r.canonical_json(), reference(&r));
+        let mut without = r.to_value();
+        without.as_object_mut().unwrap().remove("hash");
+        assert_eq!(r.compute_hash(), hash_value(&without));
+        r.transform_plan.clear();
+        r.sanitized_summary.clear();
+        r.findings.clear();
+        r.action = Action::default();
+        r.hash = r.compute_hash();
+        assert_eq!(r.canonical_json(), reference(&r));
+        for i in 0..5 {
+            let r = receipt(i, &"f".repeat(64));
+            assert_eq!(r.canonical_json(), reference(&r));
+        }
     }
 
     #[test]

@@ -22,7 +22,7 @@ use crate::entity::{EntityType, Finding};
 
 pub use plan::mode_for;
 pub use reconcile::{ReconcileError, ReconcileErrorKind, SuppliedFinding, reconcile};
-pub use token::{keyed_hex, replacement};
+pub use token::{KeyedHasher, keyed_hex, replacement};
 
 /// The six Go transform modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -464,7 +464,12 @@ fn decide_requests_receipts_and_chains() {
                     tenant_id: "tenant".to_owned(),
                     actor_id: "actor".to_owned(),
                     session_id: "session".to_owned(),
-                    idempotency_key: String::new(),
+                    // Half the requests carry a key: the receipt's digest must match too.
+                    idempotency_key: if n.is_multiple_of(2) {
+                        format!("idem-{n}")
+                    } else {
+                        String::new()
+                    },
                 };
                 let ctx = DecideContext {
                     receipt_id: format!("{n:032x}"),

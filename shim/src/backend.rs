@@ -1,0 +1,393 @@
+//! Where decisions come from: a running host over HTTP (the native `datafog-api` or the Spin app,
+//! same API), or the core in-process (offline mode, receipts to a local chained file).
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use datafog::api::{
+    DecideContext, DecideRequest, DecideResponse, ErrorBody, ScanFinding, TransformRequest,
+    TransformResponse,
+};
+use datafog::receipt::GENESIS_HASH;
+use datafog::{Policy, TransformStep};
+
+use crate::exit::Fail;
+
+/// HTTP timeout for one policy call (Go: 5 s).
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A decision source.
+#[derive(Debug)]
+pub enum Backend {
+    Remote(Remote),
+    Offline(Box<Offline>),
+}
+
+impl Backend {
+    /// Ask for a decision. `Err` is a policy error (unreachable, non-200, local I/O): the gate
+    /// decides whether that fails closed. The text never appears in an error.
+    pub fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, String> {
+        match self {
+            Backend::Remote(r) => r.decide(req),
+            Backend::Offline(o) => o.decide(req),
+        }
+    }
+
+    /// Apply a decision's plan to `text` with the findings it was decided on. Remote: the host
+    /// transforms (its token key, so tokens agree with the server's); offline: the core.
+    pub fn transform(
+        &mut self,
+        text: &str,
+        findings: &[ScanFinding],
+        plan: &[TransformStep],
+    ) -> Result<String, String> {
+        if plan.is_empty() || text.is_empty() {
+            return Ok(text.to_owned());
+        }
+        match self {
+            Backend::Remote(r) => r.transform(text, findings, plan),
+            Backend::Offline(o) => o.transform(text, findings, plan),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ remote
+
+/// An HTTP client of a DataFog host.
+#[derive(Debug)]
+pub struct Remote {
+    base: String,
+    token: Option<String>,
+    agent: ureq::Agent,
+}
+
+/// The API base (`http://host:port`) from a policy URL: Go accepts the root, `.../v1` or
+/// `.../v1/decide` (section 8.1).
+pub fn api_base(policy_url: &str) -> String {
+    let mut u = policy_url.trim().to_owned();
+    if u.is_empty() {
+        u = crate::config::DEFAULT_POLICY_URL.to_owned();
+    }
+    let trimmed = u.trim_end_matches('/');
+    let base = trimmed
+        .strip_suffix("/v1/decide")
+        .or_else(|| trimmed.strip_suffix("/v1"))
+        .unwrap_or(trimmed);
+    base.to_owned()
+}
+
+impl Remote {
+    pub fn new(policy_url: &str, token: Option<String>) -> Remote {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Remote {
+            base: api_base(policy_url),
+            token,
+            agent,
+        }
+    }
+
+    fn post<T: serde::Serialize, R: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &T,
+    ) -> Result<R, String> {
+        let url = format!("{}{path}", self.base);
+        let what = if path.ends_with("decide") {
+            "decide"
+        } else {
+            "transform"
+        };
+        let mut req = self.agent.post(&url);
+        if let Some(t) = &self.token {
+            req = req.header("X-API-Key", t);
+        }
+        let mut resp = req
+            .send_json(body)
+            .map_err(|e| format!("call {what} API: {e}"))?;
+        let status = resp.status().as_u16();
+        let bytes = resp
+            .body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .map_err(|e| format!("call {what} API: read response: {e}"))?;
+        if status != 200 {
+            let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+                Ok(b) => (b.error.code, b.error.message),
+                Err(_) => {
+                    let t = String::from_utf8_lossy(&bytes).trim().to_owned();
+                    let t = if t.is_empty() || t.len() > 200 {
+                        "policy service error".to_owned()
+                    } else {
+                        t
+                    };
+                    (String::new(), t)
+                }
+            };
+            return Err(format!(
+                "datafog policy API error: status={status} code={code} message={message}"
+            ));
+        }
+        serde_json::from_slice(&bytes)
+            .map_err(|e| format!("call {what} API: decode response: {}", e.classify_name()))
+    }
+
+    fn decide(&self, req: &DecideRequest) -> Result<DecideResponse, String> {
+        self.post("/v1/decide", req)
+    }
+
+    fn transform(
+        &self,
+        text: &str,
+        findings: &[ScanFinding],
+        plan: &[TransformStep],
+    ) -> Result<String, String> {
+        let req = TransformRequest {
+            text: text.to_owned(),
+            findings: findings.to_vec(),
+            entity_modes: entity_modes(plan),
+            ..TransformRequest::default()
+        };
+        let resp: TransformResponse = self.post("/v1/transform", &req)?;
+        Ok(resp.output)
+    }
+}
+
+/// A plan as `entity_modes` (names lower-cased; a later step overrides an earlier one, as in a
+/// plan). The core ranks exact names over `api_key` over groups over `any`, so the map applies
+/// exactly like the plan.
+pub fn entity_modes(plan: &[TransformStep]) -> BTreeMap<String, String> {
+    plan.iter()
+        .map(|s| {
+            (
+                s.entity_type.trim().to_ascii_lowercase(),
+                s.mode.as_str().to_owned(),
+            )
+        })
+        .collect()
+}
+
+trait ClassifyName {
+    fn classify_name(&self) -> &'static str;
+}
+
+impl ClassifyName for serde_json::Error {
+    fn classify_name(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "i/o error",
+            serde_json::error::Category::Syntax => "invalid JSON",
+            serde_json::error::Category::Data => "unexpected JSON shape",
+            serde_json::error::Category::Eof => "truncated JSON",
+        }
+    }
+}
+
+// ------------------------------------------------------------------ offline
+
+/// The core in-process: the policy file, a token key, and a receipts chain shared (under an
+/// exclusive file lock) by every shim process that uses the same file.
+#[derive(Debug)]
+pub struct Offline {
+    policy: Policy,
+    key: Vec<u8>,
+    receipts: PathBuf,
+}
+
+impl Offline {
+    /// Load the policy (a bad policy is a config error naming every rule at fault) and the
+    /// token key (`datafog_token.key` beside the receipts, 32 random bytes, created 0600).
+    pub fn open(policy_file: &Path, receipts: &Path) -> Result<Offline, Fail> {
+        let bytes = std::fs::read(policy_file)
+            .map_err(|e| Fail::config(format!("load policy `{}`: {e}", policy_file.display())))?;
+        let policy = Policy::from_json(&bytes).map_err(|e| {
+            Fail::config(format!(
+                "load policy `{}`: invalid policy:\n{e}",
+                policy_file.display()
+            ))
+        })?;
+        let dir = receipts.parent().unwrap_or(Path::new(""));
+        let key = load_or_create_key(&dir.join("datafog_token.key")).map_err(Fail::io)?;
+        Ok(Offline {
+            policy,
+            key,
+            receipts: receipts.to_path_buf(),
+        })
+    }
+
+    fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, String> {
+        let file = open_receipts(&self.receipts)?;
+        file.lock()
+            .map_err(|e| format!("lock receipts `{}`: {e}", self.receipts.display()))?;
+        let out = self.decide_locked(&file, req);
+        let _ = file.unlock();
+        out
+    }
+
+    fn decide_locked(&self, file: &File, req: &DecideRequest) -> Result<DecideResponse, String> {
+        let shown = self.receipts.display();
+        let prev_hash = chain_head(file).map_err(|e| format!("read receipts `{shown}`: {e}"))?;
+        let ctx = DecideContext {
+            receipt_id: random_hex(16)?,
+            timestamp: now_rfc3339_nanos(),
+            prev_hash,
+            key: &self.key,
+        };
+        let (resp, receipt) =
+            datafog::api::decide(&self.policy, req, ctx).map_err(|e| format!("decide: {e}"))?;
+        let mut line = receipt.canonical_json();
+        line.push('\n');
+        let mut f = file;
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.sync_data())
+            .map_err(|e| format!("write receipts `{shown}`: {e}"))?;
+        Ok(resp)
+    }
+
+    fn transform(
+        &self,
+        text: &str,
+        findings: &[ScanFinding],
+        plan: &[TransformStep],
+    ) -> Result<String, String> {
+        let found = if findings.is_empty() {
+            datafog::scan(text.as_bytes(), &self.policy.scan_options())
+        } else {
+            datafog::transform::reconcile(text, findings).map_err(|e| {
+                format!(
+                    "transform: finding {} (`{}`) does not match the text",
+                    e.index, e.entity_type
+                )
+            })?
+        };
+        Ok(datafog::transform::apply(text, &found, plan, &self.key).output)
+    }
+}
+
+fn open_receipts(path: &Path) -> Result<File, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("create receipts directory `{}`: {e}", dir.display()))?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| format!("open receipts `{}`: {e}", path.display()))
+}
+
+/// The `hash` of the last receipt (the next `prev_hash`), reading only the tail of the file. A
+/// torn last line (a crash mid-write) is cut, as the host does at start.
+fn chain_head(file: &File) -> std::io::Result<String> {
+    let mut f = file;
+    let len = f.seek(SeekFrom::End(0))?;
+    if len == 0 {
+        return Ok(GENESIS_HASH.to_owned());
+    }
+    // Read backwards in growing windows until a complete last line is in view.
+    let mut window: u64 = 4096;
+    loop {
+        let start = len.saturating_sub(window);
+        f.seek(SeekFrom::Start(start))?;
+        let mut buf = Vec::new();
+        f.take(len - start).read_to_end(&mut buf)?;
+        let body = if buf.last() == Some(&b'\n') {
+            buf.get(..buf.len() - 1).unwrap_or_default()
+        } else {
+            // Torn tail: cut it back to the last newline and look again.
+            match buf.iter().rposition(|&b| b == b'\n') {
+                Some(nl) => {
+                    file.set_len(start + nl as u64 + 1)?;
+                    return chain_head(file);
+                }
+                None if start == 0 => {
+                    file.set_len(0)?;
+                    return Ok(GENESIS_HASH.to_owned());
+                }
+                None => {
+                    window = window.saturating_mul(4);
+                    continue;
+                }
+            }
+        };
+        let line_start = body.iter().rposition(|&b| b == b'\n').map(|p| p + 1);
+        match line_start {
+            Some(p) => return parse_hash(body.get(p..).unwrap_or_default()),
+            None if start == 0 => return parse_hash(body),
+            None => window = window.saturating_mul(4),
+        }
+    }
+}
+
+fn parse_hash(line: &[u8]) -> std::io::Result<String> {
+    #[derive(serde::Deserialize)]
+    struct Tail {
+        hash: String,
+    }
+    serde_json::from_slice::<Tail>(line)
+        .map(|t| t.hash)
+        .map_err(|_| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the last receipt has no `hash` (check it with `datafog-shim receipts verify`)",
+            )
+        })
+}
+
+fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    match std::fs::read(path) {
+        Ok(k) if !k.is_empty() => return Ok(k),
+        Ok(_) => return Err(format!("token key `{}` is empty", path.display())),
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("read token key `{}`: {e}", path.display()));
+        }
+        Err(_) => {}
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("create directory `{}`: {e}", dir.display()))?;
+    }
+    let mut key = [0u8; 32];
+    getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
+    match OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(mut f) => {
+            f.write_all(&key)
+                .and_then(|()| f.sync_all())
+                .map_err(|e| format!("write token key `{}`: {e}", path.display()))?;
+            Ok(key.to_vec())
+        }
+        // Another shim process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::read(path).map_err(|e| format!("read token key `{}`: {e}", path.display()))
+        }
+        Err(e) => Err(format!("create token key `{}`: {e}", path.display())),
+    }
+}
+
+fn random_hex(n: usize) -> Result<String, String> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|e| format!("generate a receipt id: {e}"))?;
+    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
+}
+
+/// RFC 3339 UTC with nanoseconds (what receipts and events carry).
+pub fn now_rfc3339_nanos() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}

@@ -1,0 +1,789 @@
+//! Claude Code hooks: `hook claude` answers `PreToolUse` and `PostToolUse` events in the Claude
+//! Code hook protocol (JSON event on stdin, JSON answer on stdout, exit 0), and
+//! `hooks install --claude` merges the hook configuration into a settings file.
+//!
+//! PreToolUse answers (enforced mode):
+//! - `deny` (or a policy error): `permissionDecision: "deny"`, the reason names the rule and the
+//!   receipt; Claude sees it.
+//! - `allow_with_redaction`/`transform` of a payload the tool input carries (Write, Edit,
+//!   MultiEdit, NotebookEdit, WebFetch, WebSearch, MCP tools): `updatedInput` with the plan
+//!   applied and `permissionDecision: "ask"` (`"allow"` with `--on-allow allow`).
+//! - the same for Read (the content cannot be changed on the way in): `deny`, pointing at
+//!   `datafog-shim read-file`, which prints the file redacted.
+//! - `allow`: no answer (Claude Code's own permission rules apply), or `permissionDecision:
+//!   "allow"` with `--on-allow allow`.
+//!
+//! Observe mode never answers; it records. PostToolUse flags (`decision: "block"` plus
+//! `additionalContext`) a result that carries a secret or that the policy denies.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use datafog::Effect;
+use datafog::policy::Action;
+use serde_json::{Map, Value, json};
+
+use crate::config::{Mode, Settings};
+use crate::exit::{Exit, Fail};
+use crate::gate::{Check, Gate, Kind};
+
+/// Tools the PreToolUse hook is registered for.
+pub const PRE_MATCHER: &str =
+    "Bash|Read|Write|Edit|MultiEdit|NotebookEdit|WebFetch|WebSearch|mcp__.*";
+/// Tools whose results the PostToolUse hook checks.
+pub const POST_MATCHER: &str = "Bash|Read|WebFetch|WebSearch|mcp__.*";
+
+/// Largest file content the hook reads for a decision (Read, `cat FILE`).
+const READ_LIMIT: u64 = 1 << 20;
+
+/// `--on-allow`: what an allowed call answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnAllow {
+    /// No permission decision: Claude Code's own permission rules and prompts apply.
+    Defer,
+    /// `permissionDecision: "allow"` (skips Claude Code's prompt).
+    Allow,
+}
+
+/// A tool call mapped to a policy action.
+#[derive(Debug)]
+struct Mapped {
+    action: Action,
+    /// The payload the policy sees.
+    text: String,
+    /// Paths (in `tool_input`) of the string fields the plan is applied to.
+    fields: Vec<Vec<Key>>,
+    kind: Kind,
+}
+
+#[derive(Clone, Debug)]
+enum Key {
+    Name(String),
+    Index(usize),
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> &'a str {
+    v.get(k).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn action(kind: &str, resource: &str, command: &str, args: Vec<String>) -> Action {
+    Action {
+        action_type: kind.to_owned(),
+        tool: "claude".to_owned(),
+        resource: resource.to_owned(),
+        command: command.to_owned(),
+        args,
+        sensitive: false,
+    }
+}
+
+fn field(name: &str) -> Vec<Key> {
+    vec![Key::Name(name.to_owned())]
+}
+
+/// Every string leaf of a JSON value, with its path.
+fn leaves(v: &Value, path: &mut Vec<Key>, out: &mut Vec<(Vec<Key>, String)>) {
+    match v {
+        Value::String(t) => out.push((path.clone(), t.clone())),
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                path.push(Key::Index(i));
+                leaves(x, path, out);
+                path.pop();
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                path.push(Key::Name(k.clone()));
+                leaves(x, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+fn read_capped(path: &Path) -> Option<String> {
+    let f = std::fs::File::open(path).ok()?;
+    if !f.metadata().ok()?.is_file() {
+        return None;
+    }
+    let mut buf = Vec::new();
+    f.take(READ_LIMIT).read_to_end(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// Split a command line into words: whitespace-separated, with '...' and "..." quoting and
+/// backslash escapes (enough for the policy's `command`/`args` and for spotting file reads).
+pub fn words(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut has = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                has = true;
+                for q in chars.by_ref() {
+                    if q == '\'' {
+                        break;
+                    }
+                    cur.push(q);
+                }
+            }
+            '"' => {
+                has = true;
+                while let Some(q) = chars.next() {
+                    match q {
+                        '"' => break,
+                        '\\' => {
+                            if let Some(n) = chars.next() {
+                                cur.push(n);
+                            }
+                        }
+                        _ => cur.push(q),
+                    }
+                }
+            }
+            '\\' => {
+                has = true;
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() => {
+                if has {
+                    out.push(std::mem::take(&mut cur));
+                    has = false;
+                }
+            }
+            c => {
+                has = true;
+                cur.push(c);
+            }
+        }
+    }
+    if has {
+        out.push(cur);
+    }
+    out
+}
+
+/// Programs whose file arguments are printed: their files' content is part of the payload.
+const READERS: &[&str] = &[
+    "cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "strings", "xxd", "od",
+    "hexdump", "base64", "source", ".", "grep", "rg", "awk", "sed", "sort", "uniq", "cut", "jq",
+    "yq", "column", "diff", "env",
+];
+
+/// Content of the files a command line prints (`cat .env`, `head -n 5 a b`, `grep X f`,
+/// `cmd < file`), so a secret in a file is decided on before the command runs. A heuristic: the
+/// output check of `datafog-shim shell` is the general mechanism.
+fn peeked_files(line: &str, cwd: &Path) -> String {
+    let mut out = String::new();
+    let mut budget = READ_LIMIT;
+    let normalised = line
+        .replace("&&", ";")
+        .replace("||", ";")
+        .replace(['|', '&', '\n'], ";");
+    for segment in normalised.split(';') {
+        let w = words(segment);
+        let Some(first) = w.first() else { continue };
+        let prog = first.rsplit('/').next().unwrap_or(first);
+        let reader = READERS.contains(&prog);
+        let mut prev_redirect = false;
+        for (i, arg) in w.iter().enumerate() {
+            let redirect_in = prev_redirect;
+            prev_redirect = arg == "<";
+            let inline_redirect = arg.strip_prefix('<').filter(|r| !r.is_empty());
+            let candidate = if redirect_in {
+                Some(arg.as_str())
+            } else if let Some(r) = inline_redirect {
+                Some(r)
+            } else if reader && i > 0 && !arg.starts_with('-') && !arg.starts_with('>') {
+                Some(arg.as_str())
+            } else {
+                None
+            };
+            let Some(c) = candidate else { continue };
+            let p = cwd.join(c);
+            if budget == 0 {
+                return out;
+            }
+            if let Some(content) = read_capped(&p) {
+                let take = content
+                    .len()
+                    .min(usize::try_from(budget).unwrap_or(usize::MAX));
+                let mut end = take;
+                while !content.is_char_boundary(end) {
+                    end -= 1;
+                }
+                out.push('\n');
+                out.push_str(content.get(..end).unwrap_or_default());
+                budget = budget.saturating_sub(end as u64);
+            }
+        }
+    }
+    out
+}
+
+/// Map a tool call; `cwd: None` skips reading files (the PostToolUse check has the result).
+fn map_pre(tool: &str, input: &Value, cwd: Option<&Path>) -> Option<Mapped> {
+    let m = match tool {
+        "Bash" => {
+            let line = s(input, "command");
+            let w = words(line);
+            let (cmd, args) = w
+                .split_first()
+                .map_or((String::new(), Vec::new()), |(c, a)| {
+                    (c.clone(), a.to_vec())
+                });
+            Mapped {
+                action: action("shell.exec", line, &cmd, args),
+                text: match cwd {
+                    Some(cwd) => format!("{line}{}", peeked_files(line, cwd)),
+                    None => line.to_owned(),
+                },
+                fields: Vec::new(),
+                kind: Kind::Command,
+            }
+        }
+        "Read" => {
+            let path = s(input, "file_path");
+            Mapped {
+                action: action("file.read", path, tool, Vec::new()),
+                text: cwd
+                    .and_then(|cwd| read_capped(&cwd.join(path)))
+                    .unwrap_or_default(),
+                fields: Vec::new(),
+                kind: Kind::Data,
+            }
+        }
+        "Write" => Mapped {
+            action: action("file.write", s(input, "file_path"), tool, Vec::new()),
+            text: s(input, "content").to_owned(),
+            fields: vec![field("content")],
+            kind: Kind::Data,
+        },
+        "Edit" => Mapped {
+            action: action("file.write", s(input, "file_path"), tool, Vec::new()),
+            text: s(input, "new_string").to_owned(),
+            fields: vec![field("new_string")],
+            kind: Kind::Data,
+        },
+        "MultiEdit" => {
+            let edits = input
+                .get("edits")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let texts: Vec<&str> = edits.iter().map(|e| s(e, "new_string")).collect();
+            Mapped {
+                action: action("file.write", s(input, "file_path"), tool, Vec::new()),
+                text: texts.join("\n"),
+                fields: (0..edits.len())
+                    .map(|i| {
+                        vec![
+                            Key::Name("edits".into()),
+                            Key::Index(i),
+                            Key::Name("new_string".into()),
+                        ]
+                    })
+                    .collect(),
+                kind: Kind::Data,
+            }
+        }
+        "NotebookEdit" => Mapped {
+            action: action("file.write", s(input, "notebook_path"), tool, Vec::new()),
+            text: s(input, "new_source").to_owned(),
+            fields: vec![field("new_source")],
+            kind: Kind::Data,
+        },
+        "WebFetch" => Mapped {
+            action: action("http.request", s(input, "url"), tool, Vec::new()),
+            text: format!("{}\n{}", s(input, "url"), s(input, "prompt")),
+            fields: vec![field("url"), field("prompt")],
+            kind: Kind::Data,
+        },
+        "WebSearch" => Mapped {
+            action: action("http.request", "websearch", tool, Vec::new()),
+            text: s(input, "query").to_owned(),
+            fields: vec![field("query")],
+            kind: Kind::Data,
+        },
+        t if t.starts_with("mcp__") => {
+            let mut found = Vec::new();
+            leaves(input, &mut Vec::new(), &mut found);
+            Mapped {
+                action: action("http.request", t, t, Vec::new()),
+                text: found
+                    .iter()
+                    .map(|(_, t)| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                fields: found.into_iter().map(|(p, _)| p).collect(),
+                kind: Kind::Data,
+            }
+        }
+        _ => return None,
+    };
+    Some(m)
+}
+
+/// The text of a tool result: Bash stdout and stderr, Read's file content, else every string in
+/// the response.
+fn result_text(tool: &str, resp: &Value) -> String {
+    if let Value::String(t) = resp {
+        return t.clone();
+    }
+    if tool == "Bash" {
+        return format!("{}\n{}", s(resp, "stdout"), s(resp, "stderr"));
+    }
+    if let Some(c) = resp
+        .get("file")
+        .and_then(|f| f.get("content"))
+        .and_then(Value::as_str)
+    {
+        return c.to_owned();
+    }
+    let mut found = Vec::new();
+    leaves(resp, &mut Vec::new(), &mut found);
+    found
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn get_mut<'a>(v: &'a mut Value, path: &[Key]) -> Option<&'a mut Value> {
+    let mut cur = v;
+    for k in path {
+        cur = match k {
+            Key::Name(n) => cur.get_mut(n.as_str())?,
+            Key::Index(i) => cur.get_mut(*i)?,
+        };
+    }
+    Some(cur)
+}
+
+fn who(check: &Check) -> String {
+    match check.primary() {
+        Some(r) => {
+            // Rules come highest priority first: the first one decided.
+            let rules = match r.matched_rules.first() {
+                None => "no matching rule".to_owned(),
+                Some(first) => format!("rule {first}"),
+            };
+            format!("{rules}, receipt {}", r.receipt_id)
+        }
+        None => "no receipt".to_owned(),
+    }
+}
+
+fn pre_answer(decision: &str, reason: &str, updated: Option<Value>) -> Value {
+    let mut h = Map::new();
+    h.insert("hookEventName".into(), json!("PreToolUse"));
+    h.insert("permissionDecision".into(), json!(decision));
+    h.insert("permissionDecisionReason".into(), json!(reason));
+    if let Some(u) = updated {
+        h.insert("updatedInput".into(), u);
+    }
+    json!({ "hookSpecificOutput": Value::Object(h) })
+}
+
+/// Answer one PreToolUse event; `None`: no answer.
+fn pre_tool_use(
+    gate: &mut Gate,
+    tool: &str,
+    input: &Value,
+    cwd: &Path,
+    on_allow: OnAllow,
+) -> Option<Value> {
+    let m = map_pre(tool, input, Some(cwd))?;
+    let check = gate.check(&m.action, &m.text, m.kind, "");
+    if let Some(l) = check.receipt_line() {
+        eprintln!("{l}");
+    }
+    if let Some(e) = &check.error {
+        eprintln!("datafog-shim: policy check failed: {e}");
+        if check.allowed {
+            return None;
+        }
+        return Some(pre_answer(
+            "deny",
+            &format!("datafog: the policy service is unavailable, failing closed ({e})"),
+            None,
+        ));
+    }
+    let r = check.primary()?;
+    if !check.allowed {
+        let reason = if r.reason.is_empty() {
+            format!("decision {}", r.decision.as_str())
+        } else {
+            r.reason.clone()
+        };
+        return Some(pre_answer(
+            "deny",
+            &format!("datafog: {tool} blocked by {}: {reason}", who(&check)),
+            None,
+        ));
+    }
+    if gate.mode == Mode::Observe {
+        return None;
+    }
+    let allow_word = match on_allow {
+        OnAllow::Allow => "allow",
+        OnAllow::Defer => "ask",
+    };
+    if check.transforms() {
+        let types = check.entity_types().join(", ");
+        if m.fields.is_empty() {
+            let hint = if tool == "Read" {
+                format!(
+                    "; read it redacted with `datafog-shim read-file {}`",
+                    m.action.resource
+                )
+            } else {
+                String::new()
+            };
+            let decision = if tool == "Read" { "deny" } else { "ask" };
+            return Some(pre_answer(
+                decision,
+                &format!(
+                    "datafog: {tool} input carries {types} ({}): redaction required{hint}",
+                    who(&check)
+                ),
+                None,
+            ));
+        }
+        let mut updated = input.clone();
+        for path in &m.fields {
+            let Some(slot) = get_mut(&mut updated, path) else {
+                continue;
+            };
+            let Some(old) = slot.as_str() else { continue };
+            match gate.apply_to(&check, old) {
+                Ok(new) => *slot = Value::String(new),
+                Err(e) => {
+                    return Some(pre_answer(
+                        "deny",
+                        &format!("datafog: could not apply the redaction, failing closed ({e})"),
+                        None,
+                    ));
+                }
+            }
+        }
+        return Some(pre_answer(
+            allow_word,
+            &format!(
+                "datafog: redacted {types} in the {tool} input per {}",
+                who(&check)
+            ),
+            Some(updated),
+        ));
+    }
+    match (r.decision, on_allow) {
+        (Effect::Allow, OnAllow::Allow) => Some(pre_answer(
+            "allow",
+            &format!("datafog: allowed by {}", who(&check)),
+            None,
+        )),
+        _ => None,
+    }
+}
+
+/// Answer one PostToolUse event; `None`: no answer.
+fn post_tool_use(gate: &mut Gate, tool: &str, input: &Value, resp: &Value) -> Option<Value> {
+    let m = map_pre(tool, input, None)?;
+    let text = result_text(tool, resp);
+    if text.trim().is_empty() {
+        return None;
+    }
+    let check = gate.check(&m.action, &text, Kind::Data, "output");
+    if let Some(l) = check.receipt_line() {
+        eprintln!("{l} stage=output");
+    }
+    if let Some(e) = &check.error {
+        eprintln!("datafog-shim: policy check failed: {e}");
+        return None;
+    }
+    if gate.mode == Mode::Observe {
+        return None;
+    }
+    if check.effect() == Some(Effect::Deny) || check.has_secret() {
+        let reason = format!(
+            "datafog: the {tool} result carries {} ({}). Do not repeat, store or send these values.",
+            check.entity_types().join(", "),
+            who(&check)
+        );
+        return Some(json!({
+            "decision": "block",
+            "reason": reason,
+            "hookSpecificOutput": {
+                "hookEventName": "PostToolUse",
+                "additionalContext": reason,
+            }
+        }));
+    }
+    None
+}
+
+/// `hook claude`: read one event on stdin, answer on stdout. Always exit 0 with a JSON answer
+/// (or none), except: an unreadable event in enforced mode exits 2 (Claude Code blocks the call
+/// and shows stderr).
+pub fn hook(s: &Settings, on_allow: OnAllow) -> Result<Exit, Fail> {
+    let mut raw = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut raw);
+    let event: Value = match serde_json::from_slice(&raw) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            eprintln!(
+                "datafog-shim: hook claude: stdin is not a Claude Code hook event (JSON object)"
+            );
+            return Ok(if s.mode == Mode::Enforced {
+                Exit::Child(2)
+            } else {
+                Exit::Ok
+            });
+        }
+    };
+    let name = s_of(&event, "hook_event_name");
+    let tool = s_of(&event, "tool_name");
+    let input = event.get("tool_input").cloned().unwrap_or(Value::Null);
+    let cwd = match s_of(&event, "cwd") {
+        "" => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+        c => PathBuf::from(c),
+    };
+    let mut gate = match crate::commands::build_gate(s) {
+        Ok(g) => g,
+        Err(f) => {
+            eprintln!("datafog-shim: {}", f.message);
+            if s.mode == Mode::Enforced && name == "PreToolUse" {
+                emit(&pre_answer(
+                    "deny",
+                    &format!(
+                        "datafog: the policy gate is misconfigured, failing closed ({})",
+                        f.message
+                    ),
+                    None,
+                ))?;
+            }
+            return Ok(Exit::Ok);
+        }
+    };
+    gate.session_id = s_of(&event, "session_id").to_owned();
+    let answer = match name {
+        "PreToolUse" => pre_tool_use(&mut gate, tool, &input, &cwd, on_allow),
+        "PostToolUse" => {
+            let resp = event.get("tool_response").cloned().unwrap_or(Value::Null);
+            post_tool_use(&mut gate, tool, &input, &resp)
+        }
+        _ => None,
+    };
+    for w in gate.warnings.drain(..) {
+        eprintln!("datafog-shim: warning: {w}");
+    }
+    if let Some(a) = answer {
+        emit(&a)?;
+    }
+    Ok(Exit::Ok)
+}
+
+fn s_of<'a>(v: &'a Value, k: &str) -> &'a str {
+    s(v, k)
+}
+
+fn emit(v: &Value) -> Result<(), Fail> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v).map_err(|e| Fail::io(format!("write stdout: {e}")))?;
+    out.write_all(b"\n")
+        .and_then(|()| out.flush())
+        .map_err(|e| Fail::io(format!("write stdout: {e}")))
+}
+
+// ------------------------------------------------------------------ settings.json
+
+/// True if a hook command is one of ours.
+fn ours(hook: &Value) -> bool {
+    let c = s(hook, "command");
+    c.contains("datafog-shim") && c.contains("hook claude")
+}
+
+/// Remove our hook commands from `settings.hooks`, dropping entries and events left empty.
+fn strip_ours(settings: &mut Map<String, Value>) {
+    let Some(Value::Object(hooks)) = settings.get_mut("hooks") else {
+        return;
+    };
+    for event in ["PreToolUse", "PostToolUse"] {
+        let Some(Value::Array(entries)) = hooks.get_mut(event) else {
+            continue;
+        };
+        for e in entries.iter_mut() {
+            if let Some(Value::Array(list)) = e.get_mut("hooks") {
+                list.retain(|h| !ours(h));
+            }
+        }
+        entries.retain(|e| {
+            e.get("hooks")
+                .and_then(Value::as_array)
+                .is_none_or(|l| !l.is_empty())
+        });
+        if entries.is_empty() {
+            hooks.remove(event);
+        }
+    }
+    if hooks.is_empty() {
+        settings.remove("hooks");
+    }
+}
+
+/// Merge our PreToolUse and PostToolUse hooks (running `command`) into a settings object: other
+/// settings and other hooks stay; an earlier datafog hook is replaced (idempotent).
+pub fn merge_settings(settings: &mut Map<String, Value>, command: &str) -> Result<(), String> {
+    strip_ours(settings);
+    let hooks = settings
+        .entry("hooks")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Value::Object(hooks) = hooks else {
+        return Err("`hooks` is not an object".to_owned());
+    };
+    for (event, matcher) in [("PreToolUse", PRE_MATCHER), ("PostToolUse", POST_MATCHER)] {
+        let entries = hooks
+            .entry(event)
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Value::Array(entries) = entries else {
+            return Err(format!("`hooks.{event}` is not an array"));
+        };
+        entries.push(json!({
+            "matcher": matcher,
+            "hooks": [{"type": "command", "command": command, "timeout": 15}],
+        }));
+    }
+    Ok(())
+}
+
+fn load_settings(path: &Path) -> Result<Map<String, Value>, Fail> {
+    match std::fs::read(path) {
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Ok(Map::new()),
+        Ok(b) => match serde_json::from_slice::<Value>(&b) {
+            Ok(Value::Object(m)) => Ok(m),
+            Ok(_) => Err(Fail::config(format!(
+                "{} is not a JSON object; not changed",
+                path.display()
+            ))),
+            Err(e) => Err(Fail::config(format!(
+                "{} is not valid JSON (line {}, column {}); not changed",
+                path.display(),
+                e.line(),
+                e.column()
+            ))),
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+        Err(e) => Err(Fail::io(format!("read {}: {e}", path.display()))),
+    }
+}
+
+fn save_settings(path: &Path, m: &Map<String, Value>) -> Result<(), Fail> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Fail::io(format!("create {}: {e}", dir.display())))?;
+    }
+    let mut text = serde_json::to_string_pretty(m)
+        .map_err(|e| Fail::new(Exit::Internal, format!("encode settings: {e}")))?;
+    text.push('\n');
+    let tmp = path.with_extension("json.datafog-tmp");
+    std::fs::write(&tmp, text)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| Fail::io(format!("write {}: {e}", path.display())))
+}
+
+/// The settings file for a scope: `user` (`~/.claude/settings.json`), `project`
+/// (`.claude/settings.json`), `local` (`.claude/settings.local.json`).
+pub fn settings_path(scope: &str) -> Result<PathBuf, Fail> {
+    match scope {
+        "" | "user" => {
+            let home = std::env::var_os("HOME")
+                .ok_or_else(|| Fail::usage("HOME is not set; pass --settings FILE"))?;
+            Ok(PathBuf::from(home).join(".claude").join("settings.json"))
+        }
+        "project" => Ok(PathBuf::from(".claude").join("settings.json")),
+        "local" => Ok(PathBuf::from(".claude").join("settings.local.json")),
+        other => Err(Fail::usage(format!(
+            "invalid scope {other:?} (expected user, project or local)"
+        ))),
+    }
+}
+
+/// The hook command: this binary with the settings that are not secrets (the API token is read
+/// from `DATAFOG_SHIM_API_TOKEN` at run time).
+pub fn hook_command(s: &Settings, on_allow: OnAllow) -> Result<String, Fail> {
+    let q = |v: &str| format!("'{}'", v.replace('\'', r"'\''"));
+    let mut c = q(&crate::wrapper::self_path()?);
+    match &s.policy_file {
+        Some(p) => {
+            c.push_str(&format!(
+                " --policy {} --receipts {}",
+                q(&crate::config::absolute(p).display().to_string()),
+                q(&crate::config::absolute(&s.receipts).display().to_string())
+            ));
+        }
+        None => c.push_str(&format!(" --policy-url {}", q(&s.policy_url))),
+    }
+    c.push_str(&format!(" --mode {}", s.mode.as_str()));
+    if let Some(e) = &s.event_sink {
+        c.push_str(&format!(
+            " --event-sink {}",
+            q(&crate::config::absolute(e).display().to_string())
+        ));
+    }
+    c.push_str(" hook claude");
+    if on_allow == OnAllow::Allow {
+        c.push_str(" --on-allow allow");
+    }
+    Ok(c)
+}
+
+/// `hooks install --claude`.
+pub fn install(path: &Path, command: &str) -> Result<(), Fail> {
+    let mut m = load_settings(path)?;
+    merge_settings(&mut m, command)
+        .map_err(|e| Fail::config(format!("{}: {e}; not changed", path.display())))?;
+    save_settings(path, &m)
+}
+
+/// `hooks uninstall --claude`: remove our hooks; everything else stays.
+pub fn uninstall(path: &Path) -> Result<(), Fail> {
+    let mut m = load_settings(path)?;
+    strip_ours(&mut m);
+    save_settings(path, &m)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_handle_quotes() {
+        assert_eq!(
+            words(r#"grep -r "a b" 'c d' e\ f"#),
+            vec!["grep", "-r", "a b", "c d", "e f"]
+        );
+    }
+
+    #[test]
+    fn merge_keeps_other_settings_and_is_idempotent() {
+        let mut m: Map<String, Value> = serde_json::from_str(
+            r#"{"model":"opus","hooks":{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"other"}]}]}}"#,
+        )
+        .unwrap();
+        merge_settings(&mut m, "/x/datafog-shim hook claude").unwrap();
+        let once = m.clone();
+        merge_settings(&mut m, "/x/datafog-shim hook claude").unwrap();
+        assert_eq!(once, m);
+        assert_eq!(m["model"], "opus");
+        assert_eq!(m["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
+        strip_ours(&mut m);
+        assert_eq!(m["hooks"]["PreToolUse"].as_array().unwrap().len(), 1);
+        assert!(m["hooks"].get("PostToolUse").is_none());
+    }
+}

@@ -1,0 +1,319 @@
+//! `shell`, `run`, `read-file`, `write-file`: gate, then act.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::Path;
+
+use datafog::policy::Action;
+
+use crate::backend::{Backend, Offline, Remote};
+use crate::config::{Mode, OutputCheck, Settings};
+use crate::events::EventSink;
+use crate::exec;
+use crate::exit::{Exit, Fail};
+use crate::gate::{Check, Gate, Kind};
+
+/// The gate for these settings: offline when a policy file is set, else the policy URL.
+pub fn build_gate(s: &Settings) -> Result<Gate, Fail> {
+    let backend = match &s.policy_file {
+        Some(p) => Backend::Offline(Box::new(Offline::open(p, &s.receipts)?)),
+        None => Backend::Remote(Remote::new(&s.policy_url, s.api_token.clone())),
+    };
+    Ok(Gate::new(
+        backend,
+        s.mode,
+        s.enforce_policy_errors,
+        s.event_sink.as_deref().map(EventSink::new),
+    ))
+}
+
+fn eprint(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
+fn flush_warnings(gate: &mut Gate) {
+    for w in gate.warnings.drain(..) {
+        eprint(&format!("datafog-shim: warning: {w}"));
+    }
+}
+
+/// Report a check that does not let the action go on and return its exit code; or report an
+/// observe-mode note and return `None`.
+fn refuse(gate: &mut Gate, check: &Check, what: &str) -> Option<Exit> {
+    flush_warnings(gate);
+    if !check.allowed {
+        eprint(&check.blocked_message());
+        if let Some(l) = check.receipt_line() {
+            eprint(&l);
+        }
+        return Some(if check.error.is_some() {
+            Exit::PolicyUnavailable
+        } else {
+            Exit::Blocked
+        });
+    }
+    if gate.mode == Mode::Observe {
+        if let Some(e) = &check.error {
+            eprint(&format!(
+                "datafog-shim: observe mode: policy check failed, {what} anyway: {e}"
+            ));
+        } else if matches!(
+            check.effect(),
+            Some(datafog::Effect::Deny | datafog::Effect::Transform)
+        ) {
+            eprint(&format!(
+                "datafog-shim: observe mode: would have blocked ({}), {what} anyway",
+                check.blocked_message()
+            ));
+        }
+    }
+    None
+}
+
+fn write_stdout(bytes: &[u8]) -> Result<(), Fail> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Fail::io(format!("write stdout: {e}")))
+}
+
+fn write_stderr(bytes: &[u8]) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(bytes);
+    let _ = err.flush();
+}
+
+/// The command line as the policy sees it: program and arguments joined with spaces.
+fn command_line(program: &str, args: &[String]) -> String {
+    let mut s = program.to_owned();
+    for a in args {
+        s.push(' ');
+        s.push_str(a);
+    }
+    s
+}
+
+/// Check the child's captured stream; `Ok(None)`: show it (possibly transformed).
+fn check_stream(
+    gate: &mut Gate,
+    action: &Action,
+    bytes: &[u8],
+) -> Result<(Option<Check>, Vec<u8>), Fail> {
+    if bytes.is_empty() {
+        return Ok((None, Vec::new()));
+    }
+    let text = String::from_utf8_lossy(bytes);
+    let check = gate.check(action, &text, Kind::Data, "output");
+    let shown = if check.allowed && check.transforms() {
+        match gate.apply(&check, &text) {
+            Ok(t) => t.into_bytes(),
+            Err(e) => {
+                return Err(Fail::new(
+                    Exit::PolicyUnavailable,
+                    format!("output withheld: could not apply the policy's plan: {e}"),
+                ));
+            }
+        }
+    } else {
+        bytes.to_vec()
+    };
+    Ok((Some(check), shown))
+}
+
+/// Gate and run a command; `check_output`: capture its output and check it before it is shown.
+fn exec_gated(
+    gate: &mut Gate,
+    action: &Action,
+    program: &str,
+    args: &[String],
+    check_output: bool,
+) -> Result<Exit, Fail> {
+    let pre = gate.check(action, &command_line(program, args), Kind::Command, "");
+    if let Some(exit) = refuse(gate, &pre, "running") {
+        return Ok(exit);
+    }
+    if !check_output {
+        let exit = exec::run_inherited(program, args)?;
+        if let Some(l) = pre.receipt_line() {
+            eprint(&l);
+        }
+        return Ok(exit);
+    }
+    let out = exec::run_captured(program, args)?;
+    let (out_check, stdout) = check_stream(gate, action, &out.stdout)?;
+    let (err_check, stderr) = check_stream(gate, action, &out.stderr)?;
+    flush_warnings(gate);
+    for c in [&out_check, &err_check].into_iter().flatten() {
+        if !c.allowed {
+            eprint(&format!("output withheld: {}", c.blocked_message()));
+            if let Some(l) = pre.receipt_line() {
+                eprint(&l);
+            }
+            if let Some(l) = c.receipt_line() {
+                eprint(&format!("{l} stage=output"));
+            }
+            return Ok(if c.error.is_some() {
+                Exit::PolicyUnavailable
+            } else {
+                Exit::Blocked
+            });
+        }
+    }
+    for c in [&out_check, &err_check].into_iter().flatten() {
+        refuse(gate, c, "showing the output");
+    }
+    write_stdout(&stdout)?;
+    write_stderr(&stderr);
+    if let Some(l) = pre.receipt_line() {
+        eprint(&l);
+    }
+    for c in [&out_check, &err_check].into_iter().flatten() {
+        if c.effect() != Some(datafog::Effect::Allow)
+            && let Some(l) = c.receipt_line()
+        {
+            eprint(&format!("{l} stage=output"));
+        }
+    }
+    Ok(out.exit)
+}
+
+/// `shell <command> [args...]`.
+pub fn shell(s: &Settings, argv: &[String]) -> Result<Exit, Fail> {
+    let Some((command, args)) = argv.split_first() else {
+        return Err(Fail::usage("shell command is required"));
+    };
+    let mut gate = build_gate(s)?;
+    let action = Action {
+        action_type: "shell.exec".into(),
+        tool: "shell".into(),
+        resource: command.clone(),
+        command: command.clone(),
+        args: args.to_vec(),
+        sensitive: s.sensitive,
+    };
+    let check_output = s.output_check != OutputCheck::Off;
+    exec_gated(&mut gate, &action, command, args, check_output)
+}
+
+/// `run --adapter A [--target T] [--] [args...]` (the wrapper scripts' entry point).
+pub fn run(s: &Settings, adapter: &str, target: &str, argv: &[String]) -> Result<Exit, Fail> {
+    if adapter.trim().is_empty() {
+        return Err(Fail::usage("run requires --adapter"));
+    }
+    let (target, args): (String, &[String]) = if target.trim().is_empty() {
+        match argv.split_first() {
+            Some((t, rest)) => (t.clone(), rest),
+            None => return Err(Fail::usage("run requires --target <path> or a command")),
+        }
+    } else {
+        (target.trim().to_owned(), argv)
+    };
+    let mut gate = build_gate(s)?;
+    let action = Action {
+        action_type: "command.exec".into(),
+        tool: datafog::policy::adapters::resolve(adapter, &target),
+        resource: target.clone(),
+        command: args.first().cloned().unwrap_or_default(),
+        args: args.to_vec(),
+        sensitive: s.sensitive,
+    };
+    let check_output = match s.output_check {
+        OutputCheck::On => true,
+        OutputCheck::Off => false,
+        OutputCheck::Auto => !std::io::stdout().is_terminal(),
+    };
+    exec_gated(&mut gate, &action, &target, args, check_output)
+}
+
+/// `read-file <path>`: the content is decided before anything is printed.
+pub fn read_file(s: &Settings, path: &str) -> Result<Exit, Fail> {
+    let bytes = std::fs::read(path).map_err(|e| Fail::io(format!("read {path}: {e}")))?;
+    let mut gate = build_gate(s)?;
+    let action = Action {
+        action_type: "file.read".into(),
+        tool: "fs".into(),
+        resource: path.to_owned(),
+        sensitive: s.sensitive,
+        ..Action::default()
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let check = gate.check(&action, &text, Kind::Data, "");
+    if let Some(exit) = refuse(&mut gate, &check, "reading") {
+        return Ok(exit);
+    }
+    let mut shown = if check.transforms() {
+        gate.apply(&check, &text)
+            .map_err(|e| {
+                Fail::new(
+                    Exit::PolicyUnavailable,
+                    format!("content withheld: could not apply the policy's plan: {e}"),
+                )
+            })?
+            .into_bytes()
+    } else {
+        bytes
+    };
+    if shown.last() != Some(&b'\n') {
+        shown.push(b'\n');
+    }
+    write_stdout(&shown)?;
+    if let Some(l) = check.receipt_line() {
+        eprint(&l);
+    }
+    Ok(Exit::Ok)
+}
+
+/// `write-file <path> [text...]`: the words joined with spaces (Go), or stdin when no text is
+/// given (ours); the plan is applied before anything is written; mode 0600 for a new file.
+pub fn write_file(s: &Settings, path: &str, words: &[String]) -> Result<Exit, Fail> {
+    let content = if words.is_empty() {
+        let mut buf = String::new();
+        std::io::stdin()
+            .read_to_string(&mut buf)
+            .map_err(|e| Fail::io(format!("read stdin: {e}")))?;
+        buf
+    } else {
+        words.join(" ")
+    };
+    let mut gate = build_gate(s)?;
+    let action = Action {
+        action_type: "file.write".into(),
+        tool: "fs".into(),
+        resource: path.to_owned(),
+        sensitive: s.sensitive,
+        ..Action::default()
+    };
+    let check = gate.check(&action, &content, Kind::Data, "");
+    if let Some(exit) = refuse(&mut gate, &check, "writing") {
+        return Ok(exit);
+    }
+    let data = gate.apply(&check, &content).map_err(|e| {
+        Fail::new(
+            Exit::PolicyUnavailable,
+            format!("not written: could not apply the policy's plan: {e}"),
+        )
+    })?;
+    write_0600(Path::new(path), data.as_bytes())
+        .map_err(|e| Fail::io(format!("write {path}: {e}")))?;
+    let (id, d) = check
+        .primary()
+        .map(|r| (r.receipt_id.as_str(), r.decision.as_str()))
+        .unwrap_or(("", ""));
+    eprint(&format!(
+        "wrote {} bytes to {path} receipt={id} decision={d}",
+        data.len()
+    ));
+    Ok(Exit::Ok)
+}
+
+fn write_0600(path: &Path, data: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(data)?;
+    f.flush()
+}
