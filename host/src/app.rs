@@ -823,7 +823,7 @@ async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> Http
         &key,
         fp,
         restore,
-        decide_work(&s, req.clone()),
+        decide_work(&s, &req),
     )
     .await
 }
@@ -864,7 +864,7 @@ fn restore_decide(
     Ok(Some((receipt.input_hash, body)))
 }
 
-async fn decide_work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
+async fn decide_work(s: &Shared, req: &DecideRequest) -> Result<Vec<u8>, HttpError> {
     let request = wit::DecideRequest {
         action: wit::Action {
             action_type: req.action.action_type.clone(),

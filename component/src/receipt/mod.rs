@@ -312,15 +312,6 @@ impl Receipt {
         sha256_hex(self.canonical_with(None).as_bytes())
     }
 
-    /// Record the request's idempotency key (as [`idempotency_digest`]) and reseal.
-    pub fn with_idempotency_digest(mut self, digest: String) -> Receipt {
-        self.idempotency_key_digest = digest;
-        if !self.prev_hash.is_empty() {
-            self.hash = self.compute_hash();
-        }
-        self
-    }
-
     /// Move the receipt to another chain position and reseal: `prev_hash` and `hash` change,
     /// nothing else. Hosts that decide in parallel seal in file order with this.
     pub fn reseal(&mut self, prev_hash: &str) {
