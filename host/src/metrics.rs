@@ -232,6 +232,16 @@ impl Metrics {
         let _ = writeln!(out, "datafog_receipt_fsync_seconds_max {fsync_max}");
         let _ = writeln!(
             out,
+            "# HELP datafog_receipt_write_failures_total Group commits whose write or fsync failed (a full disk; none of their receipts was acknowledged)."
+        );
+        let _ = writeln!(out, "# TYPE datafog_receipt_write_failures_total counter");
+        let _ = writeln!(
+            out,
+            "datafog_receipt_write_failures_total {}",
+            s.write_failures.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
             "# HELP datafog_guest_traps_total Guest calls that trapped (instance dropped)."
         );
         let _ = writeln!(out, "# TYPE datafog_guest_traps_total counter");

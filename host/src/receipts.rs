@@ -10,15 +10,25 @@
 //! # The chain under concurrency
 //! A receipt's `prev_hash` is the `hash` of the receipt before it *in the file*. The chain head
 //! lives in [`ReceiptStore::append_chained`]'s mutex: the caller's closure seals the receipt with
-//! the current head (in the guest), the sealed line is queued to the writer *while the mutex is
-//! held*, and the head advances to the new hash. Queue order is therefore chain order, and the
-//! writer writes in queue order. The price is that sealing (one guest `decide-request` call) is
-//! serialised across requests; the fsync is not.
+//! the current head (natively: `Receipt::reseal`, one SHA-256; the guest built the receipt before,
+//! in parallel), the sealed line is queued to the writer *while the mutex is held*, and the head
+//! advances to the new hash. Queue order is therefore chain order, and the writer writes in queue
+//! order. Sealing is serialised across requests; the guest call and the fsync are not.
 //!
+//! # A failed write (a full disk, an I/O error)
 //! If a write or fsync fails, the lines of that batch may or may not be on disk, and the in-memory
-//! head has already moved past them. The store then *fails closed*: the file is cut back to the
-//! last acknowledged byte, every waiter of the batch and every later append gets an error (500
-//! `receipt_error`), and a restart recovers from the file (reads, verifies, continues the chain).
+//! head has already moved past them. The store *fails closed*: the file is cut back to the last
+//! acknowledged byte (and that cut is synced), every waiter of the batch gets an error (500
+//! `receipt_error`), and so does every append for the next [`RETRY_AFTER`]. After that, the next
+//! append retries: the head goes back to the last durable receipt's hash, appends sealed before
+//! the failure (still queued) are refused, and the chain continues from the file as it is. So a
+//! disk that fills up refuses decisions (never answers one without its receipt) and recovers on
+//! its own once space is freed. If cutting the file back fails too, its tail is unknown: the store
+//! refuses appends until a restart, which reads, verifies and recovers the file.
+//!
+//! Retrying on the same descriptor after a failed fsync is safe here because nothing of the failed
+//! batch is kept: the bytes are cut off, and the receipts are re-sealed and re-written only if the
+//! client retries (each retry is a new decision with a new receipt).
 //!
 //! # Start-up
 //! The file is read once: every line is verified against the chain with the core's verifier
@@ -103,7 +113,27 @@ pub type Durable = oneshot::Receiver<Result<(), String>>;
 struct Append {
     id: String,
     line: String,
+    /// The receipt's `hash` (the head after it, once durable).
+    hash: String,
+    /// [`Health::generation`] when it was sealed.
+    generation: u64,
     ack: oneshot::Sender<Result<(), String>>,
+}
+
+/// How long appends are refused after a failed write before one retries (see the module docs).
+pub const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The writer's failure state, shared with appenders (see the module docs).
+#[derive(Debug)]
+struct Health {
+    /// Set by the writer when a write or fsync failed and the file was cut back: why, and when.
+    failed: Option<(String, Instant)>,
+    /// Cutting the file back failed as well: its tail is unknown, no retry before a restart.
+    permanent: bool,
+    /// The `hash` of the last durable receipt: where the chain continues after a retry.
+    durable_hash: String,
+    /// Bumped by every retry; the writer refuses appends sealed in an older generation.
+    generation: u64,
 }
 
 /// Writer counters, for metrics.
@@ -113,6 +143,8 @@ pub struct WriterStats {
     pub receipts: AtomicU64,
     pub fsync_micros_total: AtomicU64,
     pub fsync_micros_max: AtomicU64,
+    /// Batches whose write or fsync failed (none of their receipts was acknowledged).
+    pub write_failures: AtomicU64,
 }
 
 struct Head {
@@ -127,7 +159,7 @@ pub struct ReceiptStore {
     path: PathBuf,
     head: Mutex<Head>,
     index: Index,
-    failed: Arc<Mutex<Option<String>>>,
+    health: Arc<Mutex<Health>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     reader: File,
     /// `idempotency_key_digest` → receipt id, for the newest [`RESTORED_KEYS`] keyed receipts
@@ -194,14 +226,19 @@ impl ReceiptStore {
         let reader = File::open(path).map_err(io)?;
 
         let index: Index = Arc::new(RwLock::new(index));
-        let failed = Arc::new(Mutex::new(None));
+        let health = Arc::new(Mutex::new(Health {
+            failed: None,
+            permanent: false,
+            durable_hash: recovery.last_hash.clone(),
+            generation: 0,
+        }));
         let stats = Arc::new(WriterStats::default());
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = {
-            let (index, failed, stats) = (index.clone(), failed.clone(), stats.clone());
+            let (index, health, stats) = (index.clone(), health.clone(), stats.clone());
             std::thread::Builder::new()
                 .name("datafog-receipts".into())
-                .spawn(move || write_loop(file, end, rx, &index, &failed, &stats))
+                .spawn(move || write_loop(file, end, rx, &index, &health, &stats))
                 .map_err(io)?
         };
         let store = ReceiptStore {
@@ -211,7 +248,7 @@ impl ReceiptStore {
                 tx: Some(tx),
             }),
             index,
-            failed,
+            health,
             writer: Mutex::new(Some(writer)),
             reader,
             restored,
@@ -231,13 +268,22 @@ impl ReceiptStore {
         &self,
         seal: impl FnOnce(&str) -> Result<(Sealed, T), E>,
     ) -> Result<(T, Durable), AppendError<E>> {
-        let mut head = self
-            .head
-            .lock()
-            .map_err(|_| AppendError::Store("receipt store is poisoned".to_owned()))?;
-        if let Some(e) = self.failed.lock().ok().and_then(|f| f.clone()) {
-            return Err(AppendError::Store(e));
-        }
+        let poisoned = || AppendError::Store("receipt store is poisoned".to_owned());
+        let mut head = self.head.lock().map_err(|_| poisoned())?;
+        let generation = {
+            let mut health = self.health.lock().map_err(|_| poisoned())?;
+            if let Some((e, at)) = &health.failed {
+                if health.permanent || at.elapsed() < RETRY_AFTER {
+                    return Err(AppendError::Store(e.clone()));
+                }
+                // Retry (see the module docs): continue the chain from the file as it is.
+                eprintln!("datafog-api: retrying the receipts file after a failed write");
+                head.last_hash = health.durable_hash.clone();
+                health.failed = None;
+                health.generation += 1;
+            }
+            health.generation
+        };
         let Some(tx) = head.tx.clone() else {
             return Err(AppendError::Store("receipt store is closed".to_owned()));
         };
@@ -246,6 +292,8 @@ impl ReceiptStore {
         tx.blocking_send(Append {
             id: sealed.receipt_id,
             line: sealed.line,
+            hash: sealed.hash.clone(),
+            generation,
             ack,
         })
         .map_err(|_| AppendError::Store("receipt store is closed".to_owned()))?;
@@ -425,7 +473,7 @@ fn write_loop(
     mut end: u64,
     mut rx: mpsc::Receiver<Append>,
     index: &Index,
-    failed: &Mutex<Option<String>>,
+    health: &Mutex<Health>,
     stats: &WriterStats,
 ) {
     let mut batch: Vec<Append> = Vec::with_capacity(MAX_BATCH);
@@ -438,10 +486,26 @@ fn write_loop(
                 Err(_) => break,
             }
         }
-        if let Some(e) = failed.lock().ok().and_then(|f| f.clone()) {
+        // Refuse what was sealed against a chain head that a failure has since undone.
+        let (failure, generation) = health
+            .lock()
+            .map(|h| (h.failed.as_ref().map(|(e, _)| e.clone()), h.generation))
+            .unwrap_or_else(|_| (Some("receipt store is poisoned".to_owned()), 0));
+        if let Some(e) = failure {
             for a in batch.drain(..) {
                 let _ = a.ack.send(Err(e.clone()));
             }
+            continue;
+        }
+        let (current, stale): (Vec<Append>, Vec<Append>) =
+            batch.drain(..).partition(|a| a.generation == generation);
+        for a in stale {
+            let _ = a.ack.send(Err(
+                "receipt write failed earlier; the receipt was not written (retry)".to_owned(),
+            ));
+        }
+        batch = current;
+        if batch.is_empty() {
             continue;
         }
         buf.clear();
@@ -471,20 +535,30 @@ fn write_loop(
                         idx.insert(a.id.clone(), *span);
                     }
                 }
+                if let (Some(last), Ok(mut h)) = (batch.last(), health.lock()) {
+                    h.durable_hash.clone_from(&last.hash);
+                }
                 for a in batch.drain(..) {
                     let _ = a.ack.send(Ok(()));
                 }
             }
             Err(e) => {
+                stats.write_failures.fetch_add(1, Ordering::Relaxed);
                 let msg = format!("receipt write failed: {e}");
-                eprintln!(
-                    "datafog-api: {msg}; the receipt store stops accepting receipts until restart"
-                );
                 // Cut whatever part of the batch reached the file: none of it was acknowledged.
-                let _ = file.set_len(end).and_then(|()| file.sync_data());
-                let _ = file.seek(SeekFrom::Start(end));
-                if let Ok(mut f) = failed.lock() {
-                    *f = Some(msg.clone());
+                let cut = file
+                    .set_len(end)
+                    .and_then(|()| file.sync_data())
+                    .and_then(|()| file.seek(SeekFrom::Start(end)).map(|_| ()));
+                let retry = if cut.is_ok() {
+                    format!("retrying after {} s", RETRY_AFTER.as_secs())
+                } else {
+                    "cutting the file back failed too; refusing receipts until restart".to_owned()
+                };
+                eprintln!("datafog-api: {msg}; {retry}");
+                if let Ok(mut h) = health.lock() {
+                    h.failed = Some((msg.clone(), Instant::now()));
+                    h.permanent |= cut.is_err();
                 }
                 for a in batch.drain(..) {
                     let _ = a.ack.send(Err(msg.clone()));

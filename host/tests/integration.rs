@@ -967,6 +967,167 @@ mod socket {
         (child, format!("http://{addr}"))
     }
 
+    /// A full disk, for real: the server runs under a file-size limit (`RLIMIT_FSIZE`, with
+    /// `SIGXFSZ` ignored, so a write past it fails with `EFBIG` as a full disk fails with
+    /// `ENOSPC`). Decides answer 200 until a receipt no longer fits, then 500 `receipt_error`
+    /// (never a decision without its receipt) while scan keeps working; once the limit is raised
+    /// the next decide after the retry delay succeeds without a restart, and after a restart every
+    /// receipt answered 200 is readable and the whole chain verifies.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_disk_refuses_decides_and_recovers() {
+        use std::os::unix::process::CommandExt;
+        warm_cache();
+        let dir = temp_dir("fulldisk");
+        // The token key (32 bytes) and the receipts file are the only files it writes.
+        const LIMIT: u64 = 12 * 1024;
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
+        for (k, v) in base_env(&dir) {
+            cmd.env(k, v);
+        }
+        // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
+        #[allow(unsafe_code)]
+        unsafe {
+            cmd.pre_exec(|| {
+                let lim = libc::rlimit {
+                    rlim_cur: LIMIT,
+                    rlim_max: libc::RLIM_INFINITY,
+                };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
+        }
+        let mut child = cmd
+            .env("DATAFOG_ADDR", "127.0.0.1:0")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("server exited before listening")
+                .unwrap();
+            if let Some(a) = line.strip_prefix("datafog-api listening on ") {
+                break a.to_owned();
+            }
+        };
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let log = stderr.clone();
+        std::thread::spawn(move || {
+            for l in lines.map_while(Result::ok) {
+                log.lock().unwrap().push(l);
+            }
+        });
+        let base = format!("http://{addr}");
+        let c = reqwest::Client::new();
+        let decide = |i: usize| {
+            let (c, base) = (c.clone(), base.clone());
+            async move {
+                let r = c
+                    .post(format!("{base}/v1/decide"))
+                    .header("content-type", "application/json")
+                    .body(format!(
+                        r#"{{"action":{{"type":"file.write","resource":"notes-{i}.txt"}},"text":"write to jane{i}@example.com"}}"#
+                    ))
+                    .send()
+                    .await
+                    .unwrap();
+                let status = r.status().as_u16();
+                (status, r.json::<serde_json::Value>().await.unwrap())
+            }
+        };
+        let mut acked = Vec::new();
+        let mut refused = None;
+        for i in 0..200 {
+            let (status, v) = decide(i).await;
+            match status {
+                200 => acked.push(v["receipt_id"].as_str().unwrap().to_owned()),
+                _ => {
+                    refused = Some((status, v));
+                    break;
+                }
+            }
+        }
+        let (status, v) = refused.expect("the file-size limit never stopped a decide");
+        assert_eq!(status, 500, "{v}");
+        assert_eq!(v["error"]["code"], "receipt_error", "{v}");
+        assert!(!acked.is_empty(), "no decide fitted under {LIMIT} bytes");
+        let on_disk = std::fs::metadata(dir.join("receipts.jsonl")).unwrap().len();
+        assert!(on_disk <= LIMIT, "{on_disk}");
+        // Nothing of the failed batch stays on disk: the file ends after the last acked receipt.
+        let text = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert!(text.ends_with('\n'));
+        assert_eq!(text.lines().count(), acked.len());
+        // Scan does not need the disk.
+        let r = c
+            .post(format!("{base}/v1/scan"))
+            .header("content-type", "application/json")
+            .body(r#"{"text":"jane@example.com"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        // Still full: refused again (right away: within the retry delay; after it: a retry that
+        // fails again).
+        let (status, _) = decide(1000).await;
+        assert_eq!(status, 500);
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        let (status, v) = decide(1001).await;
+        assert_eq!(status, 500, "{v}");
+
+        // Free the "disk": raise the limit of the running process.
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        let unlimited = libc::rlimit {
+            rlim_cur: libc::RLIM_INFINITY,
+            rlim_max: libc::RLIM_INFINITY,
+        };
+        // SAFETY: plain syscall with valid pointers.
+        #[allow(unsafe_code)]
+        let rc =
+            unsafe { libc::prlimit(pid, libc::RLIMIT_FSIZE, &unlimited, std::ptr::null_mut()) };
+        assert_eq!(rc, 0, "prlimit: {}", std::io::Error::last_os_error());
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        for i in 2000..2005 {
+            let (status, v) = decide(i).await;
+            assert_eq!(status, 200, "no recovery after the disk was freed: {v}");
+            acked.push(v["receipt_id"].as_str().unwrap().to_owned());
+        }
+        let r = c.get(format!("{base}/metrics")).send().await.unwrap();
+        let metrics = r.text().await.unwrap();
+        let failures: u64 = metrics
+            .lines()
+            .find_map(|l| l.strip_prefix("datafog_receipt_write_failures_total "))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(failures >= 2, "{failures}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let log = stderr.lock().unwrap().join("\n");
+        assert!(log.contains("receipt write failed"), "{log}");
+        assert!(
+            !log.contains("jane"),
+            "a matched value reached the log: {log}"
+        );
+
+        // Restart: start-up verifies the whole chain (across the failure); every 200 is there.
+        let app = datafog_host::app::app(state_with(&dir, &[]));
+        for id in &acked {
+            let r = get(&app, &format!("/v1/receipts/{id}")).await;
+            assert_eq!(
+                r.status,
+                axum::http::StatusCode::OK,
+                "receipt {id} answered 200 but lost"
+            );
+        }
+        let text = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert_eq!(text.lines().count(), acked.len());
+        datafog::receipt::verify_chain(text.lines()).unwrap();
+    }
+
     /// SIGKILL during concurrent decide load: after a restart every receipt answered 200 is
     /// readable and the chain verifies (issue 3).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

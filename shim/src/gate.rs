@@ -272,33 +272,79 @@ impl Gate {
     }
 }
 
-/// Byte ranges of at most `limit` bytes covering `text`, cut on character boundaries and, where
-/// possible, after a newline. An empty text is one empty range (the action is still decided).
+/// Byte ranges covering `text`, each at most `limit` bytes, cut on character boundaries and,
+/// where possible, after a newline (else after a space or tab), so a value on one line is never
+/// cut in two. A PEM block (`-----BEGIN ...` to `-----END ...`) spans lines, so a cut never falls
+/// inside one either: the piece ends before the block's BEGIN line, or, when the block itself
+/// starts the piece and is longer than `limit`, the piece runs to the end of its END line (up to
+/// `2 * limit`; a block longer than that is cut, and its first piece is still a private key). An
+/// empty text is one empty range (the action is still decided).
 pub fn split(text: &str, limit: usize) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = 0;
     if text.len() <= limit {
         return vec![(0, text.len())];
     }
+    let limit = limit.max(1);
+    let mut out = Vec::new();
+    let mut start = 0;
     while start < text.len() {
-        let mut end = start.saturating_add(limit).min(text.len());
-        if end < text.len() {
-            while end > start && !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            if let Some(nl) = text.get(start..end).and_then(|s| s.rfind('\n'))
-                && nl > 0
-            {
-                end = start + nl + 1;
-            }
-            if end == start {
-                end = text.len();
-            }
-        }
+        let end = cut(text, start, limit);
         out.push((start, end));
         start = end;
     }
     out
+}
+
+/// Where the piece starting at `start` ends (see [`split`]).
+fn cut(text: &str, start: usize, limit: usize) -> usize {
+    let hard = start.saturating_add(limit);
+    if hard >= text.len() {
+        return text.len();
+    }
+    let mut end = hard;
+    while end > start && !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let piece = text.get(start..end).unwrap_or_default();
+    if let Some(at) = piece.rfind('\n').or_else(|| piece.rfind([' ', '\t']))
+        && at > 0
+    {
+        end = start + at + 1;
+    }
+    let piece = text.get(start..end).unwrap_or_default();
+    // An open PEM block: its last BEGIN has no END after it in the piece.
+    if let Some(begin) = piece.rfind("-----BEGIN")
+        && !piece.get(begin..).unwrap_or_default().contains("-----END")
+    {
+        let line_start = piece
+            .get(..begin)
+            .and_then(|p| p.rfind('\n'))
+            .map_or(0, |n| n + 1);
+        if line_start > 0 {
+            return start + line_start;
+        }
+        let block = start + begin;
+        let far = start
+            .saturating_add(limit.saturating_mul(2))
+            .min(text.len());
+        if let Some(q) = text.get(block..far).and_then(|b| b.find("-----END")) {
+            let after = block + q;
+            let line_end = text
+                .get(after..far)
+                .and_then(|t| t.find('\n'))
+                .map_or(far, |n| after + n + 1);
+            if text.is_char_boundary(line_end) {
+                return line_end;
+            }
+        }
+    }
+    if end == start {
+        // No character boundary within `limit` (cannot happen for limit >= 4): take one char.
+        end = text
+            .get(start..)
+            .and_then(|t| t.chars().next())
+            .map_or(text.len(), |c| start + c.len_utf8());
+    }
+    end
 }
 
 #[cfg(test)]
@@ -318,5 +364,48 @@ mod tests {
             assert!(t.is_char_boundary(s) && t.is_char_boundary(e));
         }
         assert_eq!(split("", 4), vec![(0, 0)]);
+    }
+
+    fn covers(t: &str, parts: &[(usize, usize)]) {
+        assert_eq!(parts.first().map(|p| p.0), Some(0));
+        assert_eq!(parts.last().map(|p| p.1), Some(t.len()));
+        for w in parts.windows(2) {
+            assert_eq!(w[0].1, w[1].0);
+        }
+    }
+
+    #[test]
+    fn a_pem_block_is_never_cut() {
+        let key = format!(
+            "-----BEGIN PRIVATE KEY-----\n{}-----END PRIVATE KEY-----\n",
+            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n".repeat(20)
+        );
+        let before = "log line with some words\n".repeat(40);
+        let t = format!("{before}{key}tail line\n");
+        // The block would straddle the first cut: the piece ends before its BEGIN line.
+        let parts = split(&t, before.len() + 100);
+        covers(&t, &parts);
+        assert_eq!(parts[0], (0, before.len()));
+        // A block longer than the limit that starts a piece: that piece runs through END.
+        assert!(key.len() > 800 && key.len() < 1600, "{}", key.len());
+        let parts = split(&t, 800);
+        covers(&t, &parts);
+        let whole = parts
+            .iter()
+            .any(|&(s, e)| t[s..e].contains("-----BEGIN") && t[s..e].contains("-----END"));
+        assert!(whole, "{parts:?}");
+        for &(s, e) in &parts {
+            assert!(e - s <= 1600, "{}", e - s);
+        }
+    }
+
+    #[test]
+    fn a_long_line_is_cut_between_words() {
+        let t = "token_abcdef ".repeat(10);
+        let parts = split(&t, 20);
+        covers(&t, &parts);
+        for &(s, e) in &parts {
+            assert!(t[s..e].ends_with(' '), "{:?}", &t[s..e]);
+        }
     }
 }
