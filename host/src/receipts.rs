@@ -53,8 +53,6 @@ use tokio::sync::{mpsc, oneshot};
 
 /// Receipts written per batch at most (one `write_all` + one fsync).
 pub const MAX_BATCH: usize = 1024;
-/// Appends queued for the writer at most (callers wait when it is full).
-pub const QUEUE: usize = 8192;
 
 /// A sealed receipt ready to be stored: its id, its `hash` and its canonical line (no newline).
 #[derive(Clone, Debug)]
@@ -149,7 +147,7 @@ pub struct WriterStats {
 
 struct Head {
     last_hash: String,
-    tx: Option<mpsc::Sender<Append>>,
+    tx: Option<mpsc::UnboundedSender<Append>>,
 }
 
 type Index = Arc<RwLock<HashMap<String, (u64, u32)>>>;
@@ -233,7 +231,9 @@ impl ReceiptStore {
             generation: 0,
         }));
         let stats = Arc::new(WriterStats::default());
-        let (tx, rx) = mpsc::channel(QUEUE);
+        // Unbounded, yet bounded by the requests in flight: each queued append is a request
+        // waiting for its acknowledgement. So appending never blocks and needs no thread of its own.
+        let (tx, rx) = mpsc::unbounded_channel();
         let writer = {
             let (index, health, stats) = (index.clone(), health.clone(), stats.clone());
             std::thread::Builder::new()
@@ -261,9 +261,10 @@ impl ReceiptStore {
         &self.path
     }
 
-    /// Seal a receipt with the chain head and queue it, atomically (see the module docs), then
-    /// wait for it to be on disk. Blocking: call from a blocking thread. `seal` gets the
-    /// `prev_hash` and returns the sealed receipt plus whatever the caller wants back.
+    /// Seal a receipt with the chain head and queue it, atomically (see the module docs); the
+    /// returned [`Durable`] resolves once it is on disk. Never waits for I/O: the head's mutex is
+    /// held for `seal` only (keep it short: one SHA-256), so async tasks call it directly. `seal`
+    /// gets the `prev_hash` and returns the sealed receipt plus whatever the caller wants back.
     pub fn append_chained<T, E>(
         &self,
         seal: impl FnOnce(&str) -> Result<(Sealed, T), E>,
@@ -289,7 +290,7 @@ impl ReceiptStore {
         };
         let (sealed, out) = seal(&head.last_hash).map_err(AppendError::Seal)?;
         let (ack, rx) = oneshot::channel();
-        tx.blocking_send(Append {
+        tx.send(Append {
             id: sealed.receipt_id,
             line: sealed.line,
             hash: sealed.hash.clone(),
@@ -471,7 +472,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
 fn write_loop(
     mut file: File,
     mut end: u64,
-    mut rx: mpsc::Receiver<Append>,
+    mut rx: mpsc::UnboundedReceiver<Append>,
     index: &Index,
     health: &Mutex<Health>,
     stats: &WriterStats,

@@ -374,6 +374,10 @@ struct RawInstance {
 fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
     let mut cfg = Config::new();
     cfg.epoch_interruption(true);
+    #[cfg(feature = "profiling")]
+    if std::env::var_os("DATAFOG_PERFMAP").is_some() {
+        cfg.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let mut pool = PoolingAllocationConfig::new();
     // Headroom over the warm pool: replacements are built while a trapped store is dropped, and
     // a burst may build instances beyond the idle set.

@@ -336,12 +336,17 @@ mod routes {
         post(
             &app,
             "/v1/decide",
-            r#"{"action":{"type":"shell.exec","tool":"shell"},"text":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#,
+            r#"{"action":{"type":"shell.exec","tool":"shell","command":"echo sk_live_4eC39HqLyjWDarjtT1zdp7dc"},"text":"sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#,
         )
         .await;
         let v = get(&app, "/v1/events").await.json();
         assert_eq!(v["total"], 2, "{v}");
         assert_eq!(v["events"][0]["action_type"], "shell.exec", "newest first");
+        // The event records the action as the receipt does: the secret redacted.
+        assert_eq!(
+            v["events"][0]["command"], "echo [REDACTED:stripe_key]",
+            "{v}"
+        );
         let v = get(&app, "/v1/events?decision=deny").await.json();
         assert_eq!(v["total"], 1);
         assert_eq!(v["events"][0]["allowed"], false);

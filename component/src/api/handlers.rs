@@ -186,6 +186,14 @@ pub struct DecideContext<'a> {
 /// replaced by `[REDACTED:<type>]`. Callers such as the shim send the command line both as the
 /// action and as text; Go's receipts kept it verbatim, secrets included.
 pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, String)]) -> Action {
+    // Each distinct value once (a text often repeats one), shortest values skipped.
+    let mut distinct: Vec<(&str, &str)> = values
+        .iter()
+        .filter(|(_, v)| v.len() >= 4)
+        .map(|(f, v)| (v.as_str(), f.entity_type.as_ref()))
+        .collect();
+    distinct.sort_unstable();
+    distinct.dedup();
     let redact = |s: &str| -> String {
         if s.is_empty() {
             return String::new();
@@ -194,12 +202,12 @@ pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, Strin
             .into_iter()
             .map(|f| (f.start, f.end, f.entity_type.into_owned()))
             .collect();
-        for (f, v) in values {
-            if v.len() < 4 {
+        for &(v, kind) in &distinct {
+            if v.len() > s.len() {
                 continue;
             }
-            for (at, _) in s.match_indices(v.as_str()) {
-                spans.push((at, at + v.len(), f.entity_type.to_string()));
+            for (at, _) in s.match_indices(v) {
+                spans.push((at, at + v.len(), kind.to_owned()));
             }
         }
         if spans.is_empty() {

@@ -418,6 +418,36 @@ fn reseal_moves_a_receipt_in_the_chain() {
     );
 }
 
+/// `reseal_line` (the host's sealing without a parse) gives the same bytes and hash as parsing,
+/// `reseal` and `canonical_json`, for receipts with every optional member, escapes and Unicode.
+#[test]
+fn reseal_line_is_reseal_without_a_parse() {
+    let bodies = [
+        r#"{"action":{"type":"file.read"},"text":"hello"}"#,
+        r#"{"action":{"type":"file.write","tool":"fs","resource":"/tmp/\"hash\":\"\",x","args":["a","\"prev_hash\":\"\""],"sensitive":true},"text":"mail jane@example.com, call +1 415-555-0199 <&> \u2028 é 😀 \n\t\u0001","idempotency_key":"k1","request_id":"r","trace_id":"t","tenant_id":"te","actor_id":"a","session_id":"s"}"#,
+        r#"{"action":{"type":"shell.exec","command":"curl","args":["-H","Authorization: Bearer sk_live_4eC39HqLyjWDarjtT1zdp7dc"]},"text":"key sk_live_4eC39HqLyjWDarjtT1zdp7dc"}"#,
+        r#"{"action":{"type":"file.write"},"findings":[{"entity_type":"email","value":"a@b.co","start":0,"end":6,"confidence":0.9}]}"#,
+    ];
+    for body in bodies {
+        let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+        let (_, unsealed) = decide(&policy(), &req, ctx("")).unwrap();
+        let line = unsealed.canonical_json();
+        for prev in [GENESIS_HASH, "ab".repeat(32).as_str()] {
+            let mut expect = unsealed.clone();
+            expect.reseal(prev);
+            let (sealed, hash) = crate::receipt::reseal_line(&line, prev).unwrap();
+            assert_eq!(hash, expect.hash, "{body}");
+            assert_eq!(sealed, expect.canonical_json(), "{body}");
+            receipt::verify_chain_from(prev, std::iter::once(sealed.as_str())).unwrap();
+        }
+        // Not an unsealed line, or a head that would need escaping: no splice.
+        let mut sealed = unsealed.clone();
+        sealed.reseal(GENESIS_HASH);
+        assert!(crate::receipt::reseal_line(&sealed.canonical_json(), GENESIS_HASH).is_none());
+        assert!(crate::receipt::reseal_line(&line, "a\"b").is_none());
+    }
+}
+
 #[test]
 fn receipts_record_the_action_with_secrets_and_pii_redacted() {
     let key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";

@@ -330,6 +330,56 @@ impl Receipt {
     }
 }
 
+/// Seal an *unsealed* receipt line at chain position `prev_hash` without parsing it: `line` is
+/// the canonical JSON of a receipt whose `hash` and `prev_hash` are empty (what a guest returns
+/// for a decide with an empty `prev-hash`), and the result is exactly what
+/// `reseal(prev_hash)` then `canonical_json()` give for that receipt, with the new `hash`.
+///
+/// The canonical JSON has sorted keys, so `"hash":"",` comes before `"prev_hash":""`, and in
+/// valid JSON the bytes `"hash":` can only be a key (a quote inside a string value is escaped):
+/// the two are found by search and each must occur exactly once. `None` when the line is not of
+/// that shape or `prev_hash` would need escaping; callers then parse and [`Receipt::reseal`].
+pub fn reseal_line(line: &str, prev_hash: &str) -> Option<(String, String)> {
+    const HASH: &str = "\"hash\":\"\",";
+    const PREV: &str = "\"prev_hash\":\"\"";
+    let plain =
+        |b: u8| (0x20..0x7f).contains(&b) && !matches!(b, b'"' | b'\\' | b'<' | b'>' | b'&');
+    if !prev_hash.bytes().all(plain) || !line.starts_with('{') {
+        return None;
+    }
+    let mut hashes = line.match_indices(HASH).map(|(at, _)| at);
+    let (Some(h), None) = (hashes.next(), hashes.next()) else {
+        return None;
+    };
+    let mut prevs = line.match_indices(PREV).map(|(at, _)| at);
+    let (Some(p), None) = (prevs.next(), prevs.next()) else {
+        return None;
+    };
+    let head = line.get(..h)?;
+    let middle = line.get(h + HASH.len()..p)?;
+    let tail = line.get(p + PREV.len()..)?;
+    let mut hashed = String::with_capacity(line.len() + prev_hash.len());
+    for part in [head, middle, "\"prev_hash\":\"", prev_hash, "\"", tail] {
+        hashed.push_str(part);
+    }
+    let hash = sha256_hex(hashed.as_bytes());
+    let mut sealed = String::with_capacity(line.len() + prev_hash.len() + hash.len());
+    for part in [
+        head,
+        "\"hash\":\"",
+        &hash,
+        "\",",
+        middle,
+        "\"prev_hash\":\"",
+        prev_hash,
+        "\"",
+        tail,
+    ] {
+        sealed.push_str(part);
+    }
+    Some((sealed, hash))
+}
+
 /// `idempotency_key_digest` of a decide request's idempotency key: the full 64 hex of
 /// HMAC-SHA256(key, "datafog-idempotency-v1\0decide\0" + idempotency key). Keyed like
 /// `value_digest`, so a receipt does not reveal the key, and the receipt's `input_hash` is the
