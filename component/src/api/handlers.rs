@@ -180,29 +180,44 @@ pub struct DecideContext<'a> {
     pub key: &'a [u8],
 }
 
-/// The action as a receipt (and an event) records it: in `resource`, `command`, `args` and `tool`
-/// every entity the detectors find (all types, the policy's custom detectors and allow-list
-/// included) and every occurrence of a finding's value from the payload (4 bytes or longer) is
-/// replaced by `[REDACTED:<type>]`. Callers such as the shim send the command line both as the
-/// action and as text; Go's receipts kept it verbatim, secrets included.
-pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, String)]) -> Action {
-    // Each distinct value once (a text often repeats one), shortest values skipped.
-    let mut distinct: Vec<(&str, &str)> = values
-        .iter()
-        .filter(|(_, v)| v.len() >= 4)
-        .map(|(f, v)| (v.as_str(), f.entity_type.as_ref()))
-        .collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let redact = |s: &str| -> String {
+/// Replaces sensitive text in the fields a receipt or an event records verbatim: every entity the
+/// detectors find (all types, the policy's custom detectors and allow-list included) and every
+/// occurrence of a finding's value from the payload (4 bytes or longer) becomes
+/// `[REDACTED:<type>]`. Callers such as the shim send the command line both as the action and as
+/// text; Go's receipts kept it verbatim, secrets included.
+#[derive(Debug)]
+pub struct Redactor<'a> {
+    policy: &'a Policy,
+    /// Each distinct (value, type) once (a text often repeats one), values under 4 bytes skipped.
+    values: Vec<(&'a str, &'a str)>,
+}
+
+impl<'a> Redactor<'a> {
+    pub fn new(policy: &'a Policy, values: &'a [(Finding, String)]) -> Self {
+        let mut distinct: Vec<(&str, &str)> = values
+            .iter()
+            .filter(|(_, v)| v.len() >= 4)
+            .map(|(f, v)| (v.as_str(), f.entity_type.as_ref()))
+            .collect();
+        distinct.sort_unstable();
+        distinct.dedup();
+        Redactor {
+            policy,
+            values: distinct,
+        }
+    }
+
+    /// `s` with every detected entity and every known value replaced.
+    pub fn redact(&self, s: &str) -> String {
         if s.is_empty() {
             return String::new();
         }
-        let mut spans: Vec<(usize, usize, String)> = scan_text(policy, s, Some(TypeFilter::all()))
-            .into_iter()
-            .map(|f| (f.start, f.end, f.entity_type.into_owned()))
-            .collect();
-        for &(v, kind) in &distinct {
+        let mut spans: Vec<(usize, usize, String)> =
+            scan_text(self.policy, s, Some(TypeFilter::all()))
+                .into_iter()
+                .map(|f| (f.start, f.end, f.entity_type.into_owned()))
+                .collect();
+        for &(v, kind) in &self.values {
             if v.len() > s.len() {
                 continue;
             }
@@ -230,15 +245,25 @@ pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, Strin
         }
         out.extend_from_slice(bytes.get(at..).unwrap_or_default());
         String::from_utf8_lossy(&out).into_owned()
-    };
-    Action {
-        action_type: action.action_type.clone(),
-        tool: redact(&action.tool),
-        resource: redact(&action.resource),
-        command: redact(&action.command),
-        args: action.args.iter().map(|a| redact(a)).collect(),
-        sensitive: action.sensitive,
     }
+
+    /// The action as a receipt (and an event) records it: `type`, `tool`, `resource`, `command`
+    /// and every arg redacted.
+    pub fn action(&self, action: &Action) -> Action {
+        Action {
+            action_type: self.redact(&action.action_type),
+            tool: self.redact(&action.tool),
+            resource: self.redact(&action.resource),
+            command: self.redact(&action.command),
+            args: action.args.iter().map(|a| self.redact(a)).collect(),
+            sensitive: action.sensitive,
+        }
+    }
+}
+
+/// The action as a receipt (and an event) records it (see [`Redactor`]).
+pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, String)]) -> Action {
+    Redactor::new(policy, values).action(action)
 }
 
 /// `POST /v1/decide`: effective findings, policy decision, sealed receipt. The host must persist
@@ -311,8 +336,19 @@ pub fn decide(
             .collect(),
         prev_hash: String::new(),
     });
-    // `action_hash` covers the action as sent; the recorded action has secrets and PII redacted.
-    receipt.action = redact_action(policy, &req.action, &pairs);
+    // `action_hash` covers the action as sent; the recorded action and the caller's id fields
+    // (an `actor_id` is often an email) have secrets and PII redacted.
+    let redactor = Redactor::new(policy, &pairs);
+    receipt.action = redactor.action(&req.action);
+    for id in [
+        &mut receipt.request_id,
+        &mut receipt.trace_id,
+        &mut receipt.tenant_id,
+        &mut receipt.actor_id,
+        &mut receipt.session_id,
+    ] {
+        *id = redactor.redact(id);
+    }
     if !req.idempotency_key.is_empty() {
         receipt.idempotency_key_digest = receipt::idempotency_digest(ctx.key, &req.idempotency_key);
     }

@@ -482,3 +482,32 @@ fn receipts_record_the_action_with_secrets_and_pii_redacted() {
         }
     }
 }
+
+/// The caller's id fields and the action type are recorded redacted too: an `actor_id` is often
+/// an email, a `session_id` sometimes carries a token. Ids without entities stay as sent.
+#[test]
+fn receipts_redact_the_id_fields_and_action_type() {
+    let key = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let body = format!(
+        r#"{{"action":{{"type":"file.write jane@example.com"}},"text":"hello","request_id":"req-1","trace_id":"t {key}","tenant_id":"acme","actor_id":"jane@example.com","session_id":"s-42 ssn 123-45-6789"}}"#
+    );
+    let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+    for prev in [GENESIS_HASH, ""] {
+        let (resp, receipt) = decide(&policy(), &req, ctx(prev)).unwrap();
+        let line = receipt.canonical_json();
+        for raw in [key, "jane@example.com", "123-45-6789"] {
+            assert!(!line.contains(raw), "{raw} in {line}");
+        }
+        assert_eq!(receipt.request_id, "req-1");
+        assert_eq!(receipt.tenant_id, "acme");
+        assert_eq!(receipt.actor_id, "[REDACTED:email]");
+        assert_eq!(receipt.action.action_type, "file.write [REDACTED:email]");
+        assert!(receipt.trace_id.starts_with("t [REDACTED:"), "{line}");
+        assert!(
+            receipt.session_id.starts_with("s-42 ssn [REDACTED:"),
+            "{line}"
+        );
+        // The response answers the caller with its ids as sent.
+        assert_eq!(resp.trace_id, format!("t {key}"));
+    }
+}
