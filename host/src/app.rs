@@ -1067,6 +1067,61 @@ fn parse_time(v: Option<&String>) -> Option<time::OffsetDateTime> {
     })
 }
 
+/// The `k` smallest items by key of a stream, kept while streaming: a max-heap of at most `k`
+/// entries whose top is the next to drop, so memory is O(k) however many are offered. The value
+/// is only made (`make`) for an item that is kept.
+struct TopK<K: Ord, V> {
+    k: usize,
+    heap: std::collections::BinaryHeap<Ranked<K, V>>,
+}
+
+/// A heap entry ordered by its key only.
+struct Ranked<K, V>(K, V);
+
+impl<K: Ord, V> PartialEq for Ranked<K, V> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<K: Ord, V> Eq for Ranked<K, V> {}
+impl<K: Ord, V> PartialOrd for Ranked<K, V> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<K: Ord, V> Ord for Ranked<K, V> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
+    }
+}
+
+impl<K: Ord, V> TopK<K, V> {
+    fn new(k: usize) -> TopK<K, V> {
+        TopK {
+            k,
+            heap: std::collections::BinaryHeap::with_capacity(k.min(1024).saturating_add(1)),
+        }
+    }
+
+    fn offer(&mut self, key: K, make: impl FnOnce() -> V) {
+        if self.heap.len() < self.k {
+            self.heap.push(Ranked(key, make()));
+        } else if self.heap.peek().is_some_and(|top| key < top.0) {
+            self.heap.pop();
+            self.heap.push(Ranked(key, make()));
+        }
+    }
+
+    /// The kept items, smallest key first.
+    fn into_sorted(self) -> Vec<(K, V)> {
+        self.heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|Ranked(k, v)| (k, v))
+            .collect()
+    }
+}
+
 fn parse_limit(v: Option<&String>) -> usize {
     v.and_then(|v| v.parse::<usize>().ok())
         .filter(|n| (1..=1000).contains(n))
@@ -1075,8 +1130,8 @@ fn parse_limit(v: Option<&String>) -> usize {
 
 /// `GET /v1/receipts`: filters `limit` (1..1000, default 100), `after`/`before` (RFC 3339,
 /// exclusive), `decision`, `action_type` (case-insensitive); newest first, ties by id; `total` =
-/// matches before `limit`. Invalid values are ignored. Reads the file (no receipt is held in
-/// memory).
+/// matches before `limit`. Invalid values are ignored. Streams the file and keeps only the newest
+/// `limit` matches (memory O(limit), whatever the size of the file).
 async fn receipts_list(
     State(s): State<Shared>,
     Query(q): Query<HashMap<String, String>>,
@@ -1088,7 +1143,9 @@ async fn receipts_list(
         let decision = q.get("decision").map(|v| v.trim().to_ascii_lowercase());
         let action_type = q.get("action_type").map(|v| v.trim().to_ascii_lowercase());
         let limit = parse_limit(q.get("limit"));
-        let mut matches: Vec<(time::OffsetDateTime, String, String)> = Vec::new();
+        // The newest `limit` matches, kept while streaming (memory O(limit), not O(file)).
+        let mut newest = TopK::new(limit);
+        let mut total = 0usize;
         st.receipts.for_each_line(|line| {
             let Ok(r) = serde_json::from_str::<datafog::receipt::Receipt>(line) else {
                 return;
@@ -1108,14 +1165,13 @@ async fn receipts_list(
                     .as_deref()
                     .is_none_or(|a| a.is_empty() || r.action.action_type.eq_ignore_ascii_case(a));
             if keep {
-                matches.push((ts, r.receipt_id, line.to_owned()));
+                total += 1;
+                newest.offer((std::cmp::Reverse(ts), r.receipt_id), || line.to_owned());
             }
         })?;
-        let total = matches.len();
-        matches.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-        matches.truncate(limit);
+        let matches = newest.into_sorted();
         let mut body = b"{\"receipts\":[".to_vec();
-        for (i, (_, _, line)) in matches.iter().enumerate() {
+        for (i, (_, line)) in matches.iter().enumerate() {
             if i > 0 {
                 body.push(b',');
             }
@@ -1170,7 +1226,10 @@ async fn events_list(
             }
             Err(e) => return Err(e),
         };
-        let mut kept: Vec<DecisionEvent> = Vec::new();
+        // The last `limit` matches in file order (newest first once reversed), kept while
+        // streaming: memory O(limit), not O(file).
+        let mut kept: std::collections::VecDeque<DecisionEvent> =
+            std::collections::VecDeque::with_capacity(limit.min(1024));
         for line in std::io::BufReader::new(file).lines() {
             let line = line?;
             let Ok(ev) = serde_json::from_str::<DecisionEvent>(&line) else {
@@ -1193,17 +1252,16 @@ async fn events_list(
                 && adapter
                     .as_deref()
                     .is_none_or(|a| ev.tool.eq_ignore_ascii_case(a));
-            if keep {
-                kept.push(ev);
+            if keep && limit > 0 {
+                if kept.len() == limit {
+                    kept.pop_front();
+                }
+                kept.push_back(ev);
             }
         }
-        kept.reverse();
-        kept.truncate(limit);
-        let total = kept.len();
-        Ok(api::EventsResponse {
-            events: kept,
-            total,
-        })
+        let events: Vec<DecisionEvent> = kept.into_iter().rev().collect();
+        let total = events.len();
+        Ok(api::EventsResponse { events, total })
     })
     .await
     .map_err(|_| HttpError::from(ApiError::internal()))?
@@ -1233,6 +1291,28 @@ async fn metrics(State(s): State<Shared>, Query(q): Query<HashMap<String, String
 mod tests {
     use super::*;
     use tower::ServiceExt;
+
+    /// The streaming top-k keeps exactly what sorting everything and cutting would.
+    #[test]
+    fn top_k_matches_sort_and_truncate() {
+        // A small deterministic shuffle with many ties on the first key element.
+        let items: Vec<(u32, u32)> = (0..200u32)
+            .map(|i| ((i * 37) % 11, (i * 53) % 200))
+            .collect();
+        for k in [0usize, 1, 2, 7, 50, 199, 200, 500] {
+            let mut top = TopK::new(k);
+            for &(a, b) in &items {
+                top.offer((std::cmp::Reverse(a), b), || format!("{a}-{b}"));
+                assert!(top.heap.len() <= k, "memory bounded by k");
+            }
+            let got: Vec<String> = top.into_sorted().into_iter().map(|(_, v)| v).collect();
+            let mut all = items.clone();
+            all.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+            all.truncate(k);
+            let want: Vec<String> = all.iter().map(|(a, b)| format!("{a}-{b}")).collect();
+            assert_eq!(got, want, "k={k}");
+        }
+    }
 
     #[tokio::test]
     async fn a_panicking_handler_answers_internal_error() {

@@ -750,6 +750,76 @@ mod receipts {
         assert!(batches <= 200);
     }
 
+    /// Audit of host/, item 1 (and item 9: `before`, tie order): the list keeps only the newest
+    /// `limit` matches while it reads the file, and answers exactly what sorting every match
+    /// (newest first, ties by `receipt_id` ascending) and cutting to `limit` would; `total`
+    /// counts every match; `after`/`before` are exclusive.
+    #[tokio::test]
+    async fn list_newest_first_ties_by_id_filters_and_total() {
+        warm_cache();
+        let dir = temp_dir("list");
+        // 60 receipts over 13 distinct seconds (many ties), file order unlike time or id order.
+        let mut prev = datafog::receipt::GENESIS_HASH.to_owned();
+        let mut text = String::new();
+        let mut all: Vec<(u32, String, bool)> = Vec::new();
+        for i in 0..60u32 {
+            let sec = (i * 7) % 13;
+            let id = format!("{:032x}", (i * 31) % 60);
+            let deny = i % 3 == 0;
+            let mut inp = input(&id, &prev);
+            inp.timestamp = format!("2026-01-01T00:00:{sec:02}Z");
+            if deny {
+                inp.decision.effect = datafog::Effect::Deny;
+                inp.action.action_type = "shell.exec".into();
+            }
+            let r = datafog::receipt::build(inp);
+            prev = r.hash.clone();
+            text.push_str(&r.canonical_json());
+            text.push('\n');
+            all.push((sec, id, deny));
+        }
+        std::fs::write(dir.join("receipts.jsonl"), text).unwrap();
+        let app = datafog_host::app::app(state_with(&dir, &[]));
+        type Pred = fn(u32, bool) -> bool;
+        let cases: [(&str, usize, Pred); 10] = [
+            ("", 100, |_, _| true),
+            ("?limit=1", 1, |_, _| true),
+            ("?limit=7", 7, |_, _| true),
+            ("?limit=0", 100, |_, _| true),
+            ("?limit=1001", 100, |_, _| true),
+            ("?limit=bad", 100, |_, _| true),
+            ("?before=2026-01-01T00:00:05Z&limit=6", 6, |s, _| s < 5),
+            (
+                "?after=2026-01-01T00:00:05Z&before=2026-01-01T00:00:09Z",
+                100,
+                |s, _| s > 5 && s < 9,
+            ),
+            ("?decision=DENY&limit=3", 3, |_, d| d),
+            (
+                "?action_type=Shell.Exec&after=2026-01-01T00:00:03Z",
+                100,
+                |s, d| d && s > 3,
+            ),
+        ];
+        for (query, limit, pred) in cases {
+            let mut want: Vec<&(u32, String, bool)> =
+                all.iter().filter(|(s, _, d)| pred(*s, *d)).collect();
+            let total = want.len();
+            want.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            want.truncate(limit);
+            let want: Vec<&str> = want.iter().map(|(_, id, _)| id.as_str()).collect();
+            let v = get(&app, &format!("/v1/receipts{query}")).await.json();
+            let got: Vec<&str> = v["receipts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["receipt_id"].as_str().unwrap())
+                .collect();
+            assert_eq!(got, want, "{query}");
+            assert_eq!(v["total"], total, "{query}");
+        }
+    }
+
     fn input(id: &str, prev: &str) -> datafog::receipt::ReceiptInput {
         datafog::receipt::ReceiptInput {
             receipt_id: id.to_owned(),
