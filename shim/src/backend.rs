@@ -221,6 +221,11 @@ impl Offline {
         })
     }
 
+    /// The loaded policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, String> {
         let file = open_receipts(&self.receipts)?;
         file.lock()

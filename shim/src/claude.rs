@@ -557,13 +557,13 @@ pub fn hook(s: &Settings, on_allow: OnAllow) -> Result<Exit, Fail> {
     let mut gate = match crate::commands::build_gate(s) {
         Ok(g) => g,
         Err(f) => {
-            eprintln!("datafog-shim: {}", f.message);
+            let message = crate::redact::text(&f.message);
+            eprintln!("datafog-shim: {message}");
             if s.mode == Mode::Enforced && name == "PreToolUse" {
                 emit(&pre_answer(
                     "deny",
                     &format!(
-                        "datafog: the policy gate is misconfigured, failing closed ({})",
-                        f.message
+                        "datafog: the policy gate is misconfigured, failing closed ({message})"
                     ),
                     None,
                 ))?;
@@ -581,7 +581,7 @@ pub fn hook(s: &Settings, on_allow: OnAllow) -> Result<Exit, Fail> {
         _ => None,
     };
     for w in gate.warnings.drain(..) {
-        eprintln!("datafog-shim: warning: {w}");
+        eprintln!("datafog-shim: warning: {}", crate::redact::text(&w));
     }
     if let Some(a) = answer {
         emit(&a)?;

@@ -18,15 +18,20 @@ pub fn build_gate(s: &Settings) -> Result<Gate, Fail> {
         Some(p) => Backend::Offline(Box::new(Offline::open(p, &s.receipts)?)),
         None => Backend::Remote(Remote::new(&s.policy_url, s.api_token.clone())),
     };
-    Ok(Gate::new(
-        backend,
-        s.mode,
-        s.enforce_policy_errors,
-        s.event_sink.as_deref().map(EventSink::new),
-    ))
+    let events = s.event_sink.as_deref().map(|p| {
+        let policy = match &backend {
+            Backend::Offline(o) => Some(o.policy().clone()),
+            Backend::Remote(_) => None,
+        };
+        EventSink::new(p, policy)
+    });
+    Ok(Gate::new(backend, s.mode, s.enforce_policy_errors, events))
 }
 
+/// One line on stderr, with any secret or PII the built-in detectors find replaced (a path or a
+/// program name can carry one).
 fn eprint(line: &str) {
+    let line = crate::redact::text(line);
     let mut e = std::io::stderr().lock();
     let _ = writeln!(e, "{line}");
 }

@@ -5,11 +5,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use datafog::api::{DecideResponse, DecisionEvent};
-use datafog::policy::Action;
+use datafog::Policy;
+use datafog::api::DecisionEvent;
 use serde::Serialize;
 
 use crate::config::Mode;
+use crate::gate::Check;
 
 /// One line: the Go event, plus `stage` (ours: `output` for the check of a command's output or
 /// a tool's result; absent for the check before the action).
@@ -24,54 +25,45 @@ struct Line<'a> {
 #[derive(Debug, Clone)]
 pub struct EventSink {
     path: PathBuf,
+    /// The offline policy (its custom detectors and allow-list redact too); `None`: the built-in
+    /// detector-only policy.
+    policy: Option<Policy>,
 }
 
 impl EventSink {
-    pub fn new(path: &Path) -> EventSink {
+    pub fn new(path: &Path, policy: Option<Policy>) -> EventSink {
         EventSink {
             path: path.to_path_buf(),
+            policy,
         }
     }
 
-    /// Build and append the event of one check. Errors are returned (the caller reports them;
-    /// a lost event never changes a decision).
-    pub fn record(
-        &self,
-        mode: Mode,
-        action: &Action,
-        resp: Option<&DecideResponse>,
-        allowed: bool,
-        check_error: Option<&str>,
-        stage: &str,
-    ) -> Result<(), String> {
-        // Matched values never reach the sink: replace them in the action's fields.
-        let values: Vec<&str> = resp
-            .map(|r| {
-                r.findings
-                    .iter()
-                    .map(|f| f.value.as_str())
-                    .filter(|v| !v.is_empty())
-                    .collect()
-            })
-            .unwrap_or_default();
-        let clean = |s: &str| redact_values(s, &values);
+    /// Build and append the event of one check. The action's fields are redacted locally first
+    /// (every core detector, plus the values found in any piece of the payload; see
+    /// [`crate::redact`]), so no matched value reaches the sink whatever the outcome: a policy
+    /// error, an output-stage check whose findings come from the output, a split payload.
+    /// Errors are returned (the caller reports them; a lost event never changes a decision).
+    pub fn record(&self, mode: Mode, check: &Check, stage: &str) -> Result<(), String> {
+        let resp = check.primary();
+        let findings = check.pieces.iter().flat_map(|p| p.resp.findings.iter());
+        let action = crate::redact::action(self.policy.as_ref(), &check.action, findings);
         let event = DecisionEvent {
             timestamp: crate::backend::now_rfc3339_nanos(),
             mode: mode.as_str().to_owned(),
-            action_type: action.action_type.clone(),
-            tool: action.tool.clone(),
-            resource: clean(&action.resource),
-            command: clean(&action.command),
-            args: action.args.iter().map(|a| clean(a)).collect(),
+            action_type: action.action_type,
+            tool: action.tool,
+            resource: action.resource,
+            command: action.command,
+            args: action.args,
             sensitive: action.sensitive,
             decision: resp
                 .map(|r| r.decision.as_str().to_owned())
                 .unwrap_or_default(),
-            allowed,
+            allowed: check.allowed,
             receipt_id: resp.map(|r| r.receipt_id.clone()).unwrap_or_default(),
             matched_rules: resp.map(|r| r.matched_rules.clone()).unwrap_or_default(),
             reason: resp.map(|r| r.reason.clone()).unwrap_or_default(),
-            check_error: check_error.unwrap_or_default().to_owned(),
+            check_error: check.error.clone().unwrap_or_default(),
             request_id: String::new(),
             trace_id: String::new(),
         };
@@ -103,18 +95,4 @@ impl EventSink {
         let _ = f.unlock();
         r
     }
-}
-
-/// `s` with every occurrence of each value replaced by `[REDACTED]` (longest values first, so a
-/// value containing another is replaced whole).
-pub fn redact_values(s: &str, values: &[&str]) -> String {
-    let mut sorted: Vec<&str> = values.to_vec();
-    sorted.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    let mut out = s.to_owned();
-    for v in sorted {
-        if out.contains(v) {
-            out = out.replace(v, "[REDACTED]");
-        }
-    }
-    out
 }

@@ -187,7 +187,7 @@ impl Gate {
             match self.backend.decide(&req) {
                 Ok(resp) => pieces.push(Piece { start, end, resp }),
                 Err(e) => {
-                    error = Some(e);
+                    error = Some(crate::redact::text(&e));
                     pieces.clear();
                     break;
                 }
@@ -207,14 +207,7 @@ impl Gate {
             _ => true,
         };
         if let Some(sink) = &self.events
-            && let Err(e) = sink.record(
-                self.mode,
-                action,
-                check.primary(),
-                check.allowed,
-                check.error.as_deref(),
-                stage,
-            )
+            && let Err(e) = sink.record(self.mode, &check, stage)
         {
             self.warnings.push(e);
         }

@@ -4,6 +4,7 @@
 //! - [`backend`]: decisions from a host over HTTP, or from the core in-process (offline mode,
 //!   local hash-chained receipts).
 //! - [`gate`]: check an action and its payload, record the event, apply the plan.
+//! - [`redact`]: local redaction of what the shim writes itself (events, stderr).
 //! - [`commands`]: `shell`, `run`, `read-file`, `write-file`; [`exec`] runs the child.
 //! - [`wrapper`]: `hooks install|list|uninstall` wrapper scripts (the Go format), `adapters list`.
 //! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
@@ -17,6 +18,7 @@ pub mod events;
 pub mod exec;
 pub mod exit;
 pub mod gate;
+pub mod redact;
 pub mod scan;
 pub mod verify;
 pub mod wrapper;

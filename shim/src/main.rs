@@ -361,7 +361,7 @@ fn main() -> ExitCode {
     match dispatch(&cli) {
         Ok(exit) => exit.into(),
         Err(f) => {
-            eprintln!("{}", f.message);
+            eprintln!("{}", datafog_shim::redact::text(&f.message));
             f.exit.into()
         }
     }

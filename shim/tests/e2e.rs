@@ -354,7 +354,95 @@ mod commands {
         assert_eq!(ev[0]["action_type"], "shell.exec");
         // Matched values are redacted from the event's action fields.
         assert!(!ev[0].to_string().contains(SECRET), "{}", ev[0]);
-        assert!(ev[0]["args"][1].as_str().unwrap().contains("[REDACTED]"));
+        assert!(ev[0]["args"][1].as_str().unwrap().contains("[REDACTED:"));
+    }
+
+    // Issue 4: every event is redacted locally, not only with the primary piece's findings.
+    #[test]
+    fn an_output_stage_event_never_records_a_value_from_the_command_line() {
+        let d = project("events-output-stage");
+        let sink = d.join("events.ndjson");
+        let mut c = online(&d);
+        c.env("DATAFOG_SHIM_EVENT_SINK", &sink).args([
+            "shell",
+            "sh",
+            "-c",
+            "echo done",
+            "curl",
+            "-d",
+            "email=jane.roe@example.com",
+        ]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.as_str()), (0, "done\n"), "{}", r.stderr);
+        let ev = events(&sink);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[1]["stage"], "output");
+        let text = std::fs::read_to_string(&sink).unwrap();
+        assert!(!text.contains("jane.roe@example.com"), "{text}");
+        assert!(
+            ev[1]["args"][4]
+                .as_str()
+                .unwrap()
+                .contains("[REDACTED:email]"),
+            "{}",
+            ev[1]
+        );
+    }
+
+    #[test]
+    fn an_observe_mode_secret_in_a_comment_never_reaches_the_sink() {
+        let d = project("events-observe-comment");
+        let sink = d.join("events.ndjson");
+        let mut c = online(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
+            .env("DATAFOG_SHIM_EVENT_SINK", &sink)
+            .args(["shell", "sh", "-c", &format!("echo hi # {SECRET}")]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.as_str()), (0, "hi\n"), "{}", r.stderr);
+        assert!(!r.stderr.contains(SECRET), "{}", r.stderr);
+        let ev = events(&sink);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        let text = std::fs::read_to_string(&sink).unwrap();
+        assert!(!text.contains(SECRET), "{text}");
+    }
+
+    #[test]
+    fn a_service_down_event_is_redacted_and_stderr_never_echoes_a_value() {
+        let d = project("events-down");
+        let sink = d.join("events.ndjson");
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+            .env("DATAFOG_SHIM_MODE", "observe")
+            .env("DATAFOG_SHIM_EVENT_SINK", &sink)
+            .args(["shell", "true", "jane.roe@example.com", SECRET]);
+        let r = run(c, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Enforced: blocked, and the event is still redacted.
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+            .env("DATAFOG_SHIM_EVENT_SINK", &sink)
+            .args(["shell", "true", "jane.roe@example.com"]);
+        assert_eq!(run(c, "").code, 69);
+        let ev = events(&sink);
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert!(
+            ev.iter()
+                .all(|e| e["decision"] == "" && e["check_error"] != "")
+        );
+        let text = std::fs::read_to_string(&sink).unwrap();
+        assert!(
+            !text.contains(SECRET) && !text.contains("jane.roe@example.com"),
+            "{text}"
+        );
+        // A program that does not exist: the shell-style error names it, redacted.
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+            .env("DATAFOG_SHIM_MODE", "observe")
+            .args(["shell", SECRET]);
+        let r = run(c, "");
+        assert_eq!(r.code, 127, "{}", r.stderr);
+        assert!(r.stderr.contains("command not found"), "{}", r.stderr);
+        assert!(!r.stderr.contains(SECRET), "{}", r.stderr);
     }
 
     #[test]
