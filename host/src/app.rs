@@ -554,12 +554,20 @@ async fn idempotent_or_restore(
     }
     let slot = s.idempotency.slot(endpoint, key);
     let mut stored = slot.lock().await;
+    // A result from before (a restart, or a body the cache dropped): kept in the slot if the
+    // byte budget admits it, answered either way.
+    let mut restored = None;
     if stored.is_none()
         && let Some((fp, body)) = restore()?
     {
-        *stored = Some((fp, body.into()));
+        let body: Arc<[u8]> = body.into();
+        if s.idempotency.admit(endpoint, key, &slot, body.len()) {
+            *stored = Some((fp, body));
+        } else {
+            restored = Some((fp, body));
+        }
     }
-    if let Some((fp, body)) = &*stored {
+    if let Some((fp, body)) = stored.as_ref().or(restored.as_ref()) {
         return if *fp == fingerprint {
             Ok(json_bytes(body.to_vec()))
         } else {
@@ -567,7 +575,10 @@ async fn idempotent_or_restore(
         };
     }
     let body = work.await?;
-    *stored = Some((fingerprint, body.clone().into()));
+    // A body larger than the cache's whole byte budget is not kept (see `idempotency`).
+    if s.idempotency.admit(endpoint, key, &slot, body.len()) {
+        *stored = Some((fingerprint, body.clone().into()));
+    }
     Ok(json_bytes(body))
 }
 
@@ -964,6 +975,13 @@ async fn decide_work(s: &Shared, req: &DecideRequest) -> Result<Vec<u8>, HttpErr
         Ok(Ok(())) => {}
         Ok(Err(e)) => return Err(ApiError::receipt_persist(e).into()),
         Err(_) => return Err(ApiError::receipt_persist("receipt store is closed").into()),
+    }
+    if !req.idempotency_key.is_empty() {
+        // The replay source once the in-memory cache drops this key (see `idempotency`).
+        s.receipts.remember_idempotency(
+            datafog::receipt::idempotency_digest(&s.key, &req.idempotency_key),
+            resp.receipt_id.clone(),
+        );
     }
     let response = DecideResponse {
         request_id: resp.request_id,

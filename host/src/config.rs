@@ -20,6 +20,7 @@
 //! | `DATAFOG_GUEST_POOL` | `8` | warm instances |
 //! | `DATAFOG_PPROF_ADDR` | unset (off) | a second, unauthenticated server with CPU profiles and flamegraphs (`pprof`); bind it to loopback |
 //! | `DATAFOG_FGPROF` | `false` | adds `/debug/fgprof` (folded CPU stacks; see `pprof` for how it differs from Go's wall-clock fgprof) |
+//! | `DATAFOG_IDEMPOTENCY_CACHE_MB` | `64` | response bodies kept for idempotent replays, all endpoints together (see `idempotency`) |
 //! | `DATAFOG_ACCESS_LOG` | off | `1`/`true`: one log line per request (Go logs every request) |
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub struct Settings {
     pub guest_timeout: Duration,
     pub guest_memory_mb: u64,
     pub guest_pool: u64,
+    /// `DATAFOG_IDEMPOTENCY_CACHE_MB`: the idempotency cache's byte budget, in MiB.
+    pub idempotency_cache_mb: u64,
     pub access_log: bool,
     /// `DATAFOG_PPROF_ADDR`: the profiling server's address (see `pprof`), off when unset.
     pub pprof_addr: Option<String>,
@@ -104,6 +107,10 @@ impl Settings {
         let rate_limit_rps = int("DATAFOG_RATE_LIMIT_RPS", 0);
         let guest_memory_mb = int("DATAFOG_GUEST_MEMORY_MB", 256).max(16);
         let guest_pool = int("DATAFOG_GUEST_POOL", 8).clamp(1, 256);
+        let idempotency_cache_mb = int(
+            "DATAFOG_IDEMPOTENCY_CACHE_MB",
+            (crate::idempotency::BYTE_BUDGET >> 20) as u64,
+        );
         let cache_dir = match get("DATAFOG_CACHE_DIR") {
             Some(v) if v.eq_ignore_ascii_case("off") => None,
             Some(v) => Some(PathBuf::from(v)),
@@ -132,6 +139,7 @@ impl Settings {
             guest_timeout,
             guest_memory_mb,
             guest_pool,
+            idempotency_cache_mb,
             access_log: get("DATAFOG_ACCESS_LOG").is_some_and(|v| parse_bool(&v) == Some(true)),
             pprof_addr: get("DATAFOG_PPROF_ADDR").map(|a| listen_addr(&a)),
             fgprof: match get("DATAFOG_FGPROF") {

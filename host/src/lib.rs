@@ -83,7 +83,12 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
             .then(|| Mutex::new(TokenBucket::new(settings.rate_limit_rps))),
         events,
         metrics: metrics::Metrics::default(),
-        idempotency: idempotency::IdempotencyCache::default(),
+        idempotency: idempotency::IdempotencyCache::with_budget(
+            idempotency::CAPACITY,
+            idempotency::TTL,
+            usize::try_from(settings.idempotency_cache_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+        ),
         access_log: settings.access_log,
     }))
 }

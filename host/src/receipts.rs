@@ -160,10 +160,10 @@ pub struct ReceiptStore {
     health: Arc<Mutex<Health>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     reader: File,
-    /// `idempotency_key_digest` → receipt id, for the newest [`RESTORED_KEYS`] keyed receipts
-    /// found at start-up (read-only afterwards; the in-memory idempotency cache covers the keys
-    /// this process answers).
-    restored: HashMap<String, String>,
+    /// `idempotency_key_digest` → receipt id, for the newest [`RESTORED_KEYS`] keyed receipts:
+    /// found at start-up, and written since ([`ReceiptStore::remember_idempotency`]), so a decide
+    /// key the in-memory idempotency cache dropped is replayed from its receipt, not run twice.
+    restored: Mutex<KeyIndex>,
     pub stats: Arc<WriterStats>,
 }
 
@@ -182,8 +182,30 @@ struct IdOnly {
     idempotency_key_digest: String,
 }
 
-/// Decide idempotency keys indexed at start-up, newest last (see [`ReceiptStore::get_by_idempotency`]).
+/// Decide idempotency keys indexed (the newest; see [`ReceiptStore::get_by_idempotency`]).
 pub const RESTORED_KEYS: usize = crate::idempotency::CAPACITY;
+
+/// `idempotency_key_digest` → receipt id for the newest [`RESTORED_KEYS`] keys.
+#[derive(Debug, Default)]
+struct KeyIndex {
+    ids: HashMap<String, String>,
+    /// Insertion order, oldest first: `(digest, receipt id)`.
+    order: std::collections::VecDeque<(String, String)>,
+}
+
+impl KeyIndex {
+    /// Newest wins; past [`RESTORED_KEYS`] the oldest goes, unless a newer receipt re-used its key.
+    fn insert(&mut self, digest: String, id: String) {
+        self.ids.insert(digest.clone(), id.clone());
+        self.order.push_back((digest, id));
+        if self.order.len() > RESTORED_KEYS
+            && let Some((old, old_id)) = self.order.pop_front()
+            && self.ids.get(&old).is_some_and(|i| *i == old_id)
+        {
+            self.ids.remove(&old);
+        }
+    }
+}
 
 impl ReceiptStore {
     /// Open (creating it and its directory if missing), verify, recover, index, start the writer.
@@ -251,7 +273,7 @@ impl ReceiptStore {
             health,
             writer: Mutex::new(Some(writer)),
             reader,
-            restored,
+            restored: Mutex::new(restored),
             stats,
         };
         Ok((store, recovery))
@@ -334,9 +356,22 @@ impl ReceiptStore {
     /// The stored line of the receipt whose `idempotency_key_digest` is `digest`, if start-up
     /// indexed one (a decide idempotency key from before the restart).
     pub fn get_by_idempotency(&self, digest: &str) -> std::io::Result<Option<String>> {
-        match self.restored.get(digest) {
-            Some(id) => self.get(id),
+        let id = self
+            .restored
+            .lock()
+            .ok()
+            .and_then(|k| k.ids.get(digest).cloned());
+        match id {
+            Some(id) => self.get(&id),
             None => Ok(None),
+        }
+    }
+
+    /// Index a durable receipt's `idempotency_key_digest` (decide calls it after the receipt is
+    /// on disk), so the key can be replayed from the file once the in-memory cache drops it.
+    pub fn remember_idempotency(&self, digest: String, receipt_id: String) {
+        if let Ok(mut k) = self.restored.lock() {
+            k.insert(digest, receipt_id);
         }
     }
 
@@ -380,7 +415,7 @@ impl Drop for ReceiptStore {
 /// What [`scan`] found.
 struct Scanned {
     index: HashMap<String, (u64, u32)>,
-    restored: HashMap<String, String>,
+    restored: KeyIndex,
     recovery: Recovery,
     /// Where the next line goes (before any fix-up below).
     end: u64,
@@ -393,8 +428,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let io = |e| OpenError::Io(path.to_path_buf(), e);
     let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
     let mut index = HashMap::new();
-    let mut restored: HashMap<String, (String, usize)> = HashMap::new();
-    let mut restored_order = std::collections::VecDeque::new();
+    let mut restored = KeyIndex::default();
     let mut last = GENESIS_HASH.to_owned();
     let mut count = 0usize;
     let mut offset = 0u64;
@@ -424,18 +458,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
                 let len = u32::try_from(body.len())
                     .map_err(|_| chain(format!("line {line_no} is too long")))?;
                 if !r.idempotency_key_digest.is_empty() {
-                    // Newest wins; evict the oldest entry unless a newer receipt re-used its key.
-                    restored.insert(
-                        r.idempotency_key_digest.clone(),
-                        (r.receipt_id.clone(), line_no),
-                    );
-                    restored_order.push_back((r.idempotency_key_digest, line_no));
-                    if restored_order.len() > RESTORED_KEYS
-                        && let Some((old, at)) = restored_order.pop_front()
-                        && restored.get(&old).is_some_and(|(_, l)| *l == at)
-                    {
-                        restored.remove(&old);
-                    }
+                    restored.insert(r.idempotency_key_digest, r.receipt_id.clone());
                 }
                 index.insert(r.receipt_id, (offset, len));
                 last = summary.last_hash;
@@ -458,7 +481,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let end = torn.map_or(offset, |(at, _)| at);
     Ok(Scanned {
         index,
-        restored: restored.into_iter().map(|(k, (id, _))| (k, id)).collect(),
+        restored,
         recovery: Recovery {
             count,
             last_hash: last,

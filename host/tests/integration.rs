@@ -928,6 +928,36 @@ mod idempotency {
         let lines = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
         assert_eq!(lines.lines().count(), 1);
     }
+
+    /// Audit of host/, item 2: with no room for bodies in the cache (byte budget 0), a repeated
+    /// decide key is replayed from its receipt (same receipt, none written), not run twice; a
+    /// conflicting payload is still a 409; scan runs again and gives the same findings.
+    #[tokio::test]
+    async fn a_dropped_body_is_replayed_from_the_receipt_not_run_twice() {
+        let dir = temp_dir("idem-budget");
+        let app =
+            datafog_host::app::app(state_with(&dir, &[("DATAFOG_IDEMPOTENCY_CACHE_MB", "0")]));
+        let body = r#"{"action":{"type":"file.write"},"text":"mail jane@example.com","idempotency_key":"k"}"#;
+        let a = post(&app, "/v1/decide", body).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let b = post(&app, "/v1/decide", body).await;
+        assert_eq!(b.status, StatusCode::OK);
+        assert_eq!(a.json()["receipt_id"], b.json()["receipt_id"]);
+        assert_eq!(a.json()["decision"], b.json()["decision"]);
+        let c = post(
+            &app,
+            "/v1/decide",
+            r#"{"action":{"type":"file.read"},"idempotency_key":"k"}"#,
+        )
+        .await;
+        assert_eq!(c.status, StatusCode::CONFLICT);
+        let lines = std::fs::read_to_string(dir.join("receipts.jsonl")).unwrap();
+        assert_eq!(lines.lines().count(), 1, "the replay wrote no receipt");
+        let scan = r#"{"text":"jane@example.com","idempotency_key":"s"}"#;
+        let x = post(&app, "/v1/scan", scan).await;
+        let y = post(&app, "/v1/scan", scan).await;
+        assert_eq!(x.bytes, y.bytes);
+    }
 }
 
 mod guest {
