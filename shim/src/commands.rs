@@ -213,6 +213,13 @@ pub fn run(s: &Settings, adapter: &str, target: &str, argv: &[String]) -> Result
     } else {
         (target.trim().to_owned(), argv)
     };
+    // A wrapper whose target is a wrapper (installed by an older shim) would exec itself forever.
+    if target.contains('/') && crate::wrapper::is_managed(Path::new(&target)) {
+        return Err(Fail::config(format!(
+            "target {target} is a datafog-shim wrapper, not a program: reinstall with \
+             `datafog-shim hooks install --target <the real program> <command>`"
+        )));
+    }
     let mut gate = build_gate(s)?;
     let action = Action {
         action_type: "command.exec".into(),

@@ -100,13 +100,15 @@ pub fn read_meta(path: &Path) -> std::io::Result<Option<Meta>> {
 }
 
 /// Go `resolveTargetBinary`: a path (has a `/` or starts with `.`) must exist and not be a
-/// directory; a bare name is looked up on `PATH`.
-pub fn resolve_target(raw: &str) -> Result<PathBuf, Fail> {
+/// directory; a bare name is looked up on `PATH`, skipping `shim_dir` (the wrappers themselves:
+/// `docs/agents.md` puts that directory first on `PATH`). A target that is itself a managed
+/// wrapper is refused, so a wrapper never `exec`s itself (an unbounded process chain).
+pub fn resolve_target(raw: &str, shim_dir: &Path) -> Result<PathBuf, Fail> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Err(Fail::usage("target binary is required"));
     }
-    if raw.contains('/') || raw.starts_with('.') {
+    let target = if raw.contains('/') || raw.starts_with('.') {
         let abs = absolute(Path::new(raw));
         let meta = std::fs::metadata(&abs)
             .map_err(|e| Fail::usage(format!("target binary not found: {e}")))?;
@@ -116,19 +118,51 @@ pub fn resolve_target(raw: &str) -> Result<PathBuf, Fail> {
                 abs.display()
             )));
         }
-        return Ok(abs);
+        abs
+    } else {
+        look_path(raw, &[shim_dir]).ok_or_else(|| {
+            Fail::usage(format!(
+                "target binary not found {raw:?}: executable file not found in $PATH (outside the \
+                 shim directory {})",
+                shim_dir.display()
+            ))
+        })?
+    };
+    if is_managed(&target) {
+        return Err(Fail::usage(format!(
+            "target {} is a datafog-shim wrapper; a wrapper cannot wrap a wrapper (it would run \
+             itself): pass the real program with --target",
+            target.display()
+        )));
     }
-    look_path(raw).ok_or_else(|| {
-        Fail::usage(format!(
-            "target binary not found {raw:?}: executable file not found in $PATH"
-        ))
-    })
+    Ok(target)
 }
 
-/// The first executable `name` on `PATH`.
-pub fn look_path(name: &str) -> Option<PathBuf> {
+/// Whether `path` is a managed wrapper: a line `# datafog-shim-wrapper` within its first 4 KiB
+/// (the marker is the third line of every wrapper; a large binary is not read whole).
+pub fn is_managed(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::new();
+    if f.take(4096).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    String::from_utf8_lossy(&head)
+        .lines()
+        .any(|l| l.trim() == MARKER)
+}
+
+/// The first executable `name` on `PATH`, skipping the directories in `skip` (compared after
+/// resolving symlinks).
+pub fn look_path(name: &str, skip: &[&Path]) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::env::var_os("PATH")?;
+    let skip: Vec<PathBuf> = skip
+        .iter()
+        .map(|d| std::fs::canonicalize(d).unwrap_or_else(|_| absolute(d)))
+        .collect();
     std::env::split_paths(&path)
         .map(|d| {
             if d.as_os_str().is_empty() {
@@ -136,6 +170,10 @@ pub fn look_path(name: &str) -> Option<PathBuf> {
             } else {
                 d
             }
+        })
+        .filter(|d| {
+            let real = std::fs::canonicalize(d).unwrap_or_else(|_| absolute(d));
+            !skip.contains(&real)
         })
         .map(|d| d.join(name))
         .find(|p| {
@@ -181,7 +219,7 @@ pub fn install(i: &Install<'_>) -> Result<PathBuf, Fail> {
     } else {
         i.target
     };
-    let target = resolve_target(target_raw)?;
+    let target = resolve_target(target_raw, i.shim_dir)?;
     let shim = self_path()?;
     std::fs::create_dir_all(i.shim_dir).map_err(|e| {
         Fail::io(format!(

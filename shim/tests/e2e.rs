@@ -847,6 +847,78 @@ mod wrappers {
         assert_eq!(got, want);
     }
 
+    // Issue 4: with the shim directory first on PATH (as docs/agents.md says), reinstalling a
+    // wrapper must not make it wrap itself.
+    #[test]
+    fn a_wrapper_never_wraps_itself_through_path() {
+        let d = project("wrap-self");
+        let shims = d.join("shims");
+        let real = fake(&d, "git");
+        let path = format!("{}:{}", shims.display(), path_with(real.parent().unwrap()));
+        let install = |extra: &[&str]| {
+            let mut c = online(&d);
+            c.env("PATH", &path)
+                .args(["hooks", "install", "--shim-dir", shims.to_str().unwrap()])
+                .args(extra);
+            run(c, "")
+        };
+        for _ in 0..2 {
+            let r = install(&["git"]);
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let script = std::fs::read_to_string(shims.join("git")).unwrap();
+            assert!(
+                script.contains(&format!("# DATAFOG_SHIM_TARGET={}\n", real.display())),
+                "{script}"
+            );
+        }
+        // Through PATH: the wrapper runs the real program once.
+        let mut c = std::process::Command::new("git");
+        c.current_dir(&d)
+            .env("PATH", &path)
+            .env("DATAFOG_SHIM_POLICY_URL", server())
+            .arg("status");
+        let r = run(c, "");
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "git:status\n"),
+            "{}",
+            r.stderr
+        );
+        // A managed wrapper as an explicit target is refused, wherever it lives.
+        let r = install(&["--target", shims.join("git").to_str().unwrap(), "git2"]);
+        assert_eq!(r.code, 64, "{}", r.stderr);
+        assert!(r.stderr.contains("cannot wrap a wrapper"), "{}", r.stderr);
+        assert!(!shims.join("git2").exists());
+        let elsewhere = d.join("copy-of-wrapper");
+        std::fs::copy(shims.join("git"), &elsewhere).unwrap();
+        let r = install(&["--target", elsewhere.to_str().unwrap(), "git3"]);
+        assert_eq!(r.code, 64, "{}", r.stderr);
+        // Only the wrapper on PATH: not found (rather than wrapping itself).
+        let mut c = online(&d);
+        c.env("PATH", shims.display().to_string()).args([
+            "hooks",
+            "install",
+            "--shim-dir",
+            shims.to_str().unwrap(),
+            "git",
+        ]);
+        let r = run(c, "");
+        assert_eq!(r.code, 64, "{}", r.stderr);
+        assert!(r.stderr.contains("target binary not found"), "{}", r.stderr);
+        // A wrapper left pointing at a wrapper (an older install) is refused at run time.
+        let mut c = online(&d);
+        c.args(["run", "--adapter", "vcs", "--target"])
+            .arg(shims.join("git"))
+            .args(["--", "status"]);
+        let r = run(c, "");
+        assert_eq!(r.code, 78, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("is a datafog-shim wrapper"),
+            "{}",
+            r.stderr
+        );
+    }
+
     #[test]
     fn unmanaged_files_are_refused_without_force() {
         let d = project("wrap-unmanaged");
