@@ -40,6 +40,16 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         })?,
         None => runtime::EMBEDDED_COMPONENT.into(),
     };
+    // The policy's custom detector names: the only `entity_type` metric labels besides the
+    // built-in types (the guest validated the policy; this parse cannot fail where it succeeded).
+    let custom_types: Vec<String> = datafog::policy::Policy::from_json(policy_json.as_bytes())
+        .map(|p| {
+            p.custom_detectors()
+                .iter()
+                .map(|d| d.name.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let config = RuntimeConfig {
         call_timeout: settings.guest_timeout,
         memory_limit: usize::try_from(settings.guest_memory_mb.saturating_mul(1 << 20))
@@ -82,7 +92,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         rate: (settings.rate_limit_rps > 0)
             .then(|| Mutex::new(TokenBucket::new(settings.rate_limit_rps))),
         events,
-        metrics: metrics::Metrics::default(),
+        metrics: metrics::Metrics::new(custom_types),
         idempotency: idempotency::IdempotencyCache::with_budget(
             idempotency::CAPACITY,
             idempotency::TTL,

@@ -1,7 +1,14 @@
 //! In-process metrics: Prometheus text at `/metrics`, the Go JSON shape at `/metrics?format=json`.
 //! Counters reset on restart. `/metrics` itself is counted after it responds.
+//!
+//! Label values never come from request data unchecked, so a client can neither grow the series
+//! without bound nor inject text: `route` is the matched route pattern, `method` one of the
+//! standard methods (anything else is `OTHER`), `entity_type` a built-in entity type or one of the
+//! policy's custom detectors (anything else a client supplies is `other`), and every label value
+//! is escaped ([`escape_label`]) all the same.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::Ordering;
@@ -42,6 +49,99 @@ struct Inner {
 #[derive(Default)]
 pub struct Metrics {
     inner: Mutex<Inner>,
+    /// The policy's custom detector names: label values besides the built-in types.
+    custom_types: BTreeSet<String>,
+}
+
+/// A Prometheus label value, escaped (text format 0.0.4: `\\`, `\"`, `\n`).
+pub fn escape_label(v: &str) -> Cow<'_, str> {
+    if !v.contains(['\\', '"', '\n']) {
+        return Cow::Borrowed(v);
+    }
+    let mut out = String::with_capacity(v.len() + 8);
+    for c in v.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// The `method` label: a standard method, else `OTHER` (a client picks the method).
+pub fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("OTHER")
+}
+
+/// Upper bounds of the receipt batch size histogram (receipts per group commit).
+pub const BATCH_BUCKETS: [u64; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
+/// Upper bounds (microseconds) of the receipt write + fsync latency histogram.
+pub const FSYNC_BUCKETS_MICROS: [u64; 14] = [
+    100, 250, 500, 1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000,
+    1_000_000, 2_500_000,
+];
+
+/// A histogram whose observations are integers: per-bucket counts (not cumulative), a sum and a
+/// count, all atomic (the receipts writer records, `/metrics` reads).
+#[derive(Debug)]
+pub struct IntHistogram<const N: usize> {
+    bounds: [u64; N],
+    buckets: [std::sync::atomic::AtomicU64; N],
+    sum: std::sync::atomic::AtomicU64,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl<const N: usize> IntHistogram<N> {
+    pub fn new(bounds: [u64; N]) -> IntHistogram<N> {
+        IntHistogram {
+            bounds,
+            buckets: std::array::from_fn(|_| std::sync::atomic::AtomicU64::new(0)),
+            sum: std::sync::atomic::AtomicU64::new(0),
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    pub fn observe(&self, v: u64) {
+        if let Some(b) = self
+            .bounds
+            .iter()
+            .zip(&self.buckets)
+            .find_map(|(le, b)| (v <= *le).then_some(b))
+        {
+            b.fetch_add(1, Ordering::Relaxed);
+        }
+        self.sum.fetch_add(v, Ordering::Relaxed);
+        self.count.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Prometheus histogram lines for `name`; bounds and sum are divided by `scale` (1e6 for
+    /// microseconds as seconds).
+    fn render(&self, out: &mut String, name: &str, help: &str, scale: f64) {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} histogram");
+        let mut cumulative = 0u64;
+        for (le, b) in self.bounds.iter().zip(&self.buckets) {
+            cumulative += b.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{le=\"{}\"}} {cumulative}",
+                *le as f64 / scale
+            );
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "{name}_sum {}",
+            self.sum.load(Ordering::Relaxed) as f64 / scale
+        );
+        let _ = writeln!(out, "{name}_count {count}");
+    }
 }
 
 impl std::fmt::Debug for Metrics {
@@ -65,7 +165,28 @@ pub struct GoMetrics {
 }
 
 impl Metrics {
+    /// Metrics whose `entity_type` label also admits `custom_types` (the policy's custom
+    /// detector names).
+    pub fn new(custom_types: impl IntoIterator<Item = String>) -> Metrics {
+        Metrics {
+            inner: Mutex::default(),
+            custom_types: custom_types.into_iter().collect(),
+        }
+    }
+
+    /// The `entity_type` label of a finding's type (see the module docs).
+    pub fn entity_label<'a>(&'a self, t: &'a str) -> &'a str {
+        if let Some(e) = datafog::EntityType::parse(t) {
+            return e.as_str();
+        }
+        match self.custom_types.get(t) {
+            Some(name) => name.as_str(),
+            None => "other",
+        }
+    }
+
     pub fn record_request(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let method = method_label(method);
         let Ok(mut m) = self.inner.lock() else {
             return;
         };
@@ -99,7 +220,13 @@ impl Metrics {
     pub fn record_findings<'a>(&self, types: impl Iterator<Item = &'a str>) {
         if let Ok(mut m) = self.inner.lock() {
             for t in types {
-                *m.findings.entry(t.to_owned()).or_default() += 1;
+                let label = self.entity_label(t);
+                match m.findings.get_mut(label) {
+                    Some(n) => *n += 1,
+                    None => {
+                        m.findings.insert(label.to_owned(), 1);
+                    }
+                }
             }
         }
     }
@@ -151,6 +278,7 @@ impl Metrics {
             );
             let _ = writeln!(out, "# TYPE datafog_http_requests_total counter");
             for ((route, method, status), n) in &m.requests {
+                let (route, method) = (escape_label(route), escape_label(method));
                 let _ = writeln!(
                     out,
                     "datafog_http_requests_total{{route=\"{route}\",method=\"{method}\",status=\"{status}\"}} {n}"
@@ -165,6 +293,7 @@ impl Metrics {
                 "# TYPE datafog_http_request_duration_seconds histogram"
             );
             for (route, r) in &m.routes {
+                let route = escape_label(route);
                 for (le, n) in BUCKETS.iter().zip(r.buckets) {
                     let _ = writeln!(
                         out,
@@ -190,14 +319,16 @@ impl Metrics {
             let _ = writeln!(out, "# HELP datafog_decisions_total Decisions by effect.");
             let _ = writeln!(out, "# TYPE datafog_decisions_total counter");
             for (effect, n) in &m.decisions {
+                let effect = escape_label(effect);
                 let _ = writeln!(out, "datafog_decisions_total{{effect=\"{effect}\"}} {n}");
             }
             let _ = writeln!(
                 out,
-                "# HELP datafog_findings_total Findings by entity type (scan and decide)."
+                "# HELP datafog_findings_total Findings by entity type (scan and decide; types that are neither built in nor a policy custom detector count as `other`)."
             );
             let _ = writeln!(out, "# TYPE datafog_findings_total counter");
             for (t, n) in &m.findings {
+                let t = escape_label(t);
                 let _ = writeln!(out, "datafog_findings_total{{entity_type=\"{t}\"}} {n}");
             }
         }
@@ -230,6 +361,18 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_max gauge");
         let _ = writeln!(out, "datafog_receipt_fsync_seconds_max {fsync_max}");
+        s.batch_sizes.render(
+            &mut out,
+            "datafog_receipt_batch_size",
+            "Receipts per group commit (one write + fsync each).",
+            1.0,
+        );
+        s.fsync_micros.render(
+            &mut out,
+            "datafog_receipt_fsync_duration_seconds",
+            "Latency of one group commit (write + fsync).",
+            1e6,
+        );
         let _ = writeln!(
             out,
             "# HELP datafog_receipt_write_failures_total Group commits whose write or fsync failed (a full disk; none of their receipts was acknowledged)."
@@ -257,5 +400,45 @@ impl Metrics {
             runtime.timeout_count()
         );
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape_label("/v1/scan"), "/v1/scan");
+        assert_eq!(escape_label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn only_known_types_and_methods_become_labels() {
+        let m = Metrics::new(["employee_id".to_owned()]);
+        assert_eq!(m.entity_label("email"), "email");
+        assert_eq!(m.entity_label(" EMAIL "), "email");
+        assert_eq!(m.entity_label("employee_id"), "employee_id");
+        assert_eq!(m.entity_label("Employee_ID"), "other");
+        assert_eq!(m.entity_label("jane@example.com"), "other");
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("BREW"), "OTHER");
+    }
+
+    #[test]
+    fn int_histogram_renders_cumulative_buckets() {
+        let h = IntHistogram::new([1, 4, 16]);
+        for v in [1, 2, 3, 20] {
+            h.observe(v);
+        }
+        let mut out = String::new();
+        h.render(&mut out, "x", "help", 1.0);
+        assert!(out.contains("# TYPE x histogram"), "{out}");
+        assert!(out.contains("x_bucket{le=\"1\"} 1\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"4\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"16\"} 3\n"), "{out}");
+        assert!(out.contains("x_bucket{le=\"+Inf\"} 4\n"), "{out}");
+        assert!(out.contains("x_sum 26\n"), "{out}");
+        assert!(out.contains("x_count 4\n"), "{out}");
     }
 }

@@ -51,6 +51,8 @@ use datafog::receipt::{GENESIS_HASH, verify_chain_from};
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::metrics::{BATCH_BUCKETS, FSYNC_BUCKETS_MICROS, IntHistogram};
+
 /// Receipts written per batch at most (one `write_all` + one fsync).
 pub const MAX_BATCH: usize = 1024;
 
@@ -135,7 +137,7 @@ struct Health {
 }
 
 /// Writer counters, for metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct WriterStats {
     pub batches: AtomicU64,
     pub receipts: AtomicU64,
@@ -143,6 +145,24 @@ pub struct WriterStats {
     pub fsync_micros_max: AtomicU64,
     /// Batches whose write or fsync failed (none of their receipts was acknowledged).
     pub write_failures: AtomicU64,
+    /// Receipts per batch (every batch written, failed ones included).
+    pub batch_sizes: IntHistogram<{ BATCH_BUCKETS.len() }>,
+    /// Write + fsync latency per batch, in microseconds.
+    pub fsync_micros: IntHistogram<{ FSYNC_BUCKETS_MICROS.len() }>,
+}
+
+impl Default for WriterStats {
+    fn default() -> Self {
+        WriterStats {
+            batches: AtomicU64::new(0),
+            receipts: AtomicU64::new(0),
+            fsync_micros_total: AtomicU64::new(0),
+            fsync_micros_max: AtomicU64::new(0),
+            write_failures: AtomicU64::new(0),
+            batch_sizes: IntHistogram::new(BATCH_BUCKETS),
+            fsync_micros: IntHistogram::new(FSYNC_BUCKETS_MICROS),
+        }
+    }
 }
 
 struct Head {
@@ -548,6 +568,8 @@ fn write_loop(
             .fsync_micros_total
             .fetch_add(micros, Ordering::Relaxed);
         stats.fsync_micros_max.fetch_max(micros, Ordering::Relaxed);
+        stats.fsync_micros.observe(micros);
+        stats.batch_sizes.observe(batch.len() as u64);
         match result {
             Ok(()) => {
                 end += buf.len() as u64;

@@ -396,6 +396,70 @@ mod routes {
         assert!(text.contains("datafog_guest_traps_total 0"));
     }
 
+    /// Audit of host/, item 3: client-supplied finding types never become label values (they
+    /// count as `other`); receipt batch sizes and commit latency are Prometheus histograms.
+    #[tokio::test]
+    async fn metrics_labels_are_bounded_and_receipts_have_histograms() {
+        let app = router("metrics-labels");
+        let r = post(
+            &app,
+            "/v1/decide",
+            r#"{"action":{"type":"file.write"},"findings":[{"entity_type":"x\"} 9\nevil","value":"v","start":0,"end":1},{"entity_type":"Email","value":"a@b.co","start":0,"end":6}]}"#,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{}",
+            String::from_utf8_lossy(&r.bytes)
+        );
+        let r = send(
+            &app,
+            Request::builder()
+                .method("BREW")
+                .uri("/health")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+        let text = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
+        assert!(!text.contains("evil"), "{text}");
+        assert!(!text.contains("BREW"), "{text}");
+        assert!(
+            text.contains("datafog_findings_total{entity_type=\"other\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("datafog_findings_total{entity_type=\"email\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("method=\"OTHER\""), "{text}");
+        assert!(text.contains("# TYPE datafog_receipt_batch_size histogram"));
+        assert!(
+            text.contains("datafog_receipt_batch_size_bucket{le=\"1\"} 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("datafog_receipt_batch_size_count 1\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("datafog_receipt_batch_size_sum 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE datafog_receipt_fsync_duration_seconds histogram"));
+        assert!(text.contains("datafog_receipt_fsync_duration_seconds_bucket{le=\"+Inf\"} 1\n"));
+        assert!(text.contains("datafog_receipt_fsync_duration_seconds_count 1\n"));
+        // The series kept from before.
+        assert!(text.contains("datafog_receipt_fsync_seconds_total "));
+        assert!(text.contains("datafog_receipt_fsync_seconds_max "));
+        // Every sample line is `name{labels} value` or `name value`: nothing injected.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            assert!(line.starts_with("datafog_"), "{line}");
+        }
+    }
+
     #[tokio::test]
     async fn cors_options_and_request_id() {
         let app = router("cors");
