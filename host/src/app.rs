@@ -1210,7 +1210,8 @@ async fn receipts_list(
 }
 
 /// `GET /v1/events`: filters `after`/`before` (RFC 3339, inclusive), `decision`
-/// (case-insensitive), `adapter` (canonicalised, e.g. `git` → `vcs`, compared with `tool`),
+/// (case-insensitive), `adapter` (the event's `tool` and the filter both canonicalised, so `git`,
+/// `GIT`, `/usr/bin/git` and `vcs` all match a `tool` of `git` or `vcs`),
 /// `limit` (1..1000, default 100); newest first (ours: Go returned the oldest first). Malformed
 /// lines are skipped. No events file: `{"events":[],"total":0}`.
 async fn events_list(
@@ -1229,10 +1230,12 @@ async fn events_list(
         let after = parse_time(q.get("after"));
         let before = parse_time(q.get("before"));
         let decision = q.get("decision").map(|v| v.trim().to_ascii_lowercase());
+        // Both sides canonicalised (Go `MatchesAdapter`): the event's `tool` is what the client
+        // sent (`git`), the filter may name it or its adapter (`vcs`).
         let adapter = q
             .get("adapter")
-            .map(|v| datafog::policy::adapters::canonical(v))
-            .filter(|v| !v.is_empty());
+            .filter(|v| !datafog::policy::adapters::normalize(v).is_empty())
+            .map(|v| [v.as_str()]);
         let limit = parse_limit(q.get("limit"));
         let file = match std::fs::File::open(&path) {
             Ok(f) => f,
@@ -1268,8 +1271,8 @@ async fn events_list(
                     .as_deref()
                     .is_none_or(|d| d.is_empty() || ev.decision.eq_ignore_ascii_case(d))
                 && adapter
-                    .as_deref()
-                    .is_none_or(|a| ev.tool.eq_ignore_ascii_case(a));
+                    .as_ref()
+                    .is_none_or(|a| datafog::policy::adapters::matches(&ev.tool, a));
             if keep && limit > 0 {
                 if kept.len() == limit {
                     kept.pop_front();

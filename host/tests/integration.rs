@@ -350,15 +350,86 @@ mod routes {
         let v = get(&app, "/v1/events?decision=deny").await.json();
         assert_eq!(v["total"], 1);
         assert_eq!(v["events"][0]["allowed"], false);
-        let v = get(&app, "/v1/events?adapter=GIT").await.json();
-        assert_eq!(
-            v["total"], 0,
-            "git canonicalises to vcs; the event's tool is `git`"
-        );
+        // Audit of host/, item 4: the event's `tool` (`git`, as sent) and the filter are both
+        // canonicalised (git -> vcs), so the alias, its canonical name and any case match.
+        for adapter in ["git", "GIT", "vcs", "gh", "/usr/bin/git"] {
+            let v = get(&app, &format!("/v1/events?adapter={adapter}"))
+                .await
+                .json();
+            assert_eq!(v["total"], 1, "adapter={adapter}: {v}");
+            assert_eq!(v["events"][0]["tool"], "git");
+        }
+        let v = get(&app, "/v1/events?adapter=shell").await.json();
+        assert_eq!(v["total"], 1);
+        assert_eq!(v["events"][0]["tool"], "shell");
+        let v = get(&app, "/v1/events?adapter=docker").await.json();
+        assert_eq!(v["total"], 0);
         let v = get(&app, "/v1/events?limit=1").await.json();
         assert_eq!(v["total"], 1);
         let raw = std::fs::read_to_string(&events).unwrap();
         assert!(!raw.contains("sk_live_"), "no raw values in events");
+    }
+
+    /// Audit of host/, items 1 and 9: events `after`/`before` are inclusive (an event exactly at
+    /// a bound is kept), `limit` is 1..1000 (else 100) and keeps the newest matches (file order
+    /// reversed), `total` is the number returned; malformed lines are skipped.
+    #[tokio::test]
+    async fn events_inclusive_bounds_and_limit_range() {
+        let dir = temp_dir("events-bounds");
+        let events = dir.join("events.ndjson");
+        let mut text = String::new();
+        for i in 0..150u32 {
+            let (m, sec) = (i / 60, i % 60);
+            text.push_str(&format!(
+                r#"{{"timestamp":"2026-01-01T00:{m:02}:{sec:02}Z","mode":"enforced","action_type":"file.read","tool":"fs","decision":"allow","allowed":true,"receipt_id":"r{i}"}}"#
+            ));
+            text.push('\n');
+            if i == 10 {
+                text.push_str("{not json\n");
+            }
+        }
+        std::fs::write(&events, text).unwrap();
+        let app = datafog_host::app::app(state_with(
+            &dir,
+            &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
+        ));
+        let ids = |v: &serde_json::Value| -> Vec<String> {
+            v["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["receipt_id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let want = |range: std::ops::RangeInclusive<u32>| -> Vec<String> {
+            range.rev().map(|i| format!("r{i}")).collect()
+        };
+        // r10 = 00:00:10, r20 = 00:00:20: both bounds kept.
+        let v = get(
+            &app,
+            "/v1/events?after=2026-01-01T00:00:10Z&before=2026-01-01T00:00:20Z",
+        )
+        .await
+        .json();
+        assert_eq!(ids(&v), want(10..=20));
+        assert_eq!(v["total"], 11);
+        let v = get(&app, "/v1/events?before=2026-01-01T00:00:03Z")
+            .await
+            .json();
+        assert_eq!(ids(&v), want(0..=3));
+        for (q, n) in [
+            ("", 100),
+            ("?limit=1", 1),
+            ("?limit=1000", 150),
+            ("?limit=0", 100),
+            ("?limit=1001", 100),
+            ("?limit=-5", 100),
+            ("?limit=x", 100),
+        ] {
+            let v = get(&app, &format!("/v1/events{q}")).await.json();
+            assert_eq!(ids(&v), want(150 - n..=149), "{q}");
+            assert_eq!(v["total"], n, "{q}");
+        }
     }
 
     #[tokio::test]
