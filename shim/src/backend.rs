@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use datafog::api::{
     DecideContext, DecideRequest, DecideResponse, ErrorBody, ScanFinding, TransformRequest,
@@ -27,6 +27,15 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// An overall deadline for every later call (the Claude Code hook: below the hook timeout).
+    /// Remote calls then time out at the earlier of 5 s and the deadline, and fail at once when
+    /// it has passed; offline decisions make no network calls and are not limited.
+    pub fn set_deadline(&mut self, deadline: Instant) {
+        if let Backend::Remote(r) = self {
+            r.deadline = Some(deadline);
+        }
+    }
+
     /// Ask for a decision. `Err` is a policy error (unreachable, non-200, local I/O): the gate
     /// decides whether that fails closed. The text never appears in an error.
     pub fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, String> {
@@ -62,6 +71,7 @@ pub struct Remote {
     base: String,
     token: Option<String>,
     agent: ureq::Agent,
+    deadline: Option<Instant>,
 }
 
 /// The API base (`http://host:port`) from a policy URL: Go accepts the root, `.../v1` or
@@ -90,6 +100,7 @@ impl Remote {
             base: api_base(policy_url),
             token,
             agent,
+            deadline: None,
         }
     }
 
@@ -105,6 +116,15 @@ impl Remote {
             "transform"
         };
         let mut req = self.agent.post(&url);
+        if let Some(deadline) = self.deadline {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(format!(
+                    "call {what} API: the overall deadline passed before the policy answered"
+                ));
+            }
+            req = req.config().timeout_global(Some(left.min(TIMEOUT))).build();
+        }
         if let Some(t) = &self.token {
             req = req.header("X-API-Key", t);
         }

@@ -18,12 +18,13 @@
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use datafog::Effect;
 use datafog::policy::Action;
 use serde_json::{Map, Value, json};
 
-use crate::config::{Mode, Settings};
+use crate::config::{Mode, Raw, Settings};
 use crate::exit::{Exit, Fail};
 use crate::gate::{Check, Gate, Kind};
 
@@ -43,6 +44,19 @@ pub enum OnAllow {
     Defer,
     /// `permissionDecision: "allow"` (skips Claude Code's prompt).
     Allow,
+}
+
+impl OnAllow {
+    /// `defer` (or empty) or `allow`, case-insensitive.
+    pub fn parse(raw: &str) -> Result<OnAllow, Fail> {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "" | "defer" => Ok(OnAllow::Defer),
+            "allow" => Ok(OnAllow::Allow),
+            other => Err(Fail::usage(format!(
+                "invalid --on-allow {other:?} (expected defer or allow)"
+            ))),
+        }
+    }
 }
 
 /// A tool call mapped to a policy action.
@@ -505,7 +519,13 @@ fn post_tool_use(gate: &mut Gate, tool: &str, input: &Value, resp: &Value) -> Op
     }
     if let Some(e) = &check.error {
         eprintln!("datafog-shim: policy check failed: {e}");
-        return None;
+        if check.allowed {
+            return None;
+        }
+        return Some(post_block(&format!(
+            "datafog: the {tool} result could not be checked, failing closed ({e}). Treat it as \
+             sensitive: do not repeat, store or send values from it."
+        )));
     }
     if gate.mode == Mode::Observe {
         return None;
@@ -516,31 +536,109 @@ fn post_tool_use(gate: &mut Gate, tool: &str, input: &Value, resp: &Value) -> Op
             check.entity_types().join(", "),
             who(&check)
         );
-        return Some(json!({
-            "decision": "block",
-            "reason": reason,
-            "hookSpecificOutput": {
-                "hookEventName": "PostToolUse",
-                "additionalContext": reason,
-            }
-        }));
+        return Some(post_block(&reason));
     }
     None
 }
 
-/// `hook claude`: read one event on stdin, answer on stdout. Always exit 0 with a JSON answer
-/// (or none), except: an unreadable event in enforced mode exits 2 (Claude Code blocks the call
-/// and shows stderr).
-pub fn hook(s: &Settings, on_allow: OnAllow) -> Result<Exit, Fail> {
-    let mut raw = Vec::new();
-    let _ = std::io::stdin().read_to_end(&mut raw);
-    let event: Value = match serde_json::from_slice(&raw) {
+/// A PostToolUse `decision: "block"` answer (the reason is shown to Claude).
+fn post_block(reason: &str) -> Value {
+    json!({
+        "decision": "block",
+        "reason": reason,
+        "hookSpecificOutput": {
+            "hookEventName": "PostToolUse",
+            "additionalContext": reason,
+        }
+    })
+}
+
+/// The overall time the hook allows itself to decide (every policy call, every piece of a split
+/// payload, every transform), below the 15 s timeout `hooks install --claude` writes
+/// ([`HOOK_TIMEOUT_SECS`]): when it runs out the hook answers `deny` rather than letting Claude
+/// Code time out, which would let the call go on. `DATAFOG_SHIM_HOOK_DEADLINE_MS` overrides it.
+pub const HOOK_DEADLINE: Duration = Duration::from_secs(10);
+
+/// The hook timeout written into the settings file (seconds).
+pub const HOOK_TIMEOUT_SECS: u64 = 15;
+
+/// Whether a failure to decide blocks: enforced mode, or `DATAFOG_SHIM_ENFORCE_POLICY_ERRORS`.
+fn fails_closed(s: &Settings) -> bool {
+    s.mode == Mode::Enforced || s.enforce_policy_errors
+}
+
+/// `hook claude`, from the raw flags: any failure to decide (an invalid variable or flag, a
+/// misconfigured gate, the policy service down, the deadline, stdout) gives a blocking answer
+/// unless observe mode lets it through: `deny` for PreToolUse, `decision: "block"` for
+/// PostToolUse (JSON on stdout, exit 0, the Claude Code protocol's structured answer); exit 2
+/// with the reason on stderr when there is no event to answer or the answer cannot be written
+/// (Claude Code blocks a PreToolUse call on exit 2; any other non-zero code lets it run).
+pub fn hook_main(raw: &Raw, on_allow_raw: &str) -> Exit {
+    let started = Instant::now();
+    let mut input = Vec::new();
+    let _ = std::io::stdin().read_to_end(&mut input);
+    let settings = Settings::resolve(raw).and_then(|s| Ok((s, OnAllow::parse(on_allow_raw)?)));
+    let (s, on_allow) = match settings {
+        Ok(v) => v,
+        Err(f) => return fail_closed(observe_anyway(raw), &input, &f.message),
+    };
+    let deadline = started + hook_deadline();
+    match hook(&s, on_allow, &input, deadline) {
+        Ok(exit) => exit,
+        Err(f) => fail_closed(!fails_closed(&s), &input, &f.message),
+    }
+}
+
+/// `DATAFOG_SHIM_HOOK_DEADLINE_MS`, else [`HOOK_DEADLINE`].
+fn hook_deadline() -> Duration {
+    std::env::var("DATAFOG_SHIM_HOOK_DEADLINE_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(HOOK_DEADLINE, Duration::from_millis)
+}
+
+/// With settings that did not resolve: observe mode lets the call go on only when the mode
+/// itself reads `observe` and policy errors are not enforced.
+fn observe_anyway(raw: &Raw) -> bool {
+    let mode = crate::config::coalesce([raw.mode.clone(), std::env::var("DATAFOG_SHIM_MODE").ok()])
+        .unwrap_or_default();
+    let enforce = std::env::var("DATAFOG_SHIM_ENFORCE_POLICY_ERRORS")
+        .is_ok_and(|v| crate::config::truthy(&v));
+    matches!(Mode::parse(&mode), Ok(Mode::Observe)) && !enforce
+}
+
+/// Report a failure to decide; block unless `observe`.
+fn fail_closed(observe: bool, input: &[u8], message: &str) -> Exit {
+    let message = crate::redact::text(message);
+    eprintln!("datafog-shim: hook claude: {message}");
+    if observe {
+        return Exit::Ok;
+    }
+    let reason = format!("datafog: could not decide, failing closed ({message})");
+    let name = serde_json::from_slice::<Value>(input)
+        .ok()
+        .map(|e| s(&e, "hook_event_name").to_owned());
+    let answer = match name.as_deref() {
+        Some("PreToolUse") => pre_answer("deny", &reason, None),
+        Some("PostToolUse") => post_block(&reason),
+        _ => return Exit::Child(2),
+    };
+    match emit(&answer) {
+        Ok(()) => Exit::Ok,
+        Err(_) => Exit::Child(2),
+    }
+}
+
+/// `hook claude` with resolved settings and the event read: answer on stdout. Exit 0 with a JSON
+/// answer (or none), except: an unreadable event when failing closed exits 2.
+pub fn hook(s: &Settings, on_allow: OnAllow, raw: &[u8], deadline: Instant) -> Result<Exit, Fail> {
+    let event: Value = match serde_json::from_slice(raw) {
         Ok(v @ Value::Object(_)) => v,
         _ => {
             eprintln!(
                 "datafog-shim: hook claude: stdin is not a Claude Code hook event (JSON object)"
             );
-            return Ok(if s.mode == Mode::Enforced {
+            return Ok(if fails_closed(s) {
                 Exit::Child(2)
             } else {
                 Exit::Ok
@@ -554,23 +652,13 @@ pub fn hook(s: &Settings, on_allow: OnAllow) -> Result<Exit, Fail> {
         "" => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
         c => PathBuf::from(c),
     };
-    let mut gate = match crate::commands::build_gate(s) {
-        Ok(g) => g,
-        Err(f) => {
-            let message = crate::redact::text(&f.message);
-            eprintln!("datafog-shim: {message}");
-            if s.mode == Mode::Enforced && name == "PreToolUse" {
-                emit(&pre_answer(
-                    "deny",
-                    &format!(
-                        "datafog: the policy gate is misconfigured, failing closed ({message})"
-                    ),
-                    None,
-                ))?;
-            }
-            return Ok(Exit::Ok);
-        }
-    };
+    let mut gate = crate::commands::build_gate(s).map_err(|f| {
+        Fail::new(
+            f.exit,
+            format!("the policy gate is misconfigured: {}", f.message),
+        )
+    })?;
+    gate.set_deadline(deadline);
     gate.session_id = s_of(&event, "session_id").to_owned();
     let answer = match name {
         "PreToolUse" => pre_tool_use(&mut gate, tool, &input, &cwd, on_allow),
@@ -656,7 +744,7 @@ pub fn merge_settings(settings: &mut Map<String, Value>, command: &str) -> Resul
         };
         entries.push(json!({
             "matcher": matcher,
-            "hooks": [{"type": "command", "command": command, "timeout": 15}],
+            "hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECS}],
         }));
     }
     Ok(())

@@ -126,7 +126,8 @@ fn default_receipts() -> PathBuf {
     }
 }
 
-fn truthy(v: &str) -> bool {
+/// `1`, `true`, `yes`, `on` (case-insensitive).
+pub fn truthy(v: &str) -> bool {
     matches!(
         v.trim().to_ascii_lowercase().as_str(),
         "1" | "true" | "yes" | "on"

@@ -165,6 +165,11 @@ impl Gate {
         }
     }
 
+    /// See [`Backend::set_deadline`].
+    pub fn set_deadline(&mut self, deadline: std::time::Instant) {
+        self.backend.set_deadline(deadline);
+    }
+
     fn chunk_limit(&self) -> usize {
         match self.backend {
             Backend::Remote(_) => REMOTE_CHUNK,

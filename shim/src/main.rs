@@ -188,13 +188,7 @@ enum ReceiptsCommand {
 }
 
 fn on_allow(raw: &str) -> Result<OnAllow, Fail> {
-    match raw.trim().to_ascii_lowercase().as_str() {
-        "" | "defer" => Ok(OnAllow::Defer),
-        "allow" => Ok(OnAllow::Allow),
-        other => Err(Fail::usage(format!(
-            "invalid --on-allow {other:?} (expected defer or allow)"
-        ))),
-    }
+    OnAllow::parse(raw)
 }
 
 fn raw_of(cli: &Cli) -> Raw {
@@ -321,9 +315,7 @@ fn dispatch(cli: &Cli) -> Result<Exit, Fail> {
             print!("{}", wrapper::adapters_text());
             Ok(Exit::Ok)
         }
-        Command::Hook(HookCommand::Claude { on_allow: a }) => {
-            claude::hook(&Settings::resolve(&raw)?, on_allow(a)?)
-        }
+        Command::Hook(HookCommand::Claude { on_allow: a }) => Ok(claude::hook_main(&raw, a)),
         Command::Scan(_) | Command::Receipts(_) => Ok(Exit::Internal),
     }
 }
@@ -345,8 +337,14 @@ fn main() -> ExitCode {
             let _ = e.print();
             return match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                // `scan` and `receipts verify` exit 2 on a usage error, as grep does (docs/scan.md).
-                _ if matches!(failed_subcommand().as_deref(), Some("scan" | "receipts")) => {
+                // `scan` and `receipts verify` exit 2 on a usage error, as grep does (docs/scan.md);
+                // so does `hook claude`: exit 2 is the Claude Code protocol's blocking error (any
+                // other code lets the tool call run).
+                _ if matches!(
+                    failed_subcommand().as_deref(),
+                    Some("scan" | "receipts" | "hook")
+                ) =>
+                {
                     ExitCode::from(2)
                 }
                 _ => Exit::Usage.into(),

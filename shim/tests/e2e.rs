@@ -125,12 +125,8 @@ mod support {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
+        // A process that exits before reading stdin (a usage error) closes the pipe early.
+        let _ = child.stdin.take().unwrap().write_all(stdin.as_bytes());
         let Output {
             status,
             stdout,
@@ -1220,6 +1216,137 @@ mod claude {
         let mut c = online(&d);
         c.args(["hook", "claude"]);
         assert_eq!(run(c, "not json").code, 2);
+    }
+
+    fn answer(r: &Run) -> Value {
+        serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("{e}: stdout {:?} stderr {}", r.stdout, r.stderr))
+    }
+
+    // Issue 4: settings that do not resolve used to exit 64, which Claude Code treats as a
+    // non-blocking error (the tool call ran).
+    #[test]
+    fn a_hook_that_cannot_resolve_its_settings_fails_closed() {
+        let d = project("cc-bad-settings");
+        for (var, value) in [
+            ("DATAFOG_SHIM_MODE", "bogus"),
+            ("DATAFOG_SHIM_OUTPUT_CHECK", "sometimes"),
+        ] {
+            let mut c = online(&d);
+            c.env(var, value).args(["hook", "claude"]);
+            let r = run(c, &fixture("pre_bash_clean.json", &d));
+            assert_eq!(r.code, 0, "{var}: {}", r.stderr);
+            let v = answer(&r);
+            assert_eq!(pre(&v)["permissionDecision"], "deny", "{var}");
+            let reason = pre(&v)["permissionDecisionReason"].as_str().unwrap();
+            assert!(reason.contains("failing closed"), "{reason}");
+            // PostToolUse: a blocking answer too.
+            let mut c = online(&d);
+            c.env(var, value).args(["hook", "claude"]);
+            let r = run(c, &fixture("post_bash_clean.json", &d));
+            assert_eq!(answer(&r)["decision"], "block", "{var}");
+        }
+        // An invalid --on-allow: deny.
+        let mut c = online(&d);
+        c.args(["hook", "claude", "--on-allow", "sometimes"]);
+        let r = run(c, &fixture("pre_bash_clean.json", &d));
+        assert_eq!(pre(&answer(&r))["permissionDecision"], "deny");
+        // A hook command line that does not parse: exit 2 (Claude Code's blocking error).
+        let mut c = online(&d);
+        c.args(["hook", "claude", "--no-such-flag"]);
+        assert_eq!(run(c, &fixture("pre_bash_clean.json", &d)).code, 2);
+        // Observe mode lets the call through (no answer), unless policy errors are enforced.
+        let mut c = online(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
+            .env("DATAFOG_SHIM_OUTPUT_CHECK", "sometimes")
+            .args(["hook", "claude"]);
+        let r = run(c, &fixture("pre_bash_clean.json", &d));
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        let mut c = online(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
+            .env("DATAFOG_SHIM_ENFORCE_POLICY_ERRORS", "true")
+            .env("DATAFOG_SHIM_OUTPUT_CHECK", "sometimes")
+            .args(["hook", "claude"]);
+        let r = run(c, &fixture("pre_bash_clean.json", &d));
+        assert_eq!(pre(&answer(&r))["permissionDecision"], "deny");
+    }
+
+    /// A policy service answering `allow` to every decide after `delay`: base URL.
+    fn slow_server(delay: std::time::Duration) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", l.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for s in l.incoming() {
+                let Ok(s) = s else { continue };
+                std::thread::spawn(move || {
+                    let mut r = BufReader::new(s);
+                    let mut len = 0usize;
+                    loop {
+                        let mut line = String::new();
+                        if r.read_line(&mut line).unwrap_or(0) == 0 {
+                            return;
+                        }
+                        let lower = line.to_ascii_lowercase();
+                        if let Some(v) = lower.strip_prefix("content-length:") {
+                            len = v.trim().parse().unwrap();
+                        }
+                        if line == "\r\n" {
+                            break;
+                        }
+                    }
+                    let mut body = vec![0u8; len];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    std::thread::sleep(delay);
+                    let resp = r#"{"decision":"allow","receipt_id":"slow","policy_version":"1","policy_id":"slow","matched_rules":["allow-all"]}"#;
+                    let _ = write!(
+                        r.get_mut(),
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{resp}",
+                        resp.len()
+                    );
+                });
+            }
+        });
+        url
+    }
+
+    // Issue 4: a large payload is decided as sequential 128 KiB pieces (5 s each at most); the
+    // hook keeps one overall deadline below the hook timeout and denies when it runs out.
+    #[test]
+    fn a_hook_past_its_overall_deadline_denies() {
+        let d = project("cc-deadline");
+        let url = slow_server(std::time::Duration::from_millis(400));
+        let content = "a clean line of text for the deadline test\n".repeat(16_000);
+        let event = serde_json::json!({
+            "session_id": "sess-deadline",
+            "cwd": d,
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Write",
+            "tool_input": {"file_path": d.join("big.txt"), "content": content},
+        })
+        .to_string();
+        // Enough time: every piece is allowed (no answer: Claude Code's own rules apply).
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", &url)
+            .args(["hook", "claude"]);
+        let r = run(c, &event);
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        // Six pieces at 400 ms each against a 1 s deadline: denied after about a second.
+        let started = std::time::Instant::now();
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", &url)
+            .env("DATAFOG_SHIM_HOOK_DEADLINE_MS", "1000")
+            .args(["hook", "claude"]);
+        let r = run(c, &event);
+        let took = started.elapsed();
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v = answer(&r);
+        assert_eq!(pre(&v)["permissionDecision"], "deny");
+        let reason = pre(&v)["permissionDecisionReason"].as_str().unwrap();
+        assert!(reason.contains("unavailable"), "{reason}");
+        assert!(took < std::time::Duration::from_millis(1900), "{took:?}");
     }
 
     #[test]
