@@ -803,8 +803,9 @@ pub fn settings_path(scope: &str) -> Result<PathBuf, Fail> {
 }
 
 /// The hook command: this binary with the settings that are not secrets (the API token is read
-/// from `DATAFOG_SHIM_API_TOKEN` at run time).
-pub fn hook_command(s: &Settings, on_allow: OnAllow) -> Result<String, Fail> {
+/// from `DATAFOG_SHIM_API_TOKEN` at run time). `--mode` is written only when it was given on the
+/// install command line (`explicit_mode`), so `DATAFOG_SHIM_MODE` switches modes at run time.
+pub fn hook_command(s: &Settings, on_allow: OnAllow, explicit_mode: bool) -> Result<String, Fail> {
     let q = |v: &str| format!("'{}'", v.replace('\'', r"'\''"));
     let mut c = q(&crate::wrapper::self_path()?);
     match &s.policy_file {
@@ -817,7 +818,9 @@ pub fn hook_command(s: &Settings, on_allow: OnAllow) -> Result<String, Fail> {
         }
         None => c.push_str(&format!(" --policy-url {}", q(&s.policy_url))),
     }
-    c.push_str(&format!(" --mode {}", s.mode.as_str()));
+    if explicit_mode {
+        c.push_str(&format!(" --mode {}", s.mode.as_str()));
+    }
     if let Some(e) = &s.event_sink {
         c.push_str(&format!(
             " --event-sink {}",

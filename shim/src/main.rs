@@ -239,7 +239,9 @@ fn dispatch(cli: &Cli) -> Result<Exit, Fail> {
                     Some(p) => p.into(),
                     None => claude::settings_path(&i.scope)?,
                 };
-                let command = claude::hook_command(&s, on_allow(&i.on_allow)?)?;
+                // `--mode` (of `hooks install` or global) is baked in; `DATAFOG_SHIM_MODE` is not.
+                let explicit_mode = raw.mode.is_some();
+                let command = claude::hook_command(&s, on_allow(&i.on_allow)?, explicit_mode)?;
                 claude::install(&path, &command)?;
                 println!("installed Claude Code hooks in {}", path.display());
                 println!("  PreToolUse  ({}) -> {command}", claude::PRE_MATCHER);

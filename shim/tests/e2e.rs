@@ -1349,6 +1349,69 @@ mod claude {
         assert!(took < std::time::Duration::from_millis(1900), "{took:?}");
     }
 
+    // Issue 4: the installed hook command carries `--mode` only when install was given one, so
+    // DATAFOG_SHIM_MODE switches the mode without reinstalling.
+    #[test]
+    fn the_installed_hook_reads_the_mode_at_run_time_unless_install_was_given_one() {
+        let d = project("cc-install-mode");
+        let settings = d.join("settings.json");
+        let install = |env_mode: Option<&str>, flag: &[&str]| -> String {
+            let mut c = online(&d);
+            if let Some(m) = env_mode {
+                c.env("DATAFOG_SHIM_MODE", m);
+            }
+            c.args(["hooks", "install", "--claude", "--settings"])
+                .arg(&settings)
+                .args(flag);
+            let r = run(c, "");
+            assert_eq!(r.code, 0, "{}", r.stderr);
+            let v: Value =
+                serde_json::from_str(&std::fs::read_to_string(&settings).unwrap()).unwrap();
+            v["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        let run_hook = |cmd: &str, env_mode: Option<&str>| -> Run {
+            let mut c = std::process::Command::new("sh");
+            c.current_dir(&d)
+                .args(["-c", cmd])
+                .env_remove("DATAFOG_SHIM_MODE");
+            if let Some(m) = env_mode {
+                c.env("DATAFOG_SHIM_MODE", m);
+            }
+            run(c, &fixture("pre_bash_cat_env.json", &d))
+        };
+        // DATAFOG_SHIM_MODE at install time is not baked in.
+        let cmd = install(Some("observe"), &[]);
+        assert!(!cmd.contains("--mode"), "{cmd}");
+        let r = run_hook(&cmd, None);
+        assert_eq!(
+            answer(&r)["hookSpecificOutput"]["permissionDecision"],
+            "deny"
+        );
+        let r = run_hook(&cmd, Some("observe"));
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        // An explicit --mode is (install's own flag or the global one).
+        let cmd = install(None, &["--mode", "observe"]);
+        assert!(cmd.contains(" --mode observe "), "{cmd}");
+        let r = run_hook(&cmd, Some("enforced"));
+        assert_eq!(r.stdout, "", "{}", r.stderr);
+        let mut c = online(&d);
+        c.args([
+            "--mode",
+            "enforced",
+            "hooks",
+            "install",
+            "--claude",
+            "--settings",
+        ])
+        .arg(&settings);
+        assert_eq!(run(c, "").code, 0);
+        let text = std::fs::read_to_string(&settings).unwrap();
+        assert!(text.contains(" --mode enforced "), "{text}");
+    }
+
     #[test]
     fn offline_hook_works_without_a_server() {
         let d = project("cc-offline");
