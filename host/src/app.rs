@@ -52,6 +52,9 @@ pub struct AppState {
     pub metrics: Metrics,
     pub idempotency: IdempotencyCache,
     pub access_log: bool,
+    /// How long a request waits for a guest instance when all are busy (the write timeout: a
+    /// response later than that could not be written anyway).
+    pub guest_wait: std::time::Duration,
 }
 
 impl std::fmt::Debug for AppState {
@@ -147,7 +150,8 @@ pub struct HttpError {
 pub mod codes {
     /// 500: the guest trapped (the instance was dropped; the server keeps serving).
     pub const GUEST_ERROR: &str = "guest_error";
-    /// 503: the guest ran past `DATAFOG_GUEST_TIMEOUT`.
+    /// 503: the guest ran past `DATAFOG_GUEST_TIMEOUT` (message `policy engine timed out`), or
+    /// every instance stayed busy for `DATAFOG_WRITE_TIMEOUT` (`policy engine busy`).
     pub const GUEST_TIMEOUT: &str = "guest_timeout";
 }
 
@@ -169,6 +173,12 @@ impl From<GuestFailure> for HttpError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 code: codes::GUEST_TIMEOUT,
                 message: "policy engine timed out".to_owned(),
+                details: String::new(),
+            },
+            GuestFailure::Busy => HttpError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: codes::GUEST_TIMEOUT,
+                message: "policy engine busy".to_owned(),
                 details: String::new(),
             },
             GuestFailure::Trap(_) | GuestFailure::Unavailable(_) => HttpError {
@@ -510,14 +520,22 @@ async fn in_guest<R: Send + 'static>(
     size: usize,
     f: impl FnOnce(&mut crate::runtime::Instance) -> wasmtime::Result<R> + Send + 'static,
 ) -> Result<R, HttpError> {
+    // A turn first: a burst waits for an instance slot (up to `guest_wait`) rather than failing.
+    let permit = s.runtime.acquire(s.guest_wait).await?;
     if size <= INLINE_GUEST_BYTES {
-        return s.runtime.call(f).map_err(HttpError::from);
+        let out = s.runtime.call(f).map_err(HttpError::from);
+        drop(permit);
+        return out;
     }
     let rt = s.runtime.clone();
-    tokio::task::spawn_blocking(move || rt.call(f))
-        .await
-        .map_err(|_| HttpError::from(ApiError::internal()))?
-        .map_err(HttpError::from)
+    tokio::task::spawn_blocking(move || {
+        let out = rt.call(f);
+        drop(permit);
+        out
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?
+    .map_err(HttpError::from)
 }
 
 /// Serialise a success body (Go's encoder adds a newline).

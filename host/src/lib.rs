@@ -100,6 +100,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         access_log: settings.access_log,
+        guest_wait: settings.write_timeout,
     }))
 }
 

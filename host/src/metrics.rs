@@ -399,6 +399,22 @@ impl Metrics {
             "datafog_guest_timeouts_total {}",
             runtime.timeout_count()
         );
+        let _ = writeln!(
+            out,
+            "# HELP datafog_guest_unavailable_total Guest calls that got no instance (instantiation or policy load failed; 500 guest_error)."
+        );
+        let _ = writeln!(out, "# TYPE datafog_guest_unavailable_total counter");
+        let _ = writeln!(
+            out,
+            "datafog_guest_unavailable_total {}",
+            runtime.unavailable_count()
+        );
+        let _ = writeln!(
+            out,
+            "# HELP datafog_guest_busy_total Guest calls that waited past the write timeout for an instance slot (503 guest_timeout)."
+        );
+        let _ = writeln!(out, "# TYPE datafog_guest_busy_total counter");
+        let _ = writeln!(out, "datafog_guest_busy_total {}", runtime.busy_count());
         out
     }
 }

@@ -6,7 +6,12 @@
 //! [`TICK`]) and a per-store memory limit. A trap or a timeout drops that instance (its store is
 //! not reused) and answers [`GuestFailure`]; the next call takes or builds another instance.
 //!
-//! Guest calls are synchronous: callers run them on `tokio::task::spawn_blocking`.
+//! Guest calls are synchronous: callers run them inline for small payloads or on
+//! `tokio::task::spawn_blocking`. Every call first takes a permit ([`Runtime::acquire`]): there are
+//! as many as the pooling allocator has instance slots ([`Runtime::capacity`]), so a burst of
+//! requests waits for a turn (up to the caller's bound, then [`GuestFailure::Busy`]) instead of
+//! failing to instantiate. Failures are logged by their kind and trap code only: never a wasmtime
+//! error's full text or backtrace, never anything of the request.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -66,6 +71,8 @@ pub enum GuestFailure {
     Trap(String),
     /// No instance could be made (instantiation or policy load failed).
     Unavailable(String),
+    /// Every instance slot stayed busy for as long as the caller would wait.
+    Busy,
 }
 
 impl std::fmt::Display for GuestFailure {
@@ -74,6 +81,7 @@ impl std::fmt::Display for GuestFailure {
             GuestFailure::Timeout => f.write_str("guest call exceeded its deadline"),
             GuestFailure::Trap(e) => write!(f, "guest trapped: {e}"),
             GuestFailure::Unavailable(e) => write!(f, "no guest instance: {e}"),
+            GuestFailure::Busy => f.write_str("every guest instance stayed busy"),
         }
     }
 }
@@ -125,6 +133,12 @@ pub struct Runtime {
     stop: Arc<AtomicBool>,
     traps: AtomicU64,
     timeouts: AtomicU64,
+    /// Calls that got no instance ([`GuestFailure::Unavailable`]) or no turn
+    /// ([`GuestFailure::Busy`]).
+    unavailable: AtomicU64,
+    busy: AtomicU64,
+    /// One permit per instance slot of the pooling allocator (see [`Runtime::acquire`]).
+    permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -207,6 +221,7 @@ impl Runtime {
                 ))
             })?;
         let stop = Arc::new(AtomicBool::new(false));
+        let slots = instance_slots(&config) as usize;
         let runtime = Arc::new(Runtime {
             engine: engine.clone(),
             pre,
@@ -216,6 +231,9 @@ impl Runtime {
             stop: stop.clone(),
             traps: AtomicU64::new(0),
             timeouts: AtomicU64::new(0),
+            unavailable: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
+            permits: Arc::new(tokio::sync::Semaphore::new(slots)),
         });
         // The ticker holds only the engine, so it ends when `stop` is set (on drop).
         std::thread::Builder::new()
@@ -319,8 +337,41 @@ impl Runtime {
         }
     }
 
+    /// Instance slots of the pooling allocator: the most instances alive at once (warm ones
+    /// included), and the number of permits of [`Runtime::acquire`].
+    pub fn capacity(&self) -> usize {
+        instance_slots(&self.config) as usize
+    }
+
+    /// A turn to make a guest call: wait up to `wait` for one of [`Runtime::capacity`] permits
+    /// (hold it for the whole [`Runtime::call`]). Live instances are the idle ones plus one per
+    /// call in flight, and a call takes an idle one first, so with at most `capacity` calls in
+    /// flight the allocator never runs out of slots.
+    pub async fn acquire(
+        &self,
+        wait: Duration,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, GuestFailure> {
+        let permits = self.permits.clone();
+        if let Ok(p) = permits.clone().try_acquire_owned() {
+            return Ok(p);
+        }
+        match tokio::time::timeout(wait, permits.acquire_owned()).await {
+            Ok(Ok(p)) => Ok(p),
+            _ => {
+                self.busy.fetch_add(1, Ordering::Relaxed);
+                eprintln!(
+                    "datafog-api: guest call refused: all {} instance slots busy for {wait:?}",
+                    self.capacity()
+                );
+                Err(GuestFailure::Busy)
+            }
+        }
+    }
+
     /// Run `f` on a warm instance under the call deadline. On a trap or timeout the instance is
-    /// dropped. Blocking: call from a blocking thread.
+    /// dropped. Blocking (bounded by the deadline). Callers hold a permit of
+    /// [`Runtime::acquire`]; without one, a burst can exhaust the instance slots
+    /// ([`GuestFailure::Unavailable`]).
     pub fn call<R>(
         &self,
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
@@ -328,7 +379,20 @@ impl Runtime {
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
         let mut inst = match taken {
             Some(i) => i,
-            None => self.instantiate()?,
+            None => match self.instantiate() {
+                Ok(i) => i,
+                Err(e) => {
+                    self.unavailable.fetch_add(1, Ordering::Relaxed);
+                    // Instantiation and the policy load see no request data: their first line
+                    // (no backtrace) is safe to log.
+                    let text = e.to_string();
+                    eprintln!(
+                        "datafog-api: guest call failed: {}",
+                        text.lines().next().unwrap_or_default()
+                    );
+                    return Err(e);
+                }
+            },
         };
         inst.store.set_epoch_deadline(self.deadline_ticks());
         match f(&mut inst) {
@@ -338,15 +402,31 @@ impl Runtime {
             }
             Err(e) => {
                 drop(inst);
+                let reason = failure_reason(&e);
                 if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     self.timeouts.fetch_add(1, Ordering::Relaxed);
+                    eprintln!(
+                        "datafog-api: guest call exceeded its deadline ({:?}); instance dropped",
+                        self.config.call_timeout
+                    );
                     Err(GuestFailure::Timeout)
                 } else {
                     self.traps.fetch_add(1, Ordering::Relaxed);
-                    Err(GuestFailure::Trap(wt(e)))
+                    eprintln!("datafog-api: guest call trapped ({reason}); instance dropped");
+                    Err(GuestFailure::Trap(reason))
                 }
             }
         }
+    }
+
+    /// Calls that got no instance, or no turn within their wait, since start.
+    pub fn unavailable_count(&self) -> u64 {
+        self.unavailable.load(Ordering::Relaxed)
+    }
+
+    /// Calls refused because every instance slot stayed busy, since start.
+    pub fn busy_count(&self) -> u64 {
+        self.busy.load(Ordering::Relaxed)
     }
 
     /// Guest traps (not timeouts) since start.
@@ -371,6 +451,21 @@ struct RawInstance {
     guest: bindings::Guest,
 }
 
+/// Why a guest call failed, for the log: the wasmtime trap code (a fixed description such as
+/// "wasm `unreachable` instruction executed"), or that it was not a trap. Never the error's own
+/// text or backtrace: a guest may put anything in an error message.
+fn failure_reason(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(t) => format!("trap: {t}"),
+        None => "a host or runtime error, not a trap".to_owned(),
+    }
+}
+
+/// Component instance slots of the pooling allocator (see [`make_engine`]).
+fn instance_slots(config: &RuntimeConfig) -> u32 {
+    u32::try_from(config.pool_size.saturating_mul(4).max(16)).unwrap_or(64)
+}
+
 fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
     let mut cfg = Config::new();
     cfg.epoch_interruption(true);
@@ -381,7 +476,7 @@ fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     // Headroom over the warm pool: replacements are built while a trapped store is dropped, and
     // a burst may build instances beyond the idle set.
-    let slots = u32::try_from(config.pool_size.saturating_mul(4).max(16)).unwrap_or(64);
+    let slots = instance_slots(config);
     pool.total_component_instances(slots)
         .total_core_instances(slots.saturating_mul(8))
         .total_memories(slots.saturating_mul(2))

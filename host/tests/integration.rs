@@ -1117,6 +1117,65 @@ mod guest {
         let text = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
         assert!(!text.contains("datafog_guest_timeouts_total 0"), "{text}");
     }
+
+    /// Audit of host/, item 5: more concurrent guest calls than the pooling allocator has
+    /// instance slots (pool 1: 16 slots) wait for a turn instead of failing with 500
+    /// `guest_error`; a call that waits past its bound is refused (`Busy`) and counted. (Without
+    /// the permits, 24 of these 40 calls failed: "maximum concurrent limit of 16 for component
+    /// instances reached".)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn excess_guest_calls_wait_for_an_instance_slot() {
+        use datafog_host::runtime::{EMBEDDED_COMPONENT, GuestFailure, Runtime, RuntimeConfig};
+        use std::time::Duration;
+        warm_cache();
+        let policy = std::fs::read_to_string(repo().join("config/policy.json")).unwrap();
+        let (rt, _) = Runtime::new(
+            EMBEDDED_COMPONENT,
+            policy,
+            RuntimeConfig {
+                pool_size: 1,
+                call_timeout: Duration::from_secs(30),
+                cache_dir: Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("cwasm")),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(rt.capacity(), 16);
+        let mut tasks = Vec::new();
+        for _ in 0..40 {
+            let rt = rt.clone();
+            tasks.push(tokio::spawn(async move {
+                let permit = rt.acquire(Duration::from_secs(60)).await?;
+                tokio::task::spawn_blocking(move || {
+                    let out = rt.call(|_| {
+                        // Hold the instance, as a long guest call would.
+                        std::thread::sleep(Duration::from_millis(200));
+                        Ok(())
+                    });
+                    drop(permit);
+                    out
+                })
+                .await
+                .unwrap()
+            }));
+        }
+        for t in tasks {
+            assert_eq!(t.await.unwrap(), Ok(()));
+        }
+        assert_eq!(rt.unavailable_count(), 0);
+        // Every slot taken: a caller that cannot wait is refused, and counted.
+        let mut held = Vec::new();
+        for _ in 0..rt.capacity() {
+            held.push(rt.acquire(Duration::from_secs(1)).await.unwrap());
+        }
+        assert_eq!(
+            rt.acquire(Duration::from_millis(50)).await.err(),
+            Some(GuestFailure::Busy)
+        );
+        assert_eq!(rt.busy_count(), 1);
+        drop(held);
+        assert!(rt.acquire(Duration::from_millis(50)).await.is_ok());
+    }
 }
 
 mod startup {
