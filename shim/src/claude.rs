@@ -27,6 +27,7 @@ use serde_json::{Map, Value, json};
 use crate::config::{Mode, Raw, Settings};
 use crate::exit::{Exit, Fail};
 use crate::gate::{Check, Gate, Kind};
+use crate::json::Json;
 
 /// Tools the PreToolUse hook is registered for.
 pub const PRE_MATCHER: &str =
@@ -692,29 +693,32 @@ fn emit(v: &Value) -> Result<(), Fail> {
 // ------------------------------------------------------------------ settings.json
 
 /// True if a hook command is one of ours.
-fn ours(hook: &Value) -> bool {
-    let c = s(hook, "command");
+fn ours(hook: &Json) -> bool {
+    let c = hook
+        .get("command")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
     c.contains("datafog-shim") && c.contains("hook claude")
 }
 
 /// Remove our hook commands from `settings.hooks`, dropping entries and events left empty.
-fn strip_ours(settings: &mut Map<String, Value>) {
-    let Some(Value::Object(hooks)) = settings.get_mut("hooks") else {
+/// Everything else keeps its place (key order included).
+fn strip_ours(settings: &mut Json) {
+    let Some(hooks @ Json::Object(_)) = settings.get_mut("hooks") else {
         return;
     };
     for event in ["PreToolUse", "PostToolUse"] {
-        let Some(Value::Array(entries)) = hooks.get_mut(event) else {
+        let Some(Json::Array(entries)) = hooks.get_mut(event) else {
             continue;
         };
         for e in entries.iter_mut() {
-            if let Some(Value::Array(list)) = e.get_mut("hooks") {
+            if let Some(Json::Array(list)) = e.get_mut("hooks") {
                 list.retain(|h| !ours(h));
             }
         }
-        entries.retain(|e| {
-            e.get("hooks")
-                .and_then(Value::as_array)
-                .is_none_or(|l| !l.is_empty())
+        entries.retain(|e| match e.get("hooks") {
+            Some(l @ Json::Array(_)) => !l.is_empty(),
+            _ => true,
         });
         if entries.is_empty() {
             hooks.remove(event);
@@ -726,35 +730,55 @@ fn strip_ours(settings: &mut Map<String, Value>) {
 }
 
 /// Merge our PreToolUse and PostToolUse hooks (running `command`) into a settings object: other
-/// settings and other hooks stay; an earlier datafog hook is replaced (idempotent).
-pub fn merge_settings(settings: &mut Map<String, Value>, command: &str) -> Result<(), String> {
+/// settings and other hooks stay, in their order; an earlier datafog hook is replaced
+/// (idempotent); ours are appended.
+pub fn merge_settings(settings: &mut Json, command: &str) -> Result<(), String> {
     strip_ours(settings);
     let hooks = settings
-        .entry("hooks")
-        .or_insert_with(|| Value::Object(Map::new()));
-    let Value::Object(hooks) = hooks else {
+        .entry("hooks", Json::object())
+        .ok_or_else(|| "the settings are not a JSON object".to_owned())?;
+    if !matches!(hooks, Json::Object(_)) {
         return Err("`hooks` is not an object".to_owned());
-    };
+    }
     for (event, matcher) in [("PreToolUse", PRE_MATCHER), ("PostToolUse", POST_MATCHER)] {
-        let entries = hooks
-            .entry(event)
-            .or_insert_with(|| Value::Array(Vec::new()));
-        let Value::Array(entries) = entries else {
+        let Some(Json::Array(entries)) = hooks.entry(event, Json::Array(Vec::new())) else {
             return Err(format!("`hooks.{event}` is not an array"));
         };
-        entries.push(json!({
-            "matcher": matcher,
-            "hooks": [{"type": "command", "command": command, "timeout": HOOK_TIMEOUT_SECS}],
-        }));
+        let text = |t: &str| Json::String(t.to_owned());
+        entries.push(Json::Object(vec![
+            ("matcher".into(), text(matcher)),
+            (
+                "hooks".into(),
+                Json::Array(vec![Json::Object(vec![
+                    ("type".into(), text("command")),
+                    ("command".into(), text(command)),
+                    ("timeout".into(), Json::Number(HOOK_TIMEOUT_SECS.into())),
+                ])]),
+            ),
+        ]));
     }
     Ok(())
 }
 
-fn load_settings(path: &Path) -> Result<Map<String, Value>, Fail> {
+/// The file a settings path names: symlinks followed (a dangling one too, so the file is
+/// created where it points), so the file is written in place of the real file, not the link.
+fn real_path(path: &Path) -> PathBuf {
+    let mut p = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::read_link(&p) {
+            Ok(target) if target.is_absolute() => p = target,
+            Ok(target) => p = p.parent().unwrap_or(Path::new("")).join(target),
+            Err(_) => break,
+        }
+    }
+    p
+}
+
+fn load_settings(path: &Path) -> Result<Json, Fail> {
     match std::fs::read(path) {
-        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Ok(Map::new()),
-        Ok(b) => match serde_json::from_slice::<Value>(&b) {
-            Ok(Value::Object(m)) => Ok(m),
+        Ok(b) if b.iter().all(u8::is_ascii_whitespace) => Ok(Json::object()),
+        Ok(b) => match serde_json::from_slice::<Json>(&b) {
+            Ok(m @ Json::Object(_)) => Ok(m),
             Ok(_) => Err(Fail::config(format!(
                 "{} is not a JSON object; not changed",
                 path.display()
@@ -766,23 +790,42 @@ fn load_settings(path: &Path) -> Result<Map<String, Value>, Fail> {
                 e.column()
             ))),
         },
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Map::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Json::object()),
         Err(e) => Err(Fail::io(format!("read {}: {e}", path.display()))),
     }
 }
 
-fn save_settings(path: &Path, m: &Map<String, Value>) -> Result<(), Fail> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+/// Write the settings: through a symlink to the real file, keeping that file's permission bits,
+/// atomically (a temporary file beside the real one, then a rename over it).
+fn save_settings(path: &Path, m: &Json) -> Result<(), Fail> {
+    use std::os::unix::fs::PermissionsExt;
+    let real = real_path(path);
+    if let Some(dir) = real.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
             .map_err(|e| Fail::io(format!("create {}: {e}", dir.display())))?;
     }
+    let mode = std::fs::metadata(&real)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777);
     let mut text = serde_json::to_string_pretty(m)
         .map_err(|e| Fail::new(Exit::Internal, format!("encode settings: {e}")))?;
     text.push('\n');
-    let tmp = path.with_extension("json.datafog-tmp");
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .map_err(|e| Fail::io(format!("write {}: {e}", path.display())))
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = real.with_file_name(format!(".{name}.datafog-tmp"));
+    let write = || -> std::io::Result<()> {
+        std::fs::write(&tmp, &text)?;
+        if let Some(mode) = mode {
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+        }
+        std::fs::rename(&tmp, &real)
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Fail::io(format!("write {}: {e}", real.display()))
+    })
 }
 
 /// The settings file for a scope: `user` (`~/.claude/settings.json`), `project`
@@ -863,7 +906,7 @@ mod tests {
 
     #[test]
     fn merge_keeps_other_settings_and_is_idempotent() {
-        let mut m: Map<String, Value> = serde_json::from_str(
+        let mut m: Json = serde_json::from_str(
             r#"{"model":"opus","hooks":{"PreToolUse":[{"matcher":"Bash","hooks":[{"type":"command","command":"other"}]}]}}"#,
         )
         .unwrap();
@@ -871,10 +914,17 @@ mod tests {
         let once = m.clone();
         merge_settings(&mut m, "/x/datafog-shim hook claude").unwrap();
         assert_eq!(once, m);
-        assert_eq!(m["model"], "opus");
-        assert_eq!(m["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
+        let v: Value = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["model"], "opus");
+        assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 2);
         strip_ours(&mut m);
-        assert_eq!(m["hooks"]["PreToolUse"].as_array().unwrap().len(), 1);
-        assert!(m["hooks"].get("PostToolUse").is_none());
+        let v: Value = serde_json::to_value(&m).unwrap();
+        assert_eq!(v["hooks"]["PreToolUse"].as_array().unwrap().len(), 1);
+        let text = serde_json::to_string(&m).unwrap();
+        assert!(
+            text.starts_with(r#"{"model":"opus","hooks":{"PreToolUse":[{"matcher""#),
+            "{text}"
+        );
+        assert!(m.get("hooks").unwrap().get("PostToolUse").is_none());
     }
 }

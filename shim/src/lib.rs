@@ -18,6 +18,7 @@ pub mod events;
 pub mod exec;
 pub mod exit;
 pub mod gate;
+pub mod json;
 pub mod redact;
 pub mod scan;
 pub mod verify;

@@ -1412,6 +1412,96 @@ mod claude {
         assert!(text.contains(" --mode enforced "), "{text}");
     }
 
+    // Issue 4: install rewrote the settings file with its keys sorted, replaced a symlinked
+    // settings.json with a plain file, and reset its permissions.
+    #[test]
+    fn install_keeps_key_order_symlinks_and_the_file_mode() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = project("cc-install-order");
+        let dotfiles = d.join("dotfiles");
+        std::fs::create_dir_all(&dotfiles).unwrap();
+        let real = dotfiles.join("claude-settings.json");
+        let original = r#"{
+  "zeta": true,
+  "model": "opus",
+  "env": {"B": "1", "A": "2"},
+  "hooks": {
+    "Stop": [{"matcher": "", "hooks": [{"type": "command", "command": "./stop.sh"}]}],
+    "PreToolUse": [{"matcher": "Bash", "hooks": [{"type": "command", "command": "./mine.sh", "timeout": 3}]}]
+  },
+  "alpha": [3, 1, 2]
+}"#;
+        std::fs::write(&real, original).unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let link_dir = d.join(".claude");
+        std::fs::create_dir_all(&link_dir).unwrap();
+        let link = link_dir.join("settings.json");
+        std::os::unix::fs::symlink("../dotfiles/claude-settings.json", &link).unwrap();
+
+        let mut c = online(&d);
+        c.args(["hooks", "install", "--claude", "--scope", "project"]);
+        let r = run(c, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+
+        // Still a symlink; the real file changed, with its mode.
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let text = std::fs::read_to_string(&real).unwrap();
+        assert!(text.contains("hook claude"), "{text}");
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+        // Keys in their original order, ours appended.
+        let at = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} missing: {text}"))
+        };
+        let order = [
+            "\"zeta\"",
+            "\"model\"",
+            "\"env\"",
+            "\"B\"",
+            "\"A\"",
+            "\"hooks\"",
+            "\"Stop\"",
+            "\"PreToolUse\"",
+            "./mine.sh",
+            "\"PostToolUse\"",
+            "\"alpha\"",
+        ];
+        for w in order.windows(2) {
+            assert!(at(w[0]) < at(w[1]), "{} before {}: {text}", w[0], w[1]);
+        }
+        let mine = &text[at("\"matcher\": \"Bash\"")..at("./mine.sh")];
+        assert!(!mine.contains("\"timeout\""), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["alpha"], serde_json::json!([3, 1, 2]));
+        // Uninstall goes through the link too and restores the original content.
+        let mut c = online(&d);
+        c.args(["hooks", "uninstall", "--claude", "--scope", "project"]);
+        assert_eq!(run(c, "").code, 0);
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        let back: Value = serde_json::from_str(&std::fs::read_to_string(&real).unwrap()).unwrap();
+        assert_eq!(back, serde_json::from_str::<Value>(original).unwrap());
+        let after = std::fs::read_to_string(&real).unwrap();
+        assert!(
+            after.find("\"zeta\"").unwrap() < after.find("\"alpha\"").unwrap(),
+            "{after}"
+        );
+        assert!(
+            std::fs::read_dir(&dotfiles).unwrap().count() == 1,
+            "a temporary file was left"
+        );
+    }
+
     #[test]
     fn offline_hook_works_without_a_server() {
         let d = project("cc-offline");
