@@ -562,6 +562,56 @@ mod commands {
     }
 
     #[test]
+    fn a_command_that_is_not_executable_exits_126() {
+        let d = project("not-executable");
+        std::fs::write(d.join("script.sh"), "#!/bin/sh\necho ran\n").unwrap();
+        let mut c = online(&d);
+        c.args(["shell", "./script.sh"]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.as_str()), (126, ""), "{}", r.stderr);
+        assert!(r.stderr.contains("permission denied"), "{}", r.stderr);
+        let mut c = online(&d);
+        c.args(["run", "--adapter", "shell", "--target", "./script.sh"]);
+        assert_eq!(run(c, "").code, 126);
+    }
+
+    #[test]
+    fn run_with_the_service_down_fails_closed_unless_observe() {
+        let d = project("run-down");
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+            .args([
+                "run",
+                "--adapter",
+                "shell",
+                "--target",
+                "/bin/sh",
+                "--",
+                "-c",
+                "touch ran",
+            ]);
+        let r = run(c, "");
+        assert_eq!(r.code, 69, "{}", r.stderr);
+        assert!(!d.join("ran").exists());
+        let mut c = shim(&d);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+            .env("DATAFOG_SHIM_MODE", "observe")
+            .args([
+                "run",
+                "--adapter",
+                "shell",
+                "--target",
+                "/bin/sh",
+                "--",
+                "-c",
+                "touch ran",
+            ]);
+        let r = run(c, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(d.join("ran").exists());
+    }
+
+    #[test]
     fn api_token_is_sent_as_x_api_key() {
         // The shared server has no token; a wrong token is simply ignored there. Check the
         // header reaches a server: a tiny one-shot HTTP listener records the request.
@@ -690,6 +740,36 @@ mod offline {
         c.args(["shell", "true"]);
         assert_eq!(run(c, "").code, 0);
         assert_eq!(verify(&d), 2);
+    }
+
+    // Issue 4: the chain the shim writes offline verifies with its own `receipts verify`.
+    #[test]
+    fn receipts_verify_accepts_the_chain_the_shim_wrote_offline() {
+        let d = project("offline-verify");
+        for args in [
+            &["shell", "echo", "hi"][..],
+            &["shell", "cat", ".env"],
+            &["write-file", "o.txt", "mail jane.roe@example.com"],
+        ] {
+            let mut c = offline(&d);
+            c.args(args);
+            run(c, "");
+        }
+        let file = d.join("receipts.jsonl");
+        let mut c = shim(&d);
+        c.args(["receipts", "verify", "--json"]).arg(&file);
+        let r = run(c, "");
+        assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["ok"], true, "{v}");
+        assert_eq!(v["receipts"], 5, "{v}");
+        // A changed byte: the binary reports the break (exit 1).
+        let text = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, text.replacen("\"deny\"", "\"allow\"", 1)).unwrap();
+        let mut c = shim(&d);
+        c.args(["receipts", "verify"]).arg(&file);
+        let r = run(c, "");
+        assert_eq!(r.code, 1, "{} {}", r.stdout, r.stderr);
     }
 
     #[test]
@@ -910,6 +990,42 @@ mod wrappers {
         assert_eq!(r.code, 78, "{}", r.stderr);
         assert!(
             r.stderr.contains("is a datafog-shim wrapper"),
+            "{}",
+            r.stderr
+        );
+    }
+
+    #[test]
+    fn a_wrapper_with_the_service_down_fails_closed_unless_observe() {
+        let d = project("wrap-down");
+        let shims = d.join("shims");
+        let target = fake(&d, "git");
+        let mut c = shim(&d);
+        c.args(["hooks", "install", "--policy-url", "http://127.0.0.1:1"])
+            .args(["--shim-dir", shims.to_str().unwrap()])
+            .args(["--target", target.to_str().unwrap(), "git"]);
+        assert_eq!(run(c, "").code, 0);
+        let git = |mode: Option<&str>| {
+            let mut c = std::process::Command::new("git");
+            c.current_dir(&d)
+                .env("PATH", path_with(&shims))
+                .arg("status");
+            for (k, _) in std::env::vars() {
+                if k.starts_with("DATAFOG_") {
+                    c.env_remove(k);
+                }
+            }
+            if let Some(m) = mode {
+                c.env("DATAFOG_SHIM_MODE", m);
+            }
+            run(c, "")
+        };
+        let r = git(None);
+        assert_eq!((r.code, r.stdout.as_str()), (69, ""), "{}", r.stderr);
+        let r = git(Some("observe"));
+        assert_eq!(
+            (r.code, r.stdout.as_str()),
+            (0, "git:status\n"),
             "{}",
             r.stderr
         );
@@ -1500,6 +1616,32 @@ mod claude {
             std::fs::read_dir(&dotfiles).unwrap().count() == 1,
             "a temporary file was left"
         );
+    }
+
+    #[test]
+    fn policy_down_in_observe_mode_lets_the_call_through_unless_errors_are_enforced() {
+        let d = project("cc-down-observe");
+        let hook_down = |enforce: bool, fixture_name: &str| {
+            let mut c = shim(&d);
+            c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
+                .env("DATAFOG_SHIM_MODE", "observe")
+                .args(["hook", "claude"]);
+            if enforce {
+                c.env("DATAFOG_SHIM_ENFORCE_POLICY_ERRORS", "true");
+            }
+            run(c, &fixture(fixture_name, &d))
+        };
+        let r = hook_down(false, "pre_bash_clean.json");
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        assert!(r.stderr.contains("policy check failed"), "{}", r.stderr);
+        let r = hook_down(false, "post_bash_clean.json");
+        assert_eq!((r.code, r.stdout.as_str()), (0, ""), "{}", r.stderr);
+        let r = hook_down(true, "pre_bash_clean.json");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let v = answer(&r);
+        assert_eq!(pre(&v)["permissionDecision"], "deny");
+        let r = hook_down(true, "post_bash_clean.json");
+        assert_eq!(answer(&r)["decision"], "block", "{}", r.stdout);
     }
 
     #[test]
