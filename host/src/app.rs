@@ -13,6 +13,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
@@ -499,10 +500,50 @@ async fn read_json<T: serde::de::DeserializeOwned>(
     if !is_json {
         return Err(ApiError::unsupported_media_type().into());
     }
-    let bytes = axum::body::to_bytes(body, api::MAX_BODY_BYTES)
-        .await
-        .map_err(|_| HttpError::from(ApiError::request_too_large()))?;
+    let bytes = read_body(body, api::MAX_BODY_BYTES).await?;
     api::parse_json(&bytes).map_err(HttpError::from)
+}
+
+/// The body, at most `limit` bytes: past it 413 `request_too_large`; a body that cannot be read
+/// (the client went away, the read timeout closed the connection) is Go's 400 `invalid_request`
+/// `invalid JSON body` (its decoder fails on the read; details name the failure, never data).
+async fn read_body(mut body: Body, limit: usize) -> Result<Vec<u8>, HttpError> {
+    use hyper::body::Body as _;
+    let too_large = || HttpError::from(ApiError::request_too_large());
+    if usize::try_from(body.size_hint().lower()).map_or(true, |n| n > limit) {
+        return Err(too_large());
+    }
+    let mut out = Vec::new();
+    while let Some(frame) =
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx)).await
+    {
+        let frame = frame.map_err(|e| {
+            let timed_out =
+                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .any(|e| {
+                    e.downcast_ref::<std::io::Error>()
+                        .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+                });
+            HttpError::from(
+                ApiError::new(api::ErrorCode::InvalidRequest, "invalid JSON body").with_details(
+                    if timed_out {
+                        "read error: i/o timeout"
+                    } else {
+                        "read error: unexpected EOF"
+                    },
+                ),
+            )
+        })?;
+        if let Ok(data) = frame.into_data() {
+            if out.len().saturating_add(data.len()) > limit {
+                return Err(too_large());
+            }
+            out.extend_from_slice(&data);
+        }
+    }
+    Ok(out)
 }
 
 /// Requests whose payload is at most this many bytes run their guest call on the async worker
@@ -1074,7 +1115,14 @@ async fn receipt_id_missing() -> HttpError {
     ApiError::receipt_id_missing().into()
 }
 
-async fn receipt_get(State(s): State<Shared>, Path(id): Path<String>) -> HttpResult {
+async fn receipt_get(
+    State(s): State<Shared>,
+    id: Result<Path<String>, axum::extract::rejection::PathRejection>,
+) -> HttpResult {
+    // An id that does not decode (`%FF`: not UTF-8) names no receipt (Go: 404 as well).
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::receipt_not_found().into());
+    };
     if id.is_empty() || id.contains('/') {
         return Err(ApiError::receipt_id_missing().into());
     }
@@ -1170,8 +1218,10 @@ fn parse_limit(v: Option<&String>) -> usize {
 /// `limit` matches (memory O(limit), whatever the size of the file).
 async fn receipts_list(
     State(s): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> HttpResult {
+    // A query that does not parse is no filter at all (Go ignores invalid values).
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let st = s.clone();
     let out = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let after = parse_time(q.get("after"));
@@ -1234,8 +1284,10 @@ async fn receipts_list(
 /// lines are skipped. No events file: `{"events":[],"total":0}`.
 async fn events_list(
     State(s): State<Shared>,
-    Query(q): Query<HashMap<String, String>>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> HttpResult {
+    // A query that does not parse is no filter at all (Go ignores invalid values).
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     let Some(events) = &s.events else {
         return Ok(json_response(&api::EventsResponse {
             events: Vec::new(),
@@ -1309,7 +1361,11 @@ async fn events_list(
 }
 
 /// `GET /metrics`: Prometheus text; `?format=json`: the Go JSON shape.
-async fn metrics(State(s): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn metrics(
+    State(s): State<Shared>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    let q = q.map(|Query(q)| q).unwrap_or_default();
     if q.get("format")
         .is_some_and(|f| f.eq_ignore_ascii_case("json"))
     {

@@ -597,6 +597,92 @@ mod errors {
         "/metrics",
     ];
 
+    /// A request body that yields `chunks`, then `fail` (an I/O error of that kind) or its end.
+    struct TestBody {
+        chunks: std::collections::VecDeque<Vec<u8>>,
+        fail: Option<std::io::ErrorKind>,
+    }
+
+    impl hyper::body::Body for TestBody {
+        type Data = axum::body::Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+            if let Some(c) = self.chunks.pop_front() {
+                return std::task::Poll::Ready(Some(Ok(hyper::body::Frame::data(c.into()))));
+            }
+            std::task::Poll::Ready(
+                self.fail
+                    .take()
+                    .map(|k| Err(std::io::Error::new(k, "connection went away"))),
+            )
+        }
+    }
+
+    fn post_body(path: &str, body: TestBody) -> Request<Body> {
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::new(body))
+            .unwrap()
+    }
+
+    /// Audit of host/, item 6: a body that cannot be read (the client went away, or the read
+    /// timeout) is Go's 400 `invalid_request` `invalid JSON body`, not 413; past the limit is
+    /// still 413 when the size is not announced; an undecodable receipt id is the usual 404.
+    #[tokio::test]
+    async fn body_read_failures_are_400_and_bad_ids_404() {
+        let app = router("read-fail");
+        for (kind, details) in [
+            (
+                std::io::ErrorKind::UnexpectedEof,
+                "read error: unexpected EOF",
+            ),
+            (std::io::ErrorKind::TimedOut, "read error: i/o timeout"),
+        ] {
+            let r = send(
+                &app,
+                post_body(
+                    "/v1/scan",
+                    TestBody {
+                        chunks: [br#"{"text":"jane@exa"#.to_vec()].into(),
+                        fail: Some(kind),
+                    },
+                ),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::BAD_REQUEST);
+            assert_eq!(r.error_code(), "invalid_request");
+            assert_eq!(r.json()["error"]["message"], "invalid JSON body");
+            assert_eq!(r.json()["error"]["details"], details);
+            assert!(!String::from_utf8_lossy(&r.bytes).contains("jane"));
+        }
+        let r = send(
+            &app,
+            post_body(
+                "/v1/decide",
+                TestBody {
+                    chunks: std::iter::repeat_n(vec![b' '; 64 * 1024], 17).collect(),
+                    fail: None,
+                },
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(r.error_code(), "request_too_large");
+        for path in ["/v1/receipts/%FF", "/v1/receipts/%C3%28"] {
+            let r = get(&app, path).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+            assert_eq!(r.json()["error"]["message"], "receipt not found", "{path}");
+            assert_eq!(r.error_code(), "not_found");
+        }
+        // A query that does not decode is no filter.
+        let r = get(&app, "/v1/receipts?limit=%FF&decision=%C3%28").await;
+        assert_eq!(r.status, StatusCode::OK);
+    }
+
     #[tokio::test]
     async fn wrong_methods_are_405() {
         let app = router("405");
