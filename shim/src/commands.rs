@@ -145,6 +145,18 @@ fn exec_gated(
         return Ok(exit);
     }
     let out = exec::run_captured(program, args)?;
+    if out.overflow {
+        // Not checked, so not shown (observe mode included: what was dropped cannot be shown).
+        eprint(&format!(
+            "output withheld: a stream exceeded the {} MiB the output check reads; run with \
+             --output-check off to stream it unchecked",
+            exec::CAPTURE_LIMIT >> 20
+        ));
+        if let Some(l) = pre.receipt_line() {
+            eprint(&l);
+        }
+        return Ok(Exit::Blocked);
+    }
     let (out_check, stdout) = check_stream(gate, action, &out.stdout)?;
     let (err_check, stderr) = check_stream(gate, action, &out.stderr)?;
     flush_warnings(gate);

@@ -8,12 +8,40 @@ use std::process::{Command, ExitStatus, Stdio};
 
 use crate::exit::{Exit, Fail};
 
+/// Most bytes kept of each captured stream (stdout, stderr) for the output check. Beyond it the
+/// rest is read and dropped (so the child never blocks on a full pipe) and the output is withheld:
+/// memory stays bounded, and a payload that large would take hundreds of decide calls.
+pub const CAPTURE_LIMIT: usize = 16 << 20;
+
 /// A finished child with captured output.
 #[derive(Debug)]
 pub struct Captured {
     pub exit: Exit,
     pub stdout: Vec<u8>,
     pub stderr: Vec<u8>,
+    /// A stream went over [`CAPTURE_LIMIT`]: what was kept is incomplete.
+    pub overflow: bool,
+}
+
+/// Read `r` to the end, keeping at most `limit` bytes; `true` if more came.
+fn read_capped(mut r: impl Read, limit: usize) -> std::io::Result<(Vec<u8>, bool)> {
+    let mut kept = Vec::new();
+    let mut over = false;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => return Ok((kept, over)),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        if !over && kept.len() + n <= limit {
+            kept.extend_from_slice(chunk);
+        } else {
+            over = true;
+        }
+    }
 }
 
 fn exit_of(status: ExitStatus) -> Exit {
@@ -46,19 +74,16 @@ pub fn run_captured(program: &str, args: &[String]) -> Result<Captured, Fail> {
         .spawn()
         .map_err(|e| spawn_error(program, &e))?;
     let err_pipe = child.stderr.take();
-    let reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        if let Some(mut p) = err_pipe {
-            let _ = p.read_to_end(&mut buf);
-        }
-        buf
+    let reader = std::thread::spawn(move || match err_pipe {
+        Some(p) => read_capped(p, CAPTURE_LIMIT).unwrap_or_default(),
+        None => (Vec::new(), false),
     });
-    let mut stdout = Vec::new();
-    if let Some(mut p) = child.stdout.take() {
-        p.read_to_end(&mut stdout)
-            .map_err(|e| Fail::io(format!("read the output of {program}: {e}")))?;
-    }
-    let stderr = reader.join().unwrap_or_default();
+    let (stdout, out_over) = match child.stdout.take() {
+        Some(p) => read_capped(p, CAPTURE_LIMIT)
+            .map_err(|e| Fail::io(format!("read the output of {program}: {e}")))?,
+        None => (Vec::new(), false),
+    };
+    let (stderr, err_over) = reader.join().unwrap_or_default();
     let status = child
         .wait()
         .map_err(|e| Fail::new(Exit::Internal, format!("wait for {program}: {e}")))?;
@@ -66,6 +91,7 @@ pub fn run_captured(program: &str, args: &[String]) -> Result<Captured, Fail> {
         exit: exit_of(status),
         stdout,
         stderr,
+        overflow: out_over || err_over,
     })
 }
 

@@ -561,6 +561,35 @@ mod commands {
         assert_eq!(run(c, "").code, 127);
     }
 
+    // Issue 4: captured output is bounded; above the limit it is withheld, not buffered.
+    #[test]
+    fn output_over_the_capture_limit_is_withheld() {
+        let d = project("capture-limit");
+        let mut c = online(&d);
+        c.args([
+            "shell",
+            "sh",
+            "-c",
+            "head -c 17000000 /dev/zero; echo done >&2",
+        ]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.len()), (77, 0), "{}", r.stderr);
+        assert!(r.stderr.contains("exceeded the 16 MiB"), "{}", r.stderr);
+        assert!(!r.stderr.contains("done"), "{}", r.stderr);
+        // Streaming (no output check) is not limited.
+        let mut c = online(&d);
+        c.args([
+            "--output-check",
+            "off",
+            "shell",
+            "sh",
+            "-c",
+            "head -c 17000000 /dev/zero",
+        ]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.len()), (0, 17_000_000), "{}", r.stderr);
+    }
+
     #[test]
     fn a_command_that_is_not_executable_exits_126() {
         let d = project("not-executable");
