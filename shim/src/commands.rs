@@ -36,6 +36,13 @@ fn eprint(line: &str) {
     let _ = writeln!(e, "{line}");
 }
 
+/// A `receipt=<id> decision=<d>` line: ids and decision names only, written as is (a scan could
+/// mistake a hex id for a value and hide the one thing the line is for).
+fn eprint_receipt(line: &str) {
+    let mut e = std::io::stderr().lock();
+    let _ = writeln!(e, "{line}");
+}
+
 fn flush_warnings(gate: &mut Gate) {
     for w in gate.warnings.drain(..) {
         eprint(&format!("datafog-shim: warning: {w}"));
@@ -49,7 +56,7 @@ fn refuse(gate: &mut Gate, check: &Check, what: &str) -> Option<Exit> {
     if !check.allowed {
         eprint(&check.blocked_message());
         if let Some(l) = check.receipt_line() {
-            eprint(&l);
+            eprint_receipt(&l);
         }
         return Some(if check.error.is_some() {
             Exit::PolicyUnavailable
@@ -140,7 +147,7 @@ fn exec_gated(
     if !check_output {
         let exit = exec::run_inherited(program, args)?;
         if let Some(l) = pre.receipt_line() {
-            eprint(&l);
+            eprint_receipt(&l);
         }
         return Ok(exit);
     }
@@ -153,7 +160,7 @@ fn exec_gated(
             exec::CAPTURE_LIMIT >> 20
         ));
         if let Some(l) = pre.receipt_line() {
-            eprint(&l);
+            eprint_receipt(&l);
         }
         return Ok(Exit::Blocked);
     }
@@ -164,10 +171,10 @@ fn exec_gated(
         if !c.allowed {
             eprint(&format!("output withheld: {}", c.blocked_message()));
             if let Some(l) = pre.receipt_line() {
-                eprint(&l);
+                eprint_receipt(&l);
             }
             if let Some(l) = c.receipt_line() {
-                eprint(&format!("{l} stage=output"));
+                eprint_receipt(&format!("{l} stage=output"));
             }
             return Ok(if c.error.is_some() {
                 Exit::PolicyUnavailable
@@ -182,13 +189,13 @@ fn exec_gated(
     write_stdout(&stdout)?;
     write_stderr(&stderr);
     if let Some(l) = pre.receipt_line() {
-        eprint(&l);
+        eprint_receipt(&l);
     }
     for c in [&out_check, &err_check].into_iter().flatten() {
         if c.effect() != Some(datafog::Effect::Allow)
             && let Some(l) = c.receipt_line()
         {
-            eprint(&format!("{l} stage=output"));
+            eprint_receipt(&format!("{l} stage=output"));
         }
     }
     Ok(out.exit)
@@ -282,7 +289,7 @@ pub fn read_file(s: &Settings, path: &str) -> Result<Exit, Fail> {
     }
     write_stdout(&shown)?;
     if let Some(l) = check.receipt_line() {
-        eprint(&l);
+        eprint_receipt(&l);
     }
     Ok(Exit::Ok)
 }
@@ -323,9 +330,10 @@ pub fn write_file(s: &Settings, path: &str, words: &[String]) -> Result<Exit, Fa
         .primary()
         .map(|r| (r.receipt_id.as_str(), r.decision.as_str()))
         .unwrap_or(("", ""));
-    eprint(&format!(
-        "wrote {} bytes to {path} receipt={id} decision={d}",
-        data.len()
+    eprint_receipt(&format!(
+        "wrote {} bytes to {} receipt={id} decision={d}",
+        data.len(),
+        crate::redact::text(path)
     ));
     Ok(Exit::Ok)
 }

@@ -119,6 +119,20 @@ mod tests {
     }
 
     #[test]
+    fn receipt_ids_are_left_alone() {
+        // What the gate writes next to ids: a hex id must never look like a value.
+        for i in 0u64..2000 {
+            let id = format!(
+                "{:016x}{:016x}",
+                i.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+                i * 7919
+            );
+            let line = format!("policy check failed: receipt {id}");
+            assert_eq!(text(&line), line);
+        }
+    }
+
+    #[test]
     fn action_redacts_every_field_and_known_values() {
         let a = Action {
             action_type: "shell.exec".into(),
