@@ -4,10 +4,14 @@
 //!
 //! | setting | runs from | until | on expiry |
 //! |---|---|---|---|
-//! | `DATAFOG_IDLE_TIMEOUT` | the end of the previous response (or accept) | the first byte of the next request | close |
-//! | `DATAFOG_READ_HEADER_TIMEOUT` | the first byte of a request | its headers are parsed | close |
+//! | `DATAFOG_IDLE_TIMEOUT` | the end of the previous response | the first byte of the next request | close |
+//! | `DATAFOG_READ_HEADER_TIMEOUT` | the first byte of a request; for a connection's first request, accept | its headers are parsed | close |
 //! | `DATAFOG_READ_TIMEOUT` | the first byte of a request | its body is read | close |
 //! | `DATAFOG_WRITE_TIMEOUT` | the headers are parsed | the response is written | close |
+//!
+//! As in Go, a new connection is not idle: it gets `DATAFOG_READ_HEADER_TIMEOUT` from accept to
+//! send its first request's headers (a silent connection is closed after 2 s by default, not
+//! after the 30 s idle timeout); the idle timeout applies only between requests.
 //!
 //! [`TimedIo`] wraps the socket and enforces the deadline of the current phase on every read or
 //! write that would block; [`TimedService`] tells it the phase (headers parsed, body consumed,
@@ -112,6 +116,8 @@ pub struct TimedIo<T> {
     phase: Arc<Phase>,
     /// The generation last seen, and the socket-side state derived from it.
     seen: u64,
+    /// When the connection was accepted: the first request's header deadline runs from here.
+    accepted: Instant,
     idle_since: Instant,
     first_byte: Option<Instant>,
     sleep: Pin<Box<Sleep>>,
@@ -126,9 +132,12 @@ pub fn wrap<T>(inner: T, timeouts: Timeouts) -> (TimedIo<T>, Arc<Phase>) {
         timeouts,
         phase: phase.clone(),
         seen: 0,
+        accepted: now,
         idle_since: now,
         first_byte: None,
-        sleep: Box::pin(tokio::time::sleep_until((now + timeouts.idle).into())),
+        sleep: Box::pin(tokio::time::sleep_until(
+            (now + timeouts.read_header).into(),
+        )),
     };
     (io, phase)
 }
@@ -154,6 +163,11 @@ impl<T> TimedIo<T> {
     /// The read deadline of the current phase, if reads are bounded now.
     fn read_deadline(&mut self) -> Option<(Instant, &'static str)> {
         match self.sync() {
+            // No request yet: the first one's headers are due `read_header` after accept.
+            IDLE if self.phase.head_at.load(Ordering::Acquire) == 0 => Some((
+                self.accepted + self.timeouts.read_header,
+                "read header timeout",
+            )),
             IDLE => Some(match self.first_byte {
                 None => (self.idle_since + self.timeouts.idle, "idle timeout"),
                 Some(t) => (t + self.timeouts.read_header, "read header timeout"),

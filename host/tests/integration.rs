@@ -1840,6 +1840,45 @@ mod socket {
         child.wait().unwrap();
     }
 
+    /// Audit of host/, item 7: a new connection that sends nothing is closed after
+    /// `DATAFOG_READ_HEADER_TIMEOUT` from accept (Go), not kept for the idle timeout; one that
+    /// sends its first request in time is served and may then idle longer than the header
+    /// timeout.
+    #[test]
+    fn a_silent_new_connection_is_closed_after_the_read_header_timeout() {
+        use std::net::TcpStream;
+        use std::time::{Duration, Instant};
+        warm_cache();
+        let dir = temp_dir("first-header");
+        let (mut child, base) = start_with(
+            &dir,
+            &[
+                ("DATAFOG_READ_HEADER_TIMEOUT", "300ms"),
+                ("DATAFOG_IDLE_TIMEOUT", "30s"),
+            ],
+        );
+        let addr = base.trim_start_matches("http://").to_owned();
+        let mut silent = TcpStream::connect(&addr).unwrap();
+        let t = Instant::now();
+        assert!(
+            closed_within(&mut silent, Duration::from_secs(5)),
+            "a silent connection was kept past the header timeout"
+        );
+        let took = t.elapsed();
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_millis(1500),
+            "closed after {took:?}"
+        );
+        // A first request that arrives within the header timeout is served (its deadline runs
+        // from accept, so it is sent at once here), and the keep-alive wait after it is idle.
+        let mut s = TcpStream::connect(&addr).unwrap();
+        assert!(get_health(&mut s).starts_with("HTTP/1.1 200"));
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(get_health(&mut s).starts_with("HTTP/1.1 200"));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     /// Decide idempotency survives a restart: the replay is rebuilt from the receipts file (same
     /// receipt id and body, no new receipt); another payload under the key is still a 409.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
