@@ -75,20 +75,12 @@ pub struct Events {
 }
 
 impl Events {
-    /// Open for append (mode 0600, directory 0750).
+    /// Open for append (mode 0600, directory 0750; a new file or directory is synced into its
+    /// parent).
     pub fn open(path: PathBuf) -> std::io::Result<Events> {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o750)
-                .create(dir)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .append(true)
-            .create(true)
-            .mode(0o600)
-            .open(&path)?;
+        // A new file's directory entry is synced (as the receipts file's).
+        let file =
+            crate::receipts::open_durably(&path, 0o600, std::fs::OpenOptions::new().append(true))?;
         Ok(Events {
             path,
             file: Mutex::new(file),

@@ -233,14 +233,18 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
     let mut key = vec![0u8; 32];
     getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("token key `{}`: {e}", path.display()))?;
+        crate::receipts::create_dir_all_durably(dir, 0o750)
+            .map_err(|e| format!("token key `{}`: {e}", path.display()))?;
     }
+    // The key's bytes and then its directory entry are synced: a token or digest handed out
+    // under this key must not outlive the key in a crash.
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()));
+        .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()))
+        .and_then(|()| crate::receipts::sync_parent_dir(path));
     match written {
         Ok(()) => Ok(key),
         // Another process created it first: use theirs.
