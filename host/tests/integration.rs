@@ -566,6 +566,88 @@ mod routes {
         assert_eq!(r.headers["x-request-id"].len(), 32);
     }
 
+    /// Audit of host/, item 9: Go's CORS headers in full, on preflights and on ordinary
+    /// requests (errors included), and none without an `Origin`.
+    #[tokio::test]
+    async fn cors_headers_on_every_response_with_an_origin() {
+        let app = router("cors-all");
+        let check = |r: &Resp| {
+            assert_eq!(
+                r.headers["access-control-allow-origin"],
+                "https://a.example"
+            );
+            assert_eq!(
+                r.headers["access-control-allow-methods"],
+                "GET, POST, OPTIONS"
+            );
+            assert_eq!(
+                r.headers["access-control-allow-headers"],
+                "Content-Type, Authorization, X-API-Key, X-Request-ID"
+            );
+            assert_eq!(r.headers["access-control-expose-headers"], "X-Request-ID");
+            assert!(
+                r.headers
+                    .get_all("vary")
+                    .iter()
+                    .any(|v| v.to_str().unwrap().contains("Origin"))
+            );
+        };
+        for req in [
+            Request::options("/anything").body(Body::empty()).unwrap(),
+            Request::get("/health").body(Body::empty()).unwrap(),
+            Request::get("/nope").body(Body::empty()).unwrap(),
+            Request::post("/v1/scan")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"text":"jane@example.com"}"#))
+                .unwrap(),
+        ] {
+            let (mut parts, body) = req.into_parts();
+            parts
+                .headers
+                .insert("origin", "https://a.example".parse().unwrap());
+            let r = send(&app, Request::from_parts(parts, body)).await;
+            check(&r);
+        }
+        let r = get(&app, "/health").await;
+        assert!(r.headers.get("access-control-allow-origin").is_none());
+        assert!(r.headers.get("access-control-allow-headers").is_none());
+    }
+
+    /// Audit of host/, item 9: an error response is gzipped too (Go gzips the whole response),
+    /// with `Vary: Accept-Encoding`.
+    #[tokio::test]
+    async fn gzip_on_errors_with_vary() {
+        use std::io::Read;
+        let app = router("gzip-error");
+        let r = send(
+            &app,
+            Request::get("/nope")
+                .header("accept-encoding", "gzip")
+                .header("x-request-id", "gz-1")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+        assert_eq!(r.headers["content-encoding"], "gzip");
+        assert!(
+            r.headers
+                .get_all("vary")
+                .iter()
+                .any(|v| v.to_str().unwrap().eq_ignore_ascii_case("accept-encoding")),
+            "{:?}",
+            r.headers
+        );
+        assert!(r.headers.get("content-length").is_none());
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&r.bytes[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+        assert_eq!(v["error"]["request_id"], "gz-1");
+    }
+
     #[tokio::test]
     async fn gzip_when_asked() {
         let app = router("gzip");
