@@ -9,7 +9,7 @@
 //! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
-//! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected from a request's first byte |
+//! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected, counted from a request's first byte (from accept for a connection's first request) |
 //! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `10s`, `30s` | Go duration syntax, Go's meaning (see `conn`): read = first byte to end of body, write = end of headers to end of response, idle = keep-alive wait for the next request |
 //! | `DATAFOG_SHUTDOWN_TIMEOUT` | `10s` | graceful shutdown budget (drain, then flush receipts) |
 //! | `DATAFOG_TOKEN_KEY_PATH` | `<receipts dir>/datafog_token.key` | key of tokens, hashes and receipt value digests; 32 random bytes generated (mode 0600) when the file is missing |
