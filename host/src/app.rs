@@ -986,13 +986,10 @@ async fn decide_work(s: &Shared, req: &DecideRequest) -> Result<Vec<u8>, HttpErr
             "the component returned an unreadable receipt: {e}"
         )))
     };
-    // Events record the action as the receipt does (secrets and PII redacted by the core).
-    let recorded_action = match &s.events {
-        Some(_) => Some(
-            serde_json::from_str::<RecordedAction>(&line)
-                .map_err(unreadable)?
-                .action,
-        ),
+    // Events record the action and the caller's ids as the receipt does (secrets and PII
+    // redacted by the core).
+    let recorded = match &s.events {
+        Some(_) => Some(serde_json::from_str::<Recorded>(&line).map_err(unreadable)?),
         None => None,
     };
     // Inline: sealing is one SHA-256 under the head's mutex, and queueing never blocks. The line
@@ -1056,21 +1053,26 @@ async fn decide_work(s: &Shared, req: &DecideRequest) -> Result<Vec<u8>, HttpErr
     s.metrics.record_decision(response.decision.as_str());
     s.metrics
         .record_findings(response.findings.iter().map(|f| f.entity_type.as_str()));
-    if let (Some(events), Some(action)) = (&s.events, &recorded_action) {
-        write_event(events, action, &response);
+    if let (Some(events), Some(recorded)) = (&s.events, &recorded) {
+        write_event(events, recorded, &response);
     }
     to_json(&response)
 }
 
-/// The recorded (redacted) action of a receipt line.
+/// What a receipt line records of the request, redacted: the action and the caller's ids.
 #[derive(serde::Deserialize)]
-struct RecordedAction {
+struct Recorded {
     action: datafog::policy::Action,
+    #[serde(default)]
+    request_id: String,
+    #[serde(default)]
+    trace_id: String,
 }
 
 /// One decision event (no text, no finding values). Best effort: a failed write is logged.
-fn write_event(events: &Events, action: &datafog::policy::Action, resp: &DecideResponse) {
+fn write_event(events: &Events, recorded: &Recorded, resp: &DecideResponse) {
     use std::io::Write;
+    let action = &recorded.action;
     let event = DecisionEvent {
         timestamp: now_rfc3339_nanos(),
         mode: "enforced".to_owned(),
@@ -1086,8 +1088,8 @@ fn write_event(events: &Events, action: &datafog::policy::Action, resp: &DecideR
         matched_rules: resp.matched_rules.clone(),
         reason: resp.reason.clone(),
         check_error: String::new(),
-        request_id: resp.request_id.clone(),
-        trace_id: resp.trace_id.clone(),
+        request_id: recorded.request_id.clone(),
+        trace_id: recorded.trace_id.clone(),
     };
     let Ok(mut line) = serde_json::to_vec(&event) else {
         return;

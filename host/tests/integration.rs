@@ -370,6 +370,115 @@ mod routes {
         assert!(!raw.contains("sk_live_"), "no raw values in events");
     }
 
+    /// Go section 9 (internal/server): decide -> transform -> receipt keeps the decision and the
+    /// plan summary; `input_hash` ignores the caller's ids and the idempotency key but not the
+    /// action; ids carrying PII or a secret are recorded redacted in the receipt and the event,
+    /// while the response echoes them as sent.
+    #[tokio::test]
+    async fn decide_transform_receipt_chain_and_ids() {
+        let dir = temp_dir("decide-chain");
+        let events = dir.join("events.ndjson");
+        let app = datafog_host::app::app(state_with(
+            &dir,
+            &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
+        ));
+        let text = "customer email is alice@example.com";
+        let body = |ids: &str, resource: &str| {
+            format!(
+                r#"{{"action":{{"type":"file.write","resource":"{resource}"}},"text":"{text}"{ids}}}"#
+            )
+        };
+        let first = post(&app, "/v1/decide", &body("", "notes.txt"))
+            .await
+            .json();
+        let plain = get(
+            &app,
+            &format!("/v1/receipts/{}", first["receipt_id"].as_str().unwrap()),
+        )
+        .await
+        .json();
+        assert_eq!(plain["decision"], first["decision"]);
+        assert!(
+            !plain["sanitized_summary"].as_str().unwrap().is_empty(),
+            "{plain}"
+        );
+        // Transform with the decision's plan as `entity_modes`: the email is gone.
+        let modes: serde_json::Map<String, serde_json::Value> = first["transform_plan"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|step| {
+                (
+                    step["entity_type"].as_str().unwrap().to_owned(),
+                    step["mode"].clone(),
+                )
+            })
+            .collect();
+        assert!(modes.contains_key("email"), "{first}");
+        let t = post(
+            &app,
+            "/v1/transform",
+            &format!(
+                r#"{{"text":"{text}","entity_modes":{}}}"#,
+                serde_json::Value::Object(modes)
+            ),
+        )
+        .await;
+        assert_eq!(t.status, StatusCode::OK, "{:?}", t.json());
+        assert!(
+            !t.json()["output"]
+                .as_str()
+                .unwrap()
+                .contains("alice@example.com")
+        );
+        let ids = r#","request_id":"r-7","trace_id":"bob@example.com","tenant_id":"acme","actor_id":"alice@example.com","session_id":"s1","idempotency_key":"k-1""#;
+        let with_ids = post(&app, "/v1/decide", &body(ids, "notes.txt"))
+            .await
+            .json();
+        assert_eq!(
+            with_ids["trace_id"], "bob@example.com",
+            "response echoes ids"
+        );
+        let rec = get(
+            &app,
+            &format!("/v1/receipts/{}", with_ids["receipt_id"].as_str().unwrap()),
+        )
+        .await
+        .json();
+        assert_eq!(rec["input_hash"], plain["input_hash"], "ids are not input");
+        assert_eq!(rec["action_hash"], plain["action_hash"]);
+        assert_eq!(rec["decision"], plain["decision"]);
+        assert_eq!(rec["sanitized_summary"], plain["sanitized_summary"]);
+        assert_eq!(rec["request_id"], "r-7");
+        assert_eq!(rec["tenant_id"], "acme");
+        assert_eq!(rec["actor_id"], "[REDACTED:email]");
+        assert_eq!(rec["trace_id"], "[REDACTED:email]");
+        let other = post(&app, "/v1/decide", &body("", "other.txt"))
+            .await
+            .json();
+        let rec3 = get(
+            &app,
+            &format!("/v1/receipts/{}", other["receipt_id"].as_str().unwrap()),
+        )
+        .await
+        .json();
+        assert_ne!(
+            rec3["input_hash"], plain["input_hash"],
+            "the action is input"
+        );
+        assert_ne!(rec3["action_hash"], plain["action_hash"]);
+        let ev = get(&app, "/v1/events?limit=1000").await.json();
+        assert_eq!(ev["total"], 3, "{ev}");
+        assert_eq!(ev["events"][1]["request_id"], "r-7", "{ev}");
+        assert_eq!(ev["events"][1]["trace_id"], "[REDACTED:email]", "{ev}");
+        for file in [dir.join("receipts.jsonl"), events] {
+            let raw = std::fs::read_to_string(&file).unwrap();
+            for value in ["alice@example.com", "bob@example.com"] {
+                assert!(!raw.contains(value), "{value} in {}", file.display());
+            }
+        }
+    }
+
     /// Audit of host/, items 1 and 9: events `after`/`before` are inclusive (an event exactly at
     /// a bound is kept), `limit` is 1..1000 (else 100) and keeps the newest matches (file order
     /// reversed), `total` is the number returned; malformed lines are skipped.
