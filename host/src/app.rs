@@ -49,6 +49,8 @@ pub struct AppState {
     /// SHA-256 of `DATAFOG_API_TOKEN` (compared in constant time); `None`: auth off.
     pub token_digest: Option<[u8; 32]>,
     pub rate: Option<Mutex<TokenBucket>>,
+    /// Per client IP (`DATAFOG_CLIENT_RATE_LIMIT_RPS`).
+    pub client_rate: Option<ClientBuckets>,
     pub events: Option<Events>,
     pub metrics: Metrics,
     pub idempotency: IdempotencyCache,
@@ -106,6 +108,11 @@ impl TokenBucket {
         }
     }
 
+    /// Full again by now (its client has been idle for a second or more).
+    fn refilled(&self) -> bool {
+        self.tokens + self.last.elapsed().as_secs_f64() * self.rps >= self.rps
+    }
+
     fn take(&mut self) -> bool {
         let now = Instant::now();
         let elapsed = now.duration_since(self.last).as_secs_f64();
@@ -117,6 +124,54 @@ impl TokenBucket {
         } else {
             false
         }
+    }
+}
+
+/// The TCP peer of a request, set per connection by `serve` (absent in `oneshot` tests).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+/// One token bucket per client IP address (Go's limit is global only: one noisy client starves
+/// every other). Bounded: at most [`ClientBuckets::MAX`] addresses are tracked; when the table is
+/// full, buckets that have refilled (idle clients) are dropped first, and if every bucket is
+/// still in use the table starts over (a flood from that many addresses is then limited by the
+/// global bucket only).
+#[derive(Debug)]
+pub struct ClientBuckets {
+    rps: u64,
+    buckets: Mutex<HashMap<std::net::IpAddr, TokenBucket>>,
+}
+
+impl ClientBuckets {
+    pub const MAX: usize = 65_536;
+
+    pub fn new(rps: u64) -> ClientBuckets {
+        ClientBuckets {
+            rps,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Take a token for `ip`; `false`: over its rate.
+    pub fn take(&self, ip: std::net::IpAddr) -> bool {
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return true;
+        };
+        if buckets.len() >= Self::MAX && !buckets.contains_key(&ip) {
+            buckets.retain(|_, b| !b.refilled());
+            if buckets.len() >= Self::MAX {
+                buckets.clear();
+            }
+        }
+        buckets
+            .entry(ip)
+            .or_insert_with(|| TokenBucket::new(self.rps))
+            .take()
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.buckets.lock().map(|b| b.len()).unwrap_or(0)
     }
 }
 
@@ -383,6 +438,11 @@ async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
         .rate
         .as_ref()
         .is_none_or(|b| b.lock().map(|mut b| b.take()).unwrap_or(false))
+        || !s.client_rate.as_ref().is_none_or(|c| {
+            req.extensions()
+                .get::<ClientAddr>()
+                .is_none_or(|a| c.take(a.0))
+        })
     {
         let mut r = HttpError::from(ApiError::rate_limited()).into_response();
         r.headers_mut()
@@ -1401,6 +1461,34 @@ mod tests {
             let want: Vec<String> = all.iter().map(|(a, b)| format!("{a}-{b}")).collect();
             assert_eq!(got, want, "k={k}");
         }
+    }
+
+    /// Each address has its own bucket; the table stays bounded, dropping refilled (idle)
+    /// buckets first.
+    #[test]
+    fn client_buckets_are_per_address_and_bounded() {
+        use std::net::{IpAddr, Ipv4Addr};
+        let c = ClientBuckets::new(2);
+        let a = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+        let b = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+        assert!(c.take(a) && c.take(a) && !c.take(a));
+        assert!(c.take(b) && c.take(b) && !c.take(b));
+        // Fill the table with idle clients (their buckets are full): a new address evicts them,
+        // and the busy ones (a, b: empty buckets) keep their state.
+        {
+            let mut t = c.buckets.lock().unwrap();
+            for i in 0..(ClientBuckets::MAX - 2) as u32 {
+                t.insert(
+                    IpAddr::V4(Ipv4Addr::from(0x0b00_0000 + i)),
+                    TokenBucket::new(2),
+                );
+            }
+        }
+        assert_eq!(c.tracked(), ClientBuckets::MAX);
+        let n = IpAddr::V4(Ipv4Addr::new(12, 0, 0, 1));
+        assert!(c.take(n));
+        assert_eq!(c.tracked(), 3);
+        assert!(!c.take(a), "a busy client keeps its empty bucket");
     }
 
     #[tokio::test]

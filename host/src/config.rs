@@ -9,6 +9,7 @@
 //! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
+//! | `DATAFOG_CLIENT_RATE_LIMIT_RPS` | `0` (off) | one token bucket per client IP address |
 //! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected, counted from a request's first byte (from accept for a connection's first request) |
 //! | `DATAFOG_READ_TIMEOUT`, `DATAFOG_WRITE_TIMEOUT`, `DATAFOG_IDLE_TIMEOUT` | `5s`, `10s`, `30s` | Go duration syntax, Go's meaning (see `conn`): read = first byte to end of body, write = end of headers to end of response, idle = keep-alive wait for the next request |
 //! | `DATAFOG_SHUTDOWN_TIMEOUT` | `10s` | graceful shutdown budget (drain, then flush receipts) |
@@ -35,6 +36,8 @@ pub struct Settings {
     pub addr: String,
     pub api_token: Option<String>,
     pub rate_limit_rps: u64,
+    /// `DATAFOG_CLIENT_RATE_LIMIT_RPS`: one token bucket per client IP address (0: off).
+    pub client_rate_limit_rps: u64,
     pub read_timeout: Duration,
     pub read_header_timeout: Duration,
     pub write_timeout: Duration,
@@ -105,6 +108,7 @@ impl Settings {
             },
         };
         let rate_limit_rps = int("DATAFOG_RATE_LIMIT_RPS", 0);
+        let client_rate_limit_rps = int("DATAFOG_CLIENT_RATE_LIMIT_RPS", 0);
         let guest_memory_mb = int("DATAFOG_GUEST_MEMORY_MB", 256).max(16);
         let guest_pool = int("DATAFOG_GUEST_POOL", 8).clamp(1, 256);
         let idempotency_cache_mb = int(
@@ -128,6 +132,7 @@ impl Settings {
             addr: listen_addr(&get("DATAFOG_ADDR").unwrap_or(":8080".into())),
             api_token: get("DATAFOG_API_TOKEN"),
             rate_limit_rps,
+            client_rate_limit_rps,
             read_timeout,
             read_header_timeout,
             write_timeout,

@@ -372,11 +372,17 @@ impl HttpBody for TrackedResponseBody {
 pub struct TimedService {
     router: axum::Router,
     phase: Arc<Phase>,
+    /// The connection's peer, given to each request as [`crate::app::ClientAddr`].
+    peer: std::net::IpAddr,
 }
 
 impl TimedService {
-    pub fn new(router: axum::Router, phase: Arc<Phase>) -> TimedService {
-        TimedService { router, phase }
+    pub fn new(router: axum::Router, phase: Arc<Phase>, peer: std::net::IpAddr) -> TimedService {
+        TimedService {
+            router,
+            phase,
+            peer,
+        }
     }
 }
 
@@ -389,12 +395,14 @@ impl hyper::service::Service<hyper::Request<Incoming>> for TimedService {
         use tower::ServiceExt;
         self.phase.head_parsed(req.body().is_end_stream());
         let phase = self.phase.clone();
-        let req: Request = req.map(|inner| {
+        let mut req: Request = req.map(|inner| {
             Body::new(TrackedRequestBody {
                 inner,
                 phase: phase.clone(),
             })
         });
+        req.extensions_mut()
+            .insert(crate::app::ClientAddr(self.peer));
         let router = self.router.clone();
         Box::pin(async move {
             let resp = router.oneshot(req).await?;

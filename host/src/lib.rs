@@ -91,6 +91,8 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         token_digest: settings.api_token.as_deref().map(app::digest),
         rate: (settings.rate_limit_rps > 0)
             .then(|| Mutex::new(TokenBucket::new(settings.rate_limit_rps))),
+        client_rate: (settings.client_rate_limit_rps > 0)
+            .then(|| app::ClientBuckets::new(settings.client_rate_limit_rps)),
         events,
         metrics: metrics::Metrics::new(custom_types),
         idempotency: idempotency::IdempotencyCache::with_budget(
@@ -159,7 +161,7 @@ pub async fn serve(
         tokio::select! {
             accepted = listener.accept() => {
                 let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
                         eprintln!("datafog-api: accept: {e}");
@@ -167,9 +169,10 @@ pub async fn serve(
                         continue;
                     }
                 };
+                let (stream, peer) = stream;
                 let _ = stream.set_nodelay(true);
                 let (io, phase) = conn::wrap(stream, timeouts);
-                let service = conn::TimedService::new(app.clone(), phase);
+                let service = conn::TimedService::new(app.clone(), phase, peer.ip());
                 let conn = http.serve_connection(hyper_util::rt::TokioIo::new(io), service);
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {

@@ -1923,6 +1923,41 @@ mod socket {
         }
     }
 
+    /// `GET /health` from a socket bound to `from` (any 127/8 address is local on Linux); the
+    /// status code.
+    async fn status_from(from: &str, server: &str) -> u16 {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let sock = tokio::net::TcpSocket::new_v4().unwrap();
+        sock.bind(format!("{from}:0").parse().unwrap()).unwrap();
+        let mut s = sock.connect(server.parse().unwrap()).await.unwrap();
+        s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut got = Vec::new();
+        s.read_to_end(&mut got).await.unwrap();
+        let got = String::from_utf8_lossy(&got);
+        got.split(' ').nth(1).unwrap().parse().unwrap()
+    }
+
+    /// Go's rate limit is global: one noisy client starves every other (a defect its notes
+    /// list). `DATAFOG_CLIENT_RATE_LIMIT_RPS` gives each peer address its own bucket, on the real
+    /// binary and socket (the peer comes from the accepted connection).
+    #[tokio::test]
+    async fn client_rate_limit_is_per_peer_address() {
+        let dir = temp_dir("client-rate");
+        let (mut child, base) = start_with(&dir, &[("DATAFOG_CLIENT_RATE_LIMIT_RPS", "2")]);
+        let server = base.trim_start_matches("http://").to_owned();
+        assert_eq!(status_from("127.0.0.1", &server).await, 200);
+        assert_eq!(status_from("127.0.0.1", &server).await, 200);
+        assert_eq!(status_from("127.0.0.1", &server).await, 429);
+        // Another client still has its whole bucket.
+        assert_eq!(status_from("127.0.0.2", &server).await, 200);
+        assert_eq!(status_from("127.0.0.2", &server).await, 200);
+        assert_eq!(status_from("127.0.0.2", &server).await, 429);
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     fn get_health(s: &mut std::net::TcpStream) -> String {
         use std::io::{Read, Write};
         s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
