@@ -53,6 +53,13 @@ pub struct Metrics {
     custom_types: BTreeSet<String>,
 }
 
+/// One unlabelled series: its `# HELP` and `# TYPE` lines and its value.
+fn scalar(out: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    let _ = writeln!(out, "{name} {value}");
+}
+
 /// A Prometheus label value, escaped (text format 0.0.4: `\\`, `\"`, `\n`).
 pub fn escape_label(v: &str) -> Cow<'_, str> {
     if !v.contains(['\\', '"', '\n']) {
@@ -337,30 +344,34 @@ impl Metrics {
         let written = s.receipts.load(Ordering::Relaxed);
         let fsync_total = s.fsync_micros_total.load(Ordering::Relaxed) as f64 / 1e6;
         let fsync_max = s.fsync_micros_max.load(Ordering::Relaxed) as f64 / 1e6;
-        let _ = writeln!(
-            out,
-            "# HELP datafog_receipt_batches_total Group commits (one write + fsync each)."
+        scalar(
+            &mut out,
+            "datafog_receipt_batches_total",
+            "counter",
+            "Group commits (one write + fsync each).",
+            batches,
         );
-        let _ = writeln!(out, "# TYPE datafog_receipt_batches_total counter");
-        let _ = writeln!(out, "datafog_receipt_batches_total {batches}");
-        let _ = writeln!(
-            out,
-            "# HELP datafog_receipts_written_total Receipts made durable (receipts / batches = mean batch size)."
+        scalar(
+            &mut out,
+            "datafog_receipts_written_total",
+            "counter",
+            "Receipts made durable (receipts / batches = mean batch size).",
+            written,
         );
-        let _ = writeln!(out, "# TYPE datafog_receipts_written_total counter");
-        let _ = writeln!(out, "datafog_receipts_written_total {written}");
-        let _ = writeln!(
-            out,
-            "# HELP datafog_receipt_fsync_seconds_total Time in write + fsync."
+        scalar(
+            &mut out,
+            "datafog_receipt_fsync_seconds_total",
+            "counter",
+            "Time in write + fsync.",
+            fsync_total,
         );
-        let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_total counter");
-        let _ = writeln!(out, "datafog_receipt_fsync_seconds_total {fsync_total}");
-        let _ = writeln!(
-            out,
-            "# HELP datafog_receipt_fsync_seconds_max Slowest write + fsync."
+        scalar(
+            &mut out,
+            "datafog_receipt_fsync_seconds_max",
+            "gauge",
+            "Slowest write + fsync.",
+            fsync_max,
         );
-        let _ = writeln!(out, "# TYPE datafog_receipt_fsync_seconds_max gauge");
-        let _ = writeln!(out, "datafog_receipt_fsync_seconds_max {fsync_max}");
         s.batch_sizes.render(
             &mut out,
             "datafog_receipt_batch_size",
@@ -373,48 +384,37 @@ impl Metrics {
             "Latency of one group commit (write + fsync).",
             1e6,
         );
-        let _ = writeln!(
-            out,
-            "# HELP datafog_receipt_write_failures_total Group commits whose write or fsync failed (a full disk; none of their receipts was acknowledged)."
+        scalar(
+            &mut out,
+            "datafog_receipt_write_failures_total",
+            "counter",
+            "Group commits whose write or fsync failed (a full disk; none of their receipts was acknowledged).",
+            s.write_failures.load(Ordering::Relaxed),
         );
-        let _ = writeln!(out, "# TYPE datafog_receipt_write_failures_total counter");
-        let _ = writeln!(
-            out,
-            "datafog_receipt_write_failures_total {}",
-            s.write_failures.load(Ordering::Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP datafog_guest_traps_total Guest calls that trapped (instance dropped)."
-        );
-        let _ = writeln!(out, "# TYPE datafog_guest_traps_total counter");
-        let _ = writeln!(out, "datafog_guest_traps_total {}", runtime.trap_count());
-        let _ = writeln!(
-            out,
-            "# HELP datafog_guest_timeouts_total Guest calls past their deadline (instance dropped)."
-        );
-        let _ = writeln!(out, "# TYPE datafog_guest_timeouts_total counter");
-        let _ = writeln!(
-            out,
-            "datafog_guest_timeouts_total {}",
-            runtime.timeout_count()
-        );
-        let _ = writeln!(
-            out,
-            "# HELP datafog_guest_unavailable_total Guest calls that got no instance (instantiation or policy load failed; 500 guest_error)."
-        );
-        let _ = writeln!(out, "# TYPE datafog_guest_unavailable_total counter");
-        let _ = writeln!(
-            out,
-            "datafog_guest_unavailable_total {}",
-            runtime.unavailable_count()
-        );
-        let _ = writeln!(
-            out,
-            "# HELP datafog_guest_busy_total Guest calls that waited past the write timeout for an instance slot (503 guest_timeout)."
-        );
-        let _ = writeln!(out, "# TYPE datafog_guest_busy_total counter");
-        let _ = writeln!(out, "datafog_guest_busy_total {}", runtime.busy_count());
+        for (name, help, n) in [
+            (
+                "datafog_guest_traps_total",
+                "Guest calls that trapped (instance dropped).",
+                runtime.trap_count(),
+            ),
+            (
+                "datafog_guest_timeouts_total",
+                "Guest calls past their deadline (instance dropped).",
+                runtime.timeout_count(),
+            ),
+            (
+                "datafog_guest_unavailable_total",
+                "Guest calls that got no instance (instantiation or policy load failed; 500 guest_error).",
+                runtime.unavailable_count(),
+            ),
+            (
+                "datafog_guest_busy_total",
+                "Guest calls that waited past the write timeout for an instance slot (503 guest_timeout).",
+                runtime.busy_count(),
+            ),
+        ] {
+            scalar(&mut out, name, "counter", help, n);
+        }
         out
     }
 }
