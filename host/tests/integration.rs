@@ -1395,6 +1395,26 @@ mod guest {
         assert!(!text.contains("datafog_guest_timeouts_total 0"), "{text}");
     }
 
+    /// A guest call that outgrows its memory limit traps: 500 `guest_error` (never a partial or
+    /// empty answer), the instance is dropped, the trap is counted, and the server keeps serving.
+    /// ~149k emails in a 1 MiB body: the findings alone need more than the 16 MiB floor.
+    #[tokio::test]
+    async fn memory_limit_traps_and_the_server_keeps_serving() {
+        let dir = temp_dir("memory");
+        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_GUEST_MEMORY_MB", "16")]));
+        let body = serde_json::json!({"text": "a@b.co ".repeat(149_000)}).to_string();
+        assert!(body.len() < 1 << 20);
+        let r = post(&app, "/v1/scan", &body).await;
+        assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.error_code(), "guest_error");
+        assert!(!String::from_utf8_lossy(&r.bytes).contains("a@b.co"));
+        let r = post(&app, "/v1/scan", r#"{"text":"mail jane@example.com"}"#).await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert_eq!(r.json()["findings"][0]["entity_type"], "email");
+        let text = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
+        assert!(text.contains("datafog_guest_traps_total 1"), "{text}");
+    }
+
     /// Audit of host/, item 5: more concurrent guest calls than the pooling allocator has
     /// instance slots (pool 1: 16 slots) wait for a turn instead of failing with 500
     /// `guest_error`; a call that waits past its bound is refused (`Busy`) and counted. (Without
