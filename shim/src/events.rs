@@ -63,7 +63,8 @@ impl EventSink {
             receipt_id: resp.map(|r| r.receipt_id.clone()).unwrap_or_default(),
             matched_rules: resp.map(|r| r.matched_rules.clone()).unwrap_or_default(),
             reason: resp.map(|r| r.reason.clone()).unwrap_or_default(),
-            check_error: check.error.clone().unwrap_or_default(),
+            // An error text is scanned too (an upstream message could quote a path or a value).
+            check_error: crate::redact::text(check.error.as_deref().unwrap_or_default()),
             request_id: String::new(),
             trace_id: String::new(),
         };
