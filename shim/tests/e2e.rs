@@ -114,6 +114,13 @@ mod support {
         c
     }
 
+    /// The shim with the policy service down (nothing listens on port 1).
+    pub fn service_down(dir: &Path) -> Command {
+        let mut c = shim(dir);
+        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1");
+        c
+    }
+
     pub struct Run {
         pub code: i32,
         pub stdout: String,
@@ -406,17 +413,15 @@ mod commands {
     fn a_service_down_event_is_redacted_and_stderr_never_echoes_a_value() {
         let d = project("events-down");
         let sink = d.join("events.ndjson");
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_MODE", "observe")
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
             .env("DATAFOG_SHIM_EVENT_SINK", &sink)
             .args(["shell", "true", "jane.roe@example.com", SECRET]);
         let r = run(c, "");
         assert_eq!(r.code, 0, "{}", r.stderr);
         // Enforced: blocked, and the event is still redacted.
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_EVENT_SINK", &sink)
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_EVENT_SINK", &sink)
             .args(["shell", "true", "jane.roe@example.com"]);
         assert_eq!(run(c, "").code, 69);
         let ev = events(&sink);
@@ -431,9 +436,8 @@ mod commands {
             "{text}"
         );
         // A program that does not exist: the shell-style error names it, redacted.
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_MODE", "observe")
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
             .args(["shell", SECRET]);
         let r = run(c, "");
         assert_eq!(r.code, 127, "{}", r.stderr);
@@ -512,9 +516,8 @@ mod commands {
     fn policy_service_down_in_observe_mode_runs_unless_errors_are_enforced() {
         let d = project("down-observe");
         let sink = d.join("events.ndjson");
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_MODE", "OBSERVE")
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_MODE", "OBSERVE")
             .env("DATAFOG_SHIM_EVENT_SINK", &sink)
             .args(["shell", "touch", "ran"]);
         let r = run(c, "");
@@ -530,9 +533,8 @@ mod commands {
                 .contains("call decide API")
         );
 
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_MODE", "observe")
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe")
             .env("DATAFOG_SHIM_ENFORCE_POLICY_ERRORS", "true")
             .args(["shell", "touch", "ran2"]);
         assert_eq!(run(c, "").code, 69);
@@ -607,34 +609,31 @@ mod commands {
     #[test]
     fn run_with_the_service_down_fails_closed_unless_observe() {
         let d = project("run-down");
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .args([
-                "run",
-                "--adapter",
-                "shell",
-                "--target",
-                "/bin/sh",
-                "--",
-                "-c",
-                "touch ran",
-            ]);
+        let mut c = service_down(&d);
+        c.args([
+            "run",
+            "--adapter",
+            "shell",
+            "--target",
+            "/bin/sh",
+            "--",
+            "-c",
+            "touch ran",
+        ]);
         let r = run(c, "");
         assert_eq!(r.code, 69, "{}", r.stderr);
         assert!(!d.join("ran").exists());
-        let mut c = shim(&d);
-        c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-            .env("DATAFOG_SHIM_MODE", "observe")
-            .args([
-                "run",
-                "--adapter",
-                "shell",
-                "--target",
-                "/bin/sh",
-                "--",
-                "-c",
-                "touch ran",
-            ]);
+        let mut c = service_down(&d);
+        c.env("DATAFOG_SHIM_MODE", "observe").args([
+            "run",
+            "--adapter",
+            "shell",
+            "--target",
+            "/bin/sh",
+            "--",
+            "-c",
+            "touch ran",
+        ]);
         let r = run(c, "");
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert!(d.join("ran").exists());
@@ -1651,9 +1650,8 @@ mod claude {
     fn policy_down_in_observe_mode_lets_the_call_through_unless_errors_are_enforced() {
         let d = project("cc-down-observe");
         let hook_down = |enforce: bool, fixture_name: &str| {
-            let mut c = shim(&d);
-            c.env("DATAFOG_SHIM_POLICY_URL", "http://127.0.0.1:1")
-                .env("DATAFOG_SHIM_MODE", "observe")
+            let mut c = service_down(&d);
+            c.env("DATAFOG_SHIM_MODE", "observe")
                 .args(["hook", "claude"]);
             if enforce {
                 c.env("DATAFOG_SHIM_ENFORCE_POLICY_ERRORS", "true");
