@@ -160,7 +160,7 @@ pub async fn serve(
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let stream = match accepted {
+                let (stream, peer) = match accepted {
                     Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
@@ -169,7 +169,6 @@ pub async fn serve(
                         continue;
                     }
                 };
-                let (stream, peer) = stream;
                 let _ = stream.set_nodelay(true);
                 let (io, phase) = conn::wrap(stream, timeouts);
                 let service = conn::TimedService::new(app.clone(), phase, peer.ip());

@@ -31,9 +31,7 @@ pub fn build_gate(s: &Settings) -> Result<Gate, Fail> {
 /// One line on stderr, with any secret or PII the built-in detectors find replaced (a path or a
 /// program name can carry one).
 fn eprint(line: &str) {
-    let line = crate::redact::text(line);
-    let mut e = std::io::stderr().lock();
-    let _ = writeln!(e, "{line}");
+    eprint_receipt(&crate::redact::text(line));
 }
 
 /// A `receipt=<id> decision=<d>` line: ids and decision names only, written as is (a scan could

@@ -187,10 +187,6 @@ enum ReceiptsCommand {
     Verify(verify::VerifyArgs),
 }
 
-fn on_allow(raw: &str) -> Result<OnAllow, Fail> {
-    OnAllow::parse(raw)
-}
-
 fn raw_of(cli: &Cli) -> Raw {
     Raw {
         policy_url: cli.policy_url.clone(),
@@ -241,7 +237,8 @@ fn dispatch(cli: &Cli) -> Result<Exit, Fail> {
                 };
                 // `--mode` (of `hooks install` or global) is baked in; `DATAFOG_SHIM_MODE` is not.
                 let explicit_mode = raw.mode.is_some();
-                let command = claude::hook_command(&s, on_allow(&i.on_allow)?, explicit_mode)?;
+                let command =
+                    claude::hook_command(&s, OnAllow::parse(&i.on_allow)?, explicit_mode)?;
                 claude::install(&path, &command)?;
                 println!("installed Claude Code hooks in {}", path.display());
                 println!("  PreToolUse  ({}) -> {command}", claude::PRE_MATCHER);
