@@ -1,6 +1,6 @@
 //! The WASI 0.2 guest: exports `wit/` world `datafog:firewall/guest`. Glue only: WIT types in,
 //! core call, WIT types out. Every behaviour lives in the core (`detect`, `policy`, `transform`,
-//! `receipt`, `api`); `tests/tests/differential.rs` checks this file adds none.
+//! `receipt`, `api`); `tests/tests/integration/differential.rs` checks this file adds none.
 
 // Generated code: `unsafe` canonical-ABI shims, undocumented types.
 #[allow(unsafe_code, missing_debug_implementations, clippy::all)]
@@ -15,12 +15,15 @@ use std::borrow::Cow;
 
 use bindings::exports::datafog::firewall::firewall as wit;
 
-use crate::api::{self, DecideContext, DecideRequest};
-use crate::detect::{self, OffsetUnit, ScanOptions, TypeFilter};
+use crate::api::{
+    self, AnonymizeRequest, ApiError, DecideContext, DecideRequest, DecideResponse, ScanRequest,
+    ScanResponse, TransformRequest, TransformResponse,
+};
+use crate::detect::{self, OffsetUnit, ScanOptions};
 use crate::entity::Finding;
 use crate::policy::{Action, Decision, Effect, FieldError, Policy, PolicyError};
 use crate::receipt::{self, ChainError, ChainErrorKind, ChainSummary, Receipt, ReceiptFinding};
-use crate::transform::{self, Mode, ReconcileError, ReconcileErrorKind, SuppliedFinding};
+use crate::transform::{self, Mode, SuppliedFinding};
 use crate::transform::{Stats, TransformStep, Transformed};
 
 struct Component;
@@ -39,12 +42,19 @@ impl wit::Guest for Component {
     }
 
     fn scan_text_with(text: String, options: wit::ScanOptions) -> Vec<wit::Finding> {
-        scan_with(&text, ScanOptions::default(), &options)
+        let unit = unit_in(options.offset_unit);
+        api::scan_findings(&text, ScanOptions::default(), &options.entity_types, unit)
+            .into_iter()
+            .map(finding_out)
+            .collect()
     }
 
     fn redact_text(text: String) -> String {
-        let findings = detect::scan_all(text.as_bytes());
-        transform::apply(&text, &findings, &redact_plan(), &[]).output
+        api::redact_text(&text)
+    }
+
+    fn core_version() -> String {
+        crate::CORE_VERSION.to_owned()
     }
 
     fn check_policy(policy_json: String) -> Result<wit::PolicyInfo, wit::PolicyError> {
@@ -87,7 +97,11 @@ impl wit::GuestEngine for Engine {
     }
 
     fn scan(&self, text: String, options: wit::ScanOptions) -> Vec<wit::Finding> {
-        scan_with(&text, self.0.scan_options(), &options)
+        let unit = unit_in(options.offset_unit);
+        api::scan_findings(&text, self.0.scan_options(), &options.entity_types, unit)
+            .into_iter()
+            .map(finding_out)
+            .collect()
     }
 
     fn decide(&self, action: wit::Action, findings: Vec<wit::Finding>) -> wit::Decision {
@@ -118,34 +132,59 @@ impl wit::GuestEngine for Engine {
         transformed_out(transform::apply(&text, &findings, &plan, &key))
     }
 
-    fn transform_request(
-        &self,
-        text: String,
-        findings: Vec<wit::SuppliedFinding>,
-        plan: Vec<wit::TransformStep>,
-        key: Vec<u8>,
-    ) -> Result<wit::TransformResult, wit::ReconcileError> {
-        let findings = self.effective(&text, findings)?;
-        let plan: Vec<TransformStep> = plan.into_iter().map(step_in).collect();
-        Ok(transformed_out(transform::apply(
-            &text, &findings, &plan, &key,
-        )))
+    fn scan_request(&self, request: wit::ScanRequest) -> Result<wit::ScanResponse, wit::ApiError> {
+        let req = ScanRequest {
+            text: request.text,
+            entity_types: request.entity_types,
+            request_id: request.request_id,
+            trace_id: request.trace_id,
+            idempotency_key: String::new(),
+            offset_unit: request.offset_unit,
+        };
+        let r: ScanResponse = api::handle_scan(&self.0, &req).map_err(api_error_out)?;
+        Ok(wit::ScanResponse {
+            request_id: r.request_id,
+            trace_id: r.trace_id,
+            findings: r.findings.into_iter().map(supplied_out).collect(),
+            policy_version: r.policy_version,
+            policy_id: r.policy_id,
+        })
     }
 
-    fn anonymize(
+    fn transform_request(
         &self,
-        text: String,
-        findings: Vec<wit::SuppliedFinding>,
+        request: wit::TransformRequest,
         key: Vec<u8>,
-    ) -> Result<wit::TransformResult, wit::ReconcileError> {
-        let findings = self.effective(&text, findings)?;
-        let plan = [TransformStep {
-            entity_type: "any".to_owned(),
-            mode: Mode::Anonymize,
-        }];
-        Ok(transformed_out(transform::apply(
-            &text, &findings, &plan, &key,
-        )))
+    ) -> Result<wit::TransformResponse, wit::ApiError> {
+        let req = TransformRequest {
+            text: request.text,
+            findings: request.findings.into_iter().map(supplied_in).collect(),
+            mode: request.mode,
+            entity_modes: request.entity_modes.into_iter().collect(),
+            request_id: request.request_id,
+            trace_id: request.trace_id,
+            idempotency_key: String::new(),
+        };
+        api::handle_transform(&self.0, &req, &key)
+            .map(transform_response_out)
+            .map_err(api_error_out)
+    }
+
+    fn anonymize_request(
+        &self,
+        request: wit::AnonymizeRequest,
+        key: Vec<u8>,
+    ) -> Result<wit::TransformResponse, wit::ApiError> {
+        let req = AnonymizeRequest {
+            text: request.text,
+            findings: request.findings.into_iter().map(supplied_in).collect(),
+            request_id: request.request_id,
+            trace_id: request.trace_id,
+            idempotency_key: String::new(),
+        };
+        api::handle_anonymize(&self.0, &req, &key)
+            .map(transform_response_out)
+            .map_err(api_error_out)
     }
 
     fn decide_request(
@@ -170,11 +209,8 @@ impl wit::GuestEngine for Engine {
             prev_hash: context.prev_hash,
             key: &context.key,
         };
-        let (r, receipt) = api::decide(&self.0, &req, ctx).map_err(|e| wit::ApiError {
-            code: e.code.as_str().to_owned(),
-            message: e.message,
-            details: e.details,
-        })?;
+        let (r, receipt) = api::decide(&self.0, &req, ctx).map_err(api_error_out)?;
+        let event = event_line(&receipt, &r);
         let response = wit::DecideResponse {
             request_id: r.request_id,
             trace_id: r.trace_id,
@@ -190,6 +226,7 @@ impl wit::GuestEngine for Engine {
         Ok(wit::Decided {
             response,
             receipt: receipt_out(&receipt),
+            event,
         })
     }
 
@@ -222,43 +259,6 @@ impl wit::GuestEngine for Engine {
         });
         receipt_out(&receipt)
     }
-}
-
-impl Engine {
-    /// Supplied findings reconciled with the text, or (none supplied) a scan with the policy: the
-    /// `effective findings` of `/v1/transform` and `/v1/anonymize`.
-    fn effective(
-        &self,
-        text: &str,
-        supplied: Vec<wit::SuppliedFinding>,
-    ) -> Result<Vec<Finding>, wit::ReconcileError> {
-        if supplied.is_empty() {
-            return Ok(detect::scan(text.as_bytes(), &self.0.scan_options()));
-        }
-        let supplied: Vec<SuppliedFinding> = supplied.into_iter().map(supplied_in).collect();
-        transform::reconcile(text, &supplied).map_err(reconcile_error_out)
-    }
-}
-
-/// `[any -> redact]`.
-fn redact_plan() -> [TransformStep; 1] {
-    [TransformStep {
-        entity_type: "any".to_owned(),
-        mode: Mode::Redact,
-    }]
-}
-
-fn scan_with(
-    text: &str,
-    mut opts: ScanOptions<'_>,
-    options: &wit::ScanOptions,
-) -> Vec<wit::Finding> {
-    if !options.entity_types.is_empty() {
-        opts.filter = TypeFilter::from_names(&options.entity_types);
-    }
-    let mut findings = detect::scan(text.as_bytes(), &opts);
-    detect::offsets::convert(text.as_bytes(), &mut findings, unit_in(options.offset_unit));
-    findings.into_iter().map(finding_out).collect()
 }
 
 // ------------------------------------------------------------------ conversions
@@ -430,16 +430,32 @@ fn transformed_out(t: Transformed) -> wit::TransformResult {
     }
 }
 
-fn reconcile_error_out(e: ReconcileError) -> wit::ReconcileError {
-    wit::ReconcileError {
-        index: u32_of(e.index),
-        message: e.to_string(),
-        kind: match e.kind {
-            ReconcileErrorKind::ValueNotFound => wit::ReconcileErrorKind::ValueNotFound,
-            ReconcileErrorKind::InvalidSpan => wit::ReconcileErrorKind::InvalidSpan,
-        },
-        entity_type: e.entity_type,
+fn api_error_out(e: ApiError) -> wit::ApiError {
+    wit::ApiError {
+        code: e.code.as_str().to_owned(),
+        message: e.message,
+        details: e.details,
     }
+}
+
+fn transform_response_out(r: TransformResponse) -> wit::TransformResponse {
+    let done = transformed_out(Transformed {
+        output: r.output,
+        stats: r.stats,
+    });
+    wit::TransformResponse {
+        request_id: r.request_id,
+        trace_id: r.trace_id,
+        output: done.output,
+        policy_id: r.policy_id,
+        policy_version: r.policy_version,
+        stats: done.stats,
+    }
+}
+
+/// The decision's `/v1/events` line (see `api::decision_event`).
+fn event_line(receipt: &Receipt, response: &DecideResponse) -> String {
+    serde_json::to_string(&api::decision_event(receipt, response)).unwrap_or_default()
 }
 
 fn receipt_out(r: &Receipt) -> wit::Receipt {

@@ -13,6 +13,11 @@ pub mod transform;
 #[cfg(target_arch = "wasm32")]
 mod guest;
 
+/// The core's version: the crate version and a digest of the core's sources and WIT (see
+/// `build.rs`). The guest exports it (`core-version`); the native host refuses a guest whose
+/// version differs from its own, since it also runs core code natively.
+pub const CORE_VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "+", env!("DATAFOG_CORE_DIGEST"));
+
 pub use detect::{OffsetUnit, ScanOptions, TypeFilter, scan, scan_all};
 pub use entity::{EntityType, Finding};
 pub use policy::{Action, Decision, Effect, Policy};

@@ -372,7 +372,7 @@ impl HttpBody for TrackedResponseBody {
 pub struct TimedService {
     router: axum::Router,
     phase: Arc<Phase>,
-    /// The connection's peer, given to each request as [`crate::app::ClientAddr`].
+    /// The connection's peer, given to each request as [`ClientAddr`].
     peer: std::net::IpAddr,
 }
 
@@ -401,8 +401,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for TimedService {
                 phase: phase.clone(),
             })
         });
-        req.extensions_mut()
-            .insert(crate::app::ClientAddr(self.peer));
+        req.extensions_mut().insert(ClientAddr(self.peer));
         let router = self.router.clone();
         Box::pin(async move {
             let resp = router.oneshot(req).await?;
@@ -410,3 +409,8 @@ impl hyper::service::Service<hyper::Request<Incoming>> for TimedService {
         })
     }
 }
+
+/// The TCP peer of a request, set per connection by `serve` (absent in `oneshot` tests): the key
+/// of the per-client rate limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);

@@ -1,17 +1,24 @@
 //! `datafog-api`: the DataFog HTTP API (the Go service's contract) on wasmtime.
 //!
-//! - [`runtime`]: the component, compiled once, a pool of warm instances with the policy loaded,
-//!   deadlines and memory limits on every guest call.
+//! - [`runtime`]: the component (through `datafog-embed`), compiled once, a pool of warm instances
+//!   with the policy loaded, deadlines and memory limits on every guest call, the core-version
+//!   handshake.
+//! - [`native`]: the core calls the host makes outside the guest (sealing, fingerprints, replays,
+//!   chain verification), in one place.
 //! - [`receipts`]: the receipts JSONL file, one writer with group commit, chain recovery at start.
-//! - [`app`]: `fn app(state) -> Router`, middleware and handlers.
+//! - [`http`]: `fn app(state) -> Router`: middleware, and one module per resource.
+//! - [`idempotency`]: the idempotency cache.
+//! - [`conn`]: the accept loop's per-connection deadlines and the client address.
 //! - [`config`]: settings from the environment.
 //! - [`metrics`]: Prometheus text and the Go JSON shape.
+//! - [`pprof`]: the optional profiling server.
 
-pub mod app;
 pub mod config;
 pub mod conn;
+pub mod http;
 pub mod idempotency;
 pub mod metrics;
+pub mod native;
 pub mod pprof;
 pub mod receipts;
 pub mod runtime;
@@ -19,8 +26,8 @@ pub mod runtime;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use app::{AppState, Events, TokenBucket};
 use config::Settings;
+use http::{AppState, Events, TokenBucket};
 use receipts::ReceiptStore;
 use runtime::{Runtime, RuntimeConfig};
 
@@ -84,15 +91,15 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     Ok(Arc::new(AppState {
         runtime,
         identity,
-        started_at: app::now_rfc3339_secs(),
+        started_at: http::now_rfc3339_secs(),
         started: Instant::now(),
         receipts: Arc::new(receipts),
         key: key.into(),
-        token_digest: settings.api_token.as_deref().map(app::digest),
+        token_digest: settings.api_token.as_deref().map(http::digest),
         rate: (settings.rate_limit_rps > 0)
             .then(|| Mutex::new(TokenBucket::new(settings.rate_limit_rps))),
         client_rate: (settings.client_rate_limit_rps > 0)
-            .then(|| app::ClientBuckets::new(settings.client_rate_limit_rps)),
+            .then(|| http::ClientBuckets::new(settings.client_rate_limit_rps)),
         events,
         metrics: metrics::Metrics::new(custom_types),
         idempotency: idempotency::IdempotencyCache::with_budget(
@@ -141,7 +148,7 @@ pub async fn serve(
         }
         None => None,
     };
-    let app = app::app(state.clone());
+    let app = http::app(state.clone());
     let timeouts = conn::Timeouts {
         idle: settings.idle_timeout,
         read_header: settings.read_header_timeout,

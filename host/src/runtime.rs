@@ -1,6 +1,10 @@
 //! The component in wasmtime: one [`Engine`] (pooling allocator, epoch interruption), the
-//! component compiled once (the compiled artifact is cached on disk), an [`InstancePre`], and a
-//! pool of warm instances, each with the policy already loaded (`engine.load`).
+//! component compiled once (the compiled artifact is cached on disk), an `InstancePre`, and a
+//! pool of warm instances, each with the policy already loaded (`engine.load`). The typed client
+//! (bindings, conversions, compile cache, store context) is `datafog-embed`'s, shared with the
+//! conformance tests; this module adds the pool, the deadlines, the limits and the handshake: the
+//! first instance's core version must be this binary's (`datafog::CORE_VERSION`), since the host
+//! also runs core code natively (`crate::native`).
 //!
 //! Every guest call runs with an epoch deadline (a ticker thread increments the epoch every
 //! [`TICK`]) and a per-store memory limit. A trap or a timeout drops that instance (its store is
@@ -13,27 +17,17 @@
 //! failing to instantiate. Failures are logged by their kind and trap code only: never a wasmtime
 //! error's full text or backtrace, never anything of the request.
 
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use wasmtime::component::{Component, Linker, ResourceAny, ResourceTable};
-use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimits,
-    StoreLimitsBuilder, Trap,
-};
-use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+use datafog::policy::PolicyError;
+use datafog_embed::{Ctx, GuestPre, PolicyHandle};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
-pub(crate) mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "guest" });
-}
-
-pub(crate) use bindings::exports::datafog::firewall::firewall as wit;
-
-/// The component built by `build.rs`, embedded in the binary.
-pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(env!("DATAFOG_COMPONENT"));
+/// The component `datafog-embed`'s build script built, embedded in the binary.
+pub use datafog_embed::EMBEDDED as EMBEDDED_COMPONENT;
 
 /// How often the epoch advances: the granularity of guest deadlines.
 pub const TICK: Duration = Duration::from_millis(10);
@@ -88,33 +82,10 @@ impl std::fmt::Display for GuestFailure {
 
 impl std::error::Error for GuestFailure {}
 
-/// Store data: an empty WASI context (the guest imports WASI 0.2 but never calls it) and limits.
-pub struct Ctx {
-    wasi: WasiCtx,
-    table: ResourceTable,
-    limits: StoreLimits,
-}
-
-impl std::fmt::Debug for Ctx {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").finish_non_exhaustive()
-    }
-}
-
-impl WasiView for Ctx {
-    fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.table,
-        }
-    }
-}
-
 /// One warm instance with the policy loaded.
 pub struct Instance {
-    pub(crate) store: Store<Ctx>,
-    pub(crate) guest: bindings::Guest,
-    pub(crate) policy: ResourceAny,
+    pub guest: datafog_embed::Instance,
+    pub policy: PolicyHandle,
 }
 
 impl std::fmt::Debug for Instance {
@@ -126,7 +97,7 @@ impl std::fmt::Debug for Instance {
 /// The engine, the pre-instantiated component, and the warm pool.
 pub struct Runtime {
     engine: Engine,
-    pre: bindings::GuestPre<Ctx>,
+    pre: GuestPre,
     policy_json: String,
     config: RuntimeConfig,
     idle: Mutex<Vec<Instance>>,
@@ -149,19 +120,15 @@ impl std::fmt::Debug for Runtime {
     }
 }
 
-/// What a loaded policy is, read from the guest at start.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PolicyIdentity {
-    pub policy_id: String,
-    pub policy_version: String,
-}
+/// What a loaded policy is, read from the guest at start (the `/v1/policy/version` body).
+pub type PolicyIdentity = datafog::api::PolicyVersionResponse;
 
 /// Start-up failure: the component could not be loaded, or the policy is invalid.
 #[derive(Debug)]
 pub enum StartError {
     Component(String),
     /// Every problem the guest found in the policy.
-    Policy(wit::PolicyError),
+    Policy(PolicyError),
 }
 
 impl std::fmt::Display for StartError {
@@ -206,20 +173,14 @@ impl Runtime {
         config: RuntimeConfig,
     ) -> Result<(Arc<Runtime>, PolicyIdentity), StartError> {
         let engine = make_engine(&config).map_err(|e| StartError::Component(wt(e)))?;
-        let component = load_cached(&engine, wasm, config.cache_dir.as_deref())
+        let component = datafog_embed::load_cached(&engine, wasm, config.cache_dir.as_deref())
             .map_err(|e| StartError::Component(format!("compile the component: {}", wt(e))))?;
-        let mut linker = Linker::<Ctx>::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| StartError::Component(wt(e)))?;
-        let pre = linker
-            .instantiate_pre(&component)
-            .and_then(bindings::GuestPre::new)
-            .map_err(|e| {
-                StartError::Component(format!(
-                    "the component does not fit the `datafog:firewall/guest` world: {}",
-                    wt(e)
-                ))
-            })?;
+        let pre = datafog_embed::instance_pre(&engine, &component).map_err(|e| {
+            StartError::Component(format!(
+                "the component does not fit the `datafog:firewall/guest` world: {}",
+                wt(e)
+            ))
+        })?;
         let stop = Arc::new(AtomicBool::new(false));
         let slots = instance_slots(&config) as usize;
         let runtime = Arc::new(Runtime {
@@ -246,20 +207,17 @@ impl Runtime {
             })
             .map_err(|e| StartError::Component(format!("start the epoch ticker: {e}")))?;
 
-        let mut first = match runtime.instantiate_raw() {
-            Ok(i) => i,
-            Err(e) => return Err(StartError::Component(e)),
-        };
+        let mut first = runtime.instantiate_raw().map_err(StartError::Component)?;
+        let version = first
+            .core_version()
+            .map_err(|e| StartError::Component(format!("read the core version: {}", wt(e))))?;
+        datafog_embed::check_version(&version).map_err(StartError::Component)?;
         let loaded = first
-            .guest
-            .datafog_firewall_firewall()
-            .engine()
-            .call_load(&mut first.store, &runtime.policy_json)
+            .load(&runtime.policy_json)
             .map_err(|e| StartError::Component(format!("load the policy: {}", wt(e))))?;
         let policy = loaded.map_err(StartError::Policy)?;
         let mut inst = Instance {
-            store: first.store,
-            guest: first.guest,
+            guest: first,
             policy,
         };
         let identity = runtime
@@ -276,11 +234,10 @@ impl Runtime {
     }
 
     fn identity(&self, inst: &mut Instance) -> wasmtime::Result<PolicyIdentity> {
-        inst.store.set_epoch_deadline(self.deadline_ticks());
-        let e = inst.guest.datafog_firewall_firewall().engine();
+        inst.guest.store.set_epoch_deadline(self.deadline_ticks());
         Ok(PolicyIdentity {
-            policy_id: e.call_policy_id(&mut inst.store, inst.policy)?,
-            policy_version: e.call_policy_version(&mut inst.store, inst.policy)?,
+            policy_id: inst.guest.policy_id(inst.policy)?,
+            policy_version: inst.guest.policy_version(inst.policy)?,
         })
     }
 
@@ -290,43 +247,29 @@ impl Runtime {
     }
 
     /// A fresh store and instance, no policy yet.
-    fn instantiate_raw(&self) -> Result<RawInstance, String> {
-        let ctx = Ctx {
-            wasi: WasiCtxBuilder::new().build(),
-            table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(self.config.memory_limit)
-                .instances(16)
-                .build(),
-        };
-        let mut store = Store::new(&self.engine, ctx);
-        store.limiter(|c| &mut c.limits);
+    fn instantiate_raw(&self) -> Result<datafog_embed::Instance, String> {
+        let mut store = Store::new(&self.engine, Ctx::new(Some(self.config.memory_limit)));
+        store.limiter(|c| c.limits());
         // Instantiation and the policy load (regex compilation) get a generous deadline: at least
         // a second, so a tight call deadline cannot stop instances from being made.
         store.set_epoch_deadline(self.deadline_ticks().saturating_mul(5).max(100));
-        let guest = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|e| format!("instantiate: {}", wt(e)))?;
-        Ok(RawInstance { store, guest })
+        datafog_embed::Instance::new(&self.pre, store)
+            .map_err(|e| format!("instantiate: {}", wt(e)))
     }
 
     /// A fresh instance with the policy loaded.
     fn instantiate(&self) -> Result<Instance, GuestFailure> {
-        let RawInstance { mut store, guest } =
-            self.instantiate_raw().map_err(GuestFailure::Unavailable)?;
+        let mut guest = self.instantiate_raw().map_err(GuestFailure::Unavailable)?;
         let loaded = guest
-            .datafog_firewall_firewall()
-            .engine()
-            .call_load(&mut store, &self.policy_json)
+            .load(&self.policy_json)
             .map_err(|e| GuestFailure::Unavailable(format!("load the policy: {}", wt(e))))?;
-        let policy = loaded
-            .map_err(|e| GuestFailure::Unavailable(format!("the policy no longer loads: {e:?}")))?;
-        Ok(Instance {
-            store,
-            guest,
-            policy,
-        })
+        let policy = loaded.map_err(|e| {
+            GuestFailure::Unavailable(format!(
+                "the policy no longer loads ({} problems)",
+                e.errors.len()
+            ))
+        })?;
+        Ok(Instance { guest, policy })
     }
 
     fn put_back(&self, inst: Instance) {
@@ -394,7 +337,7 @@ impl Runtime {
                 }
             },
         };
-        inst.store.set_epoch_deadline(self.deadline_ticks());
+        inst.guest.store.set_epoch_deadline(self.deadline_ticks());
         match f(&mut inst) {
             Ok(r) => {
                 self.put_back(inst);
@@ -446,11 +389,6 @@ impl Drop for Runtime {
     }
 }
 
-struct RawInstance {
-    store: Store<Ctx>,
-    guest: bindings::Guest,
-}
-
 /// Why a guest call failed, for the log: the wasmtime trap code (a fixed description such as
 /// "wasm `unreachable` instruction executed"), or that it was not a trap. Never the error's own
 /// text or backtrace: a guest may put anything in an error message.
@@ -485,56 +423,4 @@ fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
         .max_memory_size(config.memory_limit);
     cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&cfg)
-}
-
-/// Compile `wasm`, or load the compilation cached in `dir` by a compatible engine. The file name
-/// is a hash of the component bytes and the engine's compatibility hash (wasmtime version and
-/// settings), so a new component or wasmtime never loads a stale artifact.
-fn load_cached(engine: &Engine, wasm: &[u8], dir: Option<&Path>) -> wasmtime::Result<Component> {
-    let Some(dir) = dir else {
-        return Component::new(engine, wasm);
-    };
-    let mut h = DefaultHasher::new();
-    wasm.hash(&mut h);
-    engine.precompile_compatibility_hash().hash(&mut h);
-    let cache = dir.join(format!("datafog-{:016x}.cwasm", h.finish()));
-    if cache.is_file() {
-        // SAFETY: the file was written below by `Component::serialize` for an engine with the same
-        // compatibility hash (it is in the file name), in a directory the operator owns; wasmtime
-        // also checks the header and refuses an incompatible artifact.
-        #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &cache) };
-        match loaded {
-            Ok(c) => return Ok(c),
-            Err(e) => eprintln!(
-                "datafog-api: ignoring the cached component {} ({e}); recompiling",
-                cache.display()
-            ),
-        }
-    }
-    let component = Component::new(engine, wasm)?;
-    if let Ok(bytes) = component.serialize() {
-        // Compilations of other component builds go first (each is a few MB).
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.filter_map(Result::ok) {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with("datafog-") && name.ends_with(".cwasm") {
-                    let _ = std::fs::remove_file(e.path());
-                }
-            }
-        }
-        let written = std::fs::create_dir_all(dir).and_then(|()| {
-            let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
-            std::fs::write(&tmp, bytes)?;
-            std::fs::rename(&tmp, &cache)
-        });
-        if let Err(e) = written {
-            eprintln!(
-                "datafog-api: could not cache the compiled component in {}: {e}",
-                dir.display()
-            );
-        }
-    }
-    Ok(component)
 }

@@ -18,9 +18,9 @@ mod support {
     use axum::Router;
     use axum::body::Body;
     use axum::http::{Request, StatusCode};
-    use datafog_host::app::{AppState, app};
     use datafog_host::build_state;
     use datafog_host::config::Settings;
+    use datafog_host::http::{AppState, app};
     use serde_json::Value;
     use tower::ServiceExt;
 
@@ -235,7 +235,7 @@ mod routes {
     #[tokio::test]
     async fn decide_writes_a_receipt_that_can_be_read_back() {
         let dir = temp_dir("decide");
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         let r = post(
             &app,
             "/v1/decide",
@@ -321,7 +321,7 @@ mod routes {
     async fn events_written_per_decision_and_filtered() {
         let dir = temp_dir("events");
         let events = dir.join("events.ndjson");
-        let app = datafog_host::app::app(state_with(
+        let app = datafog_host::http::app(state_with(
             &dir,
             &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
         ));
@@ -378,7 +378,7 @@ mod routes {
     async fn decide_transform_receipt_chain_and_ids() {
         let dir = temp_dir("decide-chain");
         let events = dir.join("events.ndjson");
-        let app = datafog_host::app::app(state_with(
+        let app = datafog_host::http::app(state_with(
             &dir,
             &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
         ));
@@ -498,7 +498,7 @@ mod routes {
             }
         }
         std::fs::write(&events, text).unwrap();
-        let app = datafog_host::app::app(state_with(
+        let app = datafog_host::http::app(state_with(
             &dir,
             &[("DATAFOG_EVENTS_PATH", events.to_str().unwrap())],
         ));
@@ -971,7 +971,7 @@ mod errors {
     #[tokio::test]
     async fn auth_on_every_route() {
         let dir = temp_dir("auth");
-        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_API_TOKEN", "s3cret")]));
+        let app = datafog_host::http::app(state_with(&dir, &[("DATAFOG_API_TOKEN", "s3cret")]));
         for p in ["/health", "/metrics", "/v1/events", "/nope"] {
             let r = get(&app, p).await;
             assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{p}");
@@ -1020,7 +1020,7 @@ mod errors {
     #[tokio::test]
     async fn rate_limit_burst_then_429() {
         let dir = temp_dir("rate");
-        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_RATE_LIMIT_RPS", "3")]));
+        let app = datafog_host::http::app(state_with(&dir, &[("DATAFOG_RATE_LIMIT_RPS", "3")]));
         for _ in 0..3 {
             assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
         }
@@ -1046,7 +1046,7 @@ mod receipts {
     async fn chain_continues_across_restart_and_torn_line_is_cut() {
         let dir = temp_dir("restart");
         let first = {
-            let app = datafog_host::app::app(state_with(&dir, &[]));
+            let app = datafog_host::http::app(state_with(&dir, &[]));
             let a = decide(&app).await;
             let b = decide(&app).await;
             vec![a, b]
@@ -1057,7 +1057,7 @@ mod receipts {
         let good_len = raw.len();
         raw.extend_from_slice(br#"{"receipt_id":"torn","timest"#);
         std::fs::write(&path, &raw).unwrap();
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         assert_eq!(std::fs::metadata(&path).unwrap().len() as usize, good_len);
         for id in &first {
             assert_eq!(
@@ -1076,7 +1076,7 @@ mod receipts {
         warm_cache();
         let dir = temp_dir("tamper");
         {
-            let app = datafog_host::app::app(state_with(&dir, &[]));
+            let app = datafog_host::http::app(state_with(&dir, &[]));
             decide(&app).await;
             decide(&app).await;
         }
@@ -1095,7 +1095,7 @@ mod receipts {
         warm_cache();
         let dir = temp_dir("tamper-tail");
         {
-            let app = datafog_host::app::app(state_with(&dir, &[]));
+            let app = datafog_host::http::app(state_with(&dir, &[]));
             decide(&app).await;
             decide(&app).await;
         }
@@ -1191,7 +1191,7 @@ mod receipts {
             all.push((sec, id, deny));
         }
         std::fs::write(dir.join("receipts.jsonl"), text).unwrap();
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         type Pred = fn(u32, bool) -> bool;
         let cases: [(&str, usize, Pred); 10] = [
             ("", 100, |_, _| true),
@@ -1267,7 +1267,7 @@ mod idempotency {
     #[tokio::test]
     async fn replay_and_conflict_on_every_post_route() {
         let dir = temp_dir("idem");
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         for (path, first, replay, conflict) in [
             (
                 "/v1/scan",
@@ -1314,7 +1314,7 @@ mod idempotency {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn concurrent_first_requests_run_once() {
         let dir = temp_dir("idem-concurrent");
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         let mut tasks = Vec::new();
         for _ in 0..8 {
             let app = app.clone();
@@ -1348,7 +1348,7 @@ mod idempotency {
     async fn a_dropped_body_is_replayed_from_the_receipt_not_run_twice() {
         let dir = temp_dir("idem-budget");
         let app =
-            datafog_host::app::app(state_with(&dir, &[("DATAFOG_IDEMPOTENCY_CACHE_MB", "0")]));
+            datafog_host::http::app(state_with(&dir, &[("DATAFOG_IDEMPOTENCY_CACHE_MB", "0")]));
         let body = r#"{"action":{"type":"file.write"},"text":"mail jane@example.com","idempotency_key":"k"}"#;
         let a = post(&app, "/v1/decide", body).await;
         assert_eq!(a.status, StatusCode::OK);
@@ -1381,7 +1381,7 @@ mod guest {
     #[tokio::test]
     async fn deadline_drops_the_instance_and_the_server_keeps_serving() {
         let dir = temp_dir("deadline");
-        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_GUEST_TIMEOUT", "1ms")]));
+        let app = datafog_host::http::app(state_with(&dir, &[("DATAFOG_GUEST_TIMEOUT", "1ms")]));
         // ~60k emails, each hashed with HMAC: far more than one 10 ms epoch tick.
         let text = "jane.doe@example.com ".repeat(45_000);
         let body = serde_json::json!({"text": text, "mode": "hash"}).to_string();
@@ -1401,7 +1401,7 @@ mod guest {
     #[tokio::test]
     async fn memory_limit_traps_and_the_server_keeps_serving() {
         let dir = temp_dir("memory");
-        let app = datafog_host::app::app(state_with(&dir, &[("DATAFOG_GUEST_MEMORY_MB", "16")]));
+        let app = datafog_host::http::app(state_with(&dir, &[("DATAFOG_GUEST_MEMORY_MB", "16")]));
         let body = serde_json::json!({"text": "a@b.co ".repeat(149_000)}).to_string();
         assert!(body.len() < 1 << 20);
         let r = post(&app, "/v1/scan", &body).await;
@@ -1710,7 +1710,7 @@ mod socket {
         );
 
         // Restart: start-up verifies the whole chain (across the failure); every 200 is there.
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         for id in &acked {
             let r = get(&app, &format!("/v1/receipts/{id}")).await;
             assert_eq!(
@@ -1780,7 +1780,7 @@ mod socket {
             acked.len()
         );
         // Restart (in process): start-up verifies the chain and recovers a torn tail.
-        let app = datafog_host::app::app(state_with(&dir, &[]));
+        let app = datafog_host::http::app(state_with(&dir, &[]));
         for id in &acked {
             let r = get(&app, &format!("/v1/receipts/{id}")).await;
             assert_eq!(

@@ -7,7 +7,7 @@
 //!   every route, method and documented status, and validates each response's status, content
 //!   type, documented headers and body against what the document declares for that path, method
 //!   and status (with the `jsonschema` crate, draft 2020-12, formats checked). It fails when the
-//!   router answers a status or method the document does not list, when `app.rs` routes a path
+//!   router answers a status or method the document does not list, when `host/src/http/` routes a path
 //!   the document lacks (or the reverse), and when the document lists a status that no request
 //!   here exercised ([`EXPECTED`] is the explicit coverage list).
 
@@ -27,9 +27,9 @@ use std::sync::{Arc, Mutex};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use datafog_host::app::{AppState, app};
 use datafog_host::build_state;
 use datafog_host::config::Settings;
+use datafog_host::http::{AppState, app};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -440,9 +440,12 @@ fn compile(
     v
 }
 
-/// Route patterns in `host/src/app.rs` (`.route("...")`), as document paths.
+/// Route patterns in `host/src/http/*.rs` (`.route("...")`), as document paths.
 fn routed_paths() -> BTreeSet<String> {
-    let src = std::fs::read_to_string(repo().join("host/src/app.rs")).unwrap();
+    let mut src = String::new();
+    for e in std::fs::read_dir(repo().join("host/src/http")).unwrap() {
+        src.push_str(&std::fs::read_to_string(e.unwrap().path()).unwrap());
+    }
     let mut out = BTreeSet::new();
     for (at, _) in src.match_indices(".route(") {
         let rest = src[at + ".route(".len()..].trim_start();
@@ -650,12 +653,12 @@ fn document_is_openapi_3_1() {
         declared, expected,
         "the document's statuses differ from the coverage list"
     );
-    // Every route of app.rs is documented, and nothing else is.
+    // Every route of host/src/http/ is documented, and nothing else is.
     let documented: BTreeSet<String> = doc["paths"].as_object().unwrap().keys().cloned().collect();
     assert_eq!(
         routed_paths(),
         documented,
-        "app.rs routes vs documented paths"
+        "host/src/http routes vs documented paths"
     );
 }
 

@@ -12,7 +12,7 @@ use datafog_conformance::bench_corpus;
 
 mod engines;
 
-use datafog_conformance::wasm::Guest;
+use datafog_conformance::wasm;
 use engines::{DecideCase, Detector, GoRegex, GoRegexLite};
 
 fn records() -> (Vec<String>, u64) {
@@ -41,7 +41,7 @@ fn per_record(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    match Guest::new() {
+    match wasm::guest() {
         Ok(mut guest) => g.bench_function("component", |b| {
             b.iter(|| {
                 recs.iter()
@@ -92,7 +92,7 @@ fn payload(c: &mut Criterion) {
     g.bench_function("datafog_core", |b| {
         b.iter(|| engines::datafog_core(black_box(&text)))
     });
-    match Guest::new() {
+    match wasm::guest() {
         Ok(mut guest) => g.bench_function("component", |b| {
             b.iter(|| engines::component(&mut guest, black_box(&text)))
         }),

@@ -17,7 +17,7 @@ use datafog_conformance::bench_corpus;
 #[path = "../benches/engines/mod.rs"]
 mod engines;
 
-use datafog_conformance::wasm::{self, Guest};
+use datafog_conformance::wasm;
 use engines::{DecideCase, Detector, GoRegex, GoRegexLite};
 
 struct Report {
@@ -103,7 +103,7 @@ fn main() {
             .map(|t| engines::datafog_core(black_box(t)))
             .sum()
     });
-    let component = match Guest::new() {
+    let component = match wasm::guest() {
         Ok(mut guest) => {
             println!("   (component compile/load: {} ms)", wasm::compile_ms());
             r.run("component (wasmtime)", || {
@@ -155,7 +155,7 @@ fn main() {
     big.run("datafog-core 1.0.0", || {
         engines::datafog_core(black_box(&text))
     });
-    if let Ok(mut guest) = Guest::new() {
+    if let Ok(mut guest) = wasm::guest() {
         big.run("component (wasmtime)", || {
             engines::component(&mut guest, black_box(&text))
         });

@@ -1,27 +1,31 @@
-//! Pure request handlers: every host calls these, so no front-end duplicates any logic. Each one
-//! validates its request first (hosts may also validate earlier, e.g. before an idempotency
-//! check; validating twice is harmless).
+//! Pure request handlers: what each route computes. The guest's WIT exports are one call each into
+//! these (`scan-request`, `transform-request`, `anonymize-request`, `decide-request`), the native
+//! host serves `/health` and `/v1/policy/version` from them, and the shim's offline mode calls
+//! [`decide`] directly, so no front-end re-implements a route. Each one validates its request
+//! first (a host may also validate earlier, e.g. before an idempotency check).
 
 use std::borrow::Cow;
 
-use crate::detect::{OffsetUnit, TypeFilter, offsets, scan};
+use crate::detect::{OffsetUnit, ScanOptions, TypeFilter, offsets, scan};
 use crate::entity::Finding;
 use crate::policy::{Action, Policy};
 use crate::receipt::{self, Receipt, ReceiptFinding, ReceiptInput};
 use crate::transform::{self, Mode, TransformStep, reconcile};
 
 use super::types::{
-    AnonymizeRequest, DecideRequest, DecideResponse, HealthResponse, PolicyVersionResponse,
-    ScanFinding, ScanRequest, ScanResponse, TransformRequest, TransformResponse,
+    AnonymizeRequest, DecideRequest, DecideResponse, DecisionEvent, HealthResponse,
+    PolicyVersionResponse, ScanFinding, ScanRequest, ScanResponse, TransformRequest,
+    TransformResponse,
 };
 use super::{ApiError, validate_anonymize, validate_decide, validate_scan, validate_transform};
 
-/// `GET /health`. `started_at`: RFC 3339, UTC, second precision (the host's clock).
-pub fn handle_health(policy: &Policy, started_at: &str) -> HealthResponse {
+/// `GET /health`, for the loaded policy `identity` (see [`handle_policy_version`]).
+/// `started_at`: RFC 3339, UTC, second precision (the host's clock).
+pub fn handle_health(identity: &PolicyVersionResponse, started_at: &str) -> HealthResponse {
     HealthResponse {
         status: "ok".to_owned(),
-        policy_id: policy.policy_id.clone(),
-        policy_version: policy.policy_version.clone(),
+        policy_id: identity.policy_id.clone(),
+        policy_version: identity.policy_version.clone(),
         started_at: started_at.to_owned(),
     }
 }
@@ -39,16 +43,6 @@ fn value_of(text: &str, f: &Finding) -> String {
     String::from_utf8_lossy(text.as_bytes().get(f.start..f.end).unwrap_or_default()).into_owned()
 }
 
-fn to_wire(text: &str, f: &Finding) -> ScanFinding {
-    ScanFinding {
-        entity_type: f.entity_type.to_string(),
-        value: value_of(text, f),
-        start: f.start,
-        end: f.end,
-        confidence: f.confidence,
-    }
-}
-
 /// Scan `text` with the policy's options (custom detectors, allow-list, confidence floor).
 fn scan_text(policy: &Policy, text: &str, filter: Option<TypeFilter>) -> Vec<Finding> {
     let mut opts = policy.scan_options();
@@ -58,21 +52,43 @@ fn scan_text(policy: &Policy, text: &str, filter: Option<TypeFilter>) -> Vec<Fin
     scan(text.as_bytes(), &opts)
 }
 
+/// Scan `text` under `opts` (a policy's, or the defaults), reporting only `entity_types` when it
+/// is not empty (groups expand; see [`TypeFilter::from_names`]), offsets in `unit`: the WIT
+/// `scan`/`scan-text-with` exports.
+pub fn scan_findings<S: AsRef<str>>(
+    text: &str,
+    mut opts: ScanOptions<'_>,
+    entity_types: &[S],
+    unit: OffsetUnit,
+) -> Vec<Finding> {
+    if !entity_types.is_empty() {
+        opts.filter = TypeFilter::from_names(entity_types);
+    }
+    let mut found = scan(text.as_bytes(), &opts);
+    offsets::convert(text.as_bytes(), &mut found, unit);
+    found
+}
+
 /// `POST /v1/scan`. `entity_types` (when non-empty) replaces the type filter; offsets are in the
-/// requested `offset_unit` (ours; default bytes), values are the matched text.
+/// requested `offset_unit` (ours; default bytes), values are the matched text. One scan: values
+/// are sliced at byte offsets, then the offsets are converted in place.
 pub fn handle_scan(policy: &Policy, req: &ScanRequest) -> Result<ScanResponse, ApiError> {
     let unit = validate_scan(req)?;
     let filter = (!req.entity_types.is_empty()).then(|| TypeFilter::from_names(&req.entity_types));
-    let found = scan_text(policy, &req.text, filter);
-    let mut findings: Vec<ScanFinding> = found.iter().map(|f| to_wire(&req.text, f)).collect();
-    if unit != OffsetUnit::Byte {
-        let mut converted = found;
-        offsets::convert(req.text.as_bytes(), &mut converted, unit);
-        for (w, c) in findings.iter_mut().zip(&converted) {
-            w.start = c.start;
-            w.end = c.end;
-        }
-    }
+    let mut found = scan_text(policy, &req.text, filter);
+    let values: Vec<String> = found.iter().map(|f| value_of(&req.text, f)).collect();
+    offsets::convert(req.text.as_bytes(), &mut found, unit);
+    let findings: Vec<ScanFinding> = found
+        .into_iter()
+        .zip(values)
+        .map(|(f, value)| ScanFinding {
+            entity_type: f.entity_type.into_owned(),
+            value,
+            start: f.start,
+            end: f.end,
+            confidence: f.confidence,
+        })
+        .collect();
     Ok(ScanResponse {
         request_id: req.request_id.clone(),
         trace_id: req.trace_id.clone(),
@@ -379,6 +395,31 @@ pub fn decide(
     Ok((response, receipt))
 }
 
+/// The `/v1/events` record of a decision: the action and the caller's ids as `receipt` records
+/// them (redacted by [`decide`]), at the receipt's timestamp, with the response's outcome. No text
+/// and no finding values.
+pub fn decision_event(receipt: &Receipt, response: &DecideResponse) -> DecisionEvent {
+    let action = &receipt.action;
+    DecisionEvent {
+        timestamp: receipt.timestamp.clone(),
+        mode: "enforced".to_owned(),
+        action_type: action.action_type.clone(),
+        tool: action.tool.clone(),
+        resource: action.resource.clone(),
+        command: action.command.clone(),
+        args: action.args.clone(),
+        sensitive: action.sensitive,
+        decision: response.decision.as_str().to_owned(),
+        allowed: response.decision != crate::policy::Effect::Deny,
+        receipt_id: response.receipt_id.clone(),
+        matched_rules: response.matched_rules.clone(),
+        reason: response.reason.clone(),
+        check_error: String::new(),
+        request_id: receipt.request_id.clone(),
+        trace_id: receipt.trace_id.clone(),
+    }
+}
+
 /// The `/v1/decide` response a receipt records, for an idempotent replay after a restart (the
 /// in-memory replay cache is gone; the receipts file is not). `req` is the replayed request; the
 /// caller has checked `receipt.input_hash == fingerprint_decide(req)`, so its text and supplied
@@ -422,4 +463,14 @@ pub fn replay_decide(receipt: &Receipt, req: &DecideRequest) -> DecideResponse {
         findings,
         reason: receipt.reason.clone(),
     }
+}
+
+/// Every entity the built-in detectors find replaced with `[REDACTED]` (the WIT `redact-text`).
+pub fn redact_text(text: &str) -> String {
+    let findings = crate::detect::scan_all(text.as_bytes());
+    let plan = [TransformStep {
+        entity_type: "any".to_owned(),
+        mode: Mode::Redact,
+    }];
+    transform::apply(text, &findings, &plan, &[]).output
 }

@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod handlers;
+pub mod lists;
 pub mod types;
 
 use serde::de::DeserializeOwned;
@@ -17,8 +18,8 @@ use crate::transform::token::sha256_hex;
 
 pub use error::{ApiError, ErrorBody, ErrorCode, ErrorDetail};
 pub use handlers::{
-    DecideContext, decide, handle_anonymize, handle_health, handle_policy_version, handle_scan,
-    handle_transform, replay_decide,
+    DecideContext, decide, decision_event, handle_anonymize, handle_health, handle_policy_version,
+    handle_scan, handle_transform, redact_text, replay_decide, scan_findings,
 };
 pub use types::{
     AnonymizeRequest, DecideRequest, DecideResponse, DecisionEvent, EventsResponse, HealthResponse,

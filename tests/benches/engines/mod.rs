@@ -23,7 +23,7 @@ pub fn datafog_core(text: &str) -> usize {
 /// `scan-text` call: lowering the text into guest memory (a copy), the guest's `scan_all`, lifting
 /// `list<finding>` back (one host `String` per entity type) and converting to core `Finding`s.
 /// Compilation and instantiation happen once, before timing (`Component::new` once per process,
-/// then `Guest::new`).
+/// then `wasm::guest`).
 pub fn component(guest: &mut Guest, text: &str) -> usize {
     guest.scan_text(text).map_or(0, |f| f.len())
 }

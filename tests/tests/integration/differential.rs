@@ -8,12 +8,14 @@
 use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
-use datafog::api::{self, DecideContext, DecideRequest};
-use datafog::detect::{self, offsets};
+use datafog::api::{
+    self, AnonymizeRequest, DecideContext, DecideRequest, ScanRequest, TransformRequest,
+};
+use datafog::detect;
 use datafog::policy::Policy;
 use datafog::receipt::{self, GENESIS_HASH, ReceiptFinding, ReceiptInput};
-use datafog::transform::{self, SuppliedFinding, Transformed};
-use datafog::{Action, Finding, Mode, OffsetUnit, ScanOptions, TransformStep, TypeFilter};
+use datafog::transform::{self, SuppliedFinding};
+use datafog::{Action, Finding, Mode, OffsetUnit, ScanOptions, TransformStep};
 use datafog_conformance::wasm::{self, Guest};
 use datafog_conformance::{DetectCase, detect_cases, repo_root};
 
@@ -21,23 +23,17 @@ const UNITS: [OffsetUnit; 3] = [OffsetUnit::Byte, OffsetUnit::Char, OffsetUnit::
 const KEY: &[u8] = b"differential-test-key";
 
 fn guest() -> Guest {
-    Guest::new().expect("instantiate the component")
+    wasm::guest().expect("instantiate the component")
 }
 
-/// What `scan-text-with` / `engine.scan` do, natively: the options' filter when types are given,
-/// then offsets in `unit`.
+/// What `scan-text-with` / `engine.scan` do, natively (the core function the guest calls).
 fn native_scan(
     text: &str,
-    mut opts: ScanOptions<'_>,
+    opts: ScanOptions<'_>,
     types: &[String],
     unit: OffsetUnit,
 ) -> Vec<Finding> {
-    if !types.is_empty() {
-        opts.filter = TypeFilter::from_names(types);
-    }
-    let mut found = detect::scan(text.as_bytes(), &opts);
-    offsets::convert(text.as_bytes(), &mut found, unit);
-    found
+    api::scan_findings(text, opts, types, unit)
 }
 
 fn case_types(case: &DetectCase) -> Vec<String> {
@@ -323,20 +319,26 @@ fn supplied_from(text: &str, found: &[Finding], with_value: bool) -> Vec<Supplie
         .collect()
 }
 
-/// What `engine.transform` does, natively: reconcile, or scan when nothing is supplied, then apply.
-fn native_transform(
-    policy: &Policy,
+/// A `/v1/transform` request for `text` with `supplied` findings and a plan given as `mode` or as
+/// `entity_modes`.
+fn transform_req(
     text: &str,
     supplied: &[SuppliedFinding],
-    plan: &[TransformStep],
-    key: &[u8],
-) -> Result<Transformed, transform::ReconcileError> {
-    let findings = if supplied.is_empty() {
-        detect::scan(text.as_bytes(), &policy.scan_options())
-    } else {
-        transform::reconcile(text, supplied)?
-    };
-    Ok(transform::apply(text, &findings, plan, key))
+    mode: &str,
+    entity_modes: &[(&str, &str)],
+) -> TransformRequest {
+    TransformRequest {
+        text: text.to_owned(),
+        findings: supplied.to_vec(),
+        mode: mode.to_owned(),
+        entity_modes: entity_modes
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        request_id: "req".to_owned(),
+        trace_id: "trace".to_owned(),
+        idempotency_key: String::new(),
+    }
 }
 
 #[test]
@@ -352,53 +354,98 @@ fn transforms_every_mode_key_and_findings_source() {
     };
     for text in decision_texts() {
         let found = detect::scan(text.as_bytes(), &policy.scan_options());
-        let mut plans: Vec<Vec<TransformStep>> =
-            Mode::ALL.iter().map(|&m| vec![step("any", m)]).collect();
-        plans.push(vec![
-            step("email", Mode::Mask),
-            step("secret", Mode::Hash),
-            step("pii", Mode::Tokenize),
-        ]);
-        plans.push(vec![
-            step("EMAIL", Mode::Replace),
-            step("api_key", Mode::Redact),
-        ]);
-        plans.push(policy.decide(&actions()[5], &found).plan);
-        plans.push(Vec::new());
-        for plan in &plans {
+        // The plan as `/v1/transform` takes it: one `mode`, or `entity_modes`.
+        let decided: Vec<(String, String)> = policy
+            .decide(&actions()[5], &found)
+            .plan
+            .iter()
+            .map(|s| (s.entity_type.clone(), s.mode.as_str().to_owned()))
+            .collect();
+        let decided: Vec<(&str, &str)> = decided
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let mut plans: Vec<(String, Vec<(&str, &str)>)> = Mode::ALL
+            .iter()
+            .map(|m| (m.as_str().to_owned(), Vec::new()))
+            .collect();
+        plans.push((" MASK ".to_owned(), Vec::new()));
+        plans.push((String::new(), Vec::new()));
+        plans.push((
+            String::new(),
+            vec![("email", "mask"), ("secret", "hash"), ("pii", "tokenize")],
+        ));
+        plans.push((
+            "hash".to_owned(),
+            vec![("EMAIL", "Replace"), ("api_key", "redact")],
+        ));
+        plans.push((String::new(), decided));
+        plans.push(("bogus".to_owned(), Vec::new()));
+        for (mode, entity_modes) in &plans {
             for key in [KEY, b"".as_slice()] {
                 for supplied in [
                     Vec::new(),
                     supplied_from(&text, &found, false),
                     supplied_from(&text, &found, true),
                 ] {
-                    let native = native_transform(&policy, &text, &supplied, plan, key);
-                    let component = g.transform_request(h, &text, &supplied, plan, key).unwrap();
-                    assert_eq!(native, component, "transform {plan:?} on {text:?}");
+                    let req = transform_req(&text, &supplied, mode, entity_modes);
+                    let native = api::handle_transform(&policy, &req, key);
+                    let component = g.transform_request(h, req, key).unwrap();
+                    assert_eq!(
+                        native, component,
+                        "transform {mode:?} {entity_modes:?} on {text:?}"
+                    );
                     compared += 1;
                 }
             }
         }
         for supplied in [Vec::new(), supplied_from(&text, &found, true)] {
-            let plan = [step("any", Mode::Anonymize)];
-            let native = native_transform(&policy, &text, &supplied, &plan, KEY);
+            let req = AnonymizeRequest {
+                text: text.clone(),
+                findings: supplied,
+                ..AnonymizeRequest::default()
+            };
+            let native = api::handle_anonymize(&policy, &req, KEY);
             assert_eq!(
                 native,
-                g.anonymize(h, &text, &supplied, KEY).unwrap(),
+                g.anonymize_request(h, req.clone(), KEY).unwrap(),
                 "anonymize {text:?}"
             );
         }
-        let native = transform::apply(
-            &text,
-            &detect::scan_all(text.as_bytes()),
-            &[step("any", Mode::Redact)],
-            &[],
-        );
+        // `transform` on trusted findings with any plan.
+        for plan in [
+            vec![step("any", Mode::Tokenize)],
+            vec![step("email", Mode::Mask), step("secret", Mode::Hash)],
+        ] {
+            assert_eq!(
+                transform::apply(&text, &found, &plan, KEY),
+                g.transform(h, &text, &found, &plan, KEY).unwrap(),
+                "transform {plan:?} on {text:?}"
+            );
+        }
         assert_eq!(
-            native.output,
+            api::redact_text(&text),
             g.redact_text(&text).unwrap(),
             "redact-text {text:?}"
         );
+        // `/v1/scan` in every unit, with and without a type filter.
+        for unit in ["", "byte", "char", "utf16", "bogus"] {
+            for types in [Vec::new(), vec!["email".to_owned(), "secret".to_owned()]] {
+                let req = ScanRequest {
+                    text: text.clone(),
+                    entity_types: types,
+                    request_id: "r".to_owned(),
+                    trace_id: String::new(),
+                    idempotency_key: String::new(),
+                    offset_unit: unit.to_owned(),
+                };
+                assert_eq!(
+                    api::handle_scan(&policy, &req),
+                    g.scan_request(h, req.clone()).unwrap(),
+                    "scan {unit:?} {text:?}"
+                );
+            }
+        }
     }
     eprintln!("transforms: {compared} comparisons");
 }
@@ -425,15 +472,12 @@ fn reconcile_errors_are_identical() {
         vec![f("email", "alice@example.com", 0, 0)],
         vec![f("email", "alice@example.com", 6, 23)],
     ];
-    let plan = [TransformStep {
-        entity_type: "any".to_owned(),
-        mode: Mode::Mask,
-    }];
     for supplied in cases {
-        let native = native_transform(&policy, text, &supplied, &plan, KEY);
+        let req = transform_req(text, &supplied, "mask", &[]);
+        let native = api::handle_transform(&policy, &req, KEY);
         assert_eq!(
             native,
-            g.transform_request(h, text, &supplied, &plan, KEY).unwrap(),
+            g.transform_request(h, req, KEY).unwrap(),
             "{supplied:?}"
         );
     }
@@ -478,12 +522,20 @@ fn decide_requests_receipts_and_chains() {
                     key: KEY,
                 };
                 let native = api::decide(&policy, &req, ctx.clone());
-                let component = g.decide_request(h, &req, &ctx).unwrap();
+                let component = g.decide_request(h, req.clone(), ctx).unwrap();
                 match (native, component) {
-                    (Ok((nr, nrec)), Ok((cr, crec, line))) => {
-                        assert_eq!(nr, cr, "decide response {req:?}");
+                    (Ok((nr, nrec)), Ok(c)) => {
+                        let crec = wasm::receipt_of(&c.receipt);
+                        let line = c.receipt.line;
+                        assert_eq!(nr, c.response, "decide response {req:?}");
                         assert_eq!(nrec, crec, "receipt {req:?}");
                         assert_eq!(nrec.canonical_json(), line, "stored line {req:?}");
+                        let event = api::decision_event(&nrec, &nr);
+                        assert_eq!(
+                            serde_json::to_string(&event).unwrap(),
+                            c.event,
+                            "event {req:?}"
+                        );
                         prev = nrec.hash.clone();
                         lines.push(line);
                     }
@@ -520,7 +572,9 @@ fn decide_requests_receipts_and_chains() {
         prev_hash: prev.clone(),
     };
     let native = receipt::build(input.clone());
-    let (component, line) = g.build_receipt(h, &input).unwrap();
+    let built = g.build_receipt(h, &input).unwrap();
+    let component = wasm::receipt_of(&built);
+    let line = built.line;
     assert_eq!(native, component);
     assert_eq!(native.canonical_json(), line);
     lines.push(line);
@@ -783,9 +837,23 @@ fn transform_corpus_through_both() {
                     confidence: f.confidence,
                 })
                 .collect();
-            g.transform_request(h, &case.text, &supplied, &plan, &key)
+            // Through `/v1/transform`'s contract: the plan as `entity_modes`.
+            let req = TransformRequest {
+                text: case.text.clone(),
+                findings: supplied,
+                entity_modes: plan
+                    .iter()
+                    .map(|s| (s.entity_type.clone(), s.mode.as_str().to_owned()))
+                    .collect(),
+                ..TransformRequest::default()
+            };
+            g.transform_request(h, req, &key)
                 .unwrap()
-                .map_err(|e| e.to_string())
+                .map(|r| datafog::transform::Transformed {
+                    output: r.output,
+                    stats: r.stats,
+                })
+                .map_err(|e| e.details)
         } else {
             let findings: Vec<Finding> = case
                 .findings

@@ -1,0 +1,142 @@
+//! `POST /v1/decide`: one guest call into the core's `decide` (`decide-request`), which returns
+//! the response, the receipt (unsealed) and the decision's event line. The host then seals the
+//! receipt into the chain natively (`crate::native::seal`, under the chain head's lock: one
+//! SHA-256), waits until the writer has it on disk (group commit), appends the event line, and
+//! answers. A 200 means the receipt is durable.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::{MethodFilter, on};
+use datafog::api::{self, ApiError, DecideContext, DecideRequest};
+use datafog_embed::Decided;
+
+use super::body::read_json;
+use super::{
+    AppState, HttpError, HttpResult, Shared, idempotent_or_restore, in_guest, json_bytes,
+    now_rfc3339_nanos, post, random_hex16, to_json,
+};
+use crate::idempotency::Endpoint;
+use crate::native;
+use crate::receipts::{AppendError, Sealed};
+
+pub fn router() -> Router<Shared> {
+    Router::new().route("/v1/decide", post(on(MethodFilter::POST, decide)))
+}
+
+async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let req: DecideRequest = read_json(&headers, body).await?;
+    if req.idempotency_key.is_empty() {
+        // Validated, hashed and decided once, in the guest.
+        return work(&s, req).await.map(json_bytes);
+    }
+    // Go validates before the idempotency check: an invalid request is never replayed.
+    api::validate_decide(&req)?;
+    let key = req.idempotency_key.clone();
+    let fp = native::fingerprint_decide(&req);
+    let replay = req.clone();
+    let restore = || restore(&s, &replay);
+    idempotent_or_restore(&s, Endpoint::Decide, &key, fp, restore, work(&s, req)).await
+}
+
+/// A decide key this process has not seen may be in the receipts file from before a restart
+/// (`idempotency_key_digest`, indexed at start-up; see `receipts`): the replay is rebuilt from
+/// that receipt (`native::replay_decide`) and its fingerprint is the receipt's `input_hash`. Keys
+/// older than the idempotency TTL are not replayed.
+fn restore(s: &AppState, req: &DecideRequest) -> Result<Option<(String, Vec<u8>)>, HttpError> {
+    let digest = native::idempotency_digest(&s.key, &req.idempotency_key);
+    let line = s.receipts.get_by_idempotency(&digest).map_err(|e| {
+        HttpError::from(
+            ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt")
+                .with_details(e.to_string()),
+        )
+    })?;
+    let Some(line) = line else {
+        return Ok(None);
+    };
+    let Ok(receipt) = serde_json::from_str::<datafog::receipt::Receipt>(&line) else {
+        return Ok(None);
+    };
+    let fresh = time::OffsetDateTime::parse(
+        &receipt.timestamp,
+        &time::format_description::well_known::Rfc3339,
+    )
+    .is_ok_and(|t| {
+        time::OffsetDateTime::now_utc() - t
+            < time::Duration::try_from(crate::idempotency::TTL).unwrap_or(time::Duration::ZERO)
+    });
+    if !fresh {
+        return Ok(None);
+    }
+    let body = to_json(&native::replay_decide(&receipt, req))?;
+    Ok(Some((receipt.input_hash, body)))
+}
+
+async fn work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
+    // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
+    let receipt_id = random_hex16().map_err(|e| {
+        eprintln!("datafog-api: decide refused: {e}");
+        HttpError::from(ApiError::internal())
+    })?;
+    let timestamp = now_rfc3339_nanos();
+    let token_key = s.key.clone();
+    let idempotency_key = req.idempotency_key.clone();
+    let size = req.text.len()
+        + req.action.command.len()
+        + req.action.args.iter().map(String::len).sum::<usize>();
+    // Decide in the guest, in parallel with other requests: the receipt comes back unsealed
+    // (empty `prev_hash`).
+    let Decided {
+        response,
+        receipt,
+        event,
+    } = in_guest(s, size, move |i| {
+        let ctx = DecideContext {
+            receipt_id,
+            timestamp,
+            prev_hash: String::new(),
+            key: &token_key,
+        };
+        i.guest.decide_request(i.policy, req, ctx)
+    })
+    .await?;
+    // Link it into the chain under the head's lock and queue it for the writer (see `receipts`).
+    // Inline: sealing is one SHA-256, and queueing never blocks.
+    let sealed = s.receipts.append_chained(|prev_hash| {
+        let (line, hash) = native::seal(&receipt.line, prev_hash)?;
+        Ok::<_, String>((
+            Sealed {
+                receipt_id: receipt.receipt_id.clone(),
+                hash,
+                line,
+            },
+            (),
+        ))
+    });
+    let ((), ack) = match sealed {
+        Ok(v) => v,
+        Err(AppendError::Seal(e) | AppendError::Store(e)) => {
+            return Err(ApiError::receipt_persist(e).into());
+        }
+    };
+    match ack.await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(ApiError::receipt_persist(e).into()),
+        Err(_) => return Err(ApiError::receipt_persist("receipt store is closed").into()),
+    }
+    if !idempotency_key.is_empty() {
+        // The replay source once the in-memory cache drops this key (see `idempotency`).
+        s.receipts.remember_idempotency(
+            native::idempotency_digest(&s.key, &idempotency_key),
+            response.receipt_id.clone(),
+        );
+    }
+    s.metrics.record_decision(response.decision.as_str());
+    s.metrics
+        .record_findings(response.findings.iter().map(|f| f.entity_type.as_str()));
+    if let Some(events) = &s.events {
+        events.append(&event);
+    }
+    to_json(&response)
+}

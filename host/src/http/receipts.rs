@@ -1,0 +1,76 @@
+//! `GET /v1/receipts/{id}` and `GET /v1/receipts` (the query and the list are the core's:
+//! `datafog::api::lists`; the lines stream from the receipts file, memory O(`limit`)).
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::routing::{MethodFilter, on};
+use datafog::api::lists::{ReceiptsPage, ReceiptsQuery};
+use datafog::api::{self, ApiError};
+
+use super::{HttpError, HttpResult, Shared, get, json_bytes};
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/v1/receipts", get(on(MethodFilter::GET, list)))
+        .route("/v1/receipts/", get(on(MethodFilter::GET, id_missing)))
+        .route("/v1/receipts/{*id}", get(on(MethodFilter::GET, by_id)))
+}
+
+fn read_error(what: &str, e: std::io::Error) -> HttpError {
+    HttpError::from(
+        ApiError::new(
+            api::ErrorCode::ReceiptError,
+            format!("unable to read {what}"),
+        )
+        .with_details(e.to_string()),
+    )
+}
+
+async fn id_missing() -> HttpError {
+    ApiError::receipt_id_missing().into()
+}
+
+async fn by_id(State(s): State<Shared>, id: Result<Path<String>, PathRejection>) -> HttpResult {
+    // An id that does not decode (`%FF`: not UTF-8) names no receipt (Go: 404 as well).
+    let Ok(Path(id)) = id else {
+        return Err(ApiError::receipt_not_found().into());
+    };
+    if id.is_empty() || id.contains('/') {
+        return Err(ApiError::receipt_id_missing().into());
+    }
+    let st = s.clone();
+    let line = tokio::task::spawn_blocking(move || st.receipts.get(&id))
+        .await
+        .map_err(|_| HttpError::from(ApiError::internal()))?
+        .map_err(|e| read_error("receipt", e))?;
+    match line {
+        Some(mut line) => {
+            line.push('\n');
+            Ok(json_bytes(line.into_bytes()))
+        }
+        None => Err(ApiError::receipt_not_found().into()),
+    }
+}
+
+/// `GET /v1/receipts` (see `datafog::api::lists` for the filters and the order).
+async fn list(
+    State(s): State<Shared>,
+    q: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> HttpResult {
+    // A query that does not parse is no filter at all (Go ignores invalid values).
+    let q = q.map(|Query(q)| q).unwrap_or_default();
+    let query = ReceiptsQuery::from_params(&q);
+    let st = s.clone();
+    let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut page = ReceiptsPage::new(query);
+        st.receipts.for_each_line(|line| page.offer(line))?;
+        Ok(page.finish())
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?
+    .map_err(|e| read_error("receipts", e))?;
+    Ok(json_bytes(body))
+}

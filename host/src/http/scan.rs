@@ -1,0 +1,35 @@
+//! `POST /v1/scan`: one guest call into the core's `handle_scan` (`scan-request`).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::routing::{MethodFilter, on};
+use datafog::api::{self, ScanRequest};
+
+use super::body::read_json;
+use super::{HttpError, HttpResult, Shared, fingerprint_if, idempotent, in_guest, post, to_json};
+use crate::idempotency::Endpoint;
+
+pub fn router() -> Router<Shared> {
+    Router::new().route("/v1/scan", post(on(MethodFilter::POST, scan)))
+}
+
+async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+    let req: ScanRequest = read_json(&headers, body).await?;
+    let key = req.idempotency_key.clone();
+    if !key.is_empty() {
+        // Go validates before the idempotency check: an invalid request is never replayed.
+        api::validate_scan(&req)?;
+    }
+    let fp = fingerprint_if(&key, &req, api::fingerprint_scan);
+    idempotent(&s, Endpoint::Scan, &key, fp, work(&s, req)).await
+}
+
+async fn work(s: &Shared, req: ScanRequest) -> Result<Vec<u8>, HttpError> {
+    let size = req.text.len();
+    let resp = in_guest(s, size, move |i| i.guest.scan_request(i.policy, req)).await?;
+    s.metrics
+        .record_findings(resp.findings.iter().map(|f| f.entity_type.as_str()));
+    to_json(&resp)
+}
