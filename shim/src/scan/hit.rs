@@ -204,4 +204,14 @@ mod tests {
         assert_eq!(hint(Some(EntityType::Email), b"eyJ@x.com"), None);
         assert_eq!(hint(None, b"ghp_x"), None);
     }
+
+    #[test]
+    fn every_declared_prefix_is_hinted_for_its_type() {
+        for t in EntityType::ALL {
+            for p in t.prefixes() {
+                let value = format!("{p}abc123");
+                assert_eq!(hint(Some(t), value.as_bytes()), Some(*p), "{t}");
+            }
+        }
+    }
 }
