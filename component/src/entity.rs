@@ -1,6 +1,6 @@
 //! Entity types, groups and the `Finding` every detector produces.
 //!
-//! Every built-in type is declared once, in the [`entity_types!`] table below: its wire name,
+//! Every built-in type is declared once, in the `entity_types!` table below: its wire name,
 //! group, overlap strength, whether the Go service knows it, a title, a one-sentence description
 //! and (for secrets) the fixed, publicly documented vendor prefixes its values start with. The
 //! enum, [`EntityType::ALL`], [`EntityType::GO`] and every accessor are generated from it, so a new
