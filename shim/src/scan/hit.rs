@@ -31,94 +31,28 @@ pub struct Hit {
     pub start: usize,
     pub end: usize,
     /// A public, fixed vendor prefix the value starts with (`ghp_`, `sk_live_`, `AKIA`, ...),
-    /// taken from [`VENDOR_PREFIXES`], never from the value itself.
+    /// taken from `EntityType::vendor_prefixes` (see [`hint`]), never from the value itself.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<&'static str>,
 }
 
 /// The group name of an entity type (`custom` for policy custom detectors).
 pub fn group_of(t: Option<EntityType>) -> &'static str {
-    match t {
-        Some(t) if t.is_secret() => "secret",
-        Some(_) => "pii",
-        None => "custom",
-    }
+    t.map_or("custom", EntityType::group)
 }
 
-/// Fixed, publicly documented prefixes of provider credentials. A hint is one of these strings,
-/// so it can reveal which kind of key was found (`sk_live_` vs `sk_test_`) and nothing of its
-/// random part.
-pub const VENDOR_PREFIXES: &[&str] = &[
-    // GitHub
-    "ghp_",
-    "gho_",
-    "ghu_",
-    "ghs_",
-    "ghr_",
-    "github_pat_",
-    // GitLab
-    "glpat-",
-    "glptt-",
-    "gldt-",
-    "glrt-",
-    // Slack
-    "xoxb-",
-    "xoxp-",
-    "xoxa-",
-    "xoxr-",
-    "xoxs-",
-    "xoxe-",
-    "xapp-",
-    "https://hooks.slack.com/",
-    // Stripe
-    "sk_live_",
-    "sk_test_",
-    "rk_live_",
-    "rk_test_",
-    "pk_live_",
-    "pk_test_",
-    "whsec_",
-    // OpenAI, Anthropic
-    "sk-proj-",
-    "sk-svcacct-",
-    "sk-admin-",
-    "sk-ant-",
-    "sk-",
-    // AWS access key ids
-    "AKIA",
-    "ASIA",
-    "AGPA",
-    "AIDA",
-    "AROA",
-    "AIPA",
-    "ANPA",
-    "ANVA",
-    "ASCA",
-    // Google, npm, SendGrid, JWT
-    "AIza",
-    "npm_",
-    "SG.",
-    "eyJ",
-    // PEM private keys (the armour line is not secret)
-    "-----BEGIN PRIVATE KEY-----",
-    "-----BEGIN RSA PRIVATE KEY-----",
-    "-----BEGIN EC PRIVATE KEY-----",
-    "-----BEGIN DSA PRIVATE KEY-----",
-    "-----BEGIN OPENSSH PRIVATE KEY-----",
-    "-----BEGIN ENCRYPTED PRIVATE KEY-----",
-    "-----BEGIN PGP PRIVATE KEY BLOCK-----",
-];
-
-/// The longest [`VENDOR_PREFIXES`] entry `value` starts with, for secrets only.
+/// The longest vendor prefix (`EntityType::vendor_prefixes`: fixed, publicly documented
+/// prefixes of provider credentials) `value` starts with, for secrets only. A hint is one of
+/// those constant strings, so it can reveal which kind of key was found (`sk_live_` vs
+/// `sk_test_`) and nothing of its random part. Every type's prefixes are tried, not only the
+/// finding's own: a generic `api_key` value that starts with `sk-` is hinted `sk-`.
 pub fn hint(t: Option<EntityType>, value: &[u8]) -> Option<&'static str> {
     if !t.is_some_and(EntityType::is_secret) {
         return None;
     }
-    VENDOR_PREFIXES
-        .iter()
+    EntityType::vendor_prefixes()
         .filter(|p| value.starts_with(p.as_bytes()))
         .max_by_key(|p| p.len())
-        .copied()
 }
 
 /// A position in the text: byte offset, 1-based line, byte offset of that line's start.
@@ -269,5 +203,15 @@ mod tests {
         assert_eq!(hint(Some(EntityType::ApiKey), b"api_key=abc"), None);
         assert_eq!(hint(Some(EntityType::Email), b"eyJ@x.com"), None);
         assert_eq!(hint(None, b"ghp_x"), None);
+    }
+
+    #[test]
+    fn every_declared_prefix_is_hinted_for_its_type() {
+        for t in EntityType::ALL {
+            for p in t.prefixes() {
+                let value = format!("{p}abc123");
+                assert_eq!(hint(Some(t), value.as_bytes()), Some(*p), "{t}");
+            }
+        }
     }
 }
