@@ -5,11 +5,13 @@
 //! - [`receipts`]: the receipts JSONL file, one writer with group commit, chain recovery at start.
 //! - [`app`]: `fn app(state) -> Router`, middleware and handlers.
 //! - [`config`]: settings from the environment.
-//! - [`metrics`]: Prometheus text and the Go JSON shape.
+//! - [`metrics`]: Prometheus text and the Go JSON shape; [`histogram`]: the receipts writer's
+//!   latency and batch-size histograms, which `receipts` records and `metrics` renders.
 
 pub mod app;
 pub mod config;
 pub mod conn;
+pub mod histogram;
 pub mod idempotency;
 pub mod metrics;
 pub mod pprof;
