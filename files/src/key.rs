@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::durable::{create_dir_all_durably, sync_parent_dir};
 
@@ -29,16 +30,20 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
         create_dir_all_durably(dir, 0o750)
             .map_err(|e| format!("token key `{}`: {e}", path.display()))?;
     }
-    // The key's bytes and then its directory entry are synced: a token or digest handed out
-    // under this key must not outlive the key in a crash.
+    // The key is written whole under a temporary name (bytes synced), then linked into place:
+    // `link` fails if the name exists, so a process racing us never reads a half-written key,
+    // and the loser of a race uses the winner's key. Then the directory entry is synced: a token
+    // or digest handed out under this key must not outlive the key in a crash.
+    let tmp = temp_name(path);
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
+        .open(&tmp)
         .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()))
-        .and_then(|()| sync_parent_dir(path));
-    match written {
+        .and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match written.and_then(|()| sync_parent_dir(path)) {
         Ok(()) => Ok(key),
         // Another process created it first: use theirs (under the same rule).
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path)
@@ -46,6 +51,14 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
             .and_then(|key| checked(path, key)),
         Err(e) => Err(format!("token key `{}`: {e}", path.display())),
     }
+}
+
+/// A name beside `path` no other process or thread uses: `.<name>.<pid>.<n>.tmp`.
+fn temp_name(path: &Path) -> std::path::PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
 fn checked(path: &Path, key: Vec<u8>) -> Result<Vec<u8>, String> {
@@ -90,6 +103,24 @@ mod tests {
         }
         std::fs::write(&path, b"0123456789abcdef").unwrap();
         assert_eq!(load_or_create_key(&path).unwrap(), b"0123456789abcdef");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Processes racing to create the key all get the winner's whole key (never a half-written
+    /// file, which the 16-byte rule would refuse or, worse, accept as a different key).
+    #[test]
+    fn racing_creators_share_one_whole_key() {
+        let dir = temp("race");
+        let path = dir.join("datafog_token.key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| s.spawn(|| load_or_create_key(&path).unwrap()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| *k == keys[0] && k.len() == NEW_KEY_LEN));
+        // No temporary file is left behind.
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -14,9 +14,11 @@
 //! The key of tokens, hashes and receipt `value_digest`s. An existing key file is used as it is
 //! when it holds **at least 16 bytes**; a shorter one (empty included) is refused with an error
 //! naming the file (delete it to generate a new one). A missing key is created: 32 bytes from the
-//! OS random source, in a new file of mode 0600, the bytes synced and then the directory entry
-//! synced, so no token or digest handed out under a key can outlive the key in a crash. When two
-//! processes race to create it, the loser reads the winner's key.
+//! OS random source, written whole to a temporary file of mode 0600 beside it and synced, then
+//! hard-linked into place (the link fails if the name exists, so no process ever reads a
+//! half-written key) and the directory entry synced, so no token or digest handed out under a key
+//! can outlive the key in a crash. When processes race to create it, the losers read the winner's
+//! key. (Linking needs a file system with hard links, as every local Unix file system has.)
 //!
 //! # Receipt ids ([`random_hex16`])
 //! 16 bytes from the OS random source as 32 lowercase hex digits (what the WIT promises). When the

@@ -37,8 +37,9 @@
 //! middle of a write: no trailing newline and not a whole JSON object) is cut off and reported; a
 //! whole last receipt without its newline is verified like any other and gets its newline before
 //! the next append. That rule is shared with the shim's offline mode (`datafog::receipt::tail`
-//! classifies, `datafog_files::receipts::settle_tail` repairs). Any other break (a changed, removed or reordered receipt) refuses to start: the log is evidence, and
-//! the operator must decide.
+//! classifies, `datafog_files::receipts::settle_tail` repairs). Any other break (a changed,
+//! removed or reordered receipt) refuses to start: the log is evidence, and the operator must
+//! decide.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -422,8 +423,8 @@ struct Scanned {
     index: HashMap<String, (u64, u32)>,
     restored: KeyIndex,
     recovery: Recovery,
-    /// Where the verified lines end: a torn tail starts here (`datafog_files::receipts::settle_tail`
-    /// cuts it and ends the file with a newline).
+    /// Where the verified lines end: a torn tail starts here (`settle_tail` cuts it and ends
+    /// the file with a newline).
     end: u64,
 }
 
