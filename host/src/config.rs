@@ -216,49 +216,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     Duration::try_from_secs_f64(total).ok()
 }
 
-/// Read the token key, or create it: 32 random bytes in a new file of mode 0600. The key makes
-/// tokens, hashes and receipt `value_digest`s keyed (HMAC-SHA256), so low-entropy values cannot be
-/// recovered by a dictionary; keep it as secret as the data, and keep it across restarts (a new
-/// key changes every token and digest).
-pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::read(path) {
-        Ok(key) if key.len() >= 16 => return Ok(key),
-        Ok(key) => {
-            return Err(format!(
-                "token key `{}` has {} bytes; want at least 16 (delete it to generate a new one)",
-                path.display(),
-                key.len()
-            ));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("token key `{}`: {e}", path.display())),
-    }
-    let mut key = vec![0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        crate::receipts::create_dir_all_durably(dir, 0o750)
-            .map_err(|e| format!("token key `{}`: {e}", path.display()))?;
-    }
-    // The key's bytes and then its directory entry are synced: a token or digest handed out
-    // under this key must not outlive the key in a crash.
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(&key).and_then(|()| f.sync_all()))
-        .and_then(|()| crate::receipts::sync_parent_dir(path));
-    match written {
-        Ok(()) => Ok(key),
-        // Another process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::read(path).map_err(|e| format!("token key `{}`: {e}", path.display()))
-        }
-        Err(e) => Err(format!("token key `{}`: {e}", path.display())),
-    }
-}
+/// Read the token key (at least 16 bytes), or create it: 32 random bytes in a new file of mode
+/// 0600, bytes and directory entry synced. One rule for the host and the shim (`datafog_files`).
+pub use datafog_files::load_or_create_key;
 
 #[cfg(test)]
 mod tests {

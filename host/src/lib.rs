@@ -10,11 +10,13 @@
 //! - [`idempotency`]: the idempotency cache.
 //! - [`conn`]: the accept loop's per-connection deadlines and the client address.
 //! - [`config`]: settings from the environment.
-//! - [`metrics`]: Prometheus text and the Go JSON shape.
+//! - [`metrics`]: Prometheus text and the Go JSON shape; [`histogram`]: the receipts writer's
+//!   latency and batch-size histograms, which `receipts` records and `metrics` renders.
 //! - [`pprof`]: the optional profiling server.
 
 pub mod config;
 pub mod conn;
+pub mod histogram;
 pub mod http;
 pub mod idempotency;
 pub mod metrics;

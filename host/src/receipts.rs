@@ -32,26 +32,35 @@
 //!
 //! # Start-up
 //! The file is read once: every line is verified against the chain with the core's verifier
-//! (`datafog::receipt::verify_chain_from`), ids are indexed to `(offset, length)` (no receipt is
+//! (`crate::native::verify_chain_from`), ids are indexed to `(offset, length)` (no receipt is
 //! kept in memory), and the chain continues from the last `hash`. A torn last line (a crash in the
-//! middle of a write: no trailing newline and not a whole JSON object) is cut off and reported. Any
-//! other break (a changed, removed or reordered receipt) refuses to start: the log is evidence, and
-//! the operator must decide.
+//! middle of a write: no trailing newline and not a whole JSON object) is cut off and reported; a
+//! whole last receipt without its newline is verified like any other and gets its newline before
+//! the next append. That rule is shared with the shim's offline mode (`datafog::receipt::tail`
+//! classifies, `datafog_files::receipts::settle_tail` repairs). Any other break (a changed,
+//! removed or reordered receipt) refuses to start: the log is evidence, and the operator must
+//! decide.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Seek, SeekFrom, Write};
-use std::os::unix::fs::{DirBuilderExt, FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
-use datafog::receipt::{GENESIS_HASH, verify_chain_from};
+use datafog::receipt::GENESIS_HASH;
+use datafog::receipt::tail::is_torn;
+
+use crate::native::verify_chain_from;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::metrics::{BATCH_BUCKETS, FSYNC_BUCKETS_MICROS, IntHistogram};
+use crate::histogram::{BATCH_BUCKETS, FSYNC_BUCKETS_MICROS, IntHistogram};
+
+/// Durable creation, shared with the shim (`datafog_files`; `Events::open` uses `open_durably`).
+pub use datafog_files::{create_dir_all_durably, open_durably, sync_parent_dir};
 
 /// Receipts written per batch at most (one `write_all` + one fsync).
 pub const MAX_BATCH: usize = 1024;
@@ -237,19 +246,11 @@ impl ReceiptStore {
             index,
             restored,
             recovery,
-            mut end,
-            needs_newline,
+            end,
         } = scan(&mut file, path)?;
-        if recovery.torn.is_some() {
-            file.set_len(end).map_err(io)?;
-            file.sync_data().map_err(io)?;
-        }
-        file.seek(SeekFrom::Start(end)).map_err(io)?;
-        if needs_newline {
-            file.write_all(b"\n").map_err(io)?;
-            file.sync_data().map_err(io)?;
-            end += 1;
-        }
+        // Cut a torn tail, give a whole last receipt its lost newline (the rule the shim follows
+        // too), and leave the cursor where the next line goes.
+        let end = datafog_files::receipts::settle_tail(&mut file, end).map_err(io)?;
         let reader = File::open(path).map_err(io)?;
 
         let index: Index = Arc::new(RwLock::new(index));
@@ -419,67 +420,14 @@ impl Drop for ReceiptStore {
     }
 }
 
-/// Create `dir` and its missing ancestors (mode `mode`), and make each new entry durable: a
-/// directory entry is on disk only once its parent directory is synced.
-pub fn create_dir_all_durably(dir: &Path, mode: u32) -> std::io::Result<()> {
-    let mut missing = Vec::new();
-    let mut d = Some(dir);
-    while let Some(p) = d.filter(|p| !p.as_os_str().is_empty()) {
-        if p.try_exists()? {
-            break;
-        }
-        missing.push(p);
-        d = p.parent();
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(mode)
-        .create(dir)?;
-    for p in missing.iter().rev() {
-        sync_parent_dir(p)?;
-    }
-    Ok(())
-}
-
-/// fsync the directory holding `path` (the current directory for a bare file name), so a newly
-/// created `path` survives a crash.
-pub fn sync_parent_dir(path: &Path) -> std::io::Result<()> {
-    let parent = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    File::open(parent)?.sync_all()
-}
-
-/// Open `path` with `options` (plus create, mode `mode`), creating its directory (0750) if
-/// missing; when this call created the file, its directory entry is synced before returning,
-/// so a receipt acknowledged later cannot vanish with the file's name in a crash.
-pub fn open_durably(path: &Path, mode: u32, options: &mut OpenOptions) -> std::io::Result<File> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        create_dir_all_durably(dir, 0o750)?;
-    }
-    match options.clone().create_new(true).mode(mode).open(path) {
-        Ok(f) => {
-            sync_parent_dir(path)?;
-            Ok(f)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => options.open(path),
-        Err(e) => Err(e),
-    }
-}
-
 /// What [`scan`] found.
 struct Scanned {
     index: HashMap<String, (u64, u32)>,
     restored: KeyIndex,
     recovery: Recovery,
-    /// Where the next line goes (before any fix-up below).
+    /// Where the verified lines end: a torn tail starts here (`settle_tail` cuts it and ends
+    /// the file with a newline).
     end: u64,
-    /// The last receipt is whole but lacks its newline (a crash between the two).
-    needs_newline: bool,
 }
 
 /// Read and verify the file (see the module docs).
@@ -495,7 +443,6 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     let mut torn = None;
-    let mut needs_newline = false;
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
@@ -522,11 +469,11 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
                 index.insert(r.receipt_id, (offset, len));
                 last = summary.last_hash;
                 count += 1;
-                needs_newline = !complete;
             }
-            // A torn last line: no newline and not even a whole JSON object (a crash mid-write).
-            // A whole object that fails verification is a changed receipt, not a torn write.
-            _ if !complete && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err() => {
+            // A torn last line: no newline and not a whole JSON object (a crash mid-write; the
+            // core's rule, `datafog::receipt::tail`). A whole object that fails verification is a
+            // changed receipt, not a torn write.
+            _ if !complete && is_torn(body) => {
                 torn = Some((offset, n as u64));
             }
             Some((_, Err(mut e))) => {
@@ -547,7 +494,6 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
             torn,
         },
         end,
-        needs_newline,
     })
 }
 
@@ -650,34 +596,5 @@ fn write_loop(
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::fs::PermissionsExt;
-
-    #[test]
-    fn files_and_directories_are_created_durably() {
-        let base = std::env::temp_dir().join(format!("datafog-durable-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&base);
-        let path = base.join("a/b/r.jsonl");
-        let mut f = open_durably(&path, 0o600, OpenOptions::new().append(true)).unwrap();
-        f.write_all(b"x\n").unwrap();
-        drop(f);
-        for d in [base.join("a"), base.join("a/b")] {
-            let mode = std::fs::metadata(&d).unwrap().permissions().mode() & 0o777;
-            assert_eq!(mode & !0o022, 0o750 & !0o022, "{}", d.display());
-        }
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode, 0o600);
-        // Opening an existing file keeps its contents (no create_new, no truncate).
-        let f = open_durably(&path, 0o600, OpenOptions::new().append(true)).unwrap();
-        drop(f);
-        assert_eq!(std::fs::read(&path).unwrap(), b"x\n");
-        // A bare file name syncs the current directory.
-        sync_parent_dir(Path::new("r.jsonl")).unwrap();
-        std::fs::remove_dir_all(&base).unwrap();
     }
 }

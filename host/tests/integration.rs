@@ -1113,6 +1113,37 @@ mod receipts {
         assert_eq!(state.receipts.len(), 2);
     }
 
+    // Issue 8: the host and the shim follow one torn-tail rule (`datafog::receipt::tail`). A whole
+    // last receipt without its newline is kept at start-up, and the next receipt gets a line of
+    // its own; a torn one is cut (the shim side: `shim/tests/e2e.rs`, the same file both ways).
+    #[tokio::test]
+    async fn issue_8_a_whole_last_receipt_without_newline_is_kept_and_not_glued() {
+        let dir = temp_dir("issue-8-tail");
+        {
+            let app = datafog_host::http::app(state_with(&dir, &[]));
+            decide(&app).await;
+            decide(&app).await;
+        }
+        let path = dir.join("receipts.jsonl");
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.trim_end_matches('\n')).unwrap();
+        let app = datafog_host::http::app(state_with(&dir, &[]));
+        decide(&app).await;
+        let after = std::fs::read_to_string(&path).unwrap();
+        assert!(after.starts_with(&text), "the whole last receipt was cut");
+        assert_eq!(
+            datafog::receipt::verify_chain(after.lines()).unwrap().count,
+            3
+        );
+        // A torn tail after it is cut.
+        let last = after.lines().last().unwrap();
+        std::fs::write(&path, format!("{after}{}", &last[..last.len() / 2])).unwrap();
+        let (store, rec) = ReceiptStore::open(&path).unwrap();
+        assert_eq!((rec.count, rec.torn.is_some()), (3, true));
+        store.close();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), after);
+    }
+
     #[test]
     fn concurrent_appends_keep_the_chain() {
         let dir = temp_dir("concurrent");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -11,7 +11,6 @@ use datafog::api::{
     DecideContext, DecideRequest, DecideResponse, ErrorBody, ScanFinding, TransformRequest,
     TransformResponse,
 };
-use datafog::receipt::GENESIS_HASH;
 use datafog::{Policy, TransformStep};
 
 use crate::exit::Fail;
@@ -222,7 +221,8 @@ pub struct Offline {
 
 impl Offline {
     /// Load the policy (a bad policy is a config error naming every rule at fault) and the
-    /// token key (`datafog_token.key` beside the receipts, 32 random bytes, created 0600).
+    /// token key (`datafog_token.key` beside the receipts: at least 16 bytes, or created as 32
+    /// random bytes, 0600, durably; the host's rule, `datafog_files::load_or_create_key`).
     pub fn open(policy_file: &Path, receipts: &Path) -> Result<Offline, Fail> {
         let bytes = std::fs::read(policy_file)
             .map_err(|e| Fail::config(format!("load policy `{}`: {e}", policy_file.display())))?;
@@ -233,7 +233,8 @@ impl Offline {
             ))
         })?;
         let dir = receipts.parent().unwrap_or(Path::new(""));
-        let key = load_or_create_key(&dir.join("datafog_token.key")).map_err(Fail::io)?;
+        let key =
+            datafog_files::load_or_create_key(&dir.join("datafog_token.key")).map_err(Fail::io)?;
         Ok(Offline {
             policy,
             key,
@@ -247,19 +248,27 @@ impl Offline {
     }
 
     fn decide(&mut self, req: &DecideRequest) -> Result<DecideResponse, String> {
-        let file = open_receipts(&self.receipts)?;
+        let mut file = open_receipts(&self.receipts)?;
         file.lock()
             .map_err(|e| format!("lock receipts `{}`: {e}", self.receipts.display()))?;
-        let out = self.decide_locked(&file, req);
+        let out = self.decide_locked(&mut file, req);
         let _ = file.unlock();
         out
     }
 
-    fn decide_locked(&self, file: &File, req: &DecideRequest) -> Result<DecideResponse, String> {
+    /// Under the lock: settle the file's tail and take the chain head (`datafog_files`: a torn
+    /// last line is cut, a whole one kept and given its newline), decide, append, fsync.
+    fn decide_locked(
+        &self,
+        file: &mut File,
+        req: &DecideRequest,
+    ) -> Result<DecideResponse, String> {
         let shown = self.receipts.display();
-        let prev_hash = chain_head(file).map_err(|e| format!("read receipts `{shown}`: {e}"))?;
+        let prev_hash = datafog_files::receipts::chain_head(file).map_err(|e| {
+            format!("read receipts `{shown}`: {e} (check it with `datafog-shim receipts verify`)")
+        })?;
         let ctx = DecideContext {
-            receipt_id: random_hex(16)?,
+            receipt_id: datafog_files::random_hex16()?,
             timestamp: now_rfc3339_nanos(),
             prev_hash,
             key: &self.key,
@@ -268,9 +277,8 @@ impl Offline {
             datafog::api::decide(&self.policy, req, ctx).map_err(|e| format!("decide: {e}"))?;
         let mut line = receipt.canonical_json();
         line.push('\n');
-        let mut f = file;
-        f.write_all(line.as_bytes())
-            .and_then(|()| f.sync_data())
+        file.write_all(line.as_bytes())
+            .and_then(|()| file.sync_data())
             .map_err(|e| format!("write receipts `{shown}`: {e}"))?;
         Ok(resp)
     }
@@ -295,119 +303,11 @@ impl Offline {
     }
 }
 
+/// Open (creating it, 0600, and its directory, 0750, durably) the receipts file for reading and
+/// appending.
 fn open_receipts(path: &Path) -> Result<File, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("create receipts directory `{}`: {e}", dir.display()))?;
-    }
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .mode(0o600)
-        .open(path)
+    datafog_files::open_durably(path, 0o600, OpenOptions::new().read(true).append(true))
         .map_err(|e| format!("open receipts `{}`: {e}", path.display()))
-}
-
-/// The `hash` of the last receipt (the next `prev_hash`), reading only the tail of the file. A
-/// torn last line (a crash mid-write) is cut, as the host does at start.
-fn chain_head(file: &File) -> std::io::Result<String> {
-    let mut f = file;
-    let len = f.seek(SeekFrom::End(0))?;
-    if len == 0 {
-        return Ok(GENESIS_HASH.to_owned());
-    }
-    // Read backwards in growing windows until a complete last line is in view.
-    let mut window: u64 = 4096;
-    loop {
-        let start = len.saturating_sub(window);
-        f.seek(SeekFrom::Start(start))?;
-        let mut buf = Vec::new();
-        f.take(len - start).read_to_end(&mut buf)?;
-        let body = if buf.last() == Some(&b'\n') {
-            buf.get(..buf.len() - 1).unwrap_or_default()
-        } else {
-            // Torn tail: cut it back to the last newline and look again.
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(nl) => {
-                    file.set_len(start + nl as u64 + 1)?;
-                    return chain_head(file);
-                }
-                None if start == 0 => {
-                    file.set_len(0)?;
-                    return Ok(GENESIS_HASH.to_owned());
-                }
-                None => {
-                    window = window.saturating_mul(4);
-                    continue;
-                }
-            }
-        };
-        let line_start = body.iter().rposition(|&b| b == b'\n').map(|p| p + 1);
-        match line_start {
-            Some(p) => return parse_hash(body.get(p..).unwrap_or_default()),
-            None if start == 0 => return parse_hash(body),
-            None => window = window.saturating_mul(4),
-        }
-    }
-}
-
-fn parse_hash(line: &[u8]) -> std::io::Result<String> {
-    #[derive(serde::Deserialize)]
-    struct Tail {
-        hash: String,
-    }
-    serde_json::from_slice::<Tail>(line)
-        .map(|t| t.hash)
-        .map_err(|_| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                "the last receipt has no `hash` (check it with `datafog-shim receipts verify`)",
-            )
-        })
-}
-
-fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
-    use std::os::unix::fs::OpenOptionsExt;
-    match std::fs::read(path) {
-        Ok(k) if !k.is_empty() => return Ok(k),
-        Ok(_) => return Err(format!("token key `{}` is empty", path.display())),
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("read token key `{}`: {e}", path.display()));
-        }
-        Err(_) => {}
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("create directory `{}`: {e}", dir.display()))?;
-    }
-    let mut key = [0u8; 32];
-    getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
-    match OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-    {
-        Ok(mut f) => {
-            f.write_all(&key)
-                .and_then(|()| f.sync_all())
-                .map_err(|e| format!("write token key `{}`: {e}", path.display()))?;
-            Ok(key.to_vec())
-        }
-        // Another shim process created it first: use theirs.
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::read(path).map_err(|e| format!("read token key `{}`: {e}", path.display()))
-        }
-        Err(e) => Err(format!("create token key `{}`: {e}", path.display())),
-    }
-}
-
-fn random_hex(n: usize) -> Result<String, String> {
-    let mut b = vec![0u8; n];
-    getrandom::fill(&mut b).map_err(|e| format!("generate a receipt id: {e}"))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
 }
 
 /// RFC 3339 UTC with nanoseconds (what receipts and events carry).

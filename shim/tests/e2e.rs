@@ -810,6 +810,98 @@ mod offline {
         assert_eq!(r.code, 78, "{}", r.stderr);
         assert!(r.stderr.contains("p.json"));
     }
+
+    /// The host's start-up on a copy of `file`: receipts kept, and whether a torn tail was cut.
+    fn host_recovery(file: &std::path::Path, tag: &str) -> (usize, bool) {
+        let copy = temp_dir(tag).join("receipts.jsonl");
+        std::fs::copy(file, &copy).unwrap();
+        let (store, rec) = datafog_host::receipts::ReceiptStore::open(&copy).unwrap();
+        store.close();
+        (rec.count, rec.torn.is_some())
+    }
+
+    // Issue 8: the shim cut any tail without a newline, a whole receipt included, where the host
+    // keeps it. Both now follow one rule: a whole last receipt is kept (and gets its newline), a
+    // torn one is cut.
+    #[test]
+    fn issue_8_a_whole_last_receipt_without_newline_is_kept_by_shim_and_host() {
+        let d = project("offline-issue-8-tail");
+        let p = d.join("receipts.jsonl");
+        let mut c = offline(&d);
+        c.args(["shell", "true"]);
+        assert_eq!(run(c, "").code, 0);
+        let before = verify(&d);
+        assert!(before >= 1);
+        // The last receipt's newline was lost (a crash between the line and its newline).
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, text.trim_end_matches('\n')).unwrap();
+        assert_eq!(host_recovery(&p, "issue-8-host-whole"), (before, false));
+        let mut c = offline(&d);
+        c.args(["shell", "true"]);
+        let r = run(c, "");
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        // Kept, not cut, and the next receipt did not glue onto its line.
+        let after = std::fs::read_to_string(&p).unwrap();
+        assert!(after.starts_with(&text), "the whole last receipt was cut");
+        assert_eq!(verify(&d), 2 * before);
+
+        // A genuinely torn tail: cut by both.
+        let mut torn = after.clone();
+        torn.push_str(&after.lines().last().unwrap()[..40]);
+        std::fs::write(&p, &torn).unwrap();
+        assert_eq!(host_recovery(&p, "issue-8-host-torn"), (2 * before, true));
+        let mut c = offline(&d);
+        c.args(["shell", "true"]);
+        assert_eq!(run(c, "").code, 0);
+        assert!(std::fs::read_to_string(&p).unwrap().starts_with(&after));
+        assert_eq!(verify(&d), 3 * before);
+    }
+
+    // Issue 8: the shim accepted any non-empty key file; the host wants at least 16 bytes.
+    #[test]
+    fn issue_8_a_short_token_key_is_refused_as_the_host_refuses_it() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = project("offline-issue-8-key");
+        let mut c = offline(&d);
+        c.args(["shell", "true"]);
+        assert_eq!(run(c, "").code, 0);
+        let key = d.join("datafog_token.key");
+        assert_eq!(std::fs::read(&key).unwrap().len(), 32);
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+
+        std::fs::write(&key, b"12345678").unwrap();
+        let mut c = offline(&d);
+        c.args(["shell", "true"]);
+        let r = run(c, "");
+        assert_eq!(r.code, 74, "{}", r.stderr);
+        assert!(r.stderr.contains("want at least 16"), "{}", r.stderr);
+        assert!(r.stderr.contains("datafog_token.key"), "{}", r.stderr);
+        let host = datafog_host::config::load_or_create_key(&key).unwrap_err();
+        assert!(r.stderr.contains(&host), "shim: {} host: {host}", r.stderr);
+        assert_eq!(std::fs::read(&key).unwrap(), b"12345678");
+    }
+
+    // Issue 8: the host fell back to `rid-<nanos>`; receipt ids are 32 lowercase hex, or an error.
+    #[test]
+    fn issue_8_offline_receipt_ids_are_32_lowercase_hex() {
+        let d = project("offline-issue-8-id");
+        for _ in 0..2 {
+            let mut c = offline(&d);
+            c.args(["shell", "true"]);
+            assert_eq!(run(c, "").code, 0);
+        }
+        let text = std::fs::read_to_string(d.join("receipts.jsonl")).unwrap();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            let id = v["receipt_id"].as_str().unwrap();
+            assert_eq!(id.len(), 32, "{id}");
+            assert!(
+                id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+                "{id}"
+            );
+        }
+    }
 }
 
 mod wrappers {

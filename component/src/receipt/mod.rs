@@ -40,6 +40,7 @@
 //! low-entropy values are dictionary-reversible: hosts should always supply a key).
 
 pub mod gojson;
+pub mod tail;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

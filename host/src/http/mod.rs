@@ -142,12 +142,8 @@ fn to_json<T: Serialize>(v: &T) -> Result<Vec<u8>, HttpError> {
 // ------------------------------------------------------------------ ids and clocks
 
 /// 16 random bytes as 32 lowercase hex; an error when the system has no randomness (a receipt
-/// id never falls back to anything else: the WIT promises 32 hex).
-pub fn random_hex16() -> Result<String, String> {
-    let mut b = [0u8; 16];
-    getrandom::fill(&mut b).map_err(|e| format!("no randomness for an id: {e}"))?;
-    Ok(b.iter().map(|x| format!("{x:02x}")).collect())
-}
+/// id never falls back to anything else: the WIT promises 32 hex). The shim's rule too.
+pub use datafog_files::random_hex16;
 
 /// RFC 3339 UTC with nanoseconds (Go `RFC3339Nano`: trailing zeros of the fraction dropped).
 pub fn now_rfc3339_nanos() -> String {
