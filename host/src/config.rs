@@ -1,4 +1,4 @@
-//! Settings from the environment (the seed's table, Go section 1.1, plus ours). Parsing follows
+//! Settings from the environment (every one in `docs/operations.md`, "Environment variables"). Parsing follows
 //! Go: an unparseable or out-of-range value is a warning and the default, never a crash.
 //!
 //! | Variable | Default | |

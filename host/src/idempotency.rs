@@ -1,4 +1,4 @@
-//! Idempotency keys (Go section 2.14) for `/v1/scan`, `/v1/decide`, `/v1/transform`,
+//! Idempotency keys (`docs/operations.md`, "Idempotency keys") for `/v1/scan`, `/v1/decide`, `/v1/transform`,
 //! `/v1/anonymize`: each endpoint has its own key space; the fingerprint is the core's
 //! (`datafog::api::fingerprint_*`). Same key and fingerprint: the first 200 body is replayed
 //! verbatim (for decide: the same receipt, no new one). Same key, other fingerprint: 409.

@@ -424,3 +424,47 @@ fn make_engine(config: &RuntimeConfig) -> wasmtime::Result<Engine> {
     cfg.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&cfg)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 8: the handshake. The embedded component with its core-version digest rewritten in
+    /// place (same length, so the module stays valid; only the data segment changes) is a guest
+    /// built from other sources: the runtime refuses it and the message names both versions.
+    #[test]
+    fn issue_8_a_guest_with_another_core_version_is_refused() {
+        let ours = datafog::CORE_VERSION;
+        let (_, digest) = ours.split_once('+').unwrap();
+        let other_digest: String = digest
+            .chars()
+            .map(|c| if c == 'f' { '0' } else { 'f' })
+            .collect();
+        let theirs = ours.replace(digest, &other_digest);
+        let mut wasm = EMBEDDED_COMPONENT.to_vec();
+        let at = wasm
+            .windows(ours.len())
+            .position(|w| w == ours.as_bytes())
+            .expect("the guest carries its core version");
+        wasm[at..at + ours.len()].copy_from_slice(theirs.as_bytes());
+        let policy = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../config/policy.json"),
+        )
+        .unwrap();
+        let config = RuntimeConfig {
+            pool_size: 1,
+            ..RuntimeConfig::default()
+        };
+        let err = Runtime::new(&wasm, policy.clone(), config.clone())
+            .err()
+            .expect("a different core is refused");
+        let text = err.to_string();
+        assert!(text.contains(&theirs) && text.contains(ours), "{text}");
+        // The unmodified component starts.
+        let config = RuntimeConfig {
+            cache_dir: Some(std::env::temp_dir().join("datafog-host-unit-cwasm")),
+            ..config
+        };
+        assert!(Runtime::new(EMBEDDED_COMPONENT, policy, config).is_ok());
+    }
+}

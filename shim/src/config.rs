@@ -1,4 +1,4 @@
-//! Settings: flag, then `DATAFOG_SHIM_*` environment variable, then default (Go section 8.4). A
+//! Settings: flag, then `DATAFOG_SHIM_*` environment variable, then default (`docs/shim.md`, "Global flags and environment"). A
 //! blank value counts as unset, so a wrapper passing `--event-sink ""` falls through.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! The decision-event sink (Go section 5.4): one NDJSON line per check, appended with a single
+//! The decision-event sink (`docs/shim.md`, "Decision events"): one NDJSON line per check, appended with a single
 //! `write(2)` under an exclusive lock before the shim goes on (Go buffered and could lose the last
 //! events of a CLI process). Not fsynced: receipts are the durable record.
 

@@ -1,7 +1,7 @@
 //! The gate: ask for a decision on an action and its payload, say whether it may proceed, record
 //! the event, and apply the plan to the payload.
 //!
-//! Semantics (Go section 8.3, plus the payload):
+//! Semantics (`docs/shim.md`, "Gate semantics"; Go's, plus the payload):
 //! - enforced: `deny` blocks; `allow_with_redaction` and `transform` proceed with the plan applied
 //!   to the payload (file content, content read, command output). For the check *before* a
 //!   command runs, `transform` blocks (Go), because a command line cannot be transformed without

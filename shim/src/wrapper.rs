@@ -1,4 +1,4 @@
-//! Managed wrapper scripts (Go section 8.5): `hooks install|list|uninstall`, byte-for-byte the Go
+//! Managed wrapper scripts (`docs/shim.md`, "Wrapper scripts"): `hooks install|list|uninstall`, byte-for-byte the Go
 //! script format, so wrappers installed by the Go shim keep working and ours read the same.
 
 use std::path::{Path, PathBuf};

@@ -1,4 +1,4 @@
-//! The error envelope and codes (Go section 2.3). Messages are Go's, word for word; our additions
+//! The error envelope and codes (`docs/openapi.json`, `ErrorBody`). Messages are Go's, word for word; our additions
 //! are marked. No message or detail ever carries a request value.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! The HTTP contract (Go section 2): request/response types, validation with Go's messages and
+//! The HTTP contract (`docs/openapi.json`; differences from Go in `docs/divergences-from-go.md`): request/response types, validation with Go's messages and
 //! order, error codes, idempotency fingerprints, and pure handlers. Shared by the native host and
 //! the Spin app so no front-end re-implements any of it: a host decodes with [`parse_json`], calls
 //! `validate_*`, checks its idempotency cache with `fingerprint_*`, then calls a `handle_*` function

@@ -1,4 +1,4 @@
-//! Request and response bodies of the HTTP API (Go section 2), with Go's field names, order and
+//! Request and response bodies of the HTTP API (`docs/openapi.json`; differences from Go in `docs/divergences-from-go.md`), with Go's field names, order and
 //! `omitempty` rules, except that `findings` and `matched_rules` are always arrays (Go may send
 //! `null`). Request decoding is lenient like Go's: unknown fields are ignored, every field is
 //! optional, and `null` reads as the empty value.
@@ -176,7 +176,7 @@ pub struct EventsResponse {
     pub total: usize,
 }
 
-/// One line of the decision-event NDJSON log (Go section 5.4), written by a shim gate.
+/// One line of the decision-event NDJSON log (`docs/operations.md`, "Events"), written by a shim gate.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionEvent {
     /// RFC 3339 with nanoseconds, UTC.

@@ -1,4 +1,4 @@
-//! The heuristic NER of the Go service (person, organization, location), Go section 6.2, with
+//! The heuristic NER of the Go service (person, organization, location), (`docs/divergences-from-go.md`, "Heuristic NER"), with
 //! precision fixes for agent payloads (see `docs/divergences-from-go.md`, "Heuristic NER").
 //!
 //! The Go recogniser tokenises the whole text on Unicode whitespace, strips trailing

@@ -94,7 +94,7 @@ pub fn canonical_confidence(c: f64) -> f64 {
     (c.clamp(0.0, 1.0) * 10_000.0).round() / 10_000.0
 }
 
-/// One decision record (Go section 5.1 plus `prev_hash`/`hash`; findings without values).
+/// One decision record (the Go service's receipt plus `prev_hash`/`hash`, findings without values; `docs/operations.md`, "Receipts").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Receipt {
     pub receipt_id: String,

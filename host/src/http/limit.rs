@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// One token bucket (Go section 2.5 of the reference, see `docs/divergences-from-go.md`):
+/// One token bucket (Go's, see `docs/divergences-from-go.md`, "Host"):
 /// capacity = rate = RPS, starts full.
 #[derive(Debug)]
 pub struct TokenBucket {

@@ -116,7 +116,8 @@ impl Detector {
     }
 }
 
-/// The Go service's eight patterns (go-v2-behaviour.md 6.1), in its scan order. Go's RE2 classes
+/// The Go service's eight patterns (recorded here; `docs/benchmarks.md` uses them as a
+/// baseline), in its scan order. Go's RE2 classes
 /// are ASCII; `(?-u)` gives the same with the `regex` crate (regex-lite is ASCII-only anyway and
 /// accepts the flag).
 pub const GO_PATTERNS: [(&str, &str); 8] = [
