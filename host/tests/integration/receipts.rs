@@ -81,7 +81,8 @@ async fn a_tampered_last_line_without_newline_is_not_cut() {
 
 // Issue 8: the host and the shim follow one torn-tail rule (`datafog::receipt::tail`). A whole
 // last receipt without its newline is kept at start-up, and the next receipt gets a line of
-// its own; a torn one is cut (the shim side: `shim/tests/e2e.rs`, the same file both ways).
+// its own; a torn one is cut (the shim side: `shim/tests/integration/e2e.rs`, the same file
+// both ways).
 #[tokio::test]
 async fn issue_8_a_whole_last_receipt_without_newline_is_kept_and_not_glued() {
     let dir = temp_dir("issue-8-tail");
