@@ -129,8 +129,8 @@ mod tests {
         async fn boom() -> Response {
             std::panic::panic_any("boom")
         }
-        // A path variable, not a string literal: tests/openapi.rs reads the routes from these
-        // files.
+        // A path variable, not a string literal: tests/integration/openapi.rs reads the routes from
+        // these files.
         let path = "/boom";
         let r: Router = Router::new()
             .route(path, axum::routing::get(boom))

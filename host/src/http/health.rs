@@ -29,7 +29,7 @@ async fn policy_version(State(s): State<Shared>) -> Response {
 }
 
 /// `docs/openapi.json`, embedded at build time (checked against real responses by
-/// `tests/openapi.rs`).
+/// `tests/integration/openapi.rs`).
 pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
 
 /// `GET /openapi.json`: behind auth and the rate limit like every route (Go has no such route).

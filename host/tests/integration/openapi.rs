@@ -11,14 +11,6 @@
 //!   the document lacks (or the reverse), and when the document lists a status that no request
 //!   here exercised ([`EXPECTED`] is the explicit coverage list).
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failure is a test failure"
-)]
-
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -3,15 +3,6 @@
 //! Secret values are assembled at run time, so this file does not itself trip a scan of the
 //! repository.
 
-// clippy.toml allows these inside `#[test]` functions; the shared helpers need it too.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failure is a test failure"
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,15 +1,6 @@
 //! `datafog-shim receipts verify`: the real binary on chains built with the core's receipt
 //! builder.
 
-// clippy.toml allows these inside `#[test]` functions; the shared helpers need it too.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failure is a test failure"
-)]
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

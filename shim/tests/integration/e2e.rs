@@ -2,14 +2,6 @@
 //! (in-process, port 0, the starter policy), offline mode, wrappers through PATH, the Claude Code
 //! hook protocol with recorded events (`tests/fixtures/claude/`), and exit codes.
 
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    reason = "test code: a failure is a test failure"
-)]
-
 mod support {
     use std::io::Write;
     use std::path::{Path, PathBuf};

@@ -1,0 +1,129 @@
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use datafog_host::build_state;
+use datafog_host::config::Settings;
+use datafog_host::http::{AppState, app};
+use serde_json::Value;
+use tower::ServiceExt;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A fresh empty directory under the target dir.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "host-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+pub fn base_env(dir: &Path) -> Vec<(String, String)> {
+    vec![
+        (
+            "DATAFOG_POLICY_PATH".into(),
+            repo().join("config/policy.json").display().to_string(),
+        ),
+        (
+            "DATAFOG_RECEIPT_PATH".into(),
+            dir.join("receipts.jsonl").display().to_string(),
+        ),
+        (
+            "DATAFOG_CACHE_DIR".into(),
+            Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join("cwasm")
+                .display()
+                .to_string(),
+        ),
+        ("DATAFOG_GUEST_POOL".into(), "2".into()),
+    ]
+}
+
+pub fn settings_with(dir: &Path, extra: &[(&str, &str)]) -> Settings {
+    let mut vars = base_env(dir);
+    for (k, v) in extra {
+        vars.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    Settings::from_lookup(|k| {
+        vars.iter()
+            .rev()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+    })
+    .0
+}
+
+pub fn state_with(dir: &Path, extra: &[(&str, &str)]) -> Arc<AppState> {
+    warm_cache();
+    build_state(&settings_with(dir, extra)).unwrap()
+}
+
+/// Compile the component once (into the on-disk cache) before parallel tests load it.
+pub fn warm_cache() {
+    static WARM: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    WARM.get_or_init(|| {
+        let dir = temp_dir("warm");
+        build_state(&settings_with(&dir, &[])).unwrap();
+    });
+}
+
+pub fn router(tag: &str) -> Router {
+    app(state_with(&temp_dir(tag), &[]))
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub bytes: Vec<u8>,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.bytes)))
+    }
+
+    pub fn error_code(&self) -> String {
+        self.json()["error"]["code"].as_str().unwrap().to_owned()
+    }
+}
+
+pub async fn send(app: &Router, req: Request<Body>) -> Resp {
+    let r = app.clone().oneshot(req).await.unwrap();
+    let status = r.status();
+    let headers = r.headers().clone();
+    let bytes = axum::body::to_bytes(r.into_body(), usize::MAX)
+        .await
+        .unwrap()
+        .to_vec();
+    Resp {
+        status,
+        headers,
+        bytes,
+    }
+}
+
+pub async fn get(app: &Router, path: &str) -> Resp {
+    send(app, Request::get(path).body(Body::empty()).unwrap()).await
+}
+
+pub async fn post(app: &Router, path: &str, body: &str) -> Resp {
+    send(
+        app,
+        Request::post(path)
+            .header("content-type", "application/json")
+            .body(Body::from(body.to_owned()))
+            .unwrap(),
+    )
+    .await
+}
