@@ -18,8 +18,8 @@
 //! - The HTTP host refuses keys under 16 bytes (`datafog_files::MIN_KEY_LEN`): so does [`all`].
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -248,6 +248,10 @@ impl Http {
             .build()
             .unwrap_or_else(|e| panic!("http: tokio runtime: {e}"));
         let state = {
+            // One start-up at a time: the first compiles the component into the cache directory,
+            // the others then load it (parallel tests would each compile it, and race to write it).
+            static STARTING: Mutex<()> = Mutex::new(());
+            let _one = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
             let _entered = runtime.enter();
             datafog_host::build_state(&settings)
         };
