@@ -1,9 +1,11 @@
-//! Shared helpers for the conformance tests: the golden corpus format and loaders.
+//! Shared helpers for the conformance tests: the golden corpus format and loaders, the component
+//! harness ([`wasm`]) and the HTTP contract's three implementations ([`firewall`]).
 //!
 //! Corpus files live in `tests/corpus/<area>/*.json`. A detection file is
 //! `{"cases": [DetectCase, ...]}`; see `DetectCase`.
 
 pub mod bench_corpus;
+pub mod firewall;
 pub mod policy_corpus;
 pub mod transform_corpus;
 pub mod wasm;

@@ -3,7 +3,8 @@
 //! decisions, outputs, error lists, receipts and their stored lines).
 //!
 //! Instantiating through `bindgen!` (`datafog_conformance::wasm`) also proves the component
-//! exports exactly the world in `wit/`.
+//! exports exactly the world in `wit/`. The HTTP host joins the comparison in `firewalls`, at the
+//! level of the HTTP contract.
 
 use std::borrow::Cow;
 use std::time::{Duration, Instant};

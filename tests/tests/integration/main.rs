@@ -1,7 +1,10 @@
 //! The conformance crate's one integration test binary (STYLE.md: faster to build, easier to
-//! find), a module per topic.
+//! find), a module per topic: the golden corpus through the native core (`detect_corpus`,
+//! `policy_corpus`, `transform_corpus`), the core vs the component in wasmtime (`differential`),
+//! and the HTTP contract served by the core, the component and the real HTTP host (`firewalls`).
 
 mod detect_corpus;
 mod differential;
+mod firewalls;
 mod policy_corpus;
 mod transform_corpus;
