@@ -154,8 +154,11 @@ pub fn load_cached(
                 }
             }
         }
+        // A name no other writer uses (other processes, and other threads of this one).
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let written = std::fs::create_dir_all(dir).and_then(|()| {
-            let tmp = cache.with_extension(format!("tmp{}", std::process::id()));
+            let tmp = cache.with_extension(format!("tmp{}-{n}", std::process::id()));
             std::fs::write(&tmp, bytes)?;
             std::fs::rename(&tmp, &cache)
         });

@@ -14,8 +14,18 @@ async fn deadline_drops_the_instance_and_the_server_keeps_serving() {
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(r.error_code(), "guest_timeout");
     assert_eq!(get(&app, "/health").await.status, StatusCode::OK);
-    let r = post(&app, "/v1/scan", r#"{"text":"call 415-555-0199"}"#).await;
-    assert_eq!(r.status, StatusCode::OK);
+    // A small scan still gets answers. With a 1 ms deadline (one 10 ms epoch tick) even a small
+    // call can meet a tick on a loaded machine, so a few attempts are allowed; one must succeed.
+    let mut ok = false;
+    for _ in 0..10 {
+        let r = post(&app, "/v1/scan", r#"{"text":"call 415-555-0199"}"#).await;
+        if r.status == StatusCode::OK {
+            ok = true;
+            break;
+        }
+        assert_eq!(r.error_code(), "guest_timeout");
+    }
+    assert!(ok, "the server kept refusing after the timeout");
     let text = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
     assert!(!text.contains("datafog_guest_timeouts_total 0"), "{text}");
 }
