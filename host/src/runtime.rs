@@ -456,8 +456,7 @@ mod tests {
             ..RuntimeConfig::default()
         };
         let err = Runtime::new(&wasm, policy.clone(), config.clone())
-            .err()
-            .expect("a different core is refused");
+            .expect_err("a different core is refused");
         let text = err.to_string();
         assert!(text.contains(&theirs) && text.contains(ours), "{text}");
         // The unmodified component starts.

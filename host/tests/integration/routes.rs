@@ -225,8 +225,8 @@ async fn events_written_per_decision_and_filtered() {
     assert!(!raw.contains("sk_live_"), "no raw values in events");
 }
 
-/// As the Go service's server tests check it: decide -> transform -> receipt keeps the decision and the
-/// plan summary; `input_hash` ignores the caller's ids and the idempotency key but not the
+/// As the Go service's server tests check it: decide -> transform -> receipt keeps the decision
+/// and the plan summary; `input_hash` ignores the caller's ids and the idempotency key but not the
 /// action; ids carrying PII or a secret are recorded redacted in the receipt and the event,
 /// while the response echoes them as sent.
 #[tokio::test]
