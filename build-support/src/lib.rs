@@ -1,12 +1,12 @@
-//! The guest build shared by the build scripts of `datafog-host` (which embeds the component) and
-//! `datafog-conformance` (which tests it). The model is wasmtime's
+//! The guest build, called by `datafog-embed`'s build script (the one crate that embeds the
+//! component; the host and the conformance tests get it from there). The model is wasmtime's
 //! `crates/test-programs/artifacts/build.rs`: a nested
 //! `cargo build --release --target wasm32-wasip2 -p datafog-component` with its own target dir, so
 //! it never waits on the lock the outer cargo holds. The artifact path is given to the calling
 //! crate as `env!("DATAFOG_COMPONENT")`.
 //!
 //! - `DATAFOG_COMPONENT_PATH=/path/to/x.wasm` at build time skips the nested build and uses that
-//!   component instead (both crates also honour it at run time).
+//!   component instead (the host and the conformance tests also honour it at run time).
 //! - The nested target dir is `$CARGO_TARGET_DIR/guest` when `CARGO_TARGET_DIR` is set, else
 //!   `<workspace>/target/guest`: one dir for every outer profile and both crates (the guest is
 //!   always built in release, so it is built once).

@@ -43,6 +43,17 @@ fn value_of(text: &str, f: &Finding) -> String {
     String::from_utf8_lossy(text.as_bytes().get(f.start..f.end).unwrap_or_default()).into_owned()
 }
 
+/// A finding on the wire: the finding and its matched text.
+fn with_value((f, value): (Finding, String)) -> ScanFinding {
+    ScanFinding {
+        entity_type: f.entity_type.into_owned(),
+        value,
+        start: f.start,
+        end: f.end,
+        confidence: f.confidence,
+    }
+}
+
 /// Scan `text` with the policy's options (custom detectors, allow-list, confidence floor).
 fn scan_text(policy: &Policy, text: &str, filter: Option<TypeFilter>) -> Vec<Finding> {
     let mut opts = policy.scan_options();
@@ -78,17 +89,7 @@ pub fn handle_scan(policy: &Policy, req: &ScanRequest) -> Result<ScanResponse, A
     let mut found = scan_text(policy, &req.text, filter);
     let values: Vec<String> = found.iter().map(|f| value_of(&req.text, f)).collect();
     offsets::convert(req.text.as_bytes(), &mut found, unit);
-    let findings: Vec<ScanFinding> = found
-        .into_iter()
-        .zip(values)
-        .map(|(f, value)| ScanFinding {
-            entity_type: f.entity_type.into_owned(),
-            value,
-            start: f.start,
-            end: f.end,
-            confidence: f.confidence,
-        })
-        .collect();
+    let findings: Vec<ScanFinding> = found.into_iter().zip(values).map(with_value).collect();
     Ok(ScanResponse {
         request_id: req.request_id.clone(),
         trace_id: req.trace_id.clone(),
@@ -380,16 +381,7 @@ pub fn decide(
         policy_id: policy.policy_id.clone(),
         matched_rules: decision.matched_rules,
         transform_plan: decision.plan,
-        findings: pairs
-            .into_iter()
-            .map(|(f, value)| ScanFinding {
-                entity_type: f.entity_type.into_owned(),
-                value,
-                start: f.start,
-                end: f.end,
-                confidence: f.confidence,
-            })
-            .collect(),
+        findings: pairs.into_iter().map(with_value).collect(),
         reason: decision.reason,
     };
     Ok((response, receipt))
