@@ -72,5 +72,6 @@ fn ctx() -> DecideContext<'static> {
         timestamp: "2026-02-24T00:00:00.000000001Z".into(),
         prev_hash: datafog::receipt::GENESIS_HASH.into(),
         key: b"0123456789abcdef0123456789abcdef",
+        input_hash: String::new(),
     }
 }

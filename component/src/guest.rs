@@ -208,6 +208,7 @@ impl wit::GuestEngine for Engine {
             timestamp: context.timestamp,
             prev_hash: context.prev_hash,
             key: &context.key,
+            input_hash: context.input_hash,
         };
         let (r, receipt) = api::decide(&self.0, &req, ctx).map_err(api_error_out)?;
         let event = event_line(&receipt, &r);

@@ -367,6 +367,7 @@ impl From<DecideContext<'_>> for wit::DecideContext {
             timestamp: c.timestamp,
             prev_hash: c.prev_hash,
             key: c.key.to_vec(),
+            input_hash: c.input_hash,
         }
     }
 }

@@ -192,6 +192,7 @@ mod tests {
                 timestamp: "2026-01-01T00:00:00Z".into(),
                 prev_hash: prev.clone(),
                 key: b"0123456789abcdef",
+                input_hash: String::new(),
             };
             let (_, r) = datafog::api::decide(&policy, &req, ctx).unwrap();
             prev = r.hash.clone();

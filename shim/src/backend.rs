@@ -272,6 +272,7 @@ impl Offline {
             timestamp: now_rfc3339_nanos(),
             prev_hash,
             key: &self.key,
+            input_hash: String::new(),
         };
         let (resp, receipt) =
             datafog::api::decide(&self.policy, req, ctx).map_err(|e| format!("decide: {e}"))?;

@@ -70,6 +70,7 @@ fn main() -> wasm::Result<()> {
         timestamp: "2026-12-03T12:00:00.123456789Z".into(),
         prev_hash: prev.to_owned(),
         key: &key,
+        input_hash: String::new(),
     };
     let mut call = |prev: &str| {
         g.decide_request(h, req.clone(), ctx(prev))

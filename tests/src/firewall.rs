@@ -70,6 +70,7 @@ fn fixed_context(key: &[u8]) -> DecideContext<'_> {
         timestamp: FIXED_TIMESTAMP.to_owned(),
         prev_hash: GENESIS_HASH.to_owned(),
         key,
+        input_hash: String::new(),
     }
 }
 

@@ -192,9 +192,13 @@ pub struct DecideContext<'a> {
     /// RFC 3339 UTC with nanoseconds (the host's clock).
     pub timestamp: String,
     /// `hash` of the last receipt written, or `receipt::GENESIS_HASH`. Empty: the receipt comes
-    /// back unsealed (`hash` empty) and the host seals it with `Receipt::reseal`.
+    /// back unsealed (`hash` empty) and the host seals it (`receipt::reseal_line` or `Receipt::reseal`).
     pub prev_hash: String,
     pub key: &'a [u8],
+    /// [`receipt::input_hash`] of the request when the host already has it (the idempotency
+    /// fingerprint of a keyed decide is the same value, `super::fingerprint_decide`); empty: it is
+    /// computed here. So a keyed decide is hashed once.
+    pub input_hash: String,
 }
 
 /// Replaces sensitive text in the fields a receipt or an event records verbatim: every entity the
@@ -345,7 +349,11 @@ pub fn decide(
         policy_id: policy.policy_id.clone(),
         policy_version: policy.policy_version.clone(),
         action: req.action.clone(),
-        input_hash: receipt::input_hash(req),
+        input_hash: if ctx.input_hash.is_empty() {
+            receipt::input_hash(req)
+        } else {
+            ctx.input_hash
+        },
         decision: decision.clone(),
         findings: pairs
             .iter()

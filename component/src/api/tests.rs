@@ -29,6 +29,7 @@ fn ctx(prev: &str) -> DecideContext<'static> {
         timestamp: "2026-02-24T00:00:00.000000001Z".into(),
         prev_hash: prev.into(),
         key: b"test-key",
+        input_hash: String::new(),
     }
 }
 
@@ -510,4 +511,31 @@ fn receipts_redact_the_id_fields_and_action_type() {
         // The response answers the caller with its ids as sent.
         assert_eq!(resp.trace_id, format!("t {key}"));
     }
+}
+
+/// Issue 8: a keyed decide is hashed once. The host passes its idempotency fingerprint as the
+/// context's `input_hash`; the receipt is byte for byte the one the core builds when it hashes
+/// the request itself, and the fingerprint is that same value.
+#[test]
+fn issue_8_a_precomputed_input_hash_gives_the_same_receipt() {
+    let p = policy();
+    let req = DecideRequest {
+        action: crate::policy::Action {
+            action_type: "file.write".into(),
+            ..Default::default()
+        },
+        text: "mail alice@example.com".into(),
+        idempotency_key: "k-1".into(),
+        ..DecideRequest::default()
+    };
+    let fp = fingerprint_decide(&req);
+    let (r1, own) = decide(&p, &req, ctx(GENESIS_HASH)).unwrap();
+    let given = DecideContext {
+        input_hash: fp.clone(),
+        ..ctx(GENESIS_HASH)
+    };
+    let (r2, passed) = decide(&p, &req, given).unwrap();
+    assert_eq!(own.input_hash, fp);
+    assert_eq!(r1, r2);
+    assert_eq!(own.canonical_json(), passed.canonical_json());
 }

@@ -29,15 +29,17 @@ async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> Http
     let req: DecideRequest = read_json(&headers, body).await?;
     if req.idempotency_key.is_empty() {
         // Validated, hashed and decided once, in the guest.
-        return work(&s, req).await.map(json_bytes);
+        return work(&s, req, String::new()).await.map(json_bytes);
     }
     // Go validates before the idempotency check: an invalid request is never replayed.
     api::validate_decide(&req)?;
     let key = req.idempotency_key.clone();
+    // The fingerprint is the request's `input_hash`: the guest gets it instead of hashing again.
     let fp = native::fingerprint_decide(&req);
     let replay = req.clone();
     let restore = || restore(&s, &replay);
-    idempotent_or_restore(&s, Endpoint::Decide, &key, fp, restore, work(&s, req)).await
+    let work = work(&s, req, fp.clone());
+    idempotent_or_restore(&s, Endpoint::Decide, &key, fp, restore, work).await
 }
 
 /// A decide key this process has not seen may be in the receipts file from before a restart
@@ -73,7 +75,8 @@ fn restore(s: &AppState, req: &DecideRequest) -> Result<Option<(String, Vec<u8>)
     Ok(Some((receipt.input_hash, body)))
 }
 
-async fn work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
+/// Decide `req`; `input_hash`: its `input_hash` if already computed (else empty).
+async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<u8>, HttpError> {
     // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
     let receipt_id = random_hex16().map_err(|e| {
         eprintln!("datafog-api: decide refused: {e}");
@@ -97,6 +100,7 @@ async fn work(s: &Shared, req: DecideRequest) -> Result<Vec<u8>, HttpError> {
             timestamp,
             prev_hash: String::new(),
             key: &token_key,
+            input_hash,
         };
         i.guest.decide_request(i.policy, req, ctx)
     })

@@ -521,6 +521,7 @@ fn decide_requests_receipts_and_chains() {
                     timestamp: "2026-02-24T12:00:00.123456789Z".to_owned(),
                     prev_hash: prev.clone(),
                     key: KEY,
+                    input_hash: String::new(),
                 };
                 let native = api::decide(&policy, &req, ctx.clone());
                 let component = g.decide_request(h, req.clone(), ctx).unwrap();
