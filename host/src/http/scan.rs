@@ -10,6 +10,7 @@ use datafog::api::{self, ScanRequest};
 use super::body::read_json;
 use super::{HttpError, HttpResult, Shared, fingerprint_if, idempotent, in_guest, post, to_json};
 use crate::idempotency::Endpoint;
+use crate::native;
 
 pub fn router() -> Router<Shared> {
     Router::new().route("/v1/scan", post(on(MethodFilter::POST, scan)))
@@ -22,7 +23,7 @@ async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpRe
         // Go validates before the idempotency check: an invalid request is never replayed.
         api::validate_scan(&req)?;
     }
-    let fp = fingerprint_if(&key, &req, api::fingerprint_scan);
+    let fp = fingerprint_if(&key, &req, native::fingerprint_scan);
     idempotent(&s, Endpoint::Scan, &key, fp, work(&s, req)).await
 }
 

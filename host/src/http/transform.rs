@@ -12,6 +12,7 @@ use datafog::api::{self, AnonymizeRequest, TransformRequest};
 use super::body::read_json;
 use super::{HttpResult, Shared, fingerprint_if, idempotent, in_guest, post, to_json};
 use crate::idempotency::Endpoint;
+use crate::native;
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -26,7 +27,7 @@ async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> H
         // Go validates (and normalises `mode`/`entity_modes`) before fingerprinting.
         api::validate_transform(&mut req)?;
     }
-    let fp = fingerprint_if(&key, &req, api::fingerprint_transform);
+    let fp = fingerprint_if(&key, &req, native::fingerprint_transform);
     let token_key = s.key.clone();
     let size = req.text.len();
     let work = async {
@@ -45,7 +46,7 @@ async fn anonymize(State(s): State<Shared>, headers: HeaderMap, body: Body) -> H
     if !key.is_empty() {
         api::validate_anonymize(&req)?;
     }
-    let fp = fingerprint_if(&key, &req, api::fingerprint_anonymize);
+    let fp = fingerprint_if(&key, &req, native::fingerprint_anonymize);
     let token_key = s.key.clone();
     let size = req.text.len();
     let work = async {
