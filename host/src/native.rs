@@ -14,12 +14,14 @@
 //! - The list queries (`datafog::api::lists`) and `/health`'s body: pure functions of stored lines
 //!   and of the identity the guest reported.
 
-use datafog::api::{DecideRequest, DecideResponse};
 use datafog::receipt::{self, Receipt};
 
 pub use datafog::api::{
     fingerprint_anonymize, fingerprint_decide, fingerprint_scan, fingerprint_transform,
+    replay_decide,
 };
+/// The keyed digest a receipt records for an idempotency key (`idempotency_key_digest`).
+pub use datafog::receipt::idempotency_digest;
 pub use datafog::receipt::verify_chain_from;
 
 /// Seal an unsealed receipt line (as `decide-request` returns it with an empty `prev_hash`) with
@@ -34,15 +36,4 @@ pub fn seal(line: &str, prev_hash: &str) -> Result<(String, String), String> {
         .map_err(|e| format!("the component returned an unreadable receipt: {e}"))?;
     r.reseal(prev_hash);
     Ok((r.canonical_json(), r.hash))
-}
-
-/// The keyed digest a receipt records for an idempotency key (`idempotency_key_digest`).
-pub fn idempotency_digest(key: &[u8], idempotency_key: &str) -> String {
-    receipt::idempotency_digest(key, idempotency_key)
-}
-
-/// The `/v1/decide` response a stored receipt records, for `req` (see
-/// `datafog::api::replay_decide`).
-pub fn replay_decide(receipt: &Receipt, req: &DecideRequest) -> DecideResponse {
-    datafog::api::replay_decide(receipt, req)
 }
