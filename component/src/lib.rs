@@ -10,7 +10,7 @@ pub mod policy;
 pub mod receipt;
 pub mod transform;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "guest"))]
 mod guest;
 
 /// The core's version: the crate version and a digest of the core's sources and WIT (see

@@ -23,10 +23,12 @@ pub enum ErrorCode {
     EventsReadError,
     InternalError,
     SeedError,
+    /// Ours: the host's configuration is missing or broken (the Spin app's variables).
+    ConfigError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 14] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthorized,
         ErrorCode::NotFound,
@@ -41,6 +43,7 @@ impl ErrorCode {
         ErrorCode::EventsReadError,
         ErrorCode::InternalError,
         ErrorCode::SeedError,
+        ErrorCode::ConfigError,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::EventsReadError => "events_read_error",
             ErrorCode::InternalError => "internal_error",
             ErrorCode::SeedError => "seed_error",
+            ErrorCode::ConfigError => "config_error",
         }
     }
 
@@ -83,6 +87,7 @@ impl ErrorCode {
             | ErrorCode::EventsReadError
             | ErrorCode::InternalError
             | ErrorCode::SeedError => 500,
+            ErrorCode::ConfigError => 503,
         }
     }
 }
@@ -274,6 +279,12 @@ impl ApiError {
 
     pub fn internal() -> ApiError {
         ApiError::new(ErrorCode::InternalError, "internal server error")
+    }
+
+    /// Ours: the host cannot serve because a setting is missing or broken; `details` names the
+    /// setting (never its value: it may be a token or a policy).
+    pub fn config(details: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::ConfigError, "server is not configured").with_details(details)
     }
 
     pub fn seed(message: impl Into<String>) -> ApiError {

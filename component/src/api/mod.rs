@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod handlers;
+pub mod http;
 pub mod lists;
 pub mod types;
 

@@ -28,9 +28,9 @@ async fn policy_version(State(s): State<Shared>) -> Response {
     json_response(&s.identity)
 }
 
-/// `docs/openapi.json`, embedded at build time (checked against real responses by
+/// `docs/openapi.json`, embedded in the core (checked against real responses by
 /// `tests/integration/openapi.rs`).
-pub const OPENAPI_JSON: &str = include_str!("../../../docs/openapi.json");
+pub use datafog::api::http::OPENAPI_JSON;
 
 /// `GET /openapi.json`: behind auth and the rate limit like every route (Go has no such route).
 async fn openapi() -> Response {

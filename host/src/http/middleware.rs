@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use datafog::api::ApiError;
-use sha2::{Digest, Sha256};
+use datafog::api::http as api_http;
 
 use super::error::envelope;
 use super::{HttpError, Shared};
@@ -37,14 +37,12 @@ pub async fn front(mut req: Request, next: Next) -> Response {
     let mut resp = if req.method() == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
-        let id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-            .unwrap_or_else(new_request_id);
+        let id = api_http::client_request_id(
+            req.headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok()),
+        )
+        .map_or_else(new_request_id, str::to_owned);
         req.extensions_mut().insert(RequestId(id.clone()));
         let mut r = next.run(req).await;
         if let Ok(v) = HeaderValue::from_str(&id) {
@@ -55,19 +53,9 @@ pub async fn front(mut req: Request, next: Next) -> Response {
     if let Some(origin) = origin {
         let h = resp.headers_mut();
         h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("GET, POST, OPTIONS"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static("Content-Type, Authorization, X-API-Key, X-Request-ID"),
-        );
-        h.insert(
-            header::ACCESS_CONTROL_EXPOSE_HEADERS,
-            HeaderValue::from_static("X-Request-ID"),
-        );
-        h.append(header::VARY, HeaderValue::from_static("Origin"));
+        for (name, value) in api_http::CORS_HEADERS {
+            h.append(name, HeaderValue::from_static(value));
+        }
     }
     resp
 }
@@ -138,43 +126,21 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
     resp
 }
 
-/// `Authorization: Bearer <token>` or `X-API-Key: <token>`, compared in constant time (as
-/// SHA-256 digests, so the token's length does not leak either). `want`: `None` is auth off.
+/// The core's rule (`datafog::api::http::authorized`) on this request's headers.
 fn authorized(want: Option<&[u8; 32]>, headers: &HeaderMap) -> bool {
-    let Some(want) = want else {
-        return true;
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
     };
-    let bearer = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let mut parts = v.split_whitespace();
-            match (parts.next(), parts.next(), parts.next()) {
-                (Some(scheme), Some(token), None) if scheme.eq_ignore_ascii_case("bearer") => {
-                    Some(token)
-                }
-                _ => None,
-            }
-        });
-    let api_key = headers
-        .get("x-api-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim);
-    // Both are checked, so timing does not reveal which header was right.
-    let a = bearer.is_some_and(|t| ct_eq(&digest(t), want));
-    let b = api_key.is_some_and(|t| ct_eq(&digest(t), want));
-    a | b
+    api_http::authorized(
+        want,
+        header(header::AUTHORIZATION.as_str()),
+        header("x-api-key"),
+    )
 }
 
-/// SHA-256 of a token.
+/// SHA-256 of a token (`datafog::api::http::token_digest`).
 pub fn digest(token: &str) -> [u8; 32] {
-    Sha256::digest(token.as_bytes()).into()
-}
-
-fn ct_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
-    let mut diff = 0u8;
-    for (x, y) in a.iter().zip(b) {
-        diff |= x ^ y;
-    }
-    std::hint::black_box(diff) == 0
+    api_http::token_digest(token)
 }

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use axum::Router;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
+use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, on};
 use datafog::api::lists::{ReceiptsPage, ReceiptsQuery};
 use datafog::api::{self, ApiError};
@@ -16,6 +17,7 @@ pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/receipts", get(on(MethodFilter::GET, list)))
         .route("/v1/receipts/", get(on(MethodFilter::GET, id_missing)))
+        .route("/v1/receipts/export", get(on(MethodFilter::GET, export)))
         .route("/v1/receipts/{*id}", get(on(MethodFilter::GET, by_id)))
 }
 
@@ -73,4 +75,30 @@ async fn list(
     .map_err(|_| HttpError::from(ApiError::internal()))?
     .map_err(|e| read_error("receipts", e))?;
     Ok(json_bytes(body))
+}
+
+/// `GET /v1/receipts/export`: the receipts file's durable lines in chain order, as NDJSON (what
+/// `datafog-shim receipts verify` reads). Read whole before answering: a read error is the
+/// envelope, never a cut-off export.
+async fn export(State(s): State<Shared>) -> HttpResult {
+    let st = s.clone();
+    let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        st.receipts.for_each_line(|line| {
+            out.extend_from_slice(line.as_bytes());
+            out.push(b'\n');
+        })?;
+        Ok(out)
+    })
+    .await
+    .map_err(|_| HttpError::from(ApiError::internal()))?
+    .map_err(|e| read_error("receipts", e))?;
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static(api::http::NDJSON),
+        )],
+        body,
+    )
+        .into_response())
 }

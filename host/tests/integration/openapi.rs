@@ -82,6 +82,11 @@ const EXPECTED: &[&str] = &[
     "GET /v1/receipts 429",
     "GET /v1/receipts 500",
     "OPTIONS /v1/receipts 204",
+    "GET /v1/receipts/export 200",
+    "GET /v1/receipts/export 401",
+    "GET /v1/receipts/export 429",
+    "GET /v1/receipts/export 500",
+    "OPTIONS /v1/receipts/export 204",
     "GET /v1/receipts/{id} 200",
     "GET /v1/receipts/{id} 401",
     "GET /v1/receipts/{id} 404",
@@ -782,6 +787,13 @@ async fn every_response_matches_the_document() {
         assert_eq!(r.status, StatusCode::OK, "{q}");
         c.check("/v1/events", "GET", &r);
     }
+    // The chain export: NDJSON, every line a receipt, the chain intact.
+    let r = go("GET", "/v1/receipts/export".into(), None, vec![]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    c.check("/v1/receipts/export", "GET", &r);
+    let export = String::from_utf8(r.bytes.clone()).unwrap();
+    assert!(export.ends_with('\n'));
+    datafog::receipt::verify_chain(export.lines()).unwrap();
     let r = go(
         "GET",
         "/v1/events?adapter=git&decision=allow".into(),
@@ -1047,6 +1059,9 @@ async fn every_response_matches_the_document() {
     let r = send(&f, request("GET", "/v1/receipts", None, &[])).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     c.check("/v1/receipts", "GET", &r);
+    let r = send(&f, request("GET", "/v1/receipts/export", None, &[])).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    c.check("/v1/receipts/export", "GET", &r);
     // The events file replaced by a directory: opens, but does not read.
     std::fs::remove_file(dir.join("events.ndjson")).unwrap();
     std::fs::create_dir(dir.join("events.ndjson")).unwrap();
