@@ -78,6 +78,12 @@ fn detect_corpus_through_scan() {
                 _ => {}
             }
         }
+        eprintln!(
+            "[{}] detect corpus: {} cases through /v1/scan ({} known gaps)",
+            h.name,
+            cases.len(),
+            cases.iter().filter(|(_, c)| c.known_gap.is_some()).count()
+        );
         assert!(
             failures.is_empty(),
             "{} of {} cases differ:\n{}",

@@ -14,6 +14,10 @@
 //! CORS), `idempotency`, `receipts` (receipts, the chain, the export verified by the shim,
 //! events, no PII written down), `metrics`, `corpus` (the golden detect corpus through
 //! `/v1/scan`).
+//!
+//! `GET /v1/receipts/export` is needed by `receipts::export_is_the_verified_chain_in_order`,
+//! `receipts::export_requires_the_token` and `receipts::no_raw_value_in_receipts_events_or_export`
+//! (the chain check runs `<target>/<profile>/datafog-shim receipts verify`).
 
 #![allow(
     clippy::unwrap_used,
