@@ -418,9 +418,12 @@ fn metrics(c: &state::Counts) -> String {
         "datafog_build_info{{core_version=\"{}\",host=\"spin\"}} 1",
         datafog::CORE_VERSION
     );
-    let _ = writeln!(out, "# HELP datafog_receipts_total Receipts in the chain.");
-    let _ = writeln!(out, "# TYPE datafog_receipts_total counter");
-    let _ = writeln!(out, "datafog_receipts_total {}", c.seq);
+    let _ = writeln!(
+        out,
+        "# HELP datafog_receipts_written_total Receipts in the chain (every instance, ever)."
+    );
+    let _ = writeln!(out, "# TYPE datafog_receipts_written_total counter");
+    let _ = writeln!(out, "datafog_receipts_written_total {}", c.seq);
     let _ = writeln!(out, "# HELP datafog_decisions_total Decisions by effect.");
     let _ = writeln!(out, "# TYPE datafog_decisions_total counter");
     for (effect, n) in &c.decisions {

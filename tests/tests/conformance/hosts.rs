@@ -43,8 +43,6 @@ pub struct Caps {
     pub request_metrics: bool,
     /// `GET /metrics?format=json`: the Go JSON counters.
     pub metrics_json: bool,
-    /// The name of the counter of receipts written.
-    pub receipts_counter: &'static str,
 }
 
 impl Caps {
@@ -53,7 +51,6 @@ impl Caps {
         durable_fsync: true,
         request_metrics: true,
         metrics_json: true,
-        receipts_counter: "datafog_receipts_written_total",
     };
 
     pub const EDGE: Caps = Caps {
@@ -68,7 +65,6 @@ impl Caps {
         request_metrics: false,
         // Prometheus text only: no Go JSON shape.
         metrics_json: false,
-        receipts_counter: "datafog_receipts_total",
     };
 }
 
@@ -105,7 +101,6 @@ pub struct Host {
     pub base_url: String,
     /// The API token the host requires.
     pub token: String,
-    pub caps: Caps,
     /// The host's files (receipts, events, token key, store).
     pub dir: PathBuf,
     proc: Proc,
@@ -511,7 +506,6 @@ fn start_native(extra_env: &[(&str, &str)]) -> Result<Host, String> {
         base_url: format!("http://{addr}"),
         addr,
         token,
-        caps: Caps::NATIVE,
         dir,
         proc,
     })
@@ -601,7 +595,6 @@ fn start_edge() -> Result<Host, String> {
         base_url: format!("http://{addr}"),
         addr,
         token,
-        caps: Caps::EDGE,
         dir,
         proc,
     })

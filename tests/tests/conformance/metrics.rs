@@ -26,10 +26,12 @@ fn prometheus_text_and_decision_counters_move() {
             "content type {:?}: want Prometheus text 0.0.4",
             r.header("content-type")
         );
+        // The document's `PrometheusText` holds on every host.
+        schema::check("/metrics", "GET", &r);
         let before = r.text();
         let allow = "datafog_decisions_total{effect=\"allow\"}";
         let deny = "datafog_decisions_total{effect=\"deny\"}";
-        let receipts = h.caps.receipts_counter;
+        let receipts = "datafog_receipts_written_total";
         decide(
             h,
             &json!({"action":{"type": format!("annotation.{}", unique("m"))}}),

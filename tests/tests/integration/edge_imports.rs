@@ -41,9 +41,17 @@ fn interfaces(path: &Path, build: &str) -> (Vec<String>, Vec<String>) {
 
 /// WASI 0.2 interfaces every WASI 0.2 HTTP host provides (any 0.2.x patch version).
 fn wasi_p2(name: &str) -> bool {
-    ["cli", "clocks", "filesystem", "http", "io", "random", "sockets"]
-        .iter()
-        .any(|pkg| name.starts_with(&format!("wasi:{pkg}/")))
+    [
+        "cli",
+        "clocks",
+        "filesystem",
+        "http",
+        "io",
+        "random",
+        "sockets",
+    ]
+    .iter()
+    .any(|pkg| name.starts_with(&format!("wasi:{pkg}/")))
         && name.contains("@0.2.")
 }
 
@@ -98,7 +106,10 @@ fn the_wasmtime_serve_build_imports_what_wasmtime_serve_provides() {
 #[test]
 fn the_spin_build_imports_what_spin_3_provides() {
     let manifest = std::fs::read_to_string(repo().join("spin/spin.toml")).unwrap();
-    assert!(manifest.contains("--features spin"), "spin.toml builds the Spin 3 build");
+    assert!(
+        manifest.contains("--features spin"),
+        "spin.toml builds the Spin 3 build"
+    );
     check(
         &repo().join("target/spin/wasm32-wasip2/release/datafog_spin.wasm"),
         "cd spin && the [component.datafog.build] command of spin.toml",
@@ -107,6 +118,9 @@ fn the_spin_build_imports_what_spin_3_provides() {
             "wasi:keyvalue/atomics@0.2.0-draft2",
             "wasi:config/store@0.2.0-draft-2024-09-27",
         ],
-        &["wasi:config/store@0.2.0-rc.1", "wasi:keyvalue/store@0.2.0-draft@"],
+        &[
+            "wasi:config/store@0.2.0-rc.1",
+            "wasi:keyvalue/store@0.2.0-draft@",
+        ],
     );
 }
