@@ -2,7 +2,8 @@
 //! the `store_dir` variable), one file per key. Written with plain `std::fs`, so it runs (and is
 //! tested) natively too.
 //!
-//! - `put`: the value goes to a temporary file, is synced, and is renamed over the key's file.
+//! - `put`: the value goes to a temporary file, is synced, and is renamed over the key's file
+//!   (and the directory synced); `put_lazily` skips both syncs (hints, events, checkpoints).
 //! - `create`: the same temporary file, then a hard link to the key's path, which fails if the
 //!   path exists: an atomic, exclusive create of a complete file (a crash leaves no half-written
 //!   chain entry, only a stray temporary file).
@@ -47,8 +48,8 @@ impl DirStore {
         Ok(self.root.join(key))
     }
 
-    /// `value` in a synced temporary file; its path.
-    fn staged(&self, value: &[u8]) -> Result<PathBuf, String> {
+    /// `value` in a temporary file (synced if `sync`); its path.
+    fn staged(&self, value: &[u8], sync: bool) -> Result<PathBuf, String> {
         static NEXT: AtomicU64 = AtomicU64::new(0);
         let mut rnd = [0u8; 8];
         random(&mut rnd);
@@ -60,7 +61,7 @@ impl DirStore {
         let tmp = self.root.join("tmp").join(name);
         let mut f = File::create_new(&tmp).map_err(|e| format!("stage a write: {e}"))?;
         f.write_all(value)
-            .and_then(|()| f.sync_all())
+            .and_then(|()| if sync { f.sync_all() } else { Ok(()) })
             .map_err(|e| {
                 let _ = fs::remove_file(&tmp);
                 format!("write: {e}")
@@ -106,6 +107,24 @@ fn random(buf: &mut [u8]) {
     }
 }
 
+impl DirStore {
+    /// Write `value` beside `key` and rename it over `key` (atomic: readers see the old or the
+    /// new value); `sync`: the file and the directory entry are synced.
+    fn replace(&self, key: &str, value: &[u8], sync: bool) -> Result<(), String> {
+        let path = self.path(key)?;
+        parent_dir(&path)?;
+        let tmp = self.staged(value, sync)?;
+        fs::rename(&tmp, &path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            format!("rename: {e}")
+        })?;
+        if sync {
+            sync_dir(&path);
+        }
+        Ok(())
+    }
+}
+
 impl Store for DirStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         match fs::read(self.path(key)?) {
@@ -116,21 +135,17 @@ impl Store for DirStore {
     }
 
     fn put(&self, key: &str, value: &[u8]) -> Result<(), String> {
-        let path = self.path(key)?;
-        parent_dir(&path)?;
-        let tmp = self.staged(value)?;
-        fs::rename(&tmp, &path).map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            format!("rename: {e}")
-        })?;
-        sync_dir(&path);
-        Ok(())
+        self.replace(key, value, true)
+    }
+
+    fn put_lazily(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.replace(key, value, false)
     }
 
     fn create(&self, key: &str, value: &[u8]) -> Result<bool, String> {
         let path = self.path(key)?;
         parent_dir(&path)?;
-        let tmp = self.staged(value)?;
+        let tmp = self.staged(value, true)?;
         let linked = fs::hard_link(&tmp, &path);
         let _ = fs::remove_file(&tmp);
         match linked {

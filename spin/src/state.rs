@@ -28,6 +28,11 @@ pub trait Store {
     fn put(&self, key: &str, value: &[u8]) -> Result<(), String>;
     /// Store `value` under `key` only if `key` is absent: `Ok(false)` when it was present.
     fn create(&self, key: &str, value: &[u8]) -> Result<bool, String>;
+    /// [`Store::put`] for a value whose loss in a crash changes nothing acknowledged (hints,
+    /// events, checkpoints): a backend may skip its sync.
+    fn put_lazily(&self, key: &str, value: &[u8]) -> Result<(), String> {
+        self.put(key, value)
+    }
 }
 
 /// Tries before an append gives up (each lost race means another instance appended).
@@ -110,11 +115,11 @@ pub fn append(store: &dyn Store, receipt: &mut Receipt, event: &str) -> Result<u
         )
         .map_err(persist)?;
     // Hints and events do not change what was acknowledged: a failure is only logged.
-    if let Err(e) = store.put("head", n.to_string().as_bytes()) {
+    if let Err(e) = store.put_lazily("head", n.to_string().as_bytes()) {
         eprintln!("datafog-spin: chain head hint not stored: {e}");
     }
     if !event.is_empty()
-        && let Err(e) = store.put(&event_key(n), event.as_bytes())
+        && let Err(e) = store.put_lazily(&event_key(n), event.as_bytes())
     {
         eprintln!("datafog-spin: event {n} not stored: {e}");
     }
@@ -277,7 +282,7 @@ pub fn counts(store: &dyn Store) -> Result<Counts, ApiError> {
     if c.seq != start
         && let Err(e) = serde_json::to_vec(&c)
             .map_err(|e| e.to_string())
-            .and_then(|v| store.put("metrics/checkpoint", &v))
+            .and_then(|v| store.put_lazily("metrics/checkpoint", &v))
     {
         eprintln!("datafog-spin: metrics checkpoint not stored: {e}");
     }
