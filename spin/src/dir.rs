@@ -129,7 +129,10 @@ impl Store for DirStore {
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         match fs::read(self.path(key)?) {
             Ok(v) => Ok(Some(v)),
-            Err(e) if e.kind() == ErrorKind::NotFound => Ok(None),
+            // A file where a key's directory should be holds no such key either.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) => {
+                Ok(None)
+            }
             Err(e) => Err(format!("read: {e}")),
         }
     }

@@ -557,6 +557,34 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn start_edge() -> Result<Host, String> {
+    wait_healthy(start_edge_with(&EdgeSetup::default())?)
+}
+
+/// How an edge host is launched (the shared one: [`EdgeSetup::default`]).
+#[derive(Debug, Clone)]
+pub struct EdgeSetup {
+    /// Extra `-Sconfig-var=NAME=VALUE` variables.
+    pub vars: Vec<(String, String)>,
+    /// Pass `store_dir` (the preopened state directory).
+    pub store_dir: bool,
+    /// Regular files to create in the state directory before launch (a store that will refuse
+    /// writes: a file where a directory must go).
+    pub blockers: Vec<String>,
+}
+
+impl Default for EdgeSetup {
+    fn default() -> EdgeSetup {
+        EdgeSetup {
+            vars: Vec::new(),
+            store_dir: true,
+            blockers: Vec::new(),
+        }
+    }
+}
+
+/// An edge host launched per `setup`, once it answers HTTP at all (any status: a misconfigured
+/// app answers 503).
+pub fn start_edge_with(setup: &EdgeSetup) -> Result<Host, String> {
     let wasm = edge_wasm()?;
     if !wasm.is_file() {
         return Err(format!(
@@ -575,27 +603,62 @@ fn start_edge() -> Result<Host, String> {
         ));
     }
     let dir = fresh_dir("edge")?;
+    for b in &setup.blockers {
+        std::fs::write(dir.join(b), b"not a directory").map_err(|e| format!("blocker {b}: {e}"))?;
+    }
     let token = new_token();
     let addr = format!("127.0.0.1:{}", free_port()?);
-    let args = vec![
+    let mut args = vec![
         "serve".to_owned(),
         "--addr".to_owned(),
         addr.clone(),
         "-Scli".to_owned(),
         "-Sconfig".to_owned(),
         format!("-Sconfig-var=api_token={token}"),
-        "-Sconfig-var=store_dir=/data".to_owned(),
         "--dir".to_owned(),
         format!("{}::/data", dir.display()),
-        wasm.display().to_string(),
     ];
+    if setup.store_dir {
+        args.push("-Sconfig-var=store_dir=/data".to_owned());
+    }
+    for (k, v) in &setup.vars {
+        args.push(format!("-Sconfig-var={k}={v}"));
+    }
+    args.push(wasm.display().to_string());
     let proc = Proc::spawn(&wasmtime, &args, &[])?;
-    wait_healthy(Host {
+    let mut host = Host {
         name: Kind::Edge.name(),
         base_url: format!("http://{addr}"),
         addr,
         token,
         dir,
         proc,
-    })
+    };
+    wait_answering(&mut host)?;
+    Ok(host)
+}
+
+/// Wait until the host answers any HTTP response to `OPTIONS /health`.
+fn wait_answering(host: &mut Host) -> Result<(), String> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Some(status) = host.proc.exited() {
+            return Err(format!(
+                "the {} host exited ({status}) before it answered; its stderr:\n{}",
+                host.name,
+                host.proc.log_tail()
+            ));
+        }
+        match client::send(&host.addr, &Request::new("OPTIONS", "/health")) {
+            Ok(_) => return Ok(()),
+            Err(e) if Instant::now() > deadline => {
+                return Err(format!(
+                    "the {} host did not answer within {START_TIMEOUT:?} ({e}); its stderr:\n{}",
+                    host.name,
+                    host.proc.log_tail()
+                ));
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
 }

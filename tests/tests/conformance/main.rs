@@ -13,7 +13,8 @@
 //! `errors` (every documented error), `limits` (1 MiB, UTF-8), `auth` (token on every route,
 //! CORS), `idempotency`, `receipts` (receipts, the chain, the export verified by the shim,
 //! events, no PII written down), `metrics`, `corpus` (the golden detect corpus through
-//! `/v1/scan`).
+//! `/v1/scan`), and `edge` (the edge only: broken variables are a 503 naming them, a store that
+//! refuses writes acknowledges nothing; each test launches its own `wasmtime serve`).
 //!
 //! `GET /v1/receipts/export` is needed by `receipts::export_is_the_verified_chain_in_order`,
 //! `receipts::export_requires_the_token` and `receipts::no_raw_value_in_receipts_events_or_export`
@@ -34,6 +35,7 @@ mod support;
 
 mod auth;
 mod corpus;
+mod edge;
 mod errors;
 mod idempotency;
 mod limits;
