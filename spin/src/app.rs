@@ -4,9 +4,9 @@
 //! `wasi:http` request into [`Request`], reads the body when [`front`] asks for it, and writes the
 //! [`Response`]. Natively, the tests drive the same functions over [`crate::state::MemStore`].
 //!
-//! The order is the native host's: `OPTIONS` (204, before anything) → request id → settings
-//! (503 `config_error`) → auth (401) → route (404/405) → content type (415) → body limit (413) →
-//! JSON (400) → the route.
+//! The order is the native host's: `OPTIONS` (204, before anything) → request id → auth (401; a
+//! broken `api_token` variable is 503) → the other settings and the store (503 `config_error`) →
+//! route (404/405) → content type (415) → body limit (413) → JSON (400) → the route.
 
 use datafog::api::http::{self as contract, Route};
 use datafog::api::lists::{EventsPage, EventsQuery, ReceiptsPage, ReceiptsQuery};
@@ -117,6 +117,18 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
             origin.as_deref(),
         ))
     };
+    // The token first: a caller without it learns nothing else, not even a broken setting.
+    let token = match Settings::token_digest(env.vars) {
+        Ok(t) => t,
+        Err(e) => return done(Err(e)),
+    };
+    if !contract::authorized(
+        token.as_ref(),
+        req.header("authorization"),
+        req.header("x-api-key"),
+    ) {
+        return done(Err(ApiError::unauthorized()));
+    }
     let settings = match Settings::load(env.vars) {
         Ok(s) => s,
         Err(e) => return done(Err(e)),
@@ -125,13 +137,6 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
         Ok(s) => s,
         Err(e) => return done(Err(e)),
     };
-    if !contract::authorized(
-        settings.token_digest.as_ref(),
-        req.header("authorization"),
-        req.header("x-api-key"),
-    ) {
-        return done(Err(ApiError::unauthorized()));
-    }
     let route = match contract::route(req.method, req.path) {
         Ok(r) => r,
         Err(e) => return done(Err(e)),

@@ -46,9 +46,15 @@ fn var(get: Lookup<'_>, name: &str) -> Result<Option<String>, ApiError> {
 }
 
 impl Settings {
+    /// The digest of `api_token` alone (`None`: auth off), read before anything else so that a
+    /// caller without the token learns nothing about the other settings.
+    pub fn token_digest(get: Lookup<'_>) -> Result<Option<[u8; 32]>, ApiError> {
+        Ok(var(get, "api_token")?.map(|t| datafog::api::http::token_digest(&t)))
+    }
+
     /// Read and check every variable.
     pub fn load(get: Lookup<'_>) -> Result<Settings, ApiError> {
-        let token_digest = var(get, "api_token")?.map(|t| datafog::api::http::token_digest(&t));
+        let token_digest = Settings::token_digest(get)?;
         let policy_text = var(get, "policy_json")?;
         let policy = Policy::from_json(policy_text.as_deref().unwrap_or(BUNDLED_POLICY).as_bytes())
             .map_err(|e| {

@@ -179,6 +179,19 @@ fn a_broken_variable_is_a_503_naming_it() {
 }
 
 #[test]
+fn without_the_token_a_broken_setting_is_not_revealed() {
+    let store: Arc<dyn Store + Send + Sync> = Arc::new(MemStore::default());
+    let (status, v) = call(
+        &store,
+        &[("api_token", "t"), ("policy_json", "{broken")],
+        "GET",
+        "/health",
+        "",
+    );
+    assert_eq!(status, 401, "{v}");
+}
+
+#[test]
 fn idempotent_decide_replays_and_conflicts() {
     let store: Arc<dyn Store + Send + Sync> = Arc::new(MemStore::default());
     let keyed =

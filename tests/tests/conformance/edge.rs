@@ -65,6 +65,9 @@ fn assert_config_error(h: &Host, variable: &str, secret: &str) {
     }
     let r = h.send(Request::new("OPTIONS", "/v1/decide").anonymous());
     assert_eq!(r.status, 204);
+    // Without the token: 401, the broken setting not revealed.
+    let r = h.send(Request::get("/health").anonymous());
+    assert_error(&r, 401, "unauthorized", None, "[edge] no token");
 }
 
 #[test]
