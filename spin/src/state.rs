@@ -126,8 +126,12 @@ pub fn append(store: &dyn Store, receipt: &mut Receipt, event: &str) -> Result<u
     Ok(n)
 }
 
-/// The stored line of receipt `id`.
+/// The stored line of receipt `id`. Ids are 32 hex; an id that is not 1 to 64 ASCII letters and
+/// digits names no receipt and never reaches the store as a key.
 pub fn receipt_line(store: &dyn Store, id: &str) -> Result<Option<String>, ApiError> {
+    if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Ok(None);
+    }
     let read = |e| store_error("receipt", e);
     let Some(n) = store.get(&format!("receipt/{id}")).map_err(read)? else {
         return Ok(None);

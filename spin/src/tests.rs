@@ -104,6 +104,10 @@ fn decide_stores_a_verifiable_chain_and_every_receipt_by_id() {
         assert_eq!(v["receipt_id"], id.as_str());
     }
     assert!(lines.iter().all(|l| !l.contains("a@b.com")));
+    for odd in ["..", "a%20b", "%2E%2E", "x.y"] {
+        let (status, v) = call(&store, &[], "GET", &format!("/v1/receipts/{odd}"), "");
+        assert_eq!(status, 404, "{odd}: {v}");
+    }
     let (_, events) = call(&store, &[], "GET", "/v1/events", "");
     assert_eq!(events["total"], 5);
 }

@@ -204,6 +204,11 @@ fn receipt_not_found_and_id_missing() {
             "/v1/receipts/deadbeef",
             "/v1/receipts/00000000000000000000000000000000",
             "/v1/receipts/%FF",
+            // Ids no store key can hold: still just "not found".
+            "/v1/receipts/..",
+            "/v1/receipts/a%20b",
+            "/v1/receipts/%2E%2E",
+            "/v1/receipts/export.json",
         ] {
             let r = h.send(Request::get(p).header("X-Request-ID", "conf-rnf"));
             assert_error(&r, 404, "not_found", Some("receipt not found"), p);
