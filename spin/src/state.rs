@@ -64,9 +64,19 @@ pub fn last(store: &dyn Store) -> Result<u64, String> {
         .and_then(|v| std::str::from_utf8(&v).ok()?.trim().parse::<u64>().ok())
         .unwrap_or(0);
     // The hint may be behind (a writer acknowledged before updating it) or, after a restore from
-    // an older copy, ahead of the chain: step back to an entry that exists.
-    while n > 0 && store.get(&chain_key(n))?.is_none() {
-        n -= 1;
+    // an older copy, ahead of the chain. Entries are contiguous from 1 (appends never skip a
+    // number), so a hint past the end is corrected by a binary search: O(log n) reads.
+    if n > 0 && store.get(&chain_key(n))?.is_none() {
+        let (mut lo, mut hi) = (0, n); // chain/lo exists (0: the empty chain), chain/hi does not
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if store.get(&chain_key(mid))?.is_some() {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        n = lo;
     }
     while store.get(&chain_key(n + 1))?.is_some() {
         n += 1;

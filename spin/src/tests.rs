@@ -238,4 +238,9 @@ fn the_hint_may_lag_or_lead_the_chain() {
     assert_eq!(state::last(&store).unwrap(), 3);
     store.put("head", b"9").unwrap();
     assert_eq!(state::last(&store).unwrap(), 3);
+    // A hint far past the end costs O(log n) reads, not one per number.
+    store.put("head", u64::MAX.to_string().as_bytes()).unwrap();
+    assert_eq!(state::last(&store).unwrap(), 3);
+    store.put("head", b"garbage").unwrap();
+    assert_eq!(state::last(&store).unwrap(), 3);
 }
