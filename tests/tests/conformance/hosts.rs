@@ -72,7 +72,12 @@ impl Caps {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     Native,
+    /// The edge app's `wasmtime serve` build under `wasmtime serve` (state in a directory).
     Edge,
+    /// The edge app's Spin 3 build (`spin/spin.toml`'s build) under `spin3-host`, a Spin-compatible
+    /// host (`tests/src/bin/spin3-host.rs`: wasmtime's wasi:http, Spin 3's key-value and config
+    /// interfaces; no Spin CLI installs here). State in Spin's `wasi:keyvalue`, compare-and-swap.
+    Spin3,
 }
 
 impl Kind {
@@ -80,13 +85,16 @@ impl Kind {
         match self {
             Kind::Native => "native",
             Kind::Edge => "edge",
+            Kind::Spin3 => "spin3",
         }
     }
 
     pub fn caps(self) -> Caps {
         match self {
             Kind::Native => Caps::NATIVE,
-            Kind::Edge => Caps::EDGE,
+            // The same app (one instance per request, state in a key-value store): the same
+            // differences, for the same reasons.
+            Kind::Edge | Kind::Spin3 => Caps::EDGE,
         }
     }
 }
@@ -156,6 +164,7 @@ impl Host {
         match kind {
             Kind::Native => start_native(extra_env),
             Kind::Edge => start_edge(),
+            Kind::Spin3 => start_spin3(),
         }
     }
 }
@@ -164,7 +173,7 @@ impl Host {
 pub fn selected() -> Vec<Kind> {
     let raw = std::env::var("DATAFOG_CONFORMANCE_HOSTS").unwrap_or_default();
     if raw.trim().is_empty() {
-        return vec![Kind::Native, Kind::Edge];
+        return vec![Kind::Native, Kind::Edge, Kind::Spin3];
     }
     raw.split(',')
         .map(str::trim)
@@ -172,9 +181,10 @@ pub fn selected() -> Vec<Kind> {
         .map(|s| match s {
             "native" => Kind::Native,
             "edge" => Kind::Edge,
-            other => {
-                panic!("DATAFOG_CONFORMANCE_HOSTS: unknown host `{other}` (known: native, edge)")
-            }
+            "spin3" => Kind::Spin3,
+            other => panic!(
+                "DATAFOG_CONFORMANCE_HOSTS: unknown host `{other}` (known: native, edge, spin3)"
+            ),
         })
         .collect()
 }
@@ -183,9 +193,11 @@ pub fn selected() -> Vec<Kind> {
 pub fn shared(kind: Kind) -> Result<&'static Host, String> {
     static NATIVE: OnceLock<Result<Host, String>> = OnceLock::new();
     static EDGE: OnceLock<Result<Host, String>> = OnceLock::new();
+    static SPIN3: OnceLock<Result<Host, String>> = OnceLock::new();
     let cell = match kind {
         Kind::Native => &NATIVE,
         Kind::Edge => &EDGE,
+        Kind::Spin3 => &SPIN3,
     };
     cell.get_or_init(|| Host::start(kind, &[]))
         .as_ref()
@@ -558,6 +570,53 @@ fn free_port() -> Result<u16, String> {
 
 fn start_edge() -> Result<Host, String> {
     wait_healthy(start_edge_with(&EdgeSetup::default())?)
+}
+
+/// The Spin 3 build under `spin3-host` (both built before the tests: `scripts/spin-build` and
+/// `cargo test`, which builds this crate's binaries).
+fn start_spin3() -> Result<Host, String> {
+    let wasm = match std::env::var_os("DATAFOG_SPIN3_WASM") {
+        Some(p) => PathBuf::from(p),
+        None => repo_root().join("target/spin/wasm32-wasip2/release/datafog_spin.wasm"),
+    };
+    if !wasm.is_file() {
+        return Err(format!(
+            "{} is missing: build the Spin 3 build with `scripts/spin-build` (spin.toml's build), or \
+             set DATAFOG_SPIN3_WASM; or leave spin3 out of DATAFOG_CONFORMANCE_HOSTS",
+            wasm.display()
+        ));
+    }
+    let bin = profile_dir()?.join("spin3-host");
+    if !bin.is_file() {
+        return Err(format!(
+            "{} is missing: `cargo build -p datafog-conformance --bin spin3-host`",
+            bin.display()
+        ));
+    }
+    let dir = fresh_dir("spin3")?;
+    let token = new_token();
+    let addr = format!("127.0.0.1:{}", free_port()?);
+    // Its own directory: `load_cached` keeps one artifact per directory (the native host uses
+    // `conformance-cwasm`).
+    let cache = Host::target_dir()?.join("conformance-cwasm-spin3");
+    let args = vec![
+        "--addr".to_owned(),
+        addr.clone(),
+        "--var".to_owned(),
+        format!("api_token={token}"),
+        "--cache".to_owned(),
+        cache.display().to_string(),
+        wasm.display().to_string(),
+    ];
+    let proc = Proc::spawn(&bin, &args, &[])?;
+    wait_healthy(Host {
+        name: Kind::Spin3.name(),
+        base_url: format!("http://{addr}"),
+        addr,
+        token,
+        dir,
+        proc,
+    })
 }
 
 /// How an edge host is launched (the shared one: [`EdgeSetup::default`]).

@@ -1,5 +1,6 @@
 //! One black-box HTTP conformance suite for every host: the same tests, over real sockets,
-//! against the native `datafog-api` and the Spin app under `wasmtime serve` (`hosts`). Nothing
+//! against the native `datafog-api`, the Spin app's `wasmtime serve` build under `wasmtime serve`
+//! and its Spin 3 build under `spin3-host` (`tests/src/bin/spin3-host.rs`) (`hosts`). Nothing
 //! here calls a host's Rust code: requests go to a base URL through a small HTTP/1.1 client
 //! (`client`) that can also send malformed requests. What differs between the hosts is declared
 //! once, in `hosts::Caps`, with the reason.

@@ -130,10 +130,10 @@ fn per_client_rate_limit_is_429_with_retry_after() {
     each_host_where(
         |c| (!c.client_rate_limit).then_some("no per-client rate limit (Caps::client_rate_limit)"),
         |shared| {
-            let kind = if shared.name == "native" {
-                Kind::Native
-            } else {
-                Kind::Edge
+            let kind = match shared.name {
+                "native" => Kind::Native,
+                "spin3" => Kind::Spin3,
+                _ => Kind::Edge,
             };
             let h = Host::start(kind, &[("DATAFOG_CLIENT_RATE_LIMIT_RPS", "2")])
                 .unwrap_or_else(|e| panic!("{e}"));
