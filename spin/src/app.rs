@@ -129,7 +129,7 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
     ) {
         return done(Err(ApiError::unauthorized()));
     }
-    let settings = match Settings::load(env.vars) {
+    let settings = match Settings::load_with_token(env.vars, token) {
         Ok(s) => s,
         Err(e) => return done(Err(e)),
     };
@@ -375,40 +375,22 @@ fn token_key(s: &Settings, store: &dyn Store, env: &Env<'_>) -> Result<Vec<u8>, 
     if !s.token_key.is_empty() {
         return Ok(s.token_key.clone());
     }
-    const KEY: &str = "config/token_key";
     let unreadable = |e: String| ApiError::config(format!("stored token key: {e}"));
-    if let Some(k) = store.get(KEY).map_err(unreadable)? {
-        return crate::config::decode_key(String::from_utf8_lossy(&k).trim())
-            .ok_or_else(|| unreadable("not hex".to_owned()));
-    }
-    let fresh = format!(
-        "{}{}",
-        (env.random_hex16)().map_err(&unreadable)?,
-        (env.random_hex16)().map_err(&unreadable)?
-    );
-    store.create(KEY, fresh.as_bytes()).map_err(&unreadable)?;
-    // Created, or another instance's key won: either way the stored one.
-    let stored = store.get(KEY).map_err(&unreadable)?.unwrap_or_default();
+    let stored = state::get_or_create(store, "config/token_key", || {
+        Ok(format!("{}{}", (env.random_hex16)()?, (env.random_hex16)()?).into_bytes())
+    })
+    .map_err(unreadable)?;
     crate::config::decode_key(String::from_utf8_lossy(&stored).trim())
         .ok_or_else(|| unreadable("not hex".to_owned()))
 }
 
 /// When this deployment first served (stored once; every instance reports the same).
 fn started_at(store: &dyn Store, env: &Env<'_>) -> Result<String, ApiError> {
-    const KEY: &str = "config/started_at";
-    let read = |e: String| ApiError::config(format!("stored start time: {e}"));
-    if let Some(v) = store.get(KEY).map_err(read)? {
-        return Ok(String::from_utf8_lossy(&v).into_owned());
-    }
-    let now = rfc3339((env.now)(), false);
-    if !store.create(KEY, now.as_bytes()).map_err(read)? {
-        return Ok(store
-            .get(KEY)
-            .map_err(read)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned())
-            .unwrap_or(now));
-    }
-    Ok(now)
+    let stored = state::get_or_create(store, "config/started_at", || {
+        Ok(rfc3339((env.now)(), false).into_bytes())
+    })
+    .map_err(|e| ApiError::config(format!("stored start time: {e}")))?;
+    Ok(String::from_utf8_lossy(&stored).into_owned())
 }
 
 /// The Prometheus text of the edge (what it can count exactly from the chain; no per-route

@@ -54,7 +54,14 @@ impl Settings {
 
     /// Read and check every variable.
     pub fn load(get: Lookup<'_>) -> Result<Settings, ApiError> {
-        let token_digest = Settings::token_digest(get)?;
+        Settings::load_with_token(get, Settings::token_digest(get)?)
+    }
+
+    /// [`Settings::load`] when the token's digest was already read ([`Settings::token_digest`]).
+    pub fn load_with_token(
+        get: Lookup<'_>,
+        token_digest: Option<[u8; 32]>,
+    ) -> Result<Settings, ApiError> {
         let policy_text = var(get, "policy_json")?;
         let policy = Policy::from_json(policy_text.as_deref().unwrap_or(BUNDLED_POLICY).as_bytes())
             .map_err(|e| {

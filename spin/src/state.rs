@@ -136,6 +136,23 @@ pub fn append(store: &dyn Store, receipt: &mut Receipt, event: &str) -> Result<u
     Ok(n)
 }
 
+/// The value under `key`, made by `make` and created if absent. Many instances may race to create
+/// it: the first create wins and every instance returns the winner's value.
+pub fn get_or_create(
+    store: &dyn Store,
+    key: &str,
+    make: impl FnOnce() -> Result<Vec<u8>, String>,
+) -> Result<Vec<u8>, String> {
+    if let Some(v) = store.get(key)? {
+        return Ok(v);
+    }
+    let value = make()?;
+    if store.create(key, &value)? {
+        return Ok(value);
+    }
+    Ok(store.get(key)?.unwrap_or(value))
+}
+
 /// The stored line of receipt `id`. Ids are 32 hex; an id that is not 1 to 64 ASCII letters and
 /// digits names no receipt and never reaches the store as a key.
 pub fn receipt_line(store: &dyn Store, id: &str) -> Result<Option<String>, ApiError> {
