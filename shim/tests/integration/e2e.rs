@@ -640,9 +640,30 @@ mod commands {
         let url = format!("http://{}", l.local_addr().unwrap());
         let h = std::thread::spawn(move || {
             let (mut s, _) = l.accept().unwrap();
-            let mut buf = vec![0u8; 8192];
-            let n = s.read(&mut buf).unwrap();
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            // Read the whole request (head and body) before answering: answering after the
+            // first read and closing with unread bytes makes the kernel send a reset, which the
+            // client may see before the 401.
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 8192];
+            loop {
+                let n = s.read(&mut chunk).unwrap();
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let len = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if buf.len() >= end + 4 + len {
+                        break;
+                    }
+                }
+                if n == 0 {
+                    break;
+                }
+            }
+            let req = String::from_utf8_lossy(&buf).into_owned();
             let body =
                 r#"{"error":{"code":"unauthorized","message":"missing or invalid API token"}}"#;
             let _ = write!(
