@@ -6,8 +6,13 @@
 //! | `DATAFOG_POLICY_PATH` | `config/policy.json` | policy loaded once at start |
 //! | `DATAFOG_RECEIPT_PATH` | `datafog_receipts.jsonl` | receipts JSONL |
 //! | `DATAFOG_EVENTS_PATH` | unset | NDJSON decision events (read by `/v1/events`, one written per decision) |
-//! | `DATAFOG_ADDR` | `:8080` | listen address (`:PORT` means every interface) |
+//! | `DATAFOG_ADDR` | `127.0.0.1:8080` without a token, `:8080` with one | listen address (`:PORT` means every interface); a non-loopback address without a token needs `DATAFOG_ALLOW_NO_AUTH` |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
+//! | `DATAFOG_ALLOW_NO_AUTH` | `false` | allow listening on a non-loopback address without a token (a warning is printed) |
+//! | `DATAFOG_ALLOWED_HOSTS` | unset | comma-separated `Host` names served while auth is off, besides loopback names (`*`: any) |
+//! | `DATAFOG_CORS_ORIGINS` | unset (CORS off) | comma-separated origins that get CORS headers, or `*` |
+//! | `DATAFOG_MAX_CONNECTIONS` | `1024` | open connections at once; further clients wait in the listen backlog |
+//! | `DATAFOG_MAX_INFLIGHT_BODY_MB` | `64` | request-body bytes held at once, every connection together (503 `server_busy` past it) |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
 //! | `DATAFOG_CLIENT_RATE_LIMIT_RPS` | `0` (off) | one token bucket per client IP address |
 //! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected, counted from a request's first byte (from accept for a connection's first request) |
@@ -27,6 +32,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use datafog::api::http::CorsOrigins;
+
 /// Every setting, resolved.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -35,6 +42,16 @@ pub struct Settings {
     pub events_path: Option<PathBuf>,
     pub addr: String,
     pub api_token: Option<String>,
+    /// `DATAFOG_ALLOW_NO_AUTH`: listening beyond loopback without a token is allowed.
+    pub allow_no_auth: bool,
+    /// `DATAFOG_ALLOWED_HOSTS`: `Host` names served while auth is off, besides loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// `DATAFOG_CORS_ORIGINS`: origins that get CORS headers (off by default).
+    pub cors_origins: CorsOrigins,
+    /// `DATAFOG_MAX_CONNECTIONS`: connections served at once.
+    pub max_connections: usize,
+    /// `DATAFOG_MAX_INFLIGHT_BODY_MB`: request-body bytes held at once, in MiB.
+    pub max_inflight_body_mb: u64,
     pub rate_limit_rps: u64,
     /// `DATAFOG_CLIENT_RATE_LIMIT_RPS`: one token bucket per client IP address (0: off).
     pub client_rate_limit_rps: u64,
@@ -115,6 +132,9 @@ impl Settings {
             "DATAFOG_IDEMPOTENCY_CACHE_MB",
             (crate::idempotency::BYTE_BUDGET >> 20) as u64,
         );
+        let max_connections =
+            usize::try_from(int("DATAFOG_MAX_CONNECTIONS", 1024).max(1)).unwrap_or(usize::MAX);
+        let max_inflight_body_mb = int("DATAFOG_MAX_INFLIGHT_BODY_MB", 64).max(1);
         let cache_dir = match get("DATAFOG_CACHE_DIR") {
             Some(v) if v.eq_ignore_ascii_case("off") => None,
             Some(v) => Some(PathBuf::from(v)),
@@ -123,14 +143,53 @@ impl Settings {
                 .or_else(|| get("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .map(|d| d.join("datafog")),
         };
+        let api_token = get("DATAFOG_API_TOKEN");
+        let mut flag = |k: &str| match get(k) {
+            None => false,
+            Some(v) => parse_bool(&v).unwrap_or_else(|| {
+                warnings.push(format!(
+                    "invalid {k}={v:?} (want true or false); using false"
+                ));
+                false
+            }),
+        };
+        let allow_no_auth = flag("DATAFOG_ALLOW_NO_AUTH");
+        let access_log = flag("DATAFOG_ACCESS_LOG");
+        let fgprof = flag("DATAFOG_FGPROF");
+        let cors_origins = match get("DATAFOG_CORS_ORIGINS") {
+            None => CorsOrigins::Off,
+            Some(v) => CorsOrigins::parse(&v).unwrap_or_else(|e| {
+                warnings.push(format!("invalid DATAFOG_CORS_ORIGINS: {e}; CORS stays off"));
+                CorsOrigins::Off
+            }),
+        };
+        let allowed_hosts = get("DATAFOG_ALLOWED_HOSTS")
+            .map(|v| {
+                v.split(',')
+                    .map(|h| h.trim().to_ascii_lowercase())
+                    .filter(|h| !h.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Without a token, the default is loopback only (Go: every interface).
+        let default_addr = if api_token.is_some() {
+            ":8080"
+        } else {
+            "127.0.0.1:8080"
+        };
         let settings = Settings {
             policy_path: PathBuf::from(
                 get("DATAFOG_POLICY_PATH").unwrap_or("config/policy.json".into()),
             ),
             receipt_path,
             events_path: get("DATAFOG_EVENTS_PATH").map(PathBuf::from),
-            addr: listen_addr(&get("DATAFOG_ADDR").unwrap_or(":8080".into())),
-            api_token: get("DATAFOG_API_TOKEN"),
+            addr: listen_addr(&get("DATAFOG_ADDR").unwrap_or(default_addr.into())),
+            api_token,
+            allow_no_auth,
+            allowed_hosts,
+            cors_origins,
+            max_connections,
+            max_inflight_body_mb,
             rate_limit_rps,
             client_rate_limit_rps,
             read_timeout,
@@ -145,19 +204,33 @@ impl Settings {
             guest_memory_mb,
             guest_pool,
             idempotency_cache_mb,
-            access_log: get("DATAFOG_ACCESS_LOG").is_some_and(|v| parse_bool(&v) == Some(true)),
+            access_log,
             pprof_addr: get("DATAFOG_PPROF_ADDR").map(|a| listen_addr(&a)),
-            fgprof: match get("DATAFOG_FGPROF") {
-                None => false,
-                Some(v) => parse_bool(&v).unwrap_or_else(|| {
-                    warnings.push(format!(
-                        "invalid DATAFOG_FGPROF={v:?} (want true or false); using false"
-                    ));
-                    false
-                }),
-            },
+            fgprof,
         };
         (settings, warnings)
+    }
+}
+
+impl Settings {
+    /// The exposure rule, checked on the address actually bound: a listener beyond loopback with
+    /// auth off needs `DATAFOG_ALLOW_NO_AUTH` (then `Ok` with a warning to print); loopback, or
+    /// any address with a token, is `Ok(None)`.
+    pub fn check_exposure(&self, bound: std::net::SocketAddr) -> Result<Option<String>, String> {
+        if self.api_token.is_some() || bound.ip().is_loopback() {
+            return Ok(None);
+        }
+        if self.allow_no_auth {
+            return Ok(Some(format!(
+                "listening on {bound} without DATAFOG_API_TOKEN (DATAFOG_ALLOW_NO_AUTH is set): \
+                 anyone who can reach this address can call the API and read receipts"
+            )));
+        }
+        Err(format!(
+            "refusing to listen on {bound} without DATAFOG_API_TOKEN: set a token, listen on \
+             loopback (DATAFOG_ADDR=127.0.0.1:8080), or set DATAFOG_ALLOW_NO_AUTH=true to accept \
+             unauthenticated access from the network"
+        ))
     }
 }
 
@@ -248,7 +321,7 @@ mod tests {
         let (s, w) = settings(&[]);
         assert_eq!(s.read_timeout, Duration::from_secs(5));
         assert_eq!(s.rate_limit_rps, 0);
-        assert_eq!(s.addr, "0.0.0.0:8080");
+        assert_eq!(s.addr, "127.0.0.1:8080");
         assert!(w.is_empty());
         let (s, w) = settings(&[
             ("DATAFOG_READ_TIMEOUT", "bad"),
@@ -268,5 +341,52 @@ mod tests {
             s.token_key_path,
             PathBuf::from("/var/lib/x/datafog_token.key")
         );
+    }
+
+    #[test]
+    fn safe_defaults_without_a_token() {
+        let (s, _) = settings(&[]);
+        assert_eq!(s.addr, "127.0.0.1:8080");
+        assert_eq!(s.cors_origins, CorsOrigins::Off);
+        assert!(s.allowed_hosts.is_empty());
+        let any: std::net::SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let lo: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        assert_eq!(s.check_exposure(lo), Ok(None));
+        let e = s.check_exposure(any).unwrap_err();
+        assert!(e.contains("DATAFOG_ALLOW_NO_AUTH"), "{e}");
+        let (s, _) = settings(&[("DATAFOG_ALLOW_NO_AUTH", "true"), ("DATAFOG_ADDR", ":9000")]);
+        assert_eq!(s.addr, "0.0.0.0:9000");
+        assert!(
+            s.check_exposure(any)
+                .unwrap()
+                .unwrap()
+                .contains("without DATAFOG_API_TOKEN")
+        );
+        // With a token: Go's default (every interface), no opt-in needed.
+        let (s, _) = settings(&[("DATAFOG_API_TOKEN", "t")]);
+        assert_eq!(s.addr, "0.0.0.0:8080");
+        assert_eq!(s.check_exposure(any), Ok(None));
+    }
+
+    #[test]
+    fn cors_hosts_and_limits_parse() {
+        let (s, w) = settings(&[
+            (
+                "DATAFOG_CORS_ORIGINS",
+                "https://a.example, http://localhost:3000",
+            ),
+            ("DATAFOG_ALLOWED_HOSTS", "DataFog.internal, ,api.example"),
+            ("DATAFOG_MAX_CONNECTIONS", "10"),
+            ("DATAFOG_MAX_INFLIGHT_BODY_MB", "0"),
+        ]);
+        assert!(w.is_empty(), "{w:?}");
+        assert!(s.cors_origins.allows("https://a.example"));
+        assert!(!s.cors_origins.allows("https://b.example"));
+        assert_eq!(s.allowed_hosts, ["datafog.internal", "api.example"]);
+        assert_eq!((s.max_connections, s.max_inflight_body_mb), (10, 1));
+        let (s, w) = settings(&[("DATAFOG_CORS_ORIGINS", "evil.example")]);
+        assert_eq!(s.cors_origins, CorsOrigins::Off);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("CORS stays off"), "{w:?}");
     }
 }

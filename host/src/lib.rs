@@ -111,6 +111,12 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         access_log: settings.access_log,
+        cors_origins: settings.cors_origins.clone(),
+        allowed_hosts: settings.allowed_hosts.clone(),
+        body_budget: http::body::BodyBudget::new(
+            usize::try_from(settings.max_inflight_body_mb.saturating_mul(1 << 20))
+                .unwrap_or(usize::MAX),
+        ),
         guest_wait: settings.write_timeout,
     }))
 }
@@ -166,7 +172,22 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let signal = shutdown;
     tokio::pin!(signal);
+    // At most `max_connections` open at once: past it, the next connection waits in the
+    // listen backlog until one closes (no accept, no memory).
+    let slots = Arc::new(tokio::sync::Semaphore::new(
+        settings
+            .max_connections
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
+    let trimmer = tokio::spawn(return_memory_after_bursts(state.clone()));
     loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_) => break,
+            },
+            () = &mut signal => break,
+        };
         tokio::select! {
             accepted = listener.accept() => {
                 let (stream, peer) = match accepted {
@@ -185,12 +206,14 @@ pub async fn serve(
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
                     let _ = conn.await;
+                    drop(slot);
                 });
             }
             () = &mut signal => break,
         }
     }
     eprintln!("shutdown signal received");
+    trimmer.abort();
     let _ = pprof_stop.send(());
     if let Some(task) = pprof_task {
         // A running profile holds its request for up to its `seconds`: do not wait for it.
@@ -212,6 +235,38 @@ pub async fn serve(
     eprintln!("datafog-api: receipts flushed; bye");
     Ok(())
 }
+
+/// After a burst of large request bodies, hand the freed memory back to the system. The
+/// allocator keeps freed heap pages for reuse, so without this a burst of unfinished 1 MiB
+/// bodies left most of its peak resident long after the connections closed. Checked every
+/// second: when the body budget peaked above 8 MiB since the last check and nothing is held
+/// now, `malloc_trim(0)` (glibc) returns the free pages.
+async fn return_memory_after_bursts(state: Arc<AppState>) {
+    const BURST: usize = 8 << 20;
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut pending = false;
+    loop {
+        tick.tick().await;
+        pending |= state.body_budget.take_peak() >= BURST;
+        if pending && state.body_budget.held() == 0 {
+            pending = false;
+            let _ = tokio::task::spawn_blocking(trim_heap).await;
+        }
+    }
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)] // the one FFI call the host makes; see the SAFETY note
+fn trim_heap() {
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim_heap() {}
 
 fn indent(s: &str) -> String {
     s.lines()

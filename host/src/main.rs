@@ -29,6 +29,12 @@ fn main() {
         let listener = tokio::net::TcpListener::bind(&settings.addr)
             .await
             .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+        let bound = listener
+            .local_addr()
+            .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+        if let Some(warning) = settings.check_exposure(bound)? {
+            eprintln!("datafog-api: warning: {warning}");
+        }
         datafog_host::serve(listener, &settings, state, shutdown_signal()).await
     };
     if let Err(e) = rt.block_on(run) {

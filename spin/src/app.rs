@@ -102,7 +102,13 @@ impl std::fmt::Debug for Pending {
 
 /// Everything up to the body.
 pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
-    let origin = req.header("origin").map(str::to_owned);
+    // CORS only for the origins listed in `cors_origins` (off by default; a broken value is a
+    // `config_error` below, and no CORS meanwhile).
+    let cors = Settings::cors_origins(env.vars).unwrap_or_default();
+    let origin = req
+        .header("origin")
+        .filter(|o| cors.allows(o))
+        .map(str::to_owned);
     if req.method == "OPTIONS" {
         return Step::Done(decorate(empty(204), None, origin.as_deref()));
     }
@@ -201,8 +207,7 @@ fn get(
             None => Err(ApiError::receipt_not_found()),
         },
         Route::Receipts => {
-            let mut page =
-                ReceiptsPage::new(ReceiptsQuery::from_params(&contract::parse_query(query)));
+            let mut page = ReceiptsPage::new(ReceiptsQuery::from_query(query)?);
             state::for_each_receipt(store, |line| page.offer(line))?;
             Ok(bytes(200, "application/json", page.finish()))
         }
@@ -215,7 +220,7 @@ fn get(
             Ok(bytes(200, contract::NDJSON, out))
         }
         Route::Events => {
-            let mut page = EventsPage::new(EventsQuery::from_params(&contract::parse_query(query)));
+            let mut page = EventsPage::new(EventsQuery::from_query(query)?);
             state::for_each_event(store, |line| page.offer(line))?;
             json(&page.finish())
         }
@@ -481,7 +486,7 @@ fn error(e: &ApiError, request_id: &str) -> Response {
     )
 }
 
-/// The request id header and, for a request with an `Origin`, the CORS headers.
+/// The request id header and, for a request from an allowed `Origin`, the CORS headers.
 fn decorate(mut r: Response, request_id: Option<&str>, origin: Option<&str>) -> Response {
     if let Some(id) = request_id.filter(|id| !id.is_empty()) {
         r.headers.push(("x-request-id".to_owned(), id.to_owned()));

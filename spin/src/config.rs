@@ -17,6 +17,8 @@ use datafog::policy::Policy;
 /// The policy bundled into the app (the repository's default policy).
 pub const BUNDLED_POLICY: &str = include_str!("../../config/policy.json");
 
+use datafog::api::http::CorsOrigins;
+
 /// Largest `max_body_bytes` accepted.
 pub const MAX_BODY_LIMIT: usize = 16 << 20;
 
@@ -50,6 +52,16 @@ impl Settings {
     /// caller without the token learns nothing about the other settings.
     pub fn token_digest(get: Lookup<'_>) -> Result<Option<[u8; 32]>, ApiError> {
         Ok(var(get, "api_token")?.map(|t| datafog::api::http::token_digest(&t)))
+    }
+
+    /// `cors_origins`: origins that get CORS headers (empty: CORS off; `*`: any), the core's rule
+    /// (`datafog::api::http::CorsOrigins`).
+    pub fn cors_origins(get: Lookup<'_>) -> Result<CorsOrigins, ApiError> {
+        match var(get, "cors_origins")? {
+            None => Ok(CorsOrigins::Off),
+            Some(v) => CorsOrigins::parse(&v)
+                .map_err(|e| ApiError::config(format!("variable `cors_origins`: {e}"))),
+        }
     }
 
     /// Read and check every variable.
@@ -91,6 +103,8 @@ impl Settings {
                 ApiError::config("variable `token_key` must be at least 32 hex digits (16 bytes)")
             })?,
         };
+        // Checked here so that a broken value is a `config_error`, not silently "CORS off".
+        Settings::cors_origins(get)?;
         let identity = datafog::api::handle_policy_version(&policy);
         Ok(Settings {
             token_digest,

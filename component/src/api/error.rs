@@ -25,10 +25,16 @@ pub enum ErrorCode {
     SeedError,
     /// Ours: the host's configuration is missing or broken (the Spin app's variables).
     ConfigError,
+    /// Ours: auth is off and the request's `Host` is not a loopback or configured name (a
+    /// DNS-rebinding page), 403.
+    HostNotAllowed,
+    /// Ours: the server's request-body budget is spent (too many large bodies in flight), 503
+    /// with `Retry-After`.
+    ServerBusy,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 15] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthorized,
         ErrorCode::NotFound,
@@ -44,6 +50,8 @@ impl ErrorCode {
         ErrorCode::InternalError,
         ErrorCode::SeedError,
         ErrorCode::ConfigError,
+        ErrorCode::HostNotAllowed,
+        ErrorCode::ServerBusy,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -63,6 +71,8 @@ impl ErrorCode {
             ErrorCode::InternalError => "internal_error",
             ErrorCode::SeedError => "seed_error",
             ErrorCode::ConfigError => "config_error",
+            ErrorCode::HostNotAllowed => "host_not_allowed",
+            ErrorCode::ServerBusy => "server_busy",
         }
     }
 
@@ -87,7 +97,8 @@ impl ErrorCode {
             | ErrorCode::EventsReadError
             | ErrorCode::InternalError
             | ErrorCode::SeedError => 500,
-            ErrorCode::ConfigError => 503,
+            ErrorCode::HostNotAllowed => 403,
+            ErrorCode::ConfigError | ErrorCode::ServerBusy => 503,
         }
     }
 }
@@ -196,6 +207,23 @@ impl ApiError {
         ApiError::new(ErrorCode::InvalidRequest, "unable to hash request payload")
     }
 
+    /// Ours: a list route's query parameter has a value it does not take (`want` says what it
+    /// takes; the value itself is never repeated).
+    pub fn invalid_query(param: &str, want: impl Into<String>) -> ApiError {
+        ApiError::new(
+            ErrorCode::InvalidRequest,
+            format!("invalid query parameter `{param}`"),
+        )
+        .with_details(want)
+    }
+
+    /// Ours: a query parameter the route does not take. Its name is not repeated (it is the
+    /// caller's text); the details list the parameters the route takes.
+    pub fn unknown_query_parameter(known: &[&str]) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, "unknown query parameter")
+            .with_details(format!("this route takes: {}", known.join(", ")))
+    }
+
     /// Ours: `offset_unit` is not `byte`, `char` or `utf16`.
     pub fn unsupported_offset_unit() -> ApiError {
         ApiError::new(ErrorCode::InvalidRequest, "unsupported offset_unit")
@@ -285,6 +313,19 @@ impl ApiError {
     /// setting (never its value: it may be a token or a policy).
     pub fn config(details: impl Into<String>) -> ApiError {
         ApiError::new(ErrorCode::ConfigError, "server is not configured").with_details(details)
+    }
+
+    /// Ours: the `Host` header names neither a loopback address nor a configured host while auth is
+    /// off. The message does not repeat the header (it is the caller's text).
+    pub fn host_not_allowed() -> ApiError {
+        ApiError::new(ErrorCode::HostNotAllowed, "host not allowed").with_details(
+            "auth is off, so only loopback hosts and DATAFOG_ALLOWED_HOSTS are served",
+        )
+    }
+
+    /// Ours: the in-flight request-body budget is spent; the client should retry.
+    pub fn server_busy() -> ApiError {
+        ApiError::new(ErrorCode::ServerBusy, "server busy, retry later")
     }
 
     pub fn seed(message: impl Into<String>) -> ApiError {

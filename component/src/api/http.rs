@@ -4,11 +4,9 @@
 //! `wasi:http` handler) both answer with these, so a request gets the same status and body from
 //! either; `tests/tests/conformance` checks that over real sockets.
 
-use std::collections::HashMap;
-
 use sha2::{Digest, Sha256};
 
-use super::ApiError;
+use super::{ApiError, ErrorCode};
 
 /// The API's routes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -155,7 +153,8 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
-/// CORS response headers for a request with an `Origin` (the origin is reflected): name, value.
+/// CORS response headers for a request from an allowed `Origin` ([`CorsOrigins`]; the origin is
+/// reflected): name, value.
 pub const CORS_HEADERS: [(&str, &str); 4] = [
     ("access-control-allow-methods", "GET, POST, OPTIONS"),
     (
@@ -165,6 +164,101 @@ pub const CORS_HEADERS: [(&str, &str); 4] = [
     ("access-control-expose-headers", "X-Request-ID"),
     ("vary", "Origin"),
 ];
+
+/// Which browser origins get the CORS headers (`DATAFOG_CORS_ORIGINS` natively, the `cors_origins`
+/// variable at the edge). Off by default: a web page the developer opens must not be able to read
+/// the API's answers. A comma-separated list of exact origins (`https://console.example.com`), or
+/// `*` for any origin (reflected, never the literal `*`, as before).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum CorsOrigins {
+    #[default]
+    Off,
+    Any,
+    List(Vec<String>),
+}
+
+impl CorsOrigins {
+    /// Parse the setting. An entry must be an origin: `scheme://host[:port]`, no path, no `*`
+    /// inside. The error names the entry (configuration, not request data).
+    pub fn parse(setting: &str) -> Result<CorsOrigins, String> {
+        let setting = setting.trim();
+        if setting.is_empty() {
+            return Ok(CorsOrigins::Off);
+        }
+        if setting == "*" {
+            return Ok(CorsOrigins::Any);
+        }
+        let mut list = Vec::new();
+        for entry in setting.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let rest = entry
+                .split_once("://")
+                .filter(|(scheme, _)| {
+                    !scheme.is_empty()
+                        && scheme
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                })
+                .map(|(_, rest)| rest);
+            match rest {
+                Some(host) if !host.is_empty() && !host.contains(['/', '*', '?', '#', ' ']) => {
+                    list.push(entry.to_ascii_lowercase());
+                }
+                _ => {
+                    return Err(format!(
+                        "`{entry}` is not an origin (want scheme://host[:port], or * alone)"
+                    ));
+                }
+            }
+        }
+        Ok(if list.is_empty() {
+            CorsOrigins::Off
+        } else {
+            CorsOrigins::List(list)
+        })
+    }
+
+    /// Whether a request from `origin` gets the CORS headers (origin reflected).
+    pub fn allows(&self, origin: &str) -> bool {
+        match self {
+            CorsOrigins::Off => false,
+            CorsOrigins::Any => true,
+            CorsOrigins::List(list) => list.iter().any(|o| o.eq_ignore_ascii_case(origin.trim())),
+        }
+    }
+}
+
+/// The DNS-rebinding guard a host applies while auth is off: the request's `Host` (port and a
+/// trailing dot removed, case-insensitive) must be a loopback name — `localhost` or a name under
+/// `.localhost` (RFC 6761; browsers resolve them to loopback themselves), an address in
+/// `127.0.0.0/8`, or `::1` — or one of `allowed` (`*` allows any host). A request without a
+/// `Host` is refused: a page cannot omit it, but nothing legitimate does either.
+pub fn host_allowed(host: Option<&str>, allowed: &[String]) -> bool {
+    let Some(host) = host.map(str::trim).filter(|h| !h.is_empty()) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        // `[v6]` or `[v6]:port`
+        Some(rest) => match rest.split_once(']') {
+            Some((addr, tail)) if tail.is_empty() || tail.starts_with(':') => addr,
+            _ => return false,
+        },
+        None => match host.rsplit_once(':') {
+            Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+            Some(_) => return false,
+            None => host,
+        },
+    };
+    let name = name.strip_suffix('.').unwrap_or(name).to_ascii_lowercase();
+    let loopback = name == "localhost"
+        || name.ends_with(".localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    loopback
+        || allowed
+            .iter()
+            .any(|a| a == "*" || a.strip_suffix('.').unwrap_or(a).eq_ignore_ascii_case(&name))
+}
 
 /// The request id a client sent (`X-Request-ID`, trimmed), if usable as a response header value
 /// (visible ASCII and spaces only, at most 200 bytes); else the host makes one.
@@ -191,21 +285,23 @@ pub fn json_body<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, ApiError> {
 }
 
 /// A query string (`a=1&b=x+y`, no leading `?`) decoded as `application/x-www-form-urlencoded`
-/// (`+` is a space, `%XX` a byte; the last of repeated keys wins). A query that does not decode
-/// (a pair that is not UTF-8) is no query at all: the list routes then apply no filter (Go ignores
-/// values it cannot parse).
-pub fn parse_query(query: &str) -> HashMap<String, String> {
-    let mut out = HashMap::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match (percent_decode(k, true), percent_decode(v, true)) {
-            (Some(k), Some(v)) => {
-                out.insert(k, v);
+/// (`+` is a space, `%XX` a byte), in order, repeats kept. A pair that is not UTF-8 once decoded
+/// is a 400 (the list routes are strict; see `api::lists`).
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, ApiError> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            match (percent_decode(k, true), percent_decode(v, true)) {
+                (Some(k), Some(v)) => Ok((k, v)),
+                _ => Err(
+                    ApiError::new(ErrorCode::InvalidRequest, "invalid query string")
+                        .with_details("a parameter is not UTF-8 once percent-decoded"),
+                ),
             }
-            _ => return HashMap::new(),
-        }
-    }
-    out
+        })
+        .collect()
 }
 
 /// Percent-decode `s` (`plus`: `+` is a space, as in form encoding); `None` when the bytes are not
@@ -236,7 +332,6 @@ fn percent_decode(s: &str, plus: bool) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::ErrorCode;
 
     fn code(r: Result<Route, ApiError>) -> (u16, String) {
         match r {
@@ -329,12 +424,24 @@ mod tests {
 
     #[test]
     fn queries_decode_like_forms() {
-        let q = parse_query("limit=5&decision=allow&action_type=shell+exec&x=%41");
-        assert_eq!(q.get("limit").map(String::as_str), Some("5"));
-        assert_eq!(q.get("action_type").map(String::as_str), Some("shell exec"));
-        assert_eq!(q.get("x").map(String::as_str), Some("A"));
-        assert!(parse_query("limit=5&bad=%FF").is_empty());
-        assert!(parse_query("").is_empty());
+        let q = parse_query("limit=5&decision=allow&action_type=shell+exec&x=%41&x=2%").unwrap();
+        let pairs: Vec<(&str, &str)> = q.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                ("limit", "5"),
+                ("decision", "allow"),
+                ("action_type", "shell exec"),
+                ("x", "A"),
+                ("x", "2%")
+            ]
+        );
+        let e = parse_query("limit=5&bad=%FF").unwrap_err();
+        assert_eq!(
+            (e.status(), e.message.as_str()),
+            (400, "invalid query string")
+        );
+        assert!(parse_query("").unwrap().is_empty());
     }
 
     #[test]
@@ -352,5 +459,64 @@ mod tests {
         assert_eq!(client_request_id(Some("a\u{7f}")), None);
         assert_eq!(client_request_id(Some("")), None);
         assert_eq!(client_request_id(None), None);
+    }
+    #[test]
+    fn cors_is_off_unless_origins_are_listed() {
+        assert_eq!(CorsOrigins::parse("").unwrap(), CorsOrigins::Off);
+        assert!(!CorsOrigins::default().allows("https://evil.example"));
+        assert!(
+            CorsOrigins::parse("*")
+                .unwrap()
+                .allows("https://any.example")
+        );
+        let list =
+            CorsOrigins::parse(" https://Console.example.com , http://localhost:3000 ").unwrap();
+        assert!(list.allows("https://console.example.com"));
+        assert!(list.allows("http://localhost:3000"));
+        assert!(!list.allows("http://localhost:3001"));
+        assert!(!list.allows("https://console.example.com.evil.example"));
+        assert!(!list.allows("null"));
+        for bad in [
+            "example.com",
+            "https://a.example/path",
+            "https://*.example",
+            "*, https://a.b",
+        ] {
+            let e = CorsOrigins::parse(bad).unwrap_err();
+            assert!(e.contains("is not an origin"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_or_listed_hosts_pass_the_rebinding_guard() {
+        for ok in [
+            "localhost",
+            "localhost:8080",
+            "LOCALHOST.",
+            "app.localhost:3000",
+            "127.0.0.1:8080",
+            "127.9.9.9",
+            "[::1]:8080",
+            "[::1]",
+        ] {
+            assert!(host_allowed(Some(ok), &[]), "{ok}");
+        }
+        for bad in [
+            "evil.example",
+            "evil.example:8080",
+            "localhost.evil.example",
+            "10.0.0.5:8080",
+            "[::2]:80",
+            "127.0.0.1:80x",
+            "[::1",
+            "",
+        ] {
+            assert!(!host_allowed(Some(bad), &[]), "{bad}");
+        }
+        assert!(!host_allowed(None, &[]));
+        let allowed = vec!["datafog.internal".to_owned()];
+        assert!(host_allowed(Some("DataFog.Internal:8080"), &allowed));
+        assert!(!host_allowed(Some("other.internal"), &allowed));
+        assert!(host_allowed(Some("other.internal"), &["*".to_owned()]));
     }
 }

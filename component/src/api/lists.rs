@@ -2,8 +2,12 @@
 //! accumulators a host feeds one stored line at a time (from a file, a database or a key-value
 //! store), so memory is O(`limit`) however many lines there are. Pure: the host reads the lines.
 //!
-//! Both lists ignore a parameter whose value does not parse (Go's behaviour: a mistyped date is no
-//! filter), and `limit` is 1..=1000 (default 100).
+//! Both lists are strict (Go ignored a value it could not parse, so a mistyped date silently
+//! returned everything): an unknown parameter, a parameter given twice, a query that is not UTF-8,
+//! a `limit` outside 1..=1000 (default 100), an `after`/`before` that is not RFC 3339 or a
+//! `decision` that is not an effect answer 400 `invalid_request` naming the parameter (an unknown
+//! parameter's name is not echoed: it is the caller's text). An empty value is the same as
+//! absent (what an HTML form sends for an empty field).
 //!
 //! - **Receipts**: `after`/`before` (RFC 3339, exclusive), `decision`, `action_type` (both
 //!   case-insensitive; empty: no filter). Newest first by timestamp, ties by receipt id; `total`
@@ -21,28 +25,93 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::ApiError;
+use super::http::parse_query;
 use super::types::{DecisionEvent, EventsResponse};
-use crate::policy::adapters;
+use crate::policy::{Effect, adapters};
 use crate::receipt::Receipt;
 
 /// The default and the bounds of `limit`.
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
-fn parse_time(v: Option<&String>) -> Option<OffsetDateTime> {
-    v.and_then(|v| OffsetDateTime::parse(v, &Rfc3339).ok())
+type Params = HashMap<String, String>;
+
+/// The parameter's value, `None` when absent or empty.
+fn value<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+    q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-fn parse_limit(v: Option<&String>) -> usize {
-    v.and_then(|v| v.parse::<usize>().ok())
-        .filter(|n| (1..=MAX_LIMIT).contains(n))
-        .unwrap_or(DEFAULT_LIMIT)
+fn parse_time(q: &Params, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+    value(q, name)
+        .map(|v| {
+            OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
+                ApiError::invalid_query(
+                    name,
+                    "want an RFC 3339 timestamp such as 2026-01-02T03:04:05Z (a `+` in an offset is sent as %2B)",
+                )
+            })
+        })
+        .transpose()
 }
 
-/// A case-insensitive filter value: trimmed, lower-cased; `None` or empty is no filter.
-fn lower(v: Option<&String>) -> Option<String> {
-    v.map(|v| v.trim().to_ascii_lowercase())
-        .filter(|v| !v.is_empty())
+fn parse_limit(q: &Params) -> Result<usize, ApiError> {
+    match value(q, "limit") {
+        None => Ok(DEFAULT_LIMIT),
+        Some(v) => v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=MAX_LIMIT).contains(n))
+            .ok_or_else(|| {
+                ApiError::invalid_query("limit", format!("want an integer from 1 to {MAX_LIMIT}"))
+            }),
+    }
+}
+
+/// `decision`: one of the policy effects, case-insensitive.
+fn parse_decision(q: &Params) -> Result<Option<String>, ApiError> {
+    value(q, "decision")
+        .map(|v| {
+            let v = v.to_ascii_lowercase();
+            Effect::parse(&v).map(|_| v).ok_or_else(|| {
+                ApiError::invalid_query(
+                    "decision",
+                    "want allow, transform, allow_with_redaction or deny",
+                )
+            })
+        })
+        .transpose()
+}
+
+/// A case-insensitive free-text filter value: trimmed, lower-cased; empty is no filter.
+fn lower(q: &Params, name: &str) -> Option<String> {
+    value(q, name).map(str::to_ascii_lowercase)
+}
+
+/// The raw query string's parameters, each one the route takes (`known`) and given once.
+fn params(query: &str, known: &[&str]) -> Result<Params, ApiError> {
+    let mut q = Params::new();
+    for (k, v) in parse_query(query)? {
+        if !known.contains(&k.as_str()) {
+            return Err(ApiError::unknown_query_parameter(known));
+        }
+        if q.contains_key(&k) {
+            return Err(ApiError::invalid_query(&k, "given more than once"));
+        }
+        q.insert(k, v);
+    }
+    Ok(q)
+}
+
+/// `GET /metrics`'s one parameter, `format`: `prometheus` (the default) or `json` (the Go JSON
+/// shape; the native host's). `Ok(true)` for JSON.
+pub fn metrics_wants_json(query: &str) -> Result<bool, ApiError> {
+    let q = params(query, &["format"])?;
+    match value(&q, "format").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("prometheus") => Ok(false),
+        Some("json") => Ok(true),
+        Some(_) => Err(ApiError::invalid_query("format", "want prometheus or json")),
+    }
 }
 
 /// The `/v1/receipts` query.
@@ -56,15 +125,20 @@ pub struct ReceiptsQuery {
 }
 
 impl ReceiptsQuery {
-    /// From the decoded query string (a value that does not parse is no filter).
-    pub fn from_params(q: &HashMap<String, String>) -> ReceiptsQuery {
-        ReceiptsQuery {
-            after: parse_time(q.get("after")),
-            before: parse_time(q.get("before")),
-            decision: lower(q.get("decision")),
-            action_type: lower(q.get("action_type")),
-            limit: parse_limit(q.get("limit")),
-        }
+    /// The parameters `GET /v1/receipts` takes.
+    pub const PARAMETERS: [&'static str; 5] =
+        ["after", "before", "decision", "action_type", "limit"];
+
+    /// From the raw query string (no leading `?`; empty when there is none).
+    pub fn from_query(query: &str) -> Result<ReceiptsQuery, ApiError> {
+        let q = &params(query, &Self::PARAMETERS)?;
+        Ok(ReceiptsQuery {
+            after: parse_time(q, "after")?,
+            before: parse_time(q, "before")?,
+            decision: parse_decision(q)?,
+            action_type: lower(q, "action_type"),
+            limit: parse_limit(q)?,
+        })
     }
 
     /// The receipt's timestamp when it matches.
@@ -139,18 +213,23 @@ pub struct EventsQuery {
 }
 
 impl EventsQuery {
-    /// From the decoded query string (a value that does not parse is no filter).
-    pub fn from_params(q: &HashMap<String, String>) -> EventsQuery {
-        EventsQuery {
-            after: parse_time(q.get("after")),
-            before: parse_time(q.get("before")),
-            decision: lower(q.get("decision")),
-            adapter: q
-                .get("adapter")
+    /// The parameters `GET /v1/events` takes.
+    pub const PARAMETERS: [&'static str; 5] = ["after", "before", "decision", "adapter", "limit"];
+
+    /// From the raw query string (no leading `?`; empty when there is none).
+    pub fn from_query(query: &str) -> Result<EventsQuery, ApiError> {
+        let q = &params(query, &Self::PARAMETERS)?;
+        Ok(EventsQuery {
+            after: parse_time(q, "after")?,
+            before: parse_time(q, "before")?,
+            decision: parse_decision(q)?,
+            // An adapter name is free text (`git`, `/usr/bin/git`, `vcs`); one that normalises
+            // to nothing is no filter.
+            adapter: value(q, "adapter")
                 .filter(|v| !adapters::normalize(v).is_empty())
-                .cloned(),
-            limit: parse_limit(q.get("limit")),
-        }
+                .map(str::to_owned),
+            limit: parse_limit(q)?,
+        })
     }
 
     pub fn matches(&self, ev: &DecisionEvent) -> bool {
@@ -299,43 +378,97 @@ mod tests {
         }
     }
 
-    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+    /// Issue 14, finding 7: a value that does not parse is a 400 naming the parameter, not "no
+    /// filter" (a mistyped date used to return every receipt).
+    #[test]
+    fn invalid_parameters_are_errors_naming_the_parameter() {
+        for (query, param) in [
+            ("after=yesterday", "after"),
+            ("before=2026-13-01T00:00:00Z", "before"),
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("limit=ten", "limit"),
+            ("limit=-1", "limit"),
+            ("decision=block", "decision"),
+        ] {
+            let e = ReceiptsQuery::from_query(query).unwrap_err();
+            assert_eq!(
+                (e.status(), e.message.as_str()),
+                (400, &*format!("invalid query parameter `{param}`")),
+                "{query}"
+            );
+            assert!(
+                !e.details.contains("yesterday") && !e.details.contains("block"),
+                "{}",
+                e.details
+            );
+            if param != "before" {
+                let e = EventsQuery::from_query(query).unwrap_err();
+                assert_eq!(e.status(), 400, "events {query}");
+            }
+        }
+        // Unknown parameters (names not echoed), repeats and undecodable queries.
+        let e = ReceiptsQuery::from_query("limit=5&219-47-8312=1").unwrap_err();
+        assert_eq!(e.message, "unknown query parameter");
+        assert!(!e.details.contains("219"), "{}", e.details);
+        assert!(
+            e.details
+                .contains("after, before, decision, action_type, limit")
+        );
+        assert!(
+            EventsQuery::from_query("action_type=x").is_err(),
+            "events take no action_type"
+        );
+        assert!(
+            ReceiptsQuery::from_query("adapter=git").is_err(),
+            "receipts take no adapter"
+        );
+        let e = ReceiptsQuery::from_query("limit=5&limit=6").unwrap_err();
+        assert_eq!(e.message, "invalid query parameter `limit`");
+        assert!(ReceiptsQuery::from_query("decision=%FF").is_err());
     }
 
     #[test]
-    fn invalid_parameters_are_no_filter_and_limit_is_bounded() {
-        let q = ReceiptsQuery::from_params(&params(&[
-            ("after", "yesterday"),
-            ("limit", "0"),
-            ("decision", "  "),
-        ]));
+    fn metrics_takes_format_only() {
+        assert_eq!(metrics_wants_json(""), Ok(false));
+        assert_eq!(metrics_wants_json("format=JSON"), Ok(true));
+        assert_eq!(metrics_wants_json("format=prometheus"), Ok(false));
         assert_eq!(
-            q,
+            metrics_wants_json("format=xml").unwrap_err().message,
+            "invalid query parameter `format`"
+        );
+        assert!(metrics_wants_json("limit=1").is_err());
+    }
+
+    #[test]
+    fn valid_and_empty_parameters() {
+        assert_eq!(
+            ReceiptsQuery::from_query("").unwrap(),
             ReceiptsQuery {
                 limit: DEFAULT_LIMIT,
                 ..ReceiptsQuery::default()
             }
         );
+        // Empty values are absent (an HTML form's empty field).
         assert_eq!(
-            ReceiptsQuery::from_params(&params(&[("limit", "1000")])).limit,
-            1000
+            ReceiptsQuery::from_query("after=&decision=&limit=").unwrap(),
+            ReceiptsQuery::from_query("").unwrap()
         );
-        assert_eq!(
-            EventsQuery::from_params(&params(&[("limit", "1001")])).limit,
-            DEFAULT_LIMIT
-        );
+        let q = ReceiptsQuery::from_query(
+            "limit=1000&decision=DENY&action_type=Shell.Exec&after=2026-01-02T03:04:05%2B01:00",
+        )
+        .unwrap();
+        assert_eq!(q.limit, 1000);
+        assert_eq!(q.decision.as_deref(), Some("deny"));
+        assert_eq!(q.action_type.as_deref(), Some("shell.exec"));
+        assert!(q.after.is_some());
+        let q = EventsQuery::from_query("adapter=%2Fusr%2Fbin%2Fgit&limit=1").unwrap();
+        assert_eq!((q.adapter.as_deref(), q.limit), (Some("/usr/bin/git"), 1));
     }
 
     #[test]
     fn events_keep_the_last_matches_newest_first() {
-        let mut page = EventsPage::new(EventsQuery::from_params(&params(&[
-            ("limit", "2"),
-            ("decision", "DENY"),
-        ])));
+        let mut page = EventsPage::new(EventsQuery::from_query("limit=2&decision=DENY").unwrap());
         for (i, d) in ["deny", "allow", "deny", "deny"].iter().enumerate() {
             page.offer(&format!(
                 r#"{{"timestamp":"2026-01-01T00:00:0{i}Z","decision":"{d}","receipt_id":"r{i}"}}"#

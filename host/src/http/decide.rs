@@ -26,7 +26,7 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let req: DecideRequest = read_json(&headers, body).await?;
+    let (req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
     if req.idempotency_key.is_empty() {
         // Validated, hashed and decided once, in the guest.
         return work(&s, req, String::new()).await.map(json_bytes);

@@ -1,13 +1,11 @@
 //! The decision-event NDJSON file (`DATAFOG_EVENTS_PATH`) and `GET /v1/events` (the query and the
 //! list are the core's: `datafog::api::lists`).
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use axum::Router;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::routing::{MethodFilter, on};
 use datafog::api::lists::{EventsPage, EventsQuery};
 use datafog::api::{self, ApiError};
@@ -60,13 +58,8 @@ impl Events {
 
 /// `GET /v1/events` (see `datafog::api::lists` for the filters). No events file:
 /// `{"events":[],"total":0}`.
-async fn list(
-    State(s): State<Shared>,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> HttpResult {
-    // A query that does not parse is no filter at all (Go ignores invalid values).
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let query = EventsQuery::from_params(&q);
+async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
+    let query = EventsQuery::from_query(q.as_deref().unwrap_or(""))?;
     let Some(events) = &s.events else {
         return Ok(json_response(&EventsPage::new(query).finish()));
     };

@@ -8,8 +8,8 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use datafog::api::ApiError;
 use datafog::api::http as api_http;
+use datafog::api::{ApiError, ErrorCode};
 
 use super::error::envelope;
 use super::{HttpError, Shared};
@@ -31,9 +31,14 @@ fn new_request_id() -> String {
     })
 }
 
-/// CORS (reflect `Origin`), OPTIONS → 204 before anything else, request id.
-pub async fn front(mut req: Request, next: Next) -> Response {
-    let origin = req.headers().get(header::ORIGIN).cloned();
+/// CORS (an allowed `Origin` is reflected; `DATAFOG_CORS_ORIGINS`), OPTIONS → 204 before
+/// anything else, request id.
+pub async fn front(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| o.to_str().is_ok_and(|o| s.cors_origins.allows(o)))
+        .cloned();
     let mut resp = if req.method() == Method::OPTIONS {
         StatusCode::NO_CONTENT.into_response()
     } else {
@@ -60,7 +65,8 @@ pub async fn front(mut req: Request, next: Next) -> Response {
     resp
 }
 
-/// Auth → rate limit → the route; then the error envelope, metrics and the access log.
+/// Auth → the DNS-rebinding guard (auth off: loopback or `DATAFOG_ALLOWED_HOSTS` only) → rate
+/// limit → the route; then the error envelope, metrics and the access log.
 pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
@@ -81,6 +87,8 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         .unwrap_or_default();
     let mut resp = if !authorized(s.token_digest.as_ref(), req.headers()) {
         HttpError::from(ApiError::unauthorized()).into_response()
+    } else if s.token_digest.is_none() && !api_http::host_allowed(host(&req), &s.allowed_hosts) {
+        HttpError::from(ApiError::host_not_allowed()).into_response()
     } else if !s
         .rate
         .as_ref()
@@ -107,7 +115,10 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
                 e.message
             );
         }
-        let headers = std::mem::take(resp.headers_mut());
+        let mut headers = std::mem::take(resp.headers_mut());
+        if e.code == ErrorCode::ServerBusy.as_str() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
         resp = envelope(&e, &request_id);
         for (k, v) in &headers {
             resp.headers_mut().entry(k).or_insert(v.clone());
@@ -124,6 +135,14 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         );
     }
     resp
+}
+
+/// The request's host: the `Host` header, or (HTTP/2, absolute-form) the URI's authority.
+fn host(req: &Request) -> Option<&str> {
+    req.headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
 }
 
 /// The core's rule (`datafog::api::http::authorized`) on this request's headers.

@@ -64,6 +64,12 @@ pub struct AppState {
     pub metrics: Metrics,
     pub idempotency: IdempotencyCache,
     pub access_log: bool,
+    /// Origins that get CORS headers (`DATAFOG_CORS_ORIGINS`; off by default).
+    pub cors_origins: datafog::api::http::CorsOrigins,
+    /// `Host` names served while auth is off, besides loopback names (`DATAFOG_ALLOWED_HOSTS`).
+    pub allowed_hosts: Vec<String>,
+    /// Request-body bytes held at once (`DATAFOG_MAX_INFLIGHT_BODY_MB`).
+    pub body_budget: body::BodyBudget,
     /// How long a request waits for a guest instance when all are busy (the write timeout: a
     /// response later than that could not be written anyway).
     pub guest_wait: std::time::Duration,
@@ -96,7 +102,10 @@ pub fn app(state: Shared) -> Router {
             middleware::guard,
         ))
         .layer(CompressionLayer::new().compress_when(SizeAbove::new(0)))
-        .layer(axum_middleware::from_fn(middleware::front))
+        .layer(axum_middleware::from_fn_with_state(
+            state.clone(),
+            middleware::front,
+        ))
         .with_state(state)
 }
 

@@ -1,11 +1,9 @@
 //! `GET /v1/receipts/{id}` and `GET /v1/receipts` (the query and the list are the core's:
 //! `datafog::api::lists`; the lines stream from the receipts file, memory O(`limit`)).
 
-use std::collections::HashMap;
-
 use axum::Router;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::response::IntoResponse;
 use axum::routing::{MethodFilter, on};
 use datafog::api::lists::{ReceiptsPage, ReceiptsQuery};
@@ -58,13 +56,8 @@ async fn by_id(State(s): State<Shared>, id: Result<Path<String>, PathRejection>)
 }
 
 /// `GET /v1/receipts` (see `datafog::api::lists` for the filters and the order).
-async fn list(
-    State(s): State<Shared>,
-    q: Result<Query<HashMap<String, String>>, QueryRejection>,
-) -> HttpResult {
-    // A query that does not parse is no filter at all (Go ignores invalid values).
-    let q = q.map(|Query(q)| q).unwrap_or_default();
-    let query = ReceiptsQuery::from_params(&q);
+async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
+    let query = ReceiptsQuery::from_query(q.as_deref().unwrap_or(""))?;
     let st = s.clone();
     let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
         let mut page = ReceiptsPage::new(query);

@@ -17,7 +17,7 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let req: ScanRequest = read_json(&headers, body).await?;
+    let (req, _held): (ScanRequest, _) = read_json(&s.body_budget, &headers, body).await?;
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         // Go validates before the idempotency check: an invalid request is never replayed.

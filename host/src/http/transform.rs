@@ -21,7 +21,7 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let mut req: TransformRequest = read_json(&headers, body).await?;
+    let (mut req, _held): (TransformRequest, _) = read_json(&s.body_budget, &headers, body).await?;
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         // Go validates (and normalises `mode`/`entity_modes`) before fingerprinting.
@@ -41,7 +41,7 @@ async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> H
 }
 
 async fn anonymize(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let req: AnonymizeRequest = read_json(&headers, body).await?;
+    let (req, _held): (AnonymizeRequest, _) = read_json(&s.body_budget, &headers, body).await?;
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         api::validate_anonymize(&req)?;

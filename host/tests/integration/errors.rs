@@ -92,9 +92,10 @@ async fn body_read_failures_are_400_and_bad_ids_404() {
         assert_eq!(r.json()["error"]["message"], "receipt not found", "{path}");
         assert_eq!(r.error_code(), "not_found");
     }
-    // A query that does not decode is no filter.
+    // A query that does not decode is a 400 (issue 14: no silent "no filter").
     let r = get(&app, "/v1/receipts?limit=%FF&decision=%C3%28").await;
-    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.json()["error"]["message"], "invalid query string");
 }
 
 #[tokio::test]

@@ -31,15 +31,18 @@ use tower::ServiceExt;
 const EXPECTED: &[&str] = &[
     "GET /health 200",
     "GET /health 401",
+    "GET /health 403",
     "GET /health 429",
     "OPTIONS /health 204",
     "GET /v1/policy/version 200",
     "GET /v1/policy/version 401",
+    "GET /v1/policy/version 403",
     "GET /v1/policy/version 429",
     "OPTIONS /v1/policy/version 204",
     "POST /v1/scan 200",
     "POST /v1/scan 400",
     "POST /v1/scan 401",
+    "POST /v1/scan 403",
     "POST /v1/scan 409",
     "POST /v1/scan 413",
     "POST /v1/scan 415",
@@ -50,6 +53,7 @@ const EXPECTED: &[&str] = &[
     "POST /v1/decide 200",
     "POST /v1/decide 400",
     "POST /v1/decide 401",
+    "POST /v1/decide 403",
     "POST /v1/decide 409",
     "POST /v1/decide 413",
     "POST /v1/decide 415",
@@ -60,6 +64,7 @@ const EXPECTED: &[&str] = &[
     "POST /v1/transform 200",
     "POST /v1/transform 400",
     "POST /v1/transform 401",
+    "POST /v1/transform 403",
     "POST /v1/transform 409",
     "POST /v1/transform 413",
     "POST /v1/transform 415",
@@ -70,6 +75,7 @@ const EXPECTED: &[&str] = &[
     "POST /v1/anonymize 200",
     "POST /v1/anonymize 400",
     "POST /v1/anonymize 401",
+    "POST /v1/anonymize 403",
     "POST /v1/anonymize 409",
     "POST /v1/anonymize 413",
     "POST /v1/anonymize 415",
@@ -78,33 +84,42 @@ const EXPECTED: &[&str] = &[
     "POST /v1/anonymize 503",
     "OPTIONS /v1/anonymize 204",
     "GET /v1/receipts 200",
+    "GET /v1/receipts 400",
     "GET /v1/receipts 401",
+    "GET /v1/receipts 403",
     "GET /v1/receipts 429",
     "GET /v1/receipts 500",
     "OPTIONS /v1/receipts 204",
     "GET /v1/receipts/export 200",
     "GET /v1/receipts/export 401",
+    "GET /v1/receipts/export 403",
     "GET /v1/receipts/export 429",
     "GET /v1/receipts/export 500",
     "OPTIONS /v1/receipts/export 204",
     "GET /v1/receipts/{id} 200",
     "GET /v1/receipts/{id} 401",
+    "GET /v1/receipts/{id} 403",
     "GET /v1/receipts/{id} 404",
     "GET /v1/receipts/{id} 429",
     "GET /v1/receipts/{id} 500",
     "OPTIONS /v1/receipts/{id} 204",
     "GET /v1/events 200",
+    "GET /v1/events 400",
     "GET /v1/events 401",
+    "GET /v1/events 403",
     "GET /v1/events 429",
     "GET /v1/events 500",
     "OPTIONS /v1/events 204",
     "GET /metrics 200 application/json",
     "GET /metrics 200 text/plain",
+    "GET /metrics 400",
     "GET /metrics 401",
+    "GET /metrics 403",
     "GET /metrics 429",
     "OPTIONS /metrics 204",
     "GET /openapi.json 200",
     "GET /openapi.json 401",
+    "GET /openapi.json 403",
     "GET /openapi.json 429",
     "OPTIONS /openapi.json 204",
     "#/components/responses/EndpointNotFound 404",
@@ -203,6 +218,10 @@ fn request(method: &str, uri: &str, json: Option<&str>, headers: &[(&str, &str)]
     let mut b = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
         .uri(uri);
+    // As a client on loopback sends it (auth off serves loopback hosts only).
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        b = b.header("host", "localhost");
+    }
     for (k, v) in headers {
         b = b.header(*k, *v);
     }
@@ -681,7 +700,10 @@ async fn every_response_matches_the_document() {
 
     // --- default server (auth off, no rate limit), events on ---
     let dir = temp_dir("main");
-    let a = app(state(&dir, &[]));
+    let a = app(state(
+        &dir,
+        &[("DATAFOG_CORS_ORIGINS", "https://a.example")],
+    ));
     let go =
         |m: &'static str, uri: String, body: Option<String>, h: Vec<(&'static str, String)>| {
             let a = a.clone();
@@ -775,17 +797,54 @@ async fn every_response_matches_the_document() {
     for q in [
         "",
         "?limit=2",
-        "?limit=0",
         "?decision=DENY&action_type=shell.exec",
         "?after=2000-01-01T00:00:00Z&before=2999-01-01T00:00:00Z",
-        "?after=garbage",
+        "?after=&limit=",
     ] {
         let r = go("GET", format!("/v1/receipts{q}"), None, vec![]).await;
         assert_eq!(r.status, StatusCode::OK, "{q}");
         c.check("/v1/receipts", "GET", &r);
+        let q = q.replace("action_type=shell.exec", "adapter=shell");
         let r = go("GET", format!("/v1/events{q}"), None, vec![]).await;
         assert_eq!(r.status, StatusCode::OK, "{q}");
         c.check("/v1/events", "GET", &r);
+    }
+    // Issue 14, finding 7: a query the route does not take is a 400 naming the parameter.
+    for (path, q, param) in [
+        ("/v1/receipts", "?limit=0", Some("limit")),
+        ("/v1/receipts", "?after=garbage", Some("after")),
+        ("/v1/receipts", "?decision=block", Some("decision")),
+        ("/v1/receipts", "?nope=1", None),
+        ("/v1/events", "?limit=x", Some("limit")),
+        ("/v1/events", "?before=2026-01-01", Some("before")),
+        ("/v1/events", "?limit=1&limit=2", Some("limit")),
+        ("/metrics", "?format=xml", Some("format")),
+    ] {
+        let r = go("GET", format!("{path}{q}"), None, vec![]).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}{q}");
+        let message = r.json()["error"]["message"].as_str().unwrap().to_owned();
+        match param {
+            Some(p) => assert_eq!(message, format!("invalid query parameter `{p}`")),
+            None => assert_eq!(message, "unknown query parameter"),
+        }
+        c.check(path, "GET", &r);
+    }
+    // Issue 14, finding 3: auth off and a foreign `Host` (DNS rebinding): 403 everywhere.
+    for path in &paths {
+        for m in ["GET", "POST"] {
+            if c.operation(path, m).is_none() {
+                continue;
+            }
+            let r = go(
+                m,
+                uri_of(path).into(),
+                Some("{}".into()),
+                vec![("host", "rebind.attacker.example".into())],
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{m} {path}");
+            c.check(path, m, &r);
+        }
     }
     // The chain export: NDJSON, every line a receipt, the chain intact.
     let r = go("GET", "/v1/receipts/export".into(), None, vec![]).await;

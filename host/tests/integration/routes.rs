@@ -1,6 +1,7 @@
 use super::support::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use datafog_host::http::app;
 
 #[tokio::test]
 async fn health_and_policy_version() {
@@ -381,15 +382,15 @@ async fn events_inclusive_bounds_and_limit_range() {
         .await
         .json();
     assert_eq!(ids(&v), want(0..=3));
-    for (q, n) in [
-        ("", 100),
-        ("?limit=1", 1),
-        ("?limit=1000", 150),
-        ("?limit=0", 100),
-        ("?limit=1001", 100),
-        ("?limit=-5", 100),
-        ("?limit=x", 100),
-    ] {
+    for bad in ["?limit=0", "?limit=1001", "?limit=-5", "?limit=x"] {
+        let r = get(&app, &format!("/v1/events{bad}")).await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(
+            r.json()["error"]["message"],
+            "invalid query parameter `limit`"
+        );
+    }
+    for (q, n) in [("", 100), ("?limit=1", 1), ("?limit=1000", 150)] {
         let v = get(&app, &format!("/v1/events{q}")).await.json();
         assert_eq!(ids(&v), want(150 - n..=149), "{q}");
         assert_eq!(v["total"], n, "{q}");
@@ -497,7 +498,10 @@ async fn metrics_labels_are_bounded_and_receipts_have_histograms() {
 
 #[tokio::test]
 async fn cors_options_and_request_id() {
-    let app = router("cors");
+    let app = app(state_with(
+        &temp_dir("cors"),
+        &[("DATAFOG_CORS_ORIGINS", "https://a.example")],
+    ));
     let r = send(
         &app,
         Request::options("/v1/scan")
@@ -534,7 +538,10 @@ async fn cors_options_and_request_id() {
 /// requests (errors included), and none without an `Origin`.
 #[tokio::test]
 async fn cors_headers_on_every_response_with_an_origin() {
-    let app = router("cors-all");
+    let app = app(state_with(
+        &temp_dir("cors-all"),
+        &[("DATAFOG_CORS_ORIGINS", "https://a.example")],
+    ));
     let check = |r: &Resp| {
         assert_eq!(
             r.headers["access-control-allow-origin"],
@@ -575,6 +582,96 @@ async fn cors_headers_on_every_response_with_an_origin() {
     let r = get(&app, "/health").await;
     assert!(r.headers.get("access-control-allow-origin").is_none());
     assert!(r.headers.get("access-control-allow-headers").is_none());
+}
+
+/// Issue 14, finding 3: by default no origin gets CORS headers (a page the developer opens cannot
+/// read answers), preflight included; a listed origin does, another does not.
+#[tokio::test]
+async fn cors_is_off_by_default_and_only_for_listed_origins() {
+    for (app, listed) in [
+        (router("cors-off"), false),
+        (
+            app(state_with(
+                &temp_dir("cors-list"),
+                &[("DATAFOG_CORS_ORIGINS", "https://a.example")],
+            )),
+            true,
+        ),
+    ] {
+        for origin in ["https://a.example", "https://evil.example", "null"] {
+            for req in [
+                Request::options("/v1/receipts")
+                    .header("origin", origin)
+                    .header("access-control-request-method", "GET")
+                    .body(Body::empty())
+                    .unwrap(),
+                Request::get("/v1/receipts")
+                    .header("origin", origin)
+                    .body(Body::empty())
+                    .unwrap(),
+            ] {
+                let method = req.method().clone();
+                let r = send(&app, req).await;
+                let want = listed && origin == "https://a.example";
+                assert_eq!(
+                    r.headers.contains_key("access-control-allow-origin"),
+                    want,
+                    "{method} from {origin} (listed: {listed})"
+                );
+            }
+        }
+    }
+}
+
+/// Issue 14, finding 3 (DNS rebinding): with auth off only loopback names and
+/// `DATAFOG_ALLOWED_HOSTS` are served; with a token, any host (the token is the guard).
+#[tokio::test]
+async fn a_foreign_host_is_refused_while_auth_is_off() {
+    let host = |h: &'static str| {
+        Request::get("/v1/receipts")
+            .header("host", h)
+            .body(Body::empty())
+            .unwrap()
+    };
+    let open = router("host-open");
+    for ok in ["localhost:8080", "127.0.0.1:8080", "[::1]:8080"] {
+        assert_eq!(send(&open, host(ok)).await.status, StatusCode::OK, "{ok}");
+    }
+    for bad in ["rebind.evil.example:8080", "10.0.0.5:8080"] {
+        let r = send(&open, host(bad)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{bad}");
+        assert_eq!(r.error_code(), "host_not_allowed");
+        assert!(
+            !String::from_utf8_lossy(&r.bytes).contains("evil"),
+            "echoes the host"
+        );
+    }
+    let listed = app(state_with(
+        &temp_dir("host-listed"),
+        &[("DATAFOG_ALLOWED_HOSTS", "datafog.internal")],
+    ));
+    assert_eq!(
+        send(&listed, host("datafog.internal:8080")).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&listed, host("rebind.evil.example")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let token = app(state_with(
+        &temp_dir("host-token"),
+        &[("DATAFOG_API_TOKEN", "s3cret")],
+    ));
+    let r = send(
+        &token,
+        Request::get("/v1/receipts")
+            .header("host", "api.example.com")
+            .header("x-api-key", "s3cret")
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
 }
 
 /// Audit of host/, item 9: an error response is gzipped too (Go gzips the whole response),

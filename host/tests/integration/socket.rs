@@ -279,7 +279,7 @@ async fn read_header_timeout_disconnects_slow_clients() {
     let (mut child, base) = start_with(&dir, &[("DATAFOG_READ_HEADER_TIMEOUT", "300ms")]);
     let addr = base.trim_start_matches("http://").to_owned();
     let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
-    slow.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+    slow.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
         .await
         .unwrap();
     let mut buf = Vec::new();
@@ -420,7 +420,7 @@ async fn status_from(from: &str, server: &str) -> u16 {
     let sock = tokio::net::TcpSocket::new_v4().unwrap();
     sock.bind(format!("{from}:0").parse().unwrap()).unwrap();
     let mut s = sock.connect(server.parse().unwrap()).await.unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .await
         .unwrap();
     let mut got = Vec::new();
@@ -450,7 +450,7 @@ async fn client_rate_limit_is_per_peer_address() {
 
 fn get_health(s: &mut std::net::TcpStream) -> String {
     use std::io::{Read, Write};
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
@@ -510,7 +510,8 @@ fn http_timeouts_have_go_meaning() {
 
     // Header: headers started but never finished.
     let mut s = TcpStream::connect(&addr).unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n").unwrap();
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n")
+        .unwrap();
     let t = std::time::Instant::now();
     assert!(
         closed_within(&mut s, Duration::from_secs(5)),
@@ -524,7 +525,7 @@ fn http_timeouts_have_go_meaning() {
 
     // Read: headers complete, body trickles and stops.
     let mut s = TcpStream::connect(&addr).unwrap();
-    s.write_all(b"POST /v1/scan HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":").unwrap();
+    s.write_all(b"POST /v1/scan HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"text\":").unwrap();
     let t = std::time::Instant::now();
     assert!(
         closed_within(&mut s, Duration::from_secs(5)),
@@ -542,7 +543,7 @@ fn http_timeouts_have_go_meaning() {
     let dir = temp_dir("timeouts-write");
     let (mut child, base) = start_with(&dir, &[("DATAFOG_WRITE_TIMEOUT", "1ns")]);
     let mut s = TcpStream::connect(base.trim_start_matches("http://")).unwrap();
-    s.write_all(b"GET /health HTTP/1.1\r\nHost: t\r\n\r\n")
+    s.write_all(b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
         .unwrap();
     let mut got = Vec::new();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -662,6 +663,118 @@ async fn decide_idempotency_survives_a_restart() {
     assert_eq!(r.status(), 409);
     let e: serde_json::Value = r.json().await.unwrap();
     assert_eq!(e["error"]["code"], "idempotency_conflict");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Read one HTTP/1.1 response (head and a `content-length` body) from `s`, or `None` when
+/// nothing (or not all of it) came within `wait`.
+fn response_within(s: &mut std::net::TcpStream, wait: std::time::Duration) -> Option<String> {
+    use std::io::Read;
+    s.set_read_timeout(Some(wait)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&got).to_ascii_lowercase();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let len = text[..end]
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if got.len() >= end + 4 + len {
+                return Some(String::from_utf8_lossy(&got).into_owned());
+            }
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// Issue 14, finding 2: `DATAFOG_MAX_CONNECTIONS` open connections at most; the next client
+/// waits (in the listen backlog) until one closes, and is then served.
+#[test]
+fn connections_past_the_limit_wait_for_a_free_slot() {
+    use std::io::Write;
+    use std::time::Duration;
+    let dir = temp_dir("max-conns");
+    let (mut child, base) = start_with(
+        &dir,
+        &[
+            ("DATAFOG_MAX_CONNECTIONS", "2"),
+            ("DATAFOG_READ_HEADER_TIMEOUT", "30s"),
+            ("DATAFOG_IDLE_TIMEOUT", "30s"),
+        ],
+    );
+    let addr = base.trim_start_matches("http://").to_owned();
+    let connect = || std::net::TcpStream::connect(&addr).unwrap();
+    let request = b"GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    // Two clients hold both slots (served once, then idle on keep-alive).
+    let mut held: Vec<_> = (0..2).map(|_| connect()).collect();
+    for s in &mut held {
+        s.write_all(request).unwrap();
+        let r = response_within(s, Duration::from_secs(10)).expect("served");
+        assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    }
+    let mut third = connect();
+    third.write_all(request).unwrap();
+    assert!(
+        response_within(&mut third, Duration::from_millis(700)).is_none(),
+        "a third connection was served past DATAFOG_MAX_CONNECTIONS=2"
+    );
+    drop(held.pop());
+    let r = response_within(&mut third, Duration::from_secs(10))
+        .expect("the waiting client is served once a slot frees");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+/// Issue 14, finding 2: request bodies in flight hold at most `DATAFOG_MAX_INFLIGHT_BODY_MB`;
+/// a body that does not fit is 503 `server_busy` with `Retry-After` at once, and the budget
+/// comes back when the holder goes away.
+#[test]
+fn bodies_past_the_inflight_budget_are_server_busy() {
+    use std::io::Write;
+    use std::time::Duration;
+    let dir = temp_dir("body-budget");
+    let (mut child, base) = start_with(
+        &dir,
+        &[
+            ("DATAFOG_MAX_INFLIGHT_BODY_MB", "1"),
+            ("DATAFOG_READ_TIMEOUT", "30s"),
+        ],
+    );
+    let addr = base.trim_start_matches("http://").to_owned();
+    let post = |len: usize| {
+        format!(
+            "POST /v1/scan HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {len}\r\n\r\n"
+        )
+    };
+    // A slow client announces 900 KB and sends a little of it: it holds 900 KB of the budget.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(post(900_000).as_bytes()).unwrap();
+    slow.write_all(b"{\"text\":\"").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let body = format!("{{\"text\":\"{}\"}}", "a".repeat(300_000));
+    let mut other = std::net::TcpStream::connect(&addr).unwrap();
+    other.write_all(post(body.len()).as_bytes()).unwrap();
+    let _ = other.write_all(body.as_bytes());
+    let r = response_within(&mut other, Duration::from_secs(10)).expect("answered");
+    assert!(r.starts_with("HTTP/1.1 503"), "{r}");
+    let lower = r.to_ascii_lowercase();
+    assert!(lower.contains("retry-after: 1"), "{r}");
+    assert!(r.contains("\"code\":\"server_busy\""), "{r}");
+    // The holder goes away: the same request now fits.
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut again = std::net::TcpStream::connect(&addr).unwrap();
+    again.write_all(post(body.len()).as_bytes()).unwrap();
+    again.write_all(body.as_bytes()).unwrap();
+    let r = response_within(&mut again, Duration::from_secs(10)).expect("answered");
+    assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     child.kill().unwrap();
     child.wait().unwrap();
 }

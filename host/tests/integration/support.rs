@@ -98,7 +98,12 @@ impl Resp {
     }
 }
 
-pub async fn send(app: &Router, req: Request<Body>) -> Resp {
+/// Send `req` as a client on loopback would: with `Host: localhost` unless the test set one.
+pub async fn send(app: &Router, mut req: Request<Body>) -> Resp {
+    if !req.headers().contains_key("host") {
+        req.headers_mut()
+            .insert("host", axum::http::HeaderValue::from_static("localhost"));
+    }
     let r = app.clone().oneshot(req).await.unwrap();
     let status = r.status();
     let headers = r.headers().clone();

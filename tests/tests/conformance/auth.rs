@@ -128,7 +128,9 @@ fn token_required_on_every_route() {
     });
 }
 
-const ORIGIN: &str = "https://app.example";
+const ORIGIN: &str = crate::hosts::CORS_ORIGIN;
+/// An origin the hosts do not list: no CORS headers, preflight or not.
+const OTHER_ORIGIN: &str = "https://evil.example";
 
 fn assert_cors(r: &Response, what: &str) {
     assert_eq!(
@@ -180,6 +182,18 @@ fn options_preflight_is_204_without_auth() {
                 r.header("x-request-id").is_none(),
                 "OPTIONS {p}: X-Request-ID on a preflight"
             );
+            // An origin that is not listed: 204, no CORS headers (the browser then refuses).
+            let r = h.send(
+                Request::new("OPTIONS", p)
+                    .anonymous()
+                    .header("Origin", OTHER_ORIGIN)
+                    .header("Access-Control-Request-Method", "POST"),
+            );
+            assert_eq!(r.status, 204, "OPTIONS {p} from another origin");
+            assert!(
+                r.header("access-control-allow-origin").is_none(),
+                "OPTIONS {p}: CORS for an origin that is not listed"
+            );
             // Without an Origin: still 204, no CORS headers.
             let r = h.send(Request::new("OPTIONS", p).anonymous());
             assert_eq!(r.status, 204, "OPTIONS {p} without Origin");
@@ -210,6 +224,12 @@ fn cors_headers_on_every_response_with_an_origin() {
         assert!(
             r.header("access-control-allow-origin").is_none(),
             "CORS without Origin"
+        );
+        let r = h.send(Request::get("/health").header("Origin", OTHER_ORIGIN));
+        assert_eq!(r.status, 200);
+        assert!(
+            r.header("access-control-allow-origin").is_none(),
+            "CORS for an origin that is not listed"
         );
     });
 }

@@ -169,6 +169,10 @@ impl Host {
     }
 }
 
+/// The origin every host is configured to allow (`DATAFOG_CORS_ORIGINS` / `cors_origins`); the
+/// CORS tests send it, and another origin that must get no CORS headers.
+pub const CORS_ORIGIN: &str = "https://app.example";
+
 /// The selected hosts (`DATAFOG_CONFORMANCE_HOSTS`, default every host).
 pub fn selected() -> Vec<Kind> {
     let raw = std::env::var("DATAFOG_CONFORMANCE_HOSTS").unwrap_or_default();
@@ -469,6 +473,8 @@ fn start_native(extra_env: &[(&str, &str)]) -> Result<Host, String> {
     let mut env: Vec<(String, String)> = vec![
         ("DATAFOG_ADDR".into(), "127.0.0.1:0".into()),
         ("DATAFOG_API_TOKEN".into(), token.clone()),
+        // CORS is off by default; the suite checks it for its one origin.
+        ("DATAFOG_CORS_ORIGINS".into(), CORS_ORIGIN.into()),
         (
             "DATAFOG_POLICY_PATH".into(),
             repo_root().join("config/policy.json").display().to_string(),
@@ -604,6 +610,8 @@ fn start_spin3() -> Result<Host, String> {
         addr.clone(),
         "--var".to_owned(),
         format!("api_token={token}"),
+        "--var".to_owned(),
+        format!("cors_origins={CORS_ORIGIN}"),
         "--cache".to_owned(),
         cache.display().to_string(),
         wasm.display().to_string(),
@@ -674,6 +682,7 @@ pub fn start_edge_with(setup: &EdgeSetup) -> Result<Host, String> {
         "-Scli".to_owned(),
         "-Sconfig".to_owned(),
         format!("-Sconfig-var=api_token={token}"),
+        format!("-Sconfig-var=cors_origins={CORS_ORIGIN}"),
         "--dir".to_owned(),
         format!("{}::/data", dir.display()),
     ];
