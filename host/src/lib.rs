@@ -49,9 +49,12 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         })?,
         None => runtime::EMBEDDED_COMPONENT.into(),
     };
-    // The policy's custom detector names: the only `entity_type` metric labels besides the
-    // built-in types (the guest validated the policy; this parse cannot fail where it succeeded).
-    let custom_types: Vec<String> = datafog::policy::Policy::from_json(policy_json.as_bytes())
+    // The policy, natively too: its custom detector names are the only `entity_type` metric
+    // labels besides the built-in types, and its detectors keep values out of log lines (the
+    // guest validates the policy below; this parse cannot fail where that succeeds).
+    let native_policy = datafog::policy::Policy::from_json(policy_json.as_bytes()).ok();
+    let custom_types: Vec<String> = native_policy
+        .as_ref()
         .map(|p| {
             p.custom_detectors()
                 .iter()
@@ -111,6 +114,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         access_log: settings.access_log,
+        log_policy: native_policy,
         cors_origins: settings.cors_origins.clone(),
         allowed_hosts: settings.allowed_hosts.clone(),
         body_budget: http::body::BodyBudget::new(

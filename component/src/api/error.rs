@@ -224,6 +224,14 @@ impl ApiError {
             .with_details(format!("this route takes: {}", known.join(", ")))
     }
 
+    /// Ours: a supplied finding's `entity_type` is neither a known type nor one of the policy's
+    /// detector names. It is not repeated (it would be stored in the receipt otherwise).
+    pub fn unknown_entity_type(index: usize) -> ApiError {
+        ApiError::new(ErrorCode::InvalidRequest, "unknown entity type").with_details(format!(
+            "findings[{index}].entity_type is neither a known entity type nor a policy detector name"
+        ))
+    }
+
     /// Ours: `offset_unit` is not `byte`, `char` or `utf16`.
     pub fn unsupported_offset_unit() -> ApiError {
         ApiError::new(ErrorCode::InvalidRequest, "unsupported offset_unit")

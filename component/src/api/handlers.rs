@@ -233,11 +233,14 @@ impl<'a> Redactor<'a> {
         if s.is_empty() {
             return String::new();
         }
-        let mut spans: Vec<(usize, usize, String)> =
-            scan_text(self.policy, s, Some(TypeFilter::all()))
-                .into_iter()
-                .map(|f| (f.start, f.end, f.entity_type.into_owned()))
-                .collect();
+        let mut spans: Vec<(usize, usize, String)> = Vec::new();
+        for view in identifier_views(s) {
+            spans.extend(
+                scan_text(self.policy, &view, Some(TypeFilter::all()))
+                    .into_iter()
+                    .map(|f| (f.start, f.end, f.entity_type.into_owned())),
+            );
+        }
         for &(v, kind) in &self.values {
             if v.len() > s.len() {
                 continue;
@@ -282,6 +285,34 @@ impl<'a> Redactor<'a> {
     }
 }
 
+/// `s` as the detectors see it in running text, then as identifiers: paths, dotted names and
+/// snake_case glue entities to their neighbours (`/data/219-47-8312.pdf`, `x_4111111111111111_1`,
+/// `file.write.<ssn>`, `user:<email>`), which word-boundary rules then miss. Each further view
+/// replaces more separators of identifiers with spaces, byte for byte (ASCII for ASCII, so
+/// offsets are the same in every view): first every separator but `.`, `_` and `+` (emails and
+/// host names keep their dots), then `.` too, then `_` too (a `ghp_…` token keeps its underscore
+/// until then), then `-` too (`x-4111111111111111`; dashed numbers were seen whole before). `@`
+/// always stays (emails). A view equal to an earlier one is skipped.
+fn identifier_views(s: &str) -> Vec<std::borrow::Cow<'_, str>> {
+    const SEPARATORS: &[u8] = b"/\\=:?&,;#()[]{}'\"<>|*!$%^~`";
+    let spaced = |also: &[u8]| -> String {
+        s.chars()
+            .map(|c| {
+                let sep =
+                    c.is_ascii() && (SEPARATORS.contains(&(c as u8)) || also.contains(&(c as u8)));
+                if sep { ' ' } else { c }
+            })
+            .collect()
+    };
+    let mut views = vec![std::borrow::Cow::Borrowed(s)];
+    for v in [spaced(b""), spaced(b".+"), spaced(b".+_"), spaced(b".+_-")] {
+        if views.iter().all(|w| **w != *v) {
+            views.push(std::borrow::Cow::Owned(v));
+        }
+    }
+    views
+}
+
 /// The action as a receipt (and an event) records it (see [`Redactor`]).
 pub fn redact_action(policy: &Policy, action: &Action, values: &[(Finding, String)]) -> Action {
     Redactor::new(policy, values).action(action)
@@ -299,6 +330,19 @@ pub fn decide(
     ctx: DecideContext<'_>,
 ) -> Result<(DecideResponse, Receipt), ApiError> {
     validate_decide(req)?;
+    // A caller-supplied type is recorded in the receipt: it must name a type (never free text,
+    // which could be a value).
+    for (i, f) in req.findings.iter().enumerate() {
+        let name = f.entity_type.trim();
+        let known = crate::entity::EntityType::parse(name).is_some()
+            || policy
+                .custom_detectors()
+                .iter()
+                .any(|d| d.name.eq_ignore_ascii_case(name));
+        if !known {
+            return Err(ApiError::unknown_entity_type(i));
+        }
+    }
     // (finding, its value) pairs.
     let pairs: Vec<(Finding, String)> = if !req.findings.is_empty() && !req.text.is_empty() {
         reconcile(&req.text, &req.findings)

@@ -539,3 +539,56 @@ fn issue_8_a_precomputed_input_hash_gives_the_same_receipt() {
     assert_eq!(r1, r2);
     assert_eq!(own.canonical_json(), passed.canonical_json());
 }
+
+/// Issue 14, finding 4: values glued into identifiers (a path, a dotted action type, a
+/// snake_case arg, an id field) are found and redacted in the receipt and the event; a supplied
+/// finding's `entity_type` must name a type (free text could be a value) and is never echoed.
+#[test]
+fn issue_14_no_value_in_identifiers_and_supplied_types_are_checked() {
+    let ssn = "219-47-8312";
+    let card = "4111111111111111";
+    let ghp = "ghp_R2d2C3poBb8Lw9Xy7Qk4Mn5Tz1Vs6Hj0Pa3E";
+    let email = "jane.doe@example.com";
+    let body = format!(
+        r#"{{"action":{{"type":"file.write.{ssn}","tool":"fs","resource":"/data/{ssn}.pdf","command":"cp","args":["x_{card}_1","--token={ghp}","/home/u/{email}.txt"]}},"text":"hello","request_id":"req_{ssn}","trace_id":"trace/{card}","tenant_id":"acme","actor_id":"user:{email}","session_id":"sess.{ghp}"}}"#
+    );
+    let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+    let (resp, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    let line = receipt.canonical_json();
+    let event = serde_json::to_string(&decision_event(&receipt, &resp)).unwrap();
+    for raw in [ssn, card, ghp, email, "8312", "R2d2C3po"] {
+        assert!(!line.contains(raw), "{raw} in the receipt: {line}");
+        assert!(!event.contains(raw), "{raw} in the event: {event}");
+    }
+    assert_eq!(receipt.action.resource, "/data/[REDACTED:ssn].pdf");
+    assert_eq!(receipt.action.args[0], "x_[REDACTED:credit_card]_1");
+    assert_eq!(receipt.tenant_id, "acme");
+    // Identifiers without entities stay as sent.
+    assert_eq!(receipt.action.tool, "fs");
+    assert_eq!(receipt.action.command, "cp");
+
+    // A supplied type that is not a type: 400, nothing built, the text not repeated.
+    for bad in [ssn, "my secret value", ""] {
+        let body = format!(
+            r#"{{"action":{{"type":"file.write"}},"findings":[{{"entity_type":"email","value":"a@b.co","start":0,"end":6}},{{"entity_type":"{bad}","value":"x","start":0,"end":1}}]}}"#
+        );
+        let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+        let e = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap_err();
+        assert_eq!(
+            (e.status(), e.message.as_str()),
+            (400, "unknown entity type")
+        );
+        assert!(
+            e.details.contains("findings[1].entity_type"),
+            "{}",
+            e.details
+        );
+        if !bad.is_empty() {
+            assert!(!e.details.contains(bad), "{}", e.details);
+        }
+    }
+    // Known types pass in any case, Go wire names too.
+    let body = r#"{"action":{"type":"file.write"},"findings":[{"entity_type":"EMAIL","value":"a@b.co","start":0,"end":6}]}"#;
+    let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
+    assert!(decide(&policy(), &req, ctx(GENESIS_HASH)).is_ok());
+}

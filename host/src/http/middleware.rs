@@ -70,7 +70,6 @@ pub async fn front(State(s): State<Shared>, mut req: Request, next: Next) -> Res
 pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_owned();
     let route = match req
         .extensions()
         .get::<MatchedPath>()
@@ -106,10 +105,26 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
     } else {
         next.run(req).await
     };
+    // What a log line says about the request: the route template (never the path, which can
+    // carry an id or a value), a standard method, and the request id with every entity in it
+    // redacted (a client sets it).
+    let logged = || {
+        (
+            loggable(&s, &request_id),
+            if KNOWN_METHODS.contains(&method.as_str()) {
+                method.as_str()
+            } else {
+                "OTHER"
+            },
+        )
+    };
     if let Some(e) = resp.extensions_mut().remove::<HttpError>() {
-        if e.status.is_server_error() {
+        // A 5xx is logged; `server_busy` is not, since a flood would turn into a log flood (it
+        // is counted in the request metrics).
+        if e.status.is_server_error() && e.code != ErrorCode::ServerBusy.as_str() {
+            let (id, method) = logged();
             eprintln!(
-                "datafog-api: request_id={request_id} method={method} path={path} status={} code={} message={:?}",
+                "datafog-api: request_id={id} method={method} route={route} status={} code={} message={:?}",
                 e.status.as_u16(),
                 e.code,
                 e.message
@@ -129,12 +144,27 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
     s.metrics
         .record_request(method.as_str(), &route, status, elapsed);
     if s.access_log {
+        let (id, method) = logged();
         eprintln!(
-            "request complete request_id={request_id} method={method} path={path} status={status} latency_ms={}",
+            "request complete request_id={id} method={method} route={route} status={status} latency_ms={}",
             elapsed.as_millis()
         );
     }
     resp
+}
+
+const KNOWN_METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// `text` (a client's request id) fit for a log line: every entity the policy's detectors find,
+/// in running text or inside identifiers, replaced by `[REDACTED:<type>]` (the core's
+/// `Redactor`, as receipts record ids); without a native policy, nothing of it.
+fn loggable(s: &Shared, text: &str) -> String {
+    match &s.log_policy {
+        Some(p) => datafog::api::handlers::Redactor::new(p, &[]).redact(text),
+        None => "[not logged]".to_owned(),
+    }
 }
 
 /// The request's host: the `Host` header, or (HTTP/2, absolute-form) the URI's authority.

@@ -64,6 +64,10 @@ pub struct AppState {
     pub metrics: Metrics,
     pub idempotency: IdempotencyCache,
     pub access_log: bool,
+    /// The policy, parsed natively: its detectors redact what a log line quotes from a request
+    /// (see `middleware::loggable`). `None` only if the native parse failed where the guest's
+    /// succeeded (then log lines quote nothing from requests).
+    pub log_policy: Option<datafog::policy::Policy>,
     /// Origins that get CORS headers (`DATAFOG_CORS_ORIGINS`; off by default).
     pub cors_origins: datafog::api::http::CorsOrigins,
     /// `Host` names served while auth is off, besides loopback names (`DATAFOG_ALLOWED_HOSTS`).
