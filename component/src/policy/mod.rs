@@ -11,6 +11,7 @@
 //!   otherwise widen a rule to every action), or a warning ([`Policy::warnings`]) in a policy that
 //!   sets `"lenient": true`. Sizes are bounded ([`MAX_POLICY_BYTES`], [`MAX_RULES`],
 //!   [`MAX_LIST_ENTRIES`], [`MAX_GLOB_LEN`], [`MAX_CUSTOM_DETECTORS`] and the detector limits).
+//! - [`read_policy_file`] reads a policy file with the same byte bound, for the front-ends.
 //! - [`Policy::decide`] visits every rule in global priority order (Go's per-action index could put
 //!   a lower-priority rule first; we do not), records every matching rule, and applies the
 //!   precedence.
@@ -18,6 +19,7 @@
 
 pub mod adapters;
 mod entities;
+mod file;
 pub mod glob;
 mod matcher;
 mod parse;
@@ -30,6 +32,7 @@ use crate::entity::Finding;
 use crate::transform::TransformStep;
 
 pub use entities::{DEFAULT_PLAN, GO_DEFAULT_PLAN, default_plan, entity_name_matches};
+pub use file::read_policy_file;
 pub use parse::{
     FieldError, MAX_CUSTOM_DETECTORS, MAX_GLOB_LEN, MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_RULES,
     PolicyError,
