@@ -4,6 +4,10 @@
 //! The document is read as a `serde_json::Value` and walked by hand so that a wrong type names its
 //! field, and so that keys match the way Go's `encoding/json` matches them: exact key first, else
 //! an ASCII case-insensitive match (`"Policy_ID"` fills `policy_id`). `null` is the same as absent.
+//! Unlike Go, a key that is no field of its object (`*_FIELDS` below) is reported: an error, or a
+//! warning when the document sets `"lenient": true`. Sizes are checked before the work they bound
+//! (the document's bytes before parsing, the rule count before any rule, a list's length before
+//! its entries), and at most [`MAX_LISTED`] problems are listed.
 
 use std::collections::HashSet;
 use std::fmt;
