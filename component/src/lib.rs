@@ -1,7 +1,9 @@
 //! DataFog core: **detect** sensitive entities, **decide** by a JSON policy, **transform** text by a
 //! plan, and build hash-chained **receipts**. Pure: no I/O, no clock, no randomness — time, ids and
-//! keys are inputs. The same crate builds natively (rlib) and as a WASI 0.2 component (cdylib on
-//! `wasm32-wasip2`, exporting `wit/` world `datafog:firewall/guest`).
+//! keys are inputs. (One helper for the front-ends reads a file, `policy::read_policy_file`, so that
+//! every one bounds a policy file the same way; nothing in the core calls it.) The same crate
+//! builds natively (rlib) and as a WASI 0.2 component (cdylib on `wasm32-wasip2`, exporting `wit/`
+//! world `datafog:firewall/guest`).
 
 pub mod api;
 pub mod detect;

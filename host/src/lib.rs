@@ -38,7 +38,8 @@ use runtime::{Runtime, RuntimeConfig};
 /// one message naming the file (and for a policy, every rule and field at fault).
 pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     let policy_path = &settings.policy_path;
-    let policy_json = std::fs::read_to_string(policy_path)
+    let policy_json = datafog::policy::read_policy_file(policy_path)
+        .and_then(|b| String::from_utf8(b).map_err(|_| "is not valid UTF-8".to_owned()))
         .map_err(|e| format!("load policy `{}`: {e}", policy_path.display()))?;
     let wasm: std::borrow::Cow<'static, [u8]> = match &settings.component_path {
         Some(p) => std::fs::read(p).map(Into::into).map_err(|e| {

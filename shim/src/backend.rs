@@ -224,7 +224,7 @@ impl Offline {
     /// token key (`datafog_token.key` beside the receipts: at least 16 bytes, or created as 32
     /// random bytes, 0600, durably; the host's rule, `datafog_files::load_or_create_key`).
     pub fn open(policy_file: &Path, receipts: &Path) -> Result<Offline, Fail> {
-        let bytes = std::fs::read(policy_file)
+        let bytes = datafog::policy::read_policy_file(policy_file)
             .map_err(|e| Fail::config(format!("load policy `{}`: {e}", policy_file.display())))?;
         let policy = Policy::from_json(&bytes).map_err(|e| {
             Fail::config(format!(

@@ -107,6 +107,21 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, String> {
+    build_regex(pattern, case_insensitive, REGEX_SIZE_LIMIT)
+}
+
+/// Check a pattern's length and syntax without compiling it: with a size limit of 0 the `regex`
+/// crate stops right after parsing, with `CompiledTooBig` for every valid pattern. About 100 times
+/// cheaper than [`compile_regex`] (0.04 ms against 6 ms for `\w{1,20}`).
+fn check_regex_syntax(pattern: &str) -> Result<(), String> {
+    match build_regex(pattern, false, 0) {
+        Ok(_) => Ok(()),
+        Err(e) if e.starts_with("compiles to more than") => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+fn build_regex(pattern: &str, case_insensitive: bool, size_limit: usize) -> Result<Regex, String> {
     if pattern.is_empty() {
         return Err("is empty; give a regular expression".to_owned());
     }
@@ -118,7 +133,7 @@ fn compile_regex(pattern: &str, case_insensitive: bool) -> Result<Regex, String>
     }
     RegexBuilder::new(pattern)
         .case_insensitive(case_insensitive)
-        .size_limit(REGEX_SIZE_LIMIT)
+        .size_limit(size_limit)
         .dfa_size_limit(REGEX_SIZE_LIMIT)
         .build()
         .map_err(|e| match e {
@@ -186,6 +201,8 @@ impl CustomDetector {
                 format!("is {window}; the limit is {MAX_KEYWORD_WINDOW}"),
             ));
         }
+        // Over the limit, the entries are not checked or compiled: the count is the error.
+        let mut spec_keywords = spec.keywords.as_slice();
         if spec.keywords.len() > MAX_KEYWORDS {
             errs.push(spec_err(
                 "keywords",
@@ -194,9 +211,10 @@ impl CustomDetector {
                     spec.keywords.len()
                 ),
             ));
+            spec_keywords = &[];
         }
-        let mut keywords = Vec::with_capacity(spec.keywords.len());
-        for (i, k) in spec.keywords.iter().enumerate() {
+        let mut keywords = Vec::with_capacity(spec_keywords.len());
+        for (i, k) in spec_keywords.iter().enumerate() {
             let k = k.trim();
             if k.is_empty() {
                 errs.push(spec_err(format!("keywords[{i}]"), "is empty; remove it"));
@@ -393,6 +411,10 @@ impl AllowList {
                 ),
             ));
         }
+        // Over a limit, no entry is checked or compiled: the count is the error.
+        if !errs.is_empty() {
+            return Err(errs);
+        }
         let mut set = HashSet::with_capacity(values.len());
         for (i, v) in values.iter().enumerate() {
             let v = v.as_ref();
@@ -411,10 +433,10 @@ impl AllowList {
         let mut sources = Vec::with_capacity(patterns.len());
         for (i, p) in patterns.iter().enumerate() {
             let p = p.as_ref();
-            // Compile alone first: a valid pattern is balanced, so wrapping it cannot change its
+            // Check alone first: a valid pattern is balanced, so wrapping it cannot change its
             // meaning; the wrapped form gives full-match semantics.
             let wrapped =
-                compile_regex(p, false).and_then(|_| compile_regex(&format!("^(?:{p})$"), false));
+                check_regex_syntax(p).and_then(|()| compile_regex(&format!("^(?:{p})$"), false));
             match wrapped {
                 Ok(r) => {
                     compiled.push(r);
@@ -568,5 +590,15 @@ mod tests {
         assert_eq!(errs.len(), 3);
         assert_eq!(errs[1].field, "patterns[0]");
         assert!(AllowList::default().is_empty());
+        // Issue 14: over a count limit, no entry is compiled; the count is the only error.
+        let many = vec!["("; MAX_ALLOW_PATTERNS + 1];
+        let errs = AllowList::new(&[], &many).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(errs[0].field, "patterns");
+        // Syntax is checked without compiling, and a too-big pattern is still refused.
+        assert_eq!(check_regex_syntax(r"\w{1,20}"), Ok(()));
+        assert!(check_regex_syntax("(").is_err_and(|e| e.starts_with("is not a valid")));
+        let errs = AllowList::new(&[], &[r"\w{1000}"]).unwrap_err();
+        assert!(errs[0].message.starts_with("compiles to more than"));
     }
 }

@@ -7,7 +7,11 @@
 //! - [`Policy::from_json`] accepts any Go `policy.json`, collects every validation error (Go's
 //!   messages, plus the rule and field of each, see [`PolicyError`]) and pre-computes everything
 //!   [`Policy::decide`] needs: rules sorted once by priority (stable), names lower-cased, globs and
-//!   entity names compiled.
+//!   entity names compiled. Unlike Go, an unknown field is an error (a typo such as `"mtach"` would
+//!   otherwise widen a rule to every action), or a warning ([`Policy::warnings`]) in a policy that
+//!   sets `"lenient": true`. Sizes are bounded ([`MAX_POLICY_BYTES`], [`MAX_RULES`],
+//!   [`MAX_LIST_ENTRIES`], [`MAX_GLOB_LEN`], [`MAX_CUSTOM_DETECTORS`] and the detector limits).
+//! - [`read_policy_file`] reads a policy file with the same byte bound, for the front-ends.
 //! - [`Policy::decide`] visits every rule in global priority order (Go's per-action index could put
 //!   a lower-priority rule first; we do not), records every matching rule, and applies the
 //!   precedence.
@@ -15,6 +19,7 @@
 
 pub mod adapters;
 mod entities;
+mod file;
 pub mod glob;
 mod matcher;
 mod parse;
@@ -27,7 +32,11 @@ use crate::entity::Finding;
 use crate::transform::TransformStep;
 
 pub use entities::{DEFAULT_PLAN, GO_DEFAULT_PLAN, default_plan, entity_name_matches};
-pub use parse::{FieldError, PolicyError};
+pub use file::read_policy_file;
+pub use parse::{
+    FieldError, MAX_CUSTOM_DETECTORS, MAX_GLOB_LEN, MAX_LIST_ENTRIES, MAX_POLICY_BYTES, MAX_RULES,
+    PolicyError,
+};
 
 /// Reason of a deny when no rule matched (fail closed).
 pub const REASON_NO_MATCH: &str = "no matching rule";
@@ -155,13 +164,25 @@ pub struct Policy {
     order: Vec<usize>,
     custom_detectors: Vec<CustomDetector>,
     allow_list: Option<AllowList>,
+    /// Unknown fields of a `lenient` policy.
+    warnings: Vec<FieldError>,
 }
 
 impl Policy {
-    /// Parse and validate a policy document. Every Go `policy.json` is accepted unchanged; unknown
-    /// fields are ignored. On failure the error lists every problem found.
+    /// Parse and validate a policy document. Every Go `policy.json` is accepted unchanged. An
+    /// unknown field is an error (`rules[2].mtach`, with "did you mean `match`?"), or, when the
+    /// document sets `"lenient": true`, a warning kept in [`Policy::warnings`]. A document larger
+    /// than [`MAX_POLICY_BYTES`] is refused before it is parsed; at most [`MAX_RULES`] rules and
+    /// [`MAX_LIST_ENTRIES`] entries per list of a rule. On failure the error lists every problem
+    /// found.
     pub fn from_json(bytes: &[u8]) -> Result<Policy, PolicyError> {
         parse::parse(bytes)
+    }
+
+    /// The unknown fields a `lenient` policy was loaded with (empty otherwise), in document order,
+    /// each with its rule, path and "did you mean" help. Hosts should log them at start.
+    pub fn warnings(&self) -> &[FieldError] {
+        &self.warnings
     }
 
     /// Rules in file order.

@@ -4,6 +4,10 @@
 //! The document is read as a `serde_json::Value` and walked by hand so that a wrong type names its
 //! field, and so that keys match the way Go's `encoding/json` matches them: exact key first, else
 //! an ASCII case-insensitive match (`"Policy_ID"` fills `policy_id`). `null` is the same as absent.
+//! Unlike Go, a key that is no field of its object (`*_FIELDS` below) is reported: an error, or a
+//! warning when the document sets `"lenient": true`. Sizes are checked before the work they bound
+//! (the document's bytes before parsing, the rule count before any rule, a list's length before
+//! its entries), and at most [`MAX_LISTED`] problems are listed.
 
 use std::collections::HashSet;
 use std::fmt;
@@ -19,10 +23,63 @@ use crate::detect::{AllowList, CustomDetector};
 use crate::entity::{EntityType, GROUPS};
 use crate::transform::{Mode, TransformStep};
 
+/// Largest policy document accepted (bytes): checked before parsing. The largest shipped policy is
+/// under 8 KiB; 4 MiB holds [`MAX_RULES`] rules of about 400 bytes each.
+pub const MAX_POLICY_BYTES: usize = 4 << 20;
+/// Most rules per policy.
+pub const MAX_RULES: usize = 10_000;
+/// Most entries in one list of a rule: each `match` list, `entity_requirements`, `any_entities`,
+/// `entity_transforms`.
+pub const MAX_LIST_ENTRIES: usize = 1_000;
 /// Most custom detectors per policy.
 pub const MAX_CUSTOM_DETECTORS: usize = 64;
 /// Longest glob pattern accepted in a `match` list (bytes).
 pub const MAX_GLOB_LEN: usize = 1024;
+/// Longest unknown key quoted in an error (characters); longer keys are cut with `…`.
+const MAX_KEY_SHOWN: usize = 64;
+/// Most errors (and, separately, warnings) listed one by one; one last entry says there were more.
+/// Once it is reached no further rule is checked. A 4 MiB document can hold two million wrong
+/// entries: listing each took a hundred times the document's size in memory, and checking them all
+/// about a second.
+const MAX_LISTED: usize = 1_000;
+
+/// The fields of each object of the format. Any other key is an unknown field: an error, or a
+/// warning in a `lenient` policy. A key equal to one of these ignoring ASCII case is known (Go's
+/// matching, see [`get`]).
+const TOP_FIELDS: &[&str] = &[
+    "policy_id",
+    "policy_version",
+    "description",
+    "updated_at",
+    "lenient",
+    "min_confidence",
+    "custom_detectors",
+    "allow_list",
+    "rules",
+];
+const RULE_FIELDS: &[&str] = &[
+    "id",
+    "description",
+    "priority",
+    "effect",
+    "match",
+    "entity_requirements",
+    "any_entities",
+    "entity_transforms",
+    "require_sensitive_only",
+    "min_confidence",
+];
+const TRANSFORM_FIELDS: &[&str] = &["entity_type", "mode"];
+const DETECTOR_FIELDS: &[&str] = &[
+    "name",
+    "pattern",
+    "keywords",
+    "keyword_window",
+    "validator",
+    "confidence",
+    "case_insensitive",
+];
+const ALLOW_LIST_FIELDS: &[&str] = &["values", "patterns"];
 
 /// One validation problem: which rule (if any), which field (a JSON path such as
 /// `rules[2].match.action_types[0]`), and the message. Where the Go service had a message for the
@@ -93,12 +150,40 @@ impl fmt::Display for PolicyError {
 
 impl std::error::Error for PolicyError {}
 
+/// The problems found so far. Unknown fields go to `warnings` instead of `errors` when the policy
+/// is `lenient`.
 #[derive(Default)]
-struct Errors(Vec<FieldError>);
+struct Errors {
+    errors: Vec<FieldError>,
+    warnings: Vec<FieldError>,
+    lenient: bool,
+    /// Errors were found past [`MAX_LISTED`], or rules were left unchecked because of it.
+    truncated: bool,
+    /// Warnings past [`MAX_LISTED`], counted.
+    more_warnings: usize,
+}
 
 impl Errors {
+    fn add(&mut self, e: FieldError) {
+        if self.errors.len() < MAX_LISTED {
+            self.errors.push(e);
+        } else {
+            self.truncated = true;
+        }
+    }
+
+    /// Every error so far, listed or not (not listed count as one).
+    fn count(&self) -> usize {
+        self.errors.len() + usize::from(self.truncated)
+    }
+
+    /// True once [`MAX_LISTED`] errors are listed: checking can stop.
+    fn full(&self) -> bool {
+        self.errors.len() >= MAX_LISTED
+    }
+
     fn push(&mut self, rule: Option<&str>, field: impl Into<String>, message: impl Into<String>) {
-        self.0.push(FieldError {
+        self.add(FieldError {
             rule: rule.map(str::to_owned),
             field: field.into(),
             message: message.into(),
@@ -113,13 +198,95 @@ impl Errors {
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        self.0.push(FieldError {
+        self.add(FieldError {
             rule: rule.map(str::to_owned),
             field: field.into(),
             message: message.into(),
             help: Some(help.into()),
         });
     }
+
+    /// An unknown field: an error, or a warning in a lenient policy. `make` builds the entry only
+    /// when it will be listed.
+    fn unknown_field(&mut self, make: impl FnOnce() -> FieldError) {
+        if !self.lenient {
+            if self.full() {
+                self.truncated = true;
+            } else {
+                self.errors.push(make());
+            }
+        } else if self.warnings.len() < MAX_LISTED {
+            self.warnings.push(make());
+        } else {
+            self.more_warnings += 1;
+        }
+    }
+
+    /// The listed errors and warnings, each list ending with an entry for the unlisted ones.
+    fn finish(mut self) -> (Vec<FieldError>, Vec<FieldError>) {
+        let more = |message: String| FieldError {
+            rule: None,
+            field: String::new(),
+            message,
+            help: Some("fix the ones listed and load the policy again".to_owned()),
+        };
+        if self.truncated {
+            self.errors.push(more(format!(
+                "only the first {MAX_LISTED} problems are listed; later ones (and later rules) \
+                 were not checked or not listed"
+            )));
+        }
+        if self.more_warnings > 0 {
+            self.warnings.push(more(format!(
+                "{} more unknown fields not listed (only the first {MAX_LISTED} are)",
+                self.more_warnings
+            )));
+        }
+        (self.errors, self.warnings)
+    }
+}
+
+/// Levenshtein distance between `a` and `b`, ignoring ASCII case.
+pub(super) fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().map(|c| c.to_ascii_lowercase()).enumerate() {
+        let mut left = i + 1;
+        if let Some(first) = cur.first_mut() {
+            *first = left;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let diag = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let up = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            left = diag.min(up).min(left + 1);
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = left;
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+/// The known field `key` was probably meant to be: the nearest within edit distance 2 (and less
+/// than the key's length, so `x` does not suggest `id`), else one that the key is a prefix of, or
+/// that is a prefix of the key, ignoring ASCII case (at least 3 characters in common).
+pub(super) fn suggest(key: &str, known: &[&'static str]) -> Option<&'static str> {
+    let len = key.chars().count();
+    let near = known
+        .iter()
+        .filter(|k| k.len().abs_diff(len) <= 2)
+        .map(|&k| (edit_distance(key, k), k))
+        .filter(|&(d, _)| d <= 2 && d < len)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k);
+    near.or_else(|| {
+        let lower = key.to_ascii_lowercase();
+        known.iter().copied().find(|k| {
+            len >= 3 && (k.starts_with(lower.as_str()) || (lower.starts_with(k) && k.len() >= 3))
+        })
+    })
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -153,6 +320,65 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// Report every key of the object that is not one of `known` (ASCII case ignored).
+    fn check_fields(&self, errs: &mut Errors, known: &[&'static str]) {
+        for key in self.obj.keys() {
+            if known.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                continue;
+            }
+            errs.unknown_field(|| self.unknown_field_error(key, known));
+        }
+    }
+
+    fn unknown_field_error(&self, key: &str, known: &[&'static str]) -> FieldError {
+        let mut shown: String = key.chars().take(MAX_KEY_SHOWN).collect();
+        if shown.len() < key.len() {
+            shown.push('…');
+        }
+        let field = self.field(&shown.escape_debug().to_string());
+        let help = match suggest(key, known) {
+            Some(k) => format!("did you mean `{k}`?"),
+            None => format!(
+                "known fields here: {}; a policy written for a newer version can set \
+                 `\"lenient\": true` to ignore fields this version does not know",
+                known.join(", ")
+            ),
+        };
+        FieldError {
+            rule: self.rule.clone(),
+            message: format!("{}unknown field `{field}`", self.prefix()),
+            field,
+            help: Some(help),
+        }
+    }
+
+    /// Report a list longer than [`MAX_LIST_ENTRIES`]; true if it is within the limit.
+    fn list_len_ok(&self, errs: &mut Errors, key: &str) -> bool {
+        let len = match get(self.obj, key) {
+            Some(Value::Array(items)) => items.len(),
+            _ => return true,
+        };
+        if len <= MAX_LIST_ENTRIES {
+            return true;
+        }
+        let field = self.field(key);
+        let prefix = self.prefix();
+        errs.push(
+            self.rule.as_deref(),
+            field.clone(),
+            format!("{prefix}`{field}` has {len} entries; the limit is {MAX_LIST_ENTRIES}"),
+        );
+        false
+    }
+
+    /// `` rule `<label>`: `` for an object inside a rule, else nothing.
+    fn prefix(&self) -> String {
+        match &self.rule {
+            Some(r) => format!("rule `{r}`: "),
+            None => String::new(),
+        }
+    }
+
     fn field(&self, key: &str) -> String {
         if self.path.is_empty() {
             key.to_owned()
@@ -163,10 +389,7 @@ impl<'a> Reader<'a> {
 
     fn type_error(&self, errs: &mut Errors, key: &str, want: &str, got: &Value) {
         let field = self.field(key);
-        let prefix = match &self.rule {
-            Some(r) => format!("rule `{r}`: "),
-            None => String::new(),
-        };
+        let prefix = self.prefix();
         errs.push(
             self.rule.as_deref(),
             field.clone(),
@@ -318,17 +541,33 @@ fn confidence_ok(c: f64) -> bool {
     (0.0..=1.0).contains(&c)
 }
 
+fn whole_document_error(message: String, help: Option<String>) -> PolicyError {
+    PolicyError {
+        errors: vec![FieldError {
+            rule: None,
+            field: String::new(),
+            message,
+            help,
+        }],
+    }
+}
+
 pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
+    if bytes.len() > MAX_POLICY_BYTES {
+        return Err(whole_document_error(
+            format!(
+                "policy is {} bytes; the limit is {MAX_POLICY_BYTES} bytes (`MAX_POLICY_BYTES`)",
+                bytes.len()
+            ),
+            Some("remove rules or merge them (match lists take many values)".to_owned()),
+        ));
+    }
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
     let Value::Object(top) = &doc else {
-        return Err(PolicyError {
-            errors: vec![FieldError {
-                rule: None,
-                field: String::new(),
-                message: format!("policy must be a JSON object, not {}", kind(&doc)),
-                help: None,
-            }],
-        });
+        return Err(whole_document_error(
+            format!("policy must be a JSON object, not {}", kind(&doc)),
+            None,
+        ));
     };
     let mut errs = Errors::default();
     let r = Reader {
@@ -336,6 +575,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
         path: String::new(),
         rule: None,
     };
+    // First, so that it governs how every unknown field below is reported.
+    errs.lenient = r.boolean(&mut errs, "lenient");
+    r.check_fields(&mut errs, TOP_FIELDS);
 
     let policy_id = r.string(&mut errs, "policy_id").unwrap_or_default();
     if policy_id.trim().is_empty() {
@@ -380,6 +622,22 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
     let custom_names: Vec<&str> = custom_detectors.iter().map(|d| d.name.as_str()).collect();
     let allow_list = parse_allow_list(&r, &mut errs);
 
+    let rule_count = match get(top, "rules") {
+        Some(Value::Array(items)) => items.len(),
+        _ => 0,
+    };
+    if rule_count > MAX_RULES {
+        // Rejected before any rule is read: loading is bounded by the limit, not the input.
+        errs.push_help(
+            None,
+            "rules",
+            format!("`rules` has {rule_count} entries; the limit is {MAX_RULES}"),
+            "merge rules that share an effect (match lists and globs take many values)",
+        );
+        return Err(PolicyError {
+            errors: errs.finish().0,
+        });
+    }
     let rule_objs = r.objects(&mut errs, "rules");
     if rule_objs.is_empty() && get(top, "rules").is_none_or(Value::is_array) {
         errs.push_help(
@@ -392,6 +650,11 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
     let mut seen = HashSet::new();
     let mut rules = Vec::with_capacity(rule_objs.len());
     for (i, obj) in rule_objs {
+        if errs.full() {
+            // Enough to fix; the rest of the rules are not checked.
+            errs.truncated = true;
+            break;
+        }
         let Some(obj) = obj else { continue };
         if let Some(rule) = parse_rule(i, obj, &mut errs, &mut seen, &custom_names, min_confidence)
         {
@@ -399,8 +662,9 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
         }
     }
 
-    if !errs.0.is_empty() {
-        return Err(PolicyError { errors: errs.0 });
+    let (errors, warnings) = errs.finish();
+    if !errors.is_empty() {
+        return Err(PolicyError { errors });
     }
     let mut order: Vec<usize> = (0..rules.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(rules.get(i).map_or(0, |r| r.priority)));
@@ -414,6 +678,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Policy, PolicyError> {
         order,
         custom_detectors,
         allow_list,
+        warnings,
     })
 }
 
@@ -428,6 +693,8 @@ fn parse_detectors(r: &Reader<'_>, errs: &mut Errors) -> Vec<CustomDetector> {
                 objs.len()
             ),
         );
+        // None is compiled: each may take a megabyte.
+        return Vec::new();
     }
     let mut out: Vec<CustomDetector> = Vec::new();
     for (i, obj) in objs {
@@ -438,6 +705,7 @@ fn parse_detectors(r: &Reader<'_>, errs: &mut Errors) -> Vec<CustomDetector> {
             path: path.clone(),
             rule: None,
         };
+        d.check_fields(errs, DETECTOR_FIELDS);
         let spec = CustomDetectorSpec {
             name: d.string(errs, "name").unwrap_or_default().to_owned(),
             pattern: d.string(errs, "pattern").unwrap_or_default().to_owned(),
@@ -488,6 +756,7 @@ fn parse_allow_list(r: &Reader<'_>, errs: &mut Errors) -> Option<AllowList> {
         path: "allow_list".to_owned(),
         rule: None,
     };
+    a.check_fields(errs, ALLOW_LIST_FIELDS);
     let values = a.strings(errs, "values");
     let patterns = a.strings(errs, "patterns");
     match AllowList::new(&values, &patterns) {
@@ -533,7 +802,7 @@ fn parse_rule(
         rule: None,
     };
     let id = r.string(errs, "id").unwrap_or_default().trim().to_owned();
-    let start = errs.0.len();
+    let start = errs.count();
     // Go's messages embed the id; a rule without one is named by its index.
     let label = if id.is_empty() {
         errs.push_help(
@@ -556,6 +825,7 @@ fn parse_rule(
     };
     r.rule = Some(label.clone());
     let rl = Some(label.as_str());
+    r.check_fields(errs, RULE_FIELDS);
 
     let description = r.string(errs, "description").unwrap_or_default().to_owned();
     let priority = r.integer(errs, "priority").unwrap_or(0);
@@ -587,7 +857,11 @@ fn parse_rule(
             path: format!("{path}.match"),
             rule: Some(label.clone()),
         };
+        mr.check_fields(errs, &MATCH_LISTS.map(|(key, _, _)| key));
         for (key, singular, ci) in MATCH_LISTS {
+            if !mr.list_len_ok(errs, key) {
+                continue;
+            }
             let entries = mr.strings(errs, key);
             for (i, e) in entries.iter().enumerate() {
                 let field = format!("{path}.match.{key}[{i}]");
@@ -649,7 +923,11 @@ fn parse_rule(
     }
 
     // entity gates
-    let entity_requirements = r.strings(errs, "entity_requirements");
+    let entity_requirements = if r.list_len_ok(errs, "entity_requirements") {
+        r.strings(errs, "entity_requirements")
+    } else {
+        Vec::new()
+    };
     for (i, name) in entity_requirements.iter().enumerate() {
         let field = format!("{path}.entity_requirements[{i}]");
         if name.trim().is_empty() {
@@ -673,7 +951,11 @@ fn parse_rule(
             }
         }
     }
-    let any_entities = r.strings(errs, "any_entities");
+    let any_entities = if r.list_len_ok(errs, "any_entities") {
+        r.strings(errs, "any_entities")
+    } else {
+        Vec::new()
+    };
     for (i, name) in any_entities.iter().enumerate() {
         let field = format!("{path}.any_entities[{i}]");
         if name.trim().is_empty() {
@@ -700,13 +982,19 @@ fn parse_rule(
 
     // transforms
     let mut entity_transforms = Vec::new();
-    for (i, step) in r.objects(errs, "entity_transforms") {
+    let steps = if r.list_len_ok(errs, "entity_transforms") {
+        r.objects(errs, "entity_transforms")
+    } else {
+        Vec::new()
+    };
+    for (i, step) in steps {
         let Some(step) = step else { continue };
         let sr = Reader {
             obj: step,
             path: format!("{path}.entity_transforms[{i}]"),
             rule: Some(label.clone()),
         };
+        sr.check_fields(errs, TRANSFORM_FIELDS);
         let entity_type = sr.string(errs, "entity_type").unwrap_or_default();
         let mode_raw = sr.string(errs, "mode").unwrap_or_default();
         let mut ok = true;
@@ -758,7 +1046,7 @@ fn parse_rule(
     }
     compiled.min_confidence = min_confidence.unwrap_or(policy_floor);
 
-    if errs.0.len() > start || id.is_empty() {
+    if errs.count() > start || id.is_empty() {
         return None;
     }
     Some(Rule {

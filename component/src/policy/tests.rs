@@ -224,13 +224,322 @@ fn json_errors_have_line_and_column() {
 
 #[test]
 fn go_decoding_quirks() {
-    // Unknown fields ignored, case-insensitive keys, nulls as absent.
+    // Case-insensitive keys (not unknown fields), nulls as absent.
     let p = load(
-        r#"{"Policy_ID":"p","POLICY_VERSION":"1","future":{"x":1},"updated_at":null,"rules":[
-        {"ID":"r","Effect":"allow","Match":{"Action_Types":["x"],"tools":null},"unknown":true}]}"#,
+        r#"{"Policy_ID":"p","POLICY_VERSION":"1","updated_at":null,"LENIENT":false,"rules":[
+        {"ID":"r","Effect":"allow","Match":{"Action_Types":["x"],"tools":null},
+         "Entity_Transforms":[{"ENTITY_TYPE":"email","Mode":"mask"}]}],
+        "Custom_Detectors":[{"NAME":"emp","Pattern":"EMP-[0-9]+","Keyword_Window":5}],
+        "Allow_List":{"Values":["a@example.com"]}}"#,
     );
     assert_eq!(p.policy_id, "p");
+    assert!(p.warnings().is_empty());
     assert_eq!(p.decide(&action("X"), &[]).effect, Effect::Allow);
+}
+
+/// Issue 14: a typo on an allow rule made it match every action (`db.drop_table` was allowed).
+#[test]
+fn issue_14_a_typo_in_a_rule_is_an_error_with_did_you_mean() {
+    let json = r#"{"policy_id":"p","policy_version":"1","rules":[
+        {"id":"deny-all","effect":"deny","priority":1},
+        {"id":"allow-reads","effect":"allow","priority":10,"mtach":{"action_types":["file.read"]}}]}"#;
+    let e = load_err(json);
+    assert_eq!(e.errors().len(), 1, "{}", e.detailed());
+    let err = &e.errors()[0];
+    assert_eq!(err.rule.as_deref(), Some("allow-reads"));
+    assert_eq!(err.field, "rules[1].mtach");
+    assert_eq!(
+        err.message,
+        "rule `allow-reads`: unknown field `rules[1].mtach`"
+    );
+    assert_eq!(err.help.as_deref(), Some("did you mean `match`?"));
+    assert_eq!(
+        e.detailed(),
+        "`rules[1].mtach`: rule `allow-reads`: unknown field `rules[1].mtach` \
+         (did you mean `match`?)"
+    );
+}
+
+#[test]
+fn issue_14_unknown_top_level_field() {
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1","polcy_version":"2","future":{"x":1},
+        "rules":[{"id":"r","effect":"allow"}]}"#,
+    );
+    let got: Vec<(&str, Option<&str>)> = e
+        .errors()
+        .iter()
+        .map(|x| (x.field.as_str(), x.help.as_deref()))
+        .collect();
+    assert_eq!(got.len(), 2, "{}", e.detailed());
+    assert_eq!(got[0].0, "future");
+    assert!(
+        got[0].1.is_some_and(
+            |h| h.starts_with("known fields here: policy_id, ") && h.contains("lenient")
+        ),
+        "{got:?}"
+    );
+    assert_eq!(
+        got[1],
+        ("polcy_version", Some("did you mean `policy_version`?"))
+    );
+    assert_eq!(e.errors()[1].message, "unknown field `polcy_version`");
+    assert_eq!(e.errors()[1].rule, None);
+}
+
+#[test]
+fn issue_14_unknown_fields_in_every_nested_object() {
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1",
+        "custom_detectors":[{"name":"emp","pattern":"EMP-[0-9]+","keyword":["staff"]}],
+        "allow_list":{"value":["a@example.com"]},
+        "rules":[{"id":"r","effect":"transform",
+          "match":{"action_type":["x"],"tools":["git"]},
+          "entity_transforms":[{"entity_type":"email","mode":"mask","mod":"hash"}],
+          "require_sensitve_only":true}]}"#,
+    );
+    let got: Vec<(Option<&str>, &str, Option<&str>)> = e
+        .errors()
+        .iter()
+        .map(|x| (x.rule.as_deref(), x.field.as_str(), x.help.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                None,
+                "custom_detectors[0].keyword",
+                Some("did you mean `keywords`?")
+            ),
+            (None, "allow_list.value", Some("did you mean `values`?")),
+            (
+                Some("r"),
+                "rules[0].require_sensitve_only",
+                Some("did you mean `require_sensitive_only`?")
+            ),
+            (
+                Some("r"),
+                "rules[0].match.action_type",
+                Some("did you mean `action_types`?")
+            ),
+            (
+                Some("r"),
+                "rules[0].entity_transforms[0].mod",
+                Some("did you mean `mode`?")
+            ),
+        ]
+    );
+    assert_eq!(
+        e.errors()[3].message,
+        "rule `r`: unknown field `rules[0].match.action_type`"
+    );
+}
+
+#[test]
+fn issue_14_lenient_turns_unknown_fields_into_warnings() {
+    let p = load(
+        r#"{"policy_id":"p","policy_version":"1","lenient":true,"future":1,
+        "rules":[{"id":"allow-reads","effect":"allow","mtach":{"action_types":["file.read"]},
+          "match":{"action_types":["file.read"],"hosts":["x"]}}]}"#,
+    );
+    let w: Vec<(Option<&str>, &str)> = p
+        .warnings()
+        .iter()
+        .map(|x| (x.rule.as_deref(), x.field.as_str()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (None, "future"),
+            (Some("allow-reads"), "rules[0].mtach"),
+            (Some("allow-reads"), "rules[0].match.hosts"),
+        ]
+    );
+    assert_eq!(
+        p.warnings()[1].help.as_deref(),
+        Some("did you mean `match`?")
+    );
+    // The known fields still decide: only file.read is allowed.
+    assert_eq!(p.decide(&action("file.read"), &[]).effect, Effect::Allow);
+    assert_eq!(p.decide(&action("db.drop_table"), &[]).effect, Effect::Deny);
+    // Other problems are still errors; `lenient` must be a boolean; a typo in it is unknown.
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1","lenient":true,"rules":[{"id":"r","effect":"block","x":1}]}"#,
+    );
+    assert_eq!(e.to_string(), "rule r has unsupported effect: block");
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1","lenient":"yes","rules":[{"id":"r","effect":"allow"}]}"#,
+    );
+    assert_eq!(
+        e.to_string(),
+        "`lenient` must be true or false, not a string"
+    );
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1","lenent":true,"rules":[{"id":"r","effect":"allow"}]}"#,
+    );
+    assert_eq!(
+        e.errors()[0].help.as_deref(),
+        Some("did you mean `lenient`?")
+    );
+    // Strict is the default, and `false` says so.
+    let strict = load(&rule_json(r#","match":{"action_types":["x"]}"#));
+    assert!(strict.warnings().is_empty());
+}
+
+#[test]
+fn issue_14_did_you_mean() {
+    let known = [
+        "id",
+        "match",
+        "entity_requirements",
+        "action_types",
+        "min_confidence",
+    ];
+    let s = |k: &str| parse::suggest(k, &known);
+    assert_eq!(s("mtach"), Some("match"));
+    assert_eq!(s("matches"), Some("match"));
+    assert_eq!(s("MATCHH"), Some("match"));
+    assert_eq!(s("idd"), Some("id"));
+    assert_eq!(s("entity_req"), Some("entity_requirements"));
+    assert_eq!(s("action"), Some("action_types"));
+    assert_eq!(s("min_confidence_floor"), Some("min_confidence"));
+    assert_eq!(s("x"), None);
+    assert_eq!(s("hosts"), None);
+    assert_eq!(s(""), None);
+    assert_eq!(parse::edit_distance("kitten", "sitting"), 3);
+    assert_eq!(parse::edit_distance("", "abc"), 3);
+    assert_eq!(parse::edit_distance("Match", "match"), 0);
+}
+
+#[test]
+fn issue_14_long_unknown_keys_are_cut_in_messages() {
+    let key = "k".repeat(10_000);
+    let e = load_err(&format!(
+        r#"{{"policy_id":"p","policy_version":"1","{key}":1,"rules":[{{"id":"r","effect":"allow"}}]}}"#
+    ));
+    let err = &e.errors()[0];
+    assert_eq!(err.field, format!("{}…", "k".repeat(64)));
+    assert!(err.message.len() < 100);
+}
+
+/// Issue 14: a document full of mistakes lists the first 1000 and counts the rest, so the report
+/// stays small however many there are.
+#[test]
+fn issue_14_problems_past_the_first_thousand_are_counted() {
+    let fields: Vec<String> = (0..1500).map(|i| format!(r#""u{i}":0"#)).collect();
+    let doc = |extra: &str| {
+        format!(
+            r#"{{"policy_id":"p","policy_version":"1"{extra},{},"rules":[{{"id":"r","effect":"allow"}}]}}"#,
+            fields.join(",")
+        )
+    };
+    let e = load_err(&doc(""));
+    assert_eq!(e.errors().len(), 1001);
+    assert_eq!(
+        e.errors()[1000].message,
+        "only the first 1000 problems are listed; later ones (and later rules) were not \
+         checked or not listed"
+    );
+    let p = load(&doc(r#","lenient":true"#));
+    assert_eq!(p.warnings().len(), 1001);
+    assert_eq!(
+        p.warnings()[1000].message,
+        "500 more unknown fields not listed (only the first 1000 are)"
+    );
+}
+
+/// Issue 14: every size limit is an error naming the limit.
+#[test]
+fn issue_14_size_limits() {
+    // The document: refused before parsing (this one is not even JSON).
+    let big = vec![b'x'; MAX_POLICY_BYTES + 1];
+    let e = Policy::from_json(&big).expect_err("too large");
+    assert_eq!(
+        e.to_string(),
+        "policy is 4194305 bytes; the limit is 4194304 bytes (`MAX_POLICY_BYTES`)"
+    );
+    // Rules.
+    let rules = |n: usize| {
+        let rules: Vec<String> = (0..n)
+            .map(|i| format!(r#"{{"id":"r{i}","effect":"allow"}}"#))
+            .collect();
+        format!(
+            r#"{{"policy_id":"p","policy_version":"1","rules":[{}]}}"#,
+            rules.join(",")
+        )
+    };
+    assert_eq!(load(&rules(MAX_RULES)).rules().len(), MAX_RULES);
+    let e = load_err(&rules(MAX_RULES + 1));
+    assert_eq!(e.errors()[0].field, "rules");
+    assert_eq!(
+        e.to_string(),
+        "`rules` has 10001 entries; the limit is 10000"
+    );
+    // Lists in a rule.
+    let list = |n: usize| {
+        let v: Vec<String> = (0..n).map(|i| format!(r#""t{i}""#)).collect();
+        format!("[{}]", v.join(","))
+    };
+    let ok = load(&rule_json(&format!(
+        r#","match":{{"tools":{}}}"#,
+        list(MAX_LIST_ENTRIES)
+    )));
+    assert_eq!(ok.rules()[0].conditions.tools.len(), MAX_LIST_ENTRIES);
+    let long = list(MAX_LIST_ENTRIES + 1);
+    let e = load_err(&rule_json(&format!(
+        r#","match":{{"tools":{long},"args":{long}}},"entity_requirements":{long},"any_entities":{long},"entity_transforms":[{}]"#,
+        vec![r#"{"entity_type":"email","mode":"mask"}"#; MAX_LIST_ENTRIES + 1].join(",")
+    )));
+    let msgs: Vec<&str> = e.errors().iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(
+        msgs,
+        [
+            "rule `r1`: `rules[0].match.tools` has 1001 entries; the limit is 1000",
+            "rule `r1`: `rules[0].match.args` has 1001 entries; the limit is 1000",
+            "rule `r1`: `rules[0].entity_requirements` has 1001 entries; the limit is 1000",
+            "rule `r1`: `rules[0].any_entities` has 1001 entries; the limit is 1000",
+            "rule `r1`: `rules[0].entity_transforms` has 1001 entries; the limit is 1000",
+        ]
+    );
+    // Globs.
+    let glob = "a".repeat(MAX_GLOB_LEN + 1);
+    let e = load_err(&rule_json(&format!(
+        r#","match":{{"commands":["{glob}"]}}"#
+    )));
+    assert_eq!(
+        e.to_string(),
+        "rule `r1`: `match.commands[0]` is longer than 1024 bytes"
+    );
+    // Custom detector patterns, keywords and count; allow-list counts.
+    let pattern = "a".repeat(crate::detect::custom::MAX_PATTERN_LEN + 1);
+    let keywords = list(crate::detect::custom::MAX_KEYWORDS + 1);
+    let e = load_err(&format!(
+        r#"{{"policy_id":"p","policy_version":"1",
+        "custom_detectors":[{{"name":"d","pattern":"{pattern}","keywords":{keywords}}},
+                            {{"name":"big","pattern":"\\w{{1000}}"}}],
+        "allow_list":{{"patterns":{}}},
+        "rules":[{{"id":"r","effect":"allow"}}]}}"#,
+        list(crate::detect::custom::MAX_ALLOW_PATTERNS + 1)
+    ));
+    let msgs: Vec<&str> = e.errors().iter().map(|x| x.message.as_str()).collect();
+    assert_eq!(msgs.len(), 4, "{msgs:?}");
+    assert_eq!(
+        msgs[0],
+        "custom detector `d`: `pattern` is 1025 bytes; the limit is 1024"
+    );
+    assert_eq!(
+        msgs[1],
+        "custom detector `d`: `keywords` has 65 entries; the limit is 64"
+    );
+    assert!(
+        msgs[2].starts_with("custom detector `big`: `pattern` compiles to more than 1048576 bytes"),
+        "{}",
+        msgs[2]
+    );
+    assert_eq!(
+        msgs[3],
+        "`allow_list.patterns` has 65 entries; the limit is 64"
+    );
 }
 
 #[test]
