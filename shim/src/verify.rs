@@ -16,8 +16,8 @@
 //!
 //! # Signed checkpoints (`--public-key KEY [--checkpoint FILE]`)
 //! With a public key (as `datafog-api` prints it at start and `GET /v1/receipts/checkpoint`
-//! serves it), every checkpoint found (in `--checkpoint FILE`, a saved route answer or a
-//! checkpoints file, and in `FILE.checkpoints` beside the receipts when it exists) is checked
+//! serves it), every checkpoint in `--checkpoint FILE` (a saved route answer or a checkpoints
+//! file), or else in `FILE.checkpoints` beside the receipts, is checked
 //! (`datafog_files::checkpoint`): its Ed25519 signature under that key, then that the receipts
 //! chain reaches its `count` with its `last_hash`. A receipts file shorter than a checkpoint is
 //! `truncated` ("checkpoint covers N receipts, file has M"); another hash at that position is
@@ -84,11 +84,12 @@ pub struct VerifyArgs {
     pub allow_torn_tail: bool,
     /// Check signed checkpoints with this Ed25519 public key: 64 hex digits (as `datafog-api`
     /// prints it at start and `GET /v1/receipts/checkpoint` serves it), or a file holding them.
-    /// Checkpoints come from `--checkpoint` and from `FILE.checkpoints` when it exists.
+    /// Checkpoints come from `--checkpoint`, or else from `FILE.checkpoints`.
     #[arg(long, value_name = "KEY")]
     pub public_key: Option<String>,
     /// A checkpoint kept elsewhere (the body of `GET /v1/receipts/checkpoint`, or a checkpoints
-    /// file): the receipts must reach its count with its hash.
+    /// file), checked instead of `FILE.checkpoints`: the receipts must reach its count with its
+    /// hash.
     #[arg(long, value_name = "FILE", requires = "public_key")]
     pub checkpoint: Option<PathBuf>,
 }
@@ -307,29 +308,26 @@ pub fn read_public_key(arg: &str) -> Result<PublicKey, String> {
 /// Checkpoints found, each with where it was (`PATH:LINE`) and whether it parsed.
 pub type Found = Vec<(String, Result<Checkpoint, String>)>;
 
-/// Every checkpoint in `--checkpoint` and in `FILE.checkpoints` (when it exists), as
-/// `(PATH:LINE, parsed)`; an error when a given file cannot be read or none is found.
-pub fn gather_checkpoints(receipts: &Path, extra: Option<&Path>) -> Result<Found, String> {
-    let beside = checkpoint::path_for(receipts);
-    let mut sources = Vec::new();
-    if let Some(p) = extra {
-        sources.push(p.to_path_buf());
-    }
-    if beside.exists() {
-        sources.push(beside.clone());
-    }
-    let mut found = Vec::new();
-    for p in &sources {
-        let text = std::fs::read_to_string(p)
-            .map_err(|e| format!("checkpoints file `{}`: {e}", p.display()))?;
-        for (line, cp) in checkpoint::parse_many(&text) {
-            found.push((format!("{}:{line}", p.display()), cp));
-        }
-    }
+/// Every checkpoint in `--checkpoint FILE`, or else in `FILE.checkpoints` beside the receipts,
+/// as `(PATH:LINE, parsed)`; an error when the file cannot be read or holds none.
+pub fn gather_checkpoints(receipts: &Path, given: Option<&Path>) -> Result<Found, String> {
+    let path = given.map_or_else(|| checkpoint::path_for(receipts), Path::to_path_buf);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let hint = if given.is_none() {
+            "; pass --checkpoint FILE (a saved `GET /v1/receipts/checkpoint`)"
+        } else {
+            ""
+        };
+        format!("no checkpoint to check: `{}`: {e}{hint}", path.display())
+    })?;
+    let found: Found = checkpoint::parse_many(&text)
+        .into_iter()
+        .map(|(line, cp)| (format!("{}:{line}", path.display()), cp))
+        .collect();
     if found.is_empty() {
         return Err(format!(
-            "no checkpoint to check: `{}` does not exist or is empty; pass --checkpoint FILE (a saved `GET /v1/receipts/checkpoint`)",
-            beside.display()
+            "no checkpoint to check: `{}` is empty",
+            path.display()
         ));
     }
     Ok(found)
