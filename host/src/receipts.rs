@@ -360,22 +360,27 @@ impl ReceiptStore {
             end,
             hash_at,
         } = scan(&mut file, path, last_checkpoint.as_ref().map(|c| c.count))?;
-        let writer_checkpoints = match log {
-            Some((signer, every, log)) => Some(start_checkpoints(
-                signer,
-                every,
-                log,
-                cp_path,
-                last_checkpoint,
-                &recovery,
-                hash_at.as_deref(),
-            )?),
-            None => None,
-        };
-        let shared_checkpoints = writer_checkpoints.as_ref().map(|w| w.shared.clone());
         // Cut a torn tail, give a whole last receipt its lost newline (the rule the shim follows
         // too), and leave the cursor where the next line goes.
         let end = datafog_files::receipts::settle_tail(&mut file, end).map_err(io)?;
+        let writer_checkpoints = match log {
+            Some((signer, every, log)) => {
+                // A start-up checkpoint covers every line scanned: make sure they are on disk
+                // (a crash between a batch's write and its fsync leaves unsynced lines).
+                file.sync_data().map_err(io)?;
+                Some(start_checkpoints(
+                    signer,
+                    every,
+                    log,
+                    cp_path,
+                    last_checkpoint,
+                    &recovery,
+                    hash_at.as_deref(),
+                )?)
+            }
+            None => None,
+        };
+        let shared_checkpoints = writer_checkpoints.as_ref().map(|w| w.shared.clone());
         let reader = File::open(path).map_err(io)?;
 
         let index: Index = Arc::new(RwLock::new(index));

@@ -470,10 +470,13 @@ pub fn text(r: &Report) -> String {
         s.push_str(&format!("last verified receipt: {id}\n"));
     }
     for c in &r.checkpoints {
-        s.push_str(&format!(
-            "checkpoint {}: {}: {}\n",
-            c.source, c.status, c.message
-        ));
+        // `truncated: ...` and `rewritten: ...` messages already start with their status.
+        let status = if c.message.starts_with(c.status) {
+            String::new()
+        } else {
+            format!("{}: ", c.status)
+        };
+        s.push_str(&format!("checkpoint {}: {status}{}\n", c.source, c.message));
     }
     s
 }
