@@ -1,5 +1,6 @@
-//! The token key: at least 16 bytes, or created as 32 random bytes, 0600, durably (see the crate
-//! docs).
+//! Key files: the token key (at least 16 bytes) and the checkpoint key (exactly 32), each
+//! created as 32 random bytes, 0600, durably when missing (see the crate docs). One rule, two
+//! lengths.
 
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -14,26 +15,61 @@ pub const MIN_KEY_LEN: usize = 16;
 /// Bytes of a generated key.
 pub const NEW_KEY_LEN: usize = 32;
 
+/// What a key file must hold: its name in messages and its accepted lengths.
+struct Rule {
+    what: &'static str,
+    min: usize,
+    max: usize,
+}
+
+const TOKEN_KEY: Rule = Rule {
+    what: "token key",
+    min: MIN_KEY_LEN,
+    max: usize::MAX,
+};
+
+/// The checkpoint key is an Ed25519 seed: exactly 32 bytes.
+const CHECKPOINT_KEY: Rule = Rule {
+    what: "checkpoint key",
+    min: NEW_KEY_LEN,
+    max: NEW_KEY_LEN,
+};
+
 /// Read the token key, or create it: 32 random bytes in a new file of mode 0600. The key makes
 /// tokens, hashes and receipt `value_digest`s keyed (HMAC-SHA256), so low-entropy values cannot be
 /// recovered by a dictionary; keep it as secret as the data, and keep it across restarts (a new
 /// key changes every token and digest). A file of fewer than 16 bytes is refused.
 pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
+    load_or_create(path, &TOKEN_KEY)
+}
+
+/// Read the checkpoint key (the 32-byte Ed25519 seed that signs receipt checkpoints, see
+/// [`crate::checkpoint`]), or create it under the token key's rule: 32 random bytes in a new file
+/// of mode 0600, created exclusively and synced. A file of any other length is refused.
+pub fn load_or_create_checkpoint_seed(path: &Path) -> Result<[u8; NEW_KEY_LEN], String> {
+    let key = load_or_create(path, &CHECKPOINT_KEY)?;
+    <[u8; NEW_KEY_LEN]>::try_from(key.as_slice())
+        .map_err(|_| format!("checkpoint key `{}`: want 32 bytes", path.display()))
+}
+
+fn load_or_create(path: &Path, rule: &Rule) -> Result<Vec<u8>, String> {
+    let what = rule.what;
     match std::fs::read(path) {
-        Ok(key) => return checked(path, key),
+        Ok(key) => return checked(path, key, rule),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(format!("token key `{}`: {e}", path.display())),
+        Err(e) => return Err(format!("{what} `{}`: {e}", path.display())),
     }
     let mut key = vec![0u8; NEW_KEY_LEN];
-    getrandom::fill(&mut key).map_err(|e| format!("generate a token key: {e}"))?;
+    getrandom::fill(&mut key).map_err(|e| format!("generate a {what}: {e}"))?;
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_dir_all_durably(dir, 0o750)
-            .map_err(|e| format!("token key `{}`: {e}", path.display()))?;
+            .map_err(|e| format!("{what} `{}`: {e}", path.display()))?;
     }
     // The key is written whole under a temporary name (bytes synced), then linked into place:
     // `link` fails if the name exists, so a process racing us never reads a half-written key,
     // and the loser of a race uses the winner's key. Then the directory entry is synced: a token
-    // or digest handed out under this key must not outlive the key in a crash.
+    // or digest handed out (a checkpoint signed) under this key must not outlive the key in a
+    // crash.
     let tmp = temp_name(path);
     let written = std::fs::OpenOptions::new()
         .write(true)
@@ -47,9 +83,9 @@ pub fn load_or_create_key(path: &Path) -> Result<Vec<u8>, String> {
         Ok(()) => Ok(key),
         // Another process created it first: use theirs (under the same rule).
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => std::fs::read(path)
-            .map_err(|e| format!("token key `{}`: {e}", path.display()))
-            .and_then(|key| checked(path, key)),
-        Err(e) => Err(format!("token key `{}`: {e}", path.display())),
+            .map_err(|e| format!("{what} `{}`: {e}", path.display()))
+            .and_then(|key| checked(path, key, rule)),
+        Err(e) => Err(format!("{what} `{}`: {e}", path.display())),
     }
 }
 
@@ -61,12 +97,18 @@ fn temp_name(path: &Path) -> std::path::PathBuf {
     path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
-fn checked(path: &Path, key: Vec<u8>) -> Result<Vec<u8>, String> {
-    if key.len() >= MIN_KEY_LEN {
+fn checked(path: &Path, key: Vec<u8>, rule: &Rule) -> Result<Vec<u8>, String> {
+    if (rule.min..=rule.max).contains(&key.len()) {
         return Ok(key);
     }
+    let want = if rule.min == rule.max {
+        format!("want exactly {}", rule.min)
+    } else {
+        format!("want at least {}", rule.min)
+    };
     Err(format!(
-        "token key `{}` has {} bytes; want at least {MIN_KEY_LEN} (delete it to generate a new one)",
+        "{} `{}` has {} bytes; {want} (delete it to generate a new one)",
+        rule.what,
         path.display(),
         key.len()
     ))
@@ -103,6 +145,25 @@ mod tests {
         }
         std::fs::write(&path, b"0123456789abcdef").unwrap();
         assert_eq!(load_or_create_key(&path).unwrap(), b"0123456789abcdef");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn issue_14_the_checkpoint_key_is_32_bytes_0600_and_reused() {
+        let dir = temp("checkpoint");
+        let path = dir.join("datafog_checkpoint.key");
+        let a = load_or_create_checkpoint_seed(&path).unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(load_or_create_checkpoint_seed(&path).unwrap(), a);
+        // Any other length is refused and left alone (a token-sized 16-byte file included).
+        for wrong in [&b""[..], b"0123456789abcdef", &[7u8; 33]] {
+            std::fs::write(&path, wrong).unwrap();
+            let err = load_or_create_checkpoint_seed(&path).unwrap_err();
+            assert!(err.starts_with("checkpoint key `"), "{err}");
+            assert!(err.contains("want exactly 32"), "{err}");
+            assert_eq!(std::fs::read(&path).unwrap(), wrong);
+        }
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

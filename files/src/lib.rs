@@ -20,6 +20,17 @@
 //! can outlive the key in a crash. When processes race to create it, the losers read the winner's
 //! key. (Linking needs a file system with hard links, as every local Unix file system has.)
 //!
+//! The checkpoint key ([`key::load_or_create_checkpoint_seed`]) follows the same rule with one
+//! difference: it is an Ed25519 seed, so an existing file must hold exactly 32 bytes.
+//!
+//! # Signed checkpoints ([`checkpoint`])
+//! Every N receipts, at start when the chain moved past the last checkpoint, and at shutdown, the
+//! host appends to `<receipts>.checkpoints` a checkpoint signed with Ed25519: the receipt count
+//! and the last `hash`. Someone who keeps the public key and the latest checkpoint they fetched can
+//! then detect a receipts file cut short or rewritten (`datafog-shim receipts verify
+//! --public-key`). Signing and verification live here, not in the core: the guest and the edge app
+//! neither sign nor verify checkpoints, and the core stays free of keys.
+//!
 //! # Receipt ids ([`random_hex16`])
 //! 16 bytes from the OS random source as 32 lowercase hex digits (what the WIT promises). When the
 //! random source fails the result is an error, never a fallback id.
@@ -34,6 +45,7 @@
 //! verifies the whole file; the shim applies it before every offline decision, reading only the
 //! tail ([`receipts::chain_head`]).
 
+pub mod checkpoint;
 pub mod durable;
 pub mod id;
 pub mod key;

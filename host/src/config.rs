@@ -28,6 +28,8 @@
 //! | `DATAFOG_FGPROF` | `false` | adds `/debug/fgprof` (folded CPU stacks; see `pprof` for how it differs from Go's wall-clock fgprof) |
 //! | `DATAFOG_IDEMPOTENCY_CACHE_MB` | `64` | response bodies kept for idempotent replays, all endpoints together (see `idempotency`) |
 //! | `DATAFOG_ACCESS_LOG` | off | `1`/`true`: one log line per request (Go logs every request) |
+//! | `DATAFOG_CHECKPOINT_KEY_PATH` | `<receipts dir>/datafog_checkpoint.key` | Ed25519 seed that signs receipt checkpoints; 32 random bytes generated (mode 0600) when the file is missing |
+//! | `DATAFOG_CHECKPOINT_EVERY` | `1000` | a signed checkpoint after every this many receipts (and at start and shutdown when the chain moved); `0`: no checkpoints |
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -73,6 +75,10 @@ pub struct Settings {
     pub pprof_addr: Option<String>,
     /// `DATAFOG_FGPROF`: add `/debug/fgprof` to the profiling server.
     pub fgprof: bool,
+    /// `DATAFOG_CHECKPOINT_KEY_PATH`: the Ed25519 seed that signs receipt checkpoints.
+    pub checkpoint_key_path: PathBuf,
+    /// `DATAFOG_CHECKPOINT_EVERY`: receipts between signed checkpoints (0: no checkpoints).
+    pub checkpoint_every: u64,
 }
 
 impl Settings {
@@ -143,6 +149,10 @@ impl Settings {
                 .or_else(|| get("HOME").map(|h| PathBuf::from(h).join(".cache")))
                 .map(|d| d.join("datafog")),
         };
+        let checkpoint_every = int("DATAFOG_CHECKPOINT_EVERY", 1000);
+        let checkpoint_key_path = get("DATAFOG_CHECKPOINT_KEY_PATH")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| receipt_path.with_file_name("datafog_checkpoint.key"));
         let api_token = get("DATAFOG_API_TOKEN");
         let mut flag = |k: &str| match get(k) {
             None => false,
@@ -207,6 +217,8 @@ impl Settings {
             access_log,
             pprof_addr: get("DATAFOG_PPROF_ADDR").map(|a| listen_addr(&a)),
             fgprof,
+            checkpoint_key_path,
+            checkpoint_every,
         };
         (settings, warnings)
     }
@@ -341,6 +353,11 @@ mod tests {
             s.token_key_path,
             PathBuf::from("/var/lib/x/datafog_token.key")
         );
+        assert_eq!(
+            s.checkpoint_key_path,
+            PathBuf::from("/var/lib/x/datafog_checkpoint.key")
+        );
+        assert_eq!(s.checkpoint_every, 1000);
     }
 
     #[test]

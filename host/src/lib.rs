@@ -54,6 +54,19 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     // labels besides the built-in types, and its detectors keep values out of log lines (the
     // guest validates the policy below; this parse cannot fail where that succeeds).
     let native_policy = datafog::policy::Policy::from_json(policy_json.as_bytes()).ok();
+    // A `"lenient": true` policy loads with unknown fields: say which, once, at start.
+    for w in native_policy.iter().flat_map(|p| p.warnings()) {
+        eprintln!(
+            "datafog-api: warning: policy `{}`: `{}`: {}{}",
+            policy_path.display(),
+            w.field,
+            w.message,
+            w.help
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default()
+        );
+    }
     let custom_types: Vec<String> = native_policy
         .as_ref()
         .map(|p| {
@@ -78,8 +91,13 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         ),
         runtime::StartError::Component(_) => format!("load the component: {e}"),
     })?;
-    let (receipts, recovery) =
-        ReceiptStore::open(&settings.receipt_path).map_err(|e| format!("init receipts: {e}"))?;
+    // Signed checkpoints (DATAFOG_CHECKPOINT_EVERY > 0; the store reads or creates the key).
+    let checkpoints = (settings.checkpoint_every > 0).then(|| receipts::CheckpointConfig {
+        key_path: settings.checkpoint_key_path.clone(),
+        every: settings.checkpoint_every,
+    });
+    let (receipts, recovery) = ReceiptStore::open_with(&settings.receipt_path, checkpoints)
+        .map_err(|e| format!("init receipts: {e}"))?;
     if let Some((offset, cut)) = recovery.torn {
         eprintln!(
             "datafog-api: receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",
@@ -138,6 +156,18 @@ pub async fn serve(
     let local = listener
         .local_addr()
         .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+    match (
+        state.receipts.checkpoint_key(),
+        state.receipts.checkpoint_file(),
+    ) {
+        (Some(key), Some((path, every))) => eprintln!(
+            "datafog-api checkpoints every {every} receipts to `{}`, key id {}, public key {}",
+            path.display(),
+            key.key_id(),
+            key.hex()
+        ),
+        _ => eprintln!("datafog-api checkpoints off (DATAFOG_CHECKPOINT_EVERY=0)"),
+    }
     eprintln!("datafog-api listening on {local}");
     // The profiling server (Go: stopped first on shutdown).
     let (pprof_stop, pprof_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -40,6 +40,20 @@
 //! classifies, `datafog_files::receipts::settle_tail` repairs). Any other break (a changed,
 //! removed or reordered receipt) refuses to start: the log is evidence, and the operator must
 //! decide.
+//!
+//! # Signed checkpoints
+//! With a [`CheckpointConfig`] (`DATAFOG_CHECKPOINT_EVERY` > 0), the writer appends a signed
+//! checkpoint (`datafog_files::checkpoint`: the receipt count and the last `hash`) to
+//! `<receipts>.checkpoints`: after the first batch that reaches each multiple of `every` receipts,
+//! at start-up when the chain is past the last checkpoint (after a crash) or that checkpoint was
+//! signed by another key (a rotated key), and when the store closes (graceful shutdown) if
+//! receipts were written since the last one. A checkpoint covers durable receipts only: it is
+//! written after their fsync and after their waiters were answered (it adds no latency to those
+//! decides), and synced itself. A failed checkpoint write is logged and retried at the next
+//! occasion; it never fails a receipt. At start-up the last checkpoint must match the file: the
+//! chain must reach its `count` with its `last_hash`, and when it carries the current key's id
+//! its signature must verify; otherwise the store refuses to open (the receipts were cut short
+//! or rewritten; the message says which).
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -52,6 +66,7 @@ use std::time::Instant;
 
 use datafog::receipt::GENESIS_HASH;
 use datafog::receipt::tail::is_torn;
+use datafog_files::checkpoint::{self, Checkpoint, PublicKey, Signer};
 
 use crate::native::verify_chain_from;
 use serde::Deserialize;
@@ -90,6 +105,10 @@ pub enum OpenError {
     Io(PathBuf, std::io::Error),
     /// The chain is broken before the last line.
     Chain(PathBuf, String),
+    /// The checkpoints file is unreadable, or its last checkpoint does not match the receipts.
+    Checkpoint(PathBuf, String),
+    /// The checkpoint key could not be read or created (the message names the file).
+    Key(String),
 }
 
 impl std::fmt::Display for OpenError {
@@ -101,11 +120,81 @@ impl std::fmt::Display for OpenError {
                 "receipts file `{}`: {e}; the hash chain is broken, refusing to start (restore the file from a backup, or move it aside to start a new chain)",
                 p.display()
             ),
+            OpenError::Key(e) => write!(f, "{e} (DATAFOG_CHECKPOINT_KEY_PATH)"),
+            OpenError::Checkpoint(p, e) => write!(
+                f,
+                "receipts file `{}`: {e}; refusing to start (restore the receipts from a backup, or move the receipts and `.checkpoints` files aside to start a new chain)",
+                p.display()
+            ),
         }
     }
 }
 
 impl std::error::Error for OpenError {}
+
+/// Signed checkpoints for [`ReceiptStore::open_with`] (see the module docs).
+#[derive(Clone, Debug)]
+pub struct CheckpointConfig {
+    /// The Ed25519 seed, read or created (`Signer::load_or_create`) once the receipts file is
+    /// open, so an unusable receipts path is reported first.
+    pub key_path: PathBuf,
+    /// Receipts between checkpoints (> 0).
+    pub every: u64,
+}
+
+/// What appenders and routes see of the checkpoints.
+#[derive(Debug)]
+struct Checkpoints {
+    public: PublicKey,
+    path: PathBuf,
+    every: u64,
+    latest: Mutex<Option<Checkpoint>>,
+}
+
+/// The writer's half: the key, the file, and the durable chain's length and head.
+struct CheckpointWriter {
+    signer: Signer,
+    log: checkpoint::Log,
+    shared: Arc<Checkpoints>,
+    /// Durable receipts and the last one's `hash`.
+    count: u64,
+    head: String,
+    /// `count` of the last checkpoint written (by any key).
+    signed: u64,
+}
+
+impl CheckpointWriter {
+    /// `n` more receipts are durable, the last with `head`: a checkpoint if that reached the
+    /// next multiple of `every`.
+    fn durable(&mut self, n: u64, head: &str) {
+        self.count += n;
+        head.clone_into(&mut self.head);
+        let every = self.shared.every.max(1);
+        if self.count / every > self.signed / every {
+            self.write("periodic");
+        }
+    }
+
+    /// A checkpoint of the chain as it is now (`why` goes in the log line of a failure).
+    fn write(&mut self, why: &str) {
+        let cp = self
+            .signer
+            .sign(self.count, &self.head, &crate::http::now_rfc3339_secs());
+        match self.log.append(&cp) {
+            Ok(()) => {
+                self.signed = self.count;
+                if let Ok(mut latest) = self.shared.latest.lock() {
+                    *latest = Some(cp);
+                }
+            }
+            Err(e) => eprintln!(
+                "datafog-api: {why} checkpoint of {} receipts not written to `{}`: {e}; the next one is tried later",
+                self.count,
+                self.shared.path.display()
+            ),
+        }
+    }
+}
 
 /// Why an append failed (the `details` of 500 `receipt_error`, or the sealing closure's error).
 #[derive(Debug)]
@@ -193,6 +282,7 @@ pub struct ReceiptStore {
     /// found at start-up, and written since ([`ReceiptStore::remember_idempotency`]), so a decide
     /// key the in-memory idempotency cache dropped is replayed from its receipt, not run twice.
     restored: Mutex<KeyIndex>,
+    checkpoints: Option<Arc<Checkpoints>>,
     pub stats: Arc<WriterStats>,
 }
 
@@ -238,19 +328,59 @@ impl KeyIndex {
 
 impl ReceiptStore {
     /// Open (creating it and its directory if missing), verify, recover, index, start the writer.
+    /// No checkpoints: [`ReceiptStore::open_with`] writes them.
     pub fn open(path: &Path) -> Result<(ReceiptStore, Recovery), OpenError> {
+        ReceiptStore::open_with(path, None)
+    }
+
+    /// [`ReceiptStore::open`], with signed checkpoints when `checkpoints` is given: the last one
+    /// in `<path>.checkpoints` is checked against the file, and one is written now if the chain
+    /// moved past it (see the module docs).
+    pub fn open_with(
+        path: &Path,
+        checkpoints: Option<CheckpointConfig>,
+    ) -> Result<(ReceiptStore, Recovery), OpenError> {
         let io = |e| OpenError::Io(path.to_path_buf(), e);
+        let cp_error = |e: String| OpenError::Checkpoint(path.to_path_buf(), e);
         let mut file =
             open_durably(path, 0o600, OpenOptions::new().read(true).write(true)).map_err(io)?;
+        let cp_path = checkpoint::path_for(path);
+        let (log, last_checkpoint) = match &checkpoints {
+            Some(config) => {
+                let signer = Signer::load_or_create(&config.key_path).map_err(OpenError::Key)?;
+                let (log, last) = checkpoint::Log::open(&cp_path).map_err(cp_error)?;
+                (Some((signer, config.every, log)), last)
+            }
+            None => (None, None),
+        };
         let Scanned {
             index,
             restored,
             recovery,
             end,
-        } = scan(&mut file, path)?;
+            hash_at,
+        } = scan(&mut file, path, last_checkpoint.as_ref().map(|c| c.count))?;
         // Cut a torn tail, give a whole last receipt its lost newline (the rule the shim follows
         // too), and leave the cursor where the next line goes.
         let end = datafog_files::receipts::settle_tail(&mut file, end).map_err(io)?;
+        let writer_checkpoints = match log {
+            Some((signer, every, log)) => {
+                // A start-up checkpoint covers every line scanned: make sure they are on disk
+                // (a crash between a batch's write and its fsync leaves unsynced lines).
+                file.sync_data().map_err(io)?;
+                Some(start_checkpoints(
+                    signer,
+                    every,
+                    log,
+                    cp_path,
+                    last_checkpoint,
+                    &recovery,
+                    hash_at.as_deref(),
+                )?)
+            }
+            None => None,
+        };
+        let shared_checkpoints = writer_checkpoints.as_ref().map(|w| w.shared.clone());
         let reader = File::open(path).map_err(io)?;
 
         let index: Index = Arc::new(RwLock::new(index));
@@ -268,7 +398,9 @@ impl ReceiptStore {
             let (index, health, stats) = (index.clone(), health.clone(), stats.clone());
             std::thread::Builder::new()
                 .name("datafog-receipts".into())
-                .spawn(move || write_loop(file, end, rx, &index, &health, &stats))
+                .spawn(move || {
+                    write_loop(file, end, rx, &index, &health, &stats, writer_checkpoints);
+                })
                 .map_err(io)?
         };
         let store = ReceiptStore {
@@ -282,9 +414,29 @@ impl ReceiptStore {
             writer: Mutex::new(Some(writer)),
             reader,
             restored: Mutex::new(restored),
+            checkpoints: shared_checkpoints,
             stats,
         };
         Ok((store, recovery))
+    }
+
+    /// The latest signed checkpoint (`None`: checkpoints are off, or none was written yet).
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpoints
+            .as_ref()
+            .and_then(|c| c.latest.lock().ok().and_then(|l| l.clone()))
+    }
+
+    /// The public key checkpoints are signed with (`None`: checkpoints are off).
+    pub fn checkpoint_key(&self) -> Option<&PublicKey> {
+        self.checkpoints.as_ref().map(|c| &c.public)
+    }
+
+    /// The checkpoints file and the receipts between checkpoints (`None`: off).
+    pub fn checkpoint_file(&self) -> Option<(&Path, u64)> {
+        self.checkpoints
+            .as_ref()
+            .map(|c| (c.path.as_path(), c.every))
     }
 
     pub fn path(&self) -> &Path {
@@ -428,10 +580,13 @@ struct Scanned {
     /// Where the verified lines end: a torn tail starts here (`settle_tail` cuts it and ends
     /// the file with a newline).
     end: u64,
+    /// The `hash` of receipt number `want` (when the file has that many).
+    hash_at: Option<String>,
 }
 
-/// Read and verify the file (see the module docs).
-fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
+/// Read and verify the file (see the module docs), noting the `hash` of receipt number `want`
+/// (the last checkpoint's count).
+fn scan(file: &mut File, path: &Path, want: Option<u64>) -> Result<Scanned, OpenError> {
     let io = |e| OpenError::Io(path.to_path_buf(), e);
     let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
     let mut index = HashMap::new();
@@ -443,6 +598,7 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
     let mut reader = BufReader::new(file);
     let mut buf = Vec::new();
     let mut torn = None;
+    let mut hash_at = (want == Some(0)).then(|| GENESIS_HASH.to_owned());
     loop {
         buf.clear();
         let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
@@ -469,6 +625,9 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
                 index.insert(r.receipt_id, (offset, len));
                 last = summary.last_hash;
                 count += 1;
+                if want == Some(count as u64) {
+                    hash_at = Some(last.clone());
+                }
             }
             // A torn last line: no newline and not a whole JSON object (a crash mid-write; the
             // core's rule, `datafog::receipt::tail`). A whole object that fails verification is a
@@ -494,7 +653,67 @@ fn scan(file: &mut File, path: &Path) -> Result<Scanned, OpenError> {
             torn,
         },
         end,
+        hash_at,
     })
+}
+
+/// Check the last checkpoint against the scanned file, and write one now if the chain moved past
+/// it or it was signed by another key (see the module docs).
+fn start_checkpoints(
+    signer: Signer,
+    every: u64,
+    log: checkpoint::Log,
+    path: PathBuf,
+    last: Option<Checkpoint>,
+    recovery: &Recovery,
+    hash_at: Option<&str>,
+) -> Result<CheckpointWriter, OpenError> {
+    let public = signer.public_key().clone();
+    let refuse = |e: String| OpenError::Checkpoint(path.clone(), e);
+    let count = recovery.count as u64;
+    if let Some(cp) = &last {
+        if cp.key_id == public.key_id() {
+            public.verify(cp).map_err(|e| {
+                refuse(format!(
+                    "its last checkpoint (`{}`) does not verify: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        cp.check_against(count, hash_at).map_err(|e| {
+            refuse(format!(
+                "{e}, by its last checkpoint (`{}`, signed {})",
+                path.display(),
+                cp.time
+            ))
+        })?;
+    }
+    let mut writer = CheckpointWriter {
+        signer,
+        log,
+        shared: Arc::new(Checkpoints {
+            public,
+            path,
+            every,
+            latest: Mutex::new(None),
+        }),
+        count,
+        head: recovery.last_hash.clone(),
+        signed: last.as_ref().map_or(0, |c| c.count),
+    };
+    let moved = match &last {
+        Some(cp) => cp.count < count || cp.key_id != writer.shared.public.key_id(),
+        None => count > 0,
+    };
+    if moved {
+        writer.write("start-up");
+    }
+    if let Ok(mut latest) = writer.shared.latest.lock()
+        && latest.is_none()
+    {
+        *latest = last;
+    }
+    Ok(writer)
 }
 
 fn write_loop(
@@ -504,6 +723,7 @@ fn write_loop(
     index: &Index,
     health: &Mutex<Health>,
     stats: &WriterStats,
+    mut checkpoints: Option<CheckpointWriter>,
 ) {
     let mut batch: Vec<Append> = Vec::with_capacity(MAX_BATCH);
     let mut buf: Vec<u8> = Vec::new();
@@ -569,8 +789,14 @@ fn write_loop(
                 if let (Some(last), Ok(mut h)) = (batch.last(), health.lock()) {
                     h.durable_hash.clone_from(&last.hash);
                 }
+                let n = batch.len() as u64;
+                let head = batch.last().map(|a| a.hash.clone());
                 for a in batch.drain(..) {
                     let _ = a.ack.send(Ok(()));
+                }
+                // After the answers: a checkpoint adds no latency to the receipts it covers.
+                if let (Some(cw), Some(head)) = (checkpoints.as_mut(), head) {
+                    cw.durable(n, &head);
                 }
             }
             Err(e) => {
@@ -596,5 +822,11 @@ fn write_loop(
                 }
             }
         }
+    }
+    // The queue is closed and drained (graceful shutdown): anchor what was written since.
+    if let Some(cw) = checkpoints.as_mut()
+        && cw.count > cw.signed
+    {
+        cw.write("shutdown");
     }
 }

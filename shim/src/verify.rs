@@ -14,16 +14,30 @@
 //! what a crash in the middle of a write leaves (`datafog-api` cuts it on start-up). A last line
 //! without a newline that *is* a whole receipt is verified like any other.
 //!
-//! Exit codes ([`Exit`]): 0 the chain verifies, 1 it is broken (also for a torn last line unless
-//! `--allow-torn-tail`), 2 usage or I/O error.
+//! # Signed checkpoints (`--public-key KEY [--checkpoint FILE]`)
+//! With a public key (as `datafog-api` prints it at start and `GET /v1/receipts/checkpoint`
+//! serves it), every checkpoint in `--checkpoint FILE` (a saved route answer or a checkpoints
+//! file), or else in `FILE.checkpoints` beside the receipts, is checked
+//! (`datafog_files::checkpoint`): its Ed25519 signature under that key, then that the receipts
+//! chain reaches its `count` with its `last_hash`. A receipts file shorter than a checkpoint is
+//! `truncated` ("checkpoint covers N receipts, file has M"); another hash at that position is
+//! `rewritten` (a receipt changed and the chain recomputed after it, which the chain alone cannot
+//! show). Asking for checkpoints and finding none is a usage error.
+//!
+//! Exit codes ([`Exit`]): 0 the chain verifies (and every checkpoint), 1 it is broken (also for a
+//! torn last line unless `--allow-torn-tail`, and for a chain that is truncated or rewritten
+//! relative to a checkpoint), 2 usage or I/O error, 3 a checkpoint does not verify under
+//! `--public-key` (bad signature, another key, malformed): the anchor itself is not to be trusted.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use datafog::receipt::tail::is_torn;
 use datafog::receipt::{ChainErrorKind, GENESIS_HASH, verify_chain_from};
+use datafog_files::checkpoint::{self, Checkpoint, Invalid, PublicKey};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,6 +53,8 @@ pub enum Exit {
     Broken = 1,
     /// Bad arguments, or the file could not be read.
     Error = 2,
+    /// A checkpoint does not verify under `--public-key` (bad signature, another key, malformed).
+    BadCheckpoint = 3,
 }
 
 impl From<Exit> for ExitCode {
@@ -49,7 +65,9 @@ impl From<Exit> for ExitCode {
 
 /// Arguments of `datafog-shim receipts verify`.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Exit codes: 0 chain verifies, 1 chain broken, 2 usage or I/O error.")]
+#[command(
+    after_help = "Exit codes: 0 chain verifies, 1 chain broken (or truncated/rewritten against a checkpoint), 2 usage or I/O error, 3 a checkpoint's signature does not verify."
+)]
 pub struct VerifyArgs {
     /// The receipts JSONL file (one canonical receipt per line).
     pub file: PathBuf,
@@ -64,6 +82,16 @@ pub struct VerifyArgs {
     /// it verifies.
     #[arg(long)]
     pub allow_torn_tail: bool,
+    /// Check signed checkpoints with this Ed25519 public key: 64 hex digits (as `datafog-api`
+    /// prints it at start and `GET /v1/receipts/checkpoint` serves it), or a file holding them.
+    /// Checkpoints come from `--checkpoint`, or else from `FILE.checkpoints`.
+    #[arg(long, value_name = "KEY")]
+    pub public_key: Option<String>,
+    /// A checkpoint kept elsewhere (the body of `GET /v1/receipts/checkpoint`, or a checkpoints
+    /// file), checked instead of `FILE.checkpoints`: the receipts must reach its count with its
+    /// hash.
+    #[arg(long, value_name = "FILE", requires = "public_key")]
+    pub checkpoint: Option<PathBuf>,
 }
 
 /// The first break.
@@ -105,6 +133,29 @@ pub struct Report {
     /// The first break (`null` when the chain verifies).
     #[serde(rename = "break")]
     pub brk: Option<Break>,
+    /// Each checkpoint checked (`--public-key`), in the order found.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub checkpoints: Vec<CheckpointCheck>,
+}
+
+/// One checkpoint's verdict.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CheckpointCheck {
+    /// `PATH:LINE`.
+    pub source: String,
+    /// Receipts it covers (absent when it does not parse).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    /// `ok`, `bad_signature`, `other_key`, `malformed`, `truncated`, `rewritten`, or
+    /// `not_reached` (the chain broke before its count; the break is reported).
+    pub status: &'static str,
+    pub message: String,
+}
+
+impl CheckpointCheck {
+    fn signature_failed(&self) -> bool {
+        matches!(self.status, "bad_signature" | "other_key" | "malformed")
+    }
 }
 
 fn receipt_id(v: &Value) -> Option<String> {
@@ -117,6 +168,21 @@ fn field(v: &Value, name: &str) -> Option<String> {
 
 /// Verify a stream of receipts whose first `prev_hash` must be `prev_hash`.
 pub fn verify_reader(reader: impl Read, file: &str, prev_hash: &str) -> std::io::Result<Report> {
+    verify_reader_at(reader, file, prev_hash, &BTreeSet::new()).map(|(r, _)| r)
+}
+
+/// [`verify_reader`], also returning the `hash` of receipt number `n` for each `n` in `want`
+/// that the verified chain reaches (`prev_hash` for 0).
+pub fn verify_reader_at(
+    reader: impl Read,
+    file: &str,
+    prev_hash: &str,
+    want: &BTreeSet<u64>,
+) -> std::io::Result<(Report, BTreeMap<u64, String>)> {
+    let mut at = BTreeMap::new();
+    if want.contains(&0) {
+        at.insert(0, prev_hash.to_owned());
+    }
     let mut reader = BufReader::new(reader);
     let mut report = Report {
         ok: true,
@@ -126,6 +192,7 @@ pub fn verify_reader(reader: impl Read, file: &str, prev_hash: &str) -> std::io:
         first_receipt_id: None,
         last_receipt_id: None,
         brk: None,
+        checkpoints: Vec::new(),
     };
     let mut buf = Vec::new();
     let mut line_no = 0usize;
@@ -179,6 +246,10 @@ pub fn verify_reader(reader: impl Read, file: &str, prev_hash: &str) -> std::io:
                 report.last_receipt_id = id;
                 report.head_hash = summary.last_hash;
                 report.receipts += 1;
+                let n = report.receipts as u64;
+                if want.contains(&n) {
+                    at.insert(n, report.head_hash.clone());
+                }
             }
             // The one rule for a last line without its newline (`datafog::receipt::tail`).
             Err(_) if !complete && is_torn(body) => {
@@ -217,6 +288,127 @@ pub fn verify_reader(reader: impl Read, file: &str, prev_hash: &str) -> std::io:
         }
     }
     report.ok = report.brk.is_none();
+    Ok((report, at))
+}
+
+/// A public key as 64 hex digits, or a file holding them.
+pub fn read_public_key(arg: &str) -> Result<PublicKey, String> {
+    let arg = arg.trim();
+    if arg.len() == 64 && arg.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return PublicKey::from_hex(&arg.to_ascii_lowercase())
+            .map_err(|e| format!("--public-key: {e}"));
+    }
+    let text = std::fs::read_to_string(arg).map_err(|e| {
+        format!("--public-key `{arg}`: not 64 hex digits, and not a readable file ({e})")
+    })?;
+    PublicKey::from_hex(&text.trim().to_ascii_lowercase())
+        .map_err(|e| format!("--public-key `{arg}`: {e}"))
+}
+
+/// Checkpoints found, each with where it was (`PATH:LINE`) and whether it parsed.
+pub type Found = Vec<(String, Result<Checkpoint, String>)>;
+
+/// Every checkpoint in `--checkpoint FILE`, or else in `FILE.checkpoints` beside the receipts,
+/// as `(PATH:LINE, parsed)`; an error when the file cannot be read or holds none.
+pub fn gather_checkpoints(receipts: &Path, given: Option<&Path>) -> Result<Found, String> {
+    let path = given.map_or_else(|| checkpoint::path_for(receipts), Path::to_path_buf);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        let hint = if given.is_none() {
+            "; pass --checkpoint FILE (a saved `GET /v1/receipts/checkpoint`)"
+        } else {
+            ""
+        };
+        format!("no checkpoint to check: `{}`: {e}{hint}", path.display())
+    })?;
+    let found: Found = checkpoint::parse_many(&text)
+        .into_iter()
+        .map(|(line, cp)| (format!("{}:{line}", path.display()), cp))
+        .collect();
+    if found.is_empty() {
+        return Err(format!(
+            "no checkpoint to check: `{}` is empty",
+            path.display()
+        ));
+    }
+    Ok(found)
+}
+
+/// Check `checkpoints` under `key` against the receipts in `reader`: the chain report with a
+/// verdict per checkpoint (see the module docs). `ok` is false when the chain is broken or any
+/// checkpoint fails.
+pub fn verify_with_checkpoints(
+    reader: impl Read,
+    file: &str,
+    prev_hash: &str,
+    key: &PublicKey,
+    checkpoints: Found,
+) -> std::io::Result<Report> {
+    let mut checks = Vec::new();
+    let mut signed = Vec::new();
+    for (source, cp) in checkpoints {
+        let verdict = cp.map_err(Invalid::Malformed).and_then(|cp| {
+            key.verify(&cp)?;
+            Ok(cp)
+        });
+        match verdict {
+            Ok(cp) => {
+                signed.push((checks.len(), cp.clone()));
+                checks.push(CheckpointCheck {
+                    source,
+                    count: Some(cp.count),
+                    status: "ok",
+                    message: format!(
+                        "{} receipts ending in {}, signed {} by key {}",
+                        cp.count, cp.last_hash, cp.time, cp.key_id
+                    ),
+                });
+            }
+            Err(e) => checks.push(CheckpointCheck {
+                source,
+                count: None,
+                status: match e {
+                    Invalid::Malformed(_) => "malformed",
+                    Invalid::OtherKey { .. } => "other_key",
+                    Invalid::BadSignature => "bad_signature",
+                },
+                message: e.to_string(),
+            }),
+        }
+    }
+    let want: BTreeSet<u64> = signed.iter().map(|(_, cp)| cp.count).collect();
+    let (mut report, at) = verify_reader_at(reader, file, prev_hash, &want)?;
+    for (i, cp) in signed {
+        let Some(check) = checks.get_mut(i) else {
+            continue;
+        };
+        let reached = at.get(&cp.count).map(String::as_str);
+        // A torn tail is not a break that hides a checkpoint: the receipts before it must
+        // reach the count (else `truncated`).
+        let broken = report
+            .brk
+            .as_ref()
+            .is_some_and(|b| b.kind != "torn_last_line");
+        if reached.is_none() && broken {
+            check.status = "not_reached";
+            check.message = format!(
+                "covers {} receipts; the chain breaks before (see the break)",
+                cp.count
+            );
+            continue;
+        }
+        if let Err(e) = cp.check_against(report.receipts as u64, reached) {
+            check.status = match e {
+                checkpoint::Mismatch::Truncated { .. } => "truncated",
+                checkpoint::Mismatch::Rewritten { .. } => "rewritten",
+            };
+            check.message = e.to_string();
+        }
+    }
+    report.checkpoints = checks;
+    report.ok &= report
+        .checkpoints
+        .iter()
+        .all(|c| matches!(c.status, "ok" | "not_reached"));
     Ok(report)
 }
 
@@ -238,7 +430,18 @@ fn torn(line: usize, bytes: usize) -> Break {
 /// Human-readable report.
 pub fn text(r: &Report) -> String {
     let mut s = String::new();
+    let failed: Vec<&CheckpointCheck> = r
+        .checkpoints
+        .iter()
+        .filter(|c| !matches!(c.status, "ok" | "not_reached"))
+        .collect();
     match &r.brk {
+        None if !failed.is_empty() => s.push_str(&format!(
+            "broken: {}: {} receipts, chain intact, but {} checkpoint(s) fail\n",
+            r.file,
+            r.receipts,
+            failed.len()
+        )),
         None => s.push_str(&format!(
             "ok: {}: {} receipts, chain intact\n",
             r.file, r.receipts
@@ -266,37 +469,64 @@ pub fn text(r: &Report) -> String {
     if let Some(id) = &r.last_receipt_id {
         s.push_str(&format!("last verified receipt: {id}\n"));
     }
+    for c in &r.checkpoints {
+        // `truncated: ...` and `rewritten: ...` messages already start with their status.
+        let status = if c.message.starts_with(c.status) {
+            String::new()
+        } else {
+            format!("{}: ", c.status)
+        };
+        s.push_str(&format!("checkpoint {}: {status}{}\n", c.source, c.message));
+    }
     s
 }
 
 /// Run `receipts verify`; the returned code is the process exit code.
 pub fn run(args: &VerifyArgs) -> ExitCode {
     let shown = args.file.display().to_string();
+    let fail = |msg: String| -> ExitCode {
+        eprintln!("datafog-shim receipts verify: {msg}");
+        if args.json {
+            println!(
+                "{}",
+                serde_json::json!({ "ok": false, "file": shown, "error": msg })
+            );
+        }
+        Exit::Error.into()
+    };
+    // With --public-key: the key and every checkpoint first (usage errors before any reading).
+    let checkpoints = match &args.public_key {
+        Some(k) => match read_public_key(k).and_then(|key| {
+            gather_checkpoints(&args.file, args.checkpoint.as_deref()).map(|c| (key, c))
+        }) {
+            Ok(kc) => Some(kc),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let result = File::open(&args.file).and_then(|f| {
         if f.metadata()?.is_dir() {
             return Err(std::io::Error::other("is a directory"));
         }
-        verify_reader(f, &shown, &args.prev_hash)
+        match checkpoints {
+            Some((key, cps)) => verify_with_checkpoints(f, &shown, &args.prev_hash, &key, cps),
+            None => verify_reader(f, &shown, &args.prev_hash),
+        }
     });
     let report = match result {
         Ok(r) => r,
-        Err(e) => {
-            let msg = format!("receipts file `{shown}`: {e}");
-            eprintln!("datafog-shim receipts verify: {msg}");
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "ok": false, "file": shown, "error": msg })
-                );
-            }
-            return Exit::Error.into();
-        }
+        Err(e) => return fail(format!("receipts file `{shown}`: {e}")),
     };
-    let tolerated = args.allow_torn_tail
-        && report
-            .brk
-            .as_ref()
-            .is_some_and(|b| b.kind == "torn_last_line");
+    // Tolerating a torn tail concerns the chain only: a failed checkpoint still fails.
+    let torn_only = report
+        .brk
+        .as_ref()
+        .is_some_and(|b| b.kind == "torn_last_line");
+    let checkpoints_ok = report
+        .checkpoints
+        .iter()
+        .all(|c| matches!(c.status, "ok" | "not_reached"));
+    let tolerated = args.allow_torn_tail && torn_only && checkpoints_ok;
     if args.json {
         let mut v = serde_json::to_value(&report).unwrap_or(Value::Null);
         if tolerated && let Some(o) = v.as_object_mut() {
@@ -309,7 +539,13 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             println!("torn last line tolerated (--allow-torn-tail)");
         }
     }
-    if report.ok || tolerated {
+    if report
+        .checkpoints
+        .iter()
+        .any(CheckpointCheck::signature_failed)
+    {
+        Exit::BadCheckpoint.into()
+    } else if report.ok || tolerated {
         Exit::Ok.into()
     } else {
         Exit::Broken.into()

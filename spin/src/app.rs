@@ -219,6 +219,10 @@ fn get(
             })?;
             Ok(bytes(200, contract::NDJSON, out))
         }
+        // Checkpoints are signed by the native host's writer; the edge has no key (issue 14).
+        Route::ReceiptsCheckpoint => Err(ApiError::checkpoint_not_found(
+            "the edge app writes no checkpoints",
+        )),
         Route::Events => {
             let mut page = EventsPage::new(EventsQuery::from_query(query)?);
             state::for_each_event(store, |line| page.offer(line))?;

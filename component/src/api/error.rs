@@ -262,6 +262,12 @@ impl ApiError {
         ApiError::new(ErrorCode::NotFound, "receipt not found")
     }
 
+    /// Ours: `GET /v1/receipts/checkpoint` before the first checkpoint, with checkpoints off, or
+    /// on a host that writes none (the details say which).
+    pub fn checkpoint_not_found(details: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, "checkpoint not found").with_details(details)
+    }
+
     pub fn method_must_be_get() -> ApiError {
         ApiError::new(ErrorCode::MethodNotAllowed, "method must be GET")
     }

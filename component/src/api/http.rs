@@ -22,6 +22,8 @@ pub enum Route {
     Receipts,
     /// `GET /v1/receipts/export`: every receipt line in chain order (NDJSON).
     ReceiptsExport,
+    /// `GET /v1/receipts/checkpoint`: the latest signed checkpoint (native host only).
+    ReceiptsCheckpoint,
     /// `GET /v1/receipts/{id}`, the id percent-decoded.
     Receipt(String),
     Events,
@@ -41,6 +43,7 @@ impl Route {
             Route::Anonymize => "/v1/anonymize",
             Route::Receipts => "/v1/receipts",
             Route::ReceiptsExport => "/v1/receipts/export",
+            Route::ReceiptsCheckpoint => "/v1/receipts/checkpoint",
             Route::Receipt(_) => "/v1/receipts/{id}",
             Route::Events => "/v1/events",
             Route::Metrics => "/metrics",
@@ -50,6 +53,9 @@ impl Route {
 
 /// `GET /v1/receipts/export`'s path.
 pub const RECEIPTS_EXPORT_PATH: &str = "/v1/receipts/export";
+
+/// `GET /v1/receipts/checkpoint`'s path (matched before the receipt id, as the export is).
+pub const RECEIPTS_CHECKPOINT_PATH: &str = "/v1/receipts/checkpoint";
 
 /// The content type of `/v1/receipts/export`.
 pub const NDJSON: &str = "application/x-ndjson";
@@ -77,6 +83,7 @@ pub fn route(method: &str, path: &str) -> Result<Route, ApiError> {
         "/v1/anonymize" => (Route::Anonymize, true),
         "/v1/receipts" => (Route::Receipts, false),
         RECEIPTS_EXPORT_PATH => (Route::ReceiptsExport, false),
+        RECEIPTS_CHECKPOINT_PATH => (Route::ReceiptsCheckpoint, false),
         "/v1/events" => (Route::Events, false),
         "/metrics" => (Route::Metrics, false),
         _ => match path.strip_prefix("/v1/receipts/") {
@@ -367,6 +374,15 @@ mod tests {
         assert_eq!(
             route("GET", "/v1/receipts/export"),
             Ok(Route::ReceiptsExport)
+        );
+        // Not a receipt id (issue 14).
+        assert_eq!(
+            route("GET", "/v1/receipts/checkpoint"),
+            Ok(Route::ReceiptsCheckpoint)
+        );
+        assert_eq!(
+            code(route("POST", "/v1/receipts/checkpoint")),
+            (405, "method must be GET".into())
         );
     }
 

@@ -1,5 +1,7 @@
 //! `GET /v1/receipts/{id}` and `GET /v1/receipts` (the query and the list are the core's:
-//! `datafog::api::lists`; the lines stream from the receipts file, memory O(`limit`)).
+//! `datafog::api::lists`; the lines stream from the receipts file, memory O(`limit`)), the chain
+//! export, and `GET /v1/receipts/checkpoint` (the latest signed checkpoint, see
+//! `crate::receipts`).
 
 use axum::Router;
 use axum::extract::rejection::PathRejection;
@@ -9,13 +11,17 @@ use axum::routing::{MethodFilter, on};
 use datafog::api::lists::{ReceiptsPage, ReceiptsQuery};
 use datafog::api::{self, ApiError};
 
-use super::{HttpError, HttpResult, Shared, get, json_bytes};
+use super::{HttpError, HttpResult, Shared, get, json_bytes, json_response};
 
 pub fn router() -> Router<Shared> {
     Router::new()
         .route("/v1/receipts", get(on(MethodFilter::GET, list)))
         .route("/v1/receipts/", get(on(MethodFilter::GET, id_missing)))
         .route("/v1/receipts/export", get(on(MethodFilter::GET, export)))
+        .route(
+            "/v1/receipts/checkpoint",
+            get(on(MethodFilter::GET, checkpoint)),
+        )
         .route("/v1/receipts/{*id}", get(on(MethodFilter::GET, by_id)))
 }
 
@@ -94,4 +100,20 @@ async fn export(State(s): State<Shared>) -> HttpResult {
         body,
     )
         .into_response())
+}
+
+/// `GET /v1/receipts/checkpoint`: the latest signed checkpoint (what an external party keeps to
+/// detect a receipts file cut short or rewritten later); 404 `not_found` before the first one.
+async fn checkpoint(State(s): State<Shared>) -> HttpResult {
+    match (s.receipts.checkpoint(), s.receipts.checkpoint_key()) {
+        (Some(cp), _) => Ok(json_response(&cp)),
+        (None, Some(_)) => Err(ApiError::checkpoint_not_found(
+            "no checkpoint yet: one is written every DATAFOG_CHECKPOINT_EVERY receipts and at shutdown",
+        )
+        .into()),
+        (None, None) => Err(ApiError::checkpoint_not_found(
+            "checkpoints are off (DATAFOG_CHECKPOINT_EVERY=0)",
+        )
+        .into()),
+    }
 }

@@ -13,6 +13,7 @@
 
 mod support;
 
+mod checkpoints;
 mod errors;
 mod guest;
 mod idempotency;

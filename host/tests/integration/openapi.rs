@@ -96,6 +96,11 @@ const EXPECTED: &[&str] = &[
     "GET /v1/receipts/export 429",
     "GET /v1/receipts/export 500",
     "OPTIONS /v1/receipts/export 204",
+    "GET /v1/receipts/checkpoint 200",
+    "GET /v1/receipts/checkpoint 401",
+    "GET /v1/receipts/checkpoint 404",
+    "GET /v1/receipts/checkpoint 429",
+    "OPTIONS /v1/receipts/checkpoint 204",
     "GET /v1/receipts/{id} 200",
     "GET /v1/receipts/{id} 401",
     "GET /v1/receipts/{id} 403",
@@ -853,6 +858,30 @@ async fn every_response_matches_the_document() {
     let export = String::from_utf8(r.bytes.clone()).unwrap();
     assert!(export.ends_with('\n'));
     datafog::receipt::verify_chain(export.lines()).unwrap();
+    // No checkpoint yet (the first is due after 1000 receipts): 404.
+    let r = go("GET", "/v1/receipts/checkpoint".into(), None, vec![]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    c.check("/v1/receipts/checkpoint", "GET", &r);
+    // A checkpoint after every receipt: the latest one (issue 14).
+    let cp = app(state(
+        &temp_dir("checkpoint"),
+        &[("DATAFOG_CHECKPOINT_EVERY", "1")],
+    ));
+    let body = r#"{"action":{"type":"file.read"}}"#;
+    let r = send(&cp, request("POST", "/v1/decide", Some(body), &[])).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Written by the receipts writer just after it answered the decide: poll briefly.
+    let mut r = send(&cp, request("GET", "/v1/receipts/checkpoint", None, &[])).await;
+    for _ in 0..200 {
+        if r.status == StatusCode::OK {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        r = send(&cp, request("GET", "/v1/receipts/checkpoint", None, &[])).await;
+    }
+    assert_eq!(r.status, StatusCode::OK, "{}", show(&r.bytes));
+    c.check("/v1/receipts/checkpoint", "GET", &r);
+    assert_eq!(r.json()["count"], 1);
     let r = go(
         "GET",
         "/v1/events?adapter=git&decision=allow".into(),

@@ -271,3 +271,193 @@ fn non_utf8_line_is_reported() {
     assert_eq!(r["break"]["line"], 2);
     assert_eq!(r["break"]["kind"], "not_utf8");
 }
+
+// ------------------------------------------------------------------ signed checkpoints (issue 14)
+
+use datafog_files::checkpoint::{Checkpoint, Signer};
+
+fn server_key() -> Signer {
+    Signer::from_seed(&[42; 32])
+}
+
+/// Checkpoint lines (what `datafog-api` appends to `FILE.checkpoints`).
+fn checkpoint_lines(cps: &[Checkpoint]) -> String {
+    cps.iter().map(|c| format!("{}\n", c.to_line())).collect()
+}
+
+/// Five receipts with checkpoints after the 2nd and the 5th beside them; the public key.
+fn anchored(d: &TempDir) -> (PathBuf, Vec<String>, Vec<Checkpoint>, String) {
+    let (lines, hashes) = chain_from(GENESIS_HASH, 0, 5);
+    let key = server_key();
+    let cps = vec![
+        key.sign(2, &hashes[1], "2026-12-03T10:00:00Z"),
+        key.sign(5, &hashes[4], "2026-12-03T10:00:05Z"),
+    ];
+    let f = d.write("r.jsonl", &jsonl(&lines));
+    d.write("r.jsonl.checkpoints", &checkpoint_lines(&cps));
+    (f, lines, cps, key.public_key().hex().to_owned())
+}
+
+#[test]
+fn issue_14_truncating_lines_after_a_checkpoint_is_detected() {
+    let d = TempDir::new("cp-truncated");
+    let (f, lines, cps, public) = anchored(&d);
+    let o = verify(&f, &["--public-key", &public]);
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains(": ok: 5 receipts ending in"),
+        "{}",
+        stdout(&o)
+    );
+    let (c, r) = report(&f, &["--public-key", &public]);
+    assert_eq!(c, 0);
+    assert_eq!(r["checkpoints"].as_array().unwrap().len(), 2);
+
+    // The last two lines cut off: the chain alone still verifies, the checkpoint does not.
+    std::fs::write(&f, jsonl(&lines[..3])).unwrap();
+    assert_eq!(code(&verify(&f, &[])), 0);
+    let o = verify(&f, &["--public-key", &public]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("truncated: checkpoint covers 5 receipts, file has 3"),
+        "{}",
+        stdout(&o)
+    );
+    let (c, r) = report(&f, &["--public-key", &public]);
+    assert_eq!(c, 1);
+    assert_eq!(r["ok"], false);
+    assert_eq!(r["checkpoints"][0]["status"], "ok");
+    assert_eq!(r["checkpoints"][1]["status"], "truncated");
+
+    // The checkpoints file cut too: the checkpoint an external party kept still tells (it is
+    // checked instead of the file beside the receipts).
+    d.write("r.jsonl.checkpoints", &checkpoint_lines(&cps[..1]));
+    assert_eq!(code(&verify(&f, &["--public-key", &public])), 0);
+    let kept = d.write("kept.json", &serde_json::to_string_pretty(&cps[1]).unwrap());
+    let kept = kept.to_str().unwrap();
+    let o = verify(&f, &["--public-key", &public, "--checkpoint", kept]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(stdout(&o).contains("truncated"), "{}", stdout(&o));
+
+    // A torn tail does not hide a checkpoint, even with --allow-torn-tail.
+    let torn = format!("{}{}", jsonl(&lines[..4]), &lines[4][..20]);
+    std::fs::write(&f, torn).unwrap();
+    let o = verify(
+        &f,
+        &[
+            "--public-key",
+            &public,
+            "--checkpoint",
+            kept,
+            "--allow-torn-tail",
+        ],
+    );
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("checkpoint covers 5 receipts, file has 4"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn issue_14_a_rewritten_chain_is_detected_by_the_checkpoint_hash() {
+    let d = TempDir::new("cp-rewritten");
+    let (f, lines, _, public) = anchored(&d);
+    // Receipt 2 replaced and every hash after it recomputed, as someone without the key would:
+    // the chain is intact again.
+    let prev = serde_json::from_str::<Value>(&lines[1]).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let forged = receipt(77, &prev);
+    let (rest, _) = chain_from(&forged.hash, 3, 2);
+    let rewritten = [&lines[..2], &[forged.canonical_json()], &rest[..]].concat();
+    std::fs::write(&f, jsonl(&rewritten)).unwrap();
+    assert_eq!(code(&verify(&f, &[])), 0);
+    let o = verify(&f, &["--public-key", &public]);
+    assert_eq!(code(&o), 1, "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("rewritten: receipt 5 has hash"),
+        "{}",
+        stdout(&o)
+    );
+    let (_, r) = report(&f, &["--public-key", &public]);
+    assert_eq!(r["checkpoints"][0]["status"], "ok");
+    assert_eq!(r["checkpoints"][1]["status"], "rewritten");
+}
+
+#[test]
+fn issue_14_a_flipped_signature_byte_is_rejected() {
+    let d = TempDir::new("cp-flipped");
+    let (f, _, mut cps, public) = anchored(&d);
+    let sig = &mut cps[1].signature;
+    let flipped = if sig.ends_with('0') { "1" } else { "0" };
+    sig.replace_range(sig.len() - 1.., flipped);
+    d.write("r.jsonl.checkpoints", &checkpoint_lines(&cps));
+    let o = verify(&f, &["--public-key", &public]);
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(stdout(&o).contains("bad_signature"), "{}", stdout(&o));
+    // So is a count moved by one (the signature covers it).
+    let d2 = TempDir::new("cp-moved");
+    let (f2, _, mut cps, _) = anchored(&d2);
+    cps[1].count = 4;
+    d2.write("r.jsonl.checkpoints", &checkpoint_lines(&cps));
+    let (c, r) = report(&f2, &["--public-key", &public]);
+    assert_eq!(c, 3);
+    assert_eq!(r["checkpoints"][1]["status"], "bad_signature");
+}
+
+#[test]
+fn issue_14_a_checkpoint_signed_by_another_key_is_rejected() {
+    let d = TempDir::new("cp-other-key");
+    let (f, lines, _, public) = anchored(&d);
+    let hash = serde_json::from_str::<Value>(&lines[4]).unwrap()["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let other = Signer::from_seed(&[9; 32]).sign(5, &hash, "2026-12-03T10:00:05Z");
+    let kept = d.write("kept.json", &other.to_line());
+    let o = verify(
+        &f,
+        &[
+            "--public-key",
+            &public,
+            "--checkpoint",
+            kept.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 3, "{}", stdout(&o));
+    assert!(stdout(&o).contains("other_key"), "{}", stdout(&o));
+    // The same checkpoint verifies under its own key (given as a file).
+    let other_public = d.write(
+        "other.pub",
+        &format!("{}\n", Signer::from_seed(&[9; 32]).public_key().hex()),
+    );
+    let o = verify(
+        &f,
+        &[
+            "--public-key",
+            other_public.to_str().unwrap(),
+            "--checkpoint",
+            kept.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code(&o), 0, "{}", stdout(&o));
+}
+
+#[test]
+fn issue_14_usage_errors_of_public_key_and_checkpoint() {
+    let d = TempDir::new("cp-usage");
+    let (lines, _) = chain_from(GENESIS_HASH, 0, 2);
+    let f = d.write("r.jsonl", &jsonl(&lines));
+    let public = server_key().public_key().hex().to_owned();
+    // Asking for checkpoints where there are none.
+    let o = verify(&f, &["--public-key", &public]);
+    assert_eq!(code(&o), 2);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no checkpoint to check"));
+    // Not a key.
+    assert_eq!(code(&verify(&f, &["--public-key", "abcd"])), 2);
+    // --checkpoint needs --public-key.
+    assert_eq!(code(&verify(&f, &["--checkpoint", "x.json"])), 2);
+}
