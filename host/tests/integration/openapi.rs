@@ -98,6 +98,7 @@ const EXPECTED: &[&str] = &[
     "OPTIONS /v1/receipts/export 204",
     "GET /v1/receipts/checkpoint 200",
     "GET /v1/receipts/checkpoint 401",
+    "GET /v1/receipts/checkpoint 403",
     "GET /v1/receipts/checkpoint 404",
     "GET /v1/receipts/checkpoint 429",
     "OPTIONS /v1/receipts/checkpoint 204",

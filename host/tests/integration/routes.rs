@@ -432,8 +432,8 @@ async fn metrics_prometheus_and_go_json() {
     assert!(text.contains("datafog_guest_traps_total 0"));
 }
 
-/// Audit of host/, item 3: client-supplied finding types never become label values (they
-/// count as `other`); receipt batch sizes and commit latency are Prometheus histograms.
+/// Audit of host/, item 3: client-supplied finding types never become label values (since
+/// issue 14 an unknown one is a 400); receipt batch sizes and commit latency are Prometheus histograms.
 #[tokio::test]
 async fn metrics_labels_are_bounded_and_receipts_have_histograms() {
     let app = router("metrics-labels");
@@ -441,6 +441,15 @@ async fn metrics_labels_are_bounded_and_receipts_have_histograms() {
         &app,
         "/v1/decide",
         r#"{"action":{"type":"file.write"},"findings":[{"entity_type":"x\"} 9\nevil","value":"v","start":0,"end":1},{"entity_type":"Email","value":"a@b.co","start":0,"end":6}]}"#,
+    )
+    .await;
+    // Issue 14: a type that is not a type is refused before anything is counted or stored.
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_code(), "invalid_request");
+    let r = post(
+        &app,
+        "/v1/decide",
+        r#"{"action":{"type":"file.write"},"findings":[{"entity_type":"Email","value":"a@b.co","start":0,"end":6}]}"#,
     )
     .await;
     assert_eq!(
@@ -462,10 +471,6 @@ async fn metrics_labels_are_bounded_and_receipts_have_histograms() {
     let text = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
     assert!(!text.contains("evil"), "{text}");
     assert!(!text.contains("BREW"), "{text}");
-    assert!(
-        text.contains("datafog_findings_total{entity_type=\"other\"} 1"),
-        "{text}"
-    );
     assert!(
         text.contains("datafog_findings_total{entity_type=\"email\"} 1"),
         "{text}"
