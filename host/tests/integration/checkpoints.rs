@@ -3,44 +3,25 @@
 //! short or a checkpoint altered behind its back refuses to start.
 
 use super::support::*;
-use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 
 use datafog_files::checkpoint::{Checkpoint, PublicKey, parse_many};
 use serde_json::Value;
 
 /// Start `datafog-api` on port 0: the child, its base URL and the public key it printed.
 fn start(dir: &Path, extra: &[(&str, &str)]) -> (Child, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
-    for (k, v) in base_env(dir) {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .env("DATAFOG_ADDR", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut public = String::new();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if line.starts_with("datafog-api checkpoints every ") {
-            public = line.rsplit(' ').next().unwrap().to_owned();
-        }
-        if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-            break a.to_owned();
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    (child, format!("http://{addr}"), public)
+    let (child, base, log) = start_logged(dir, extra);
+    let public = log
+        .lock()
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("datafog-api checkpoints every "))
+        .and_then(|l| l.rsplit(' ').next())
+        .unwrap_or_default()
+        .to_owned();
+    (child, base, public)
 }
 
 fn stop(mut child: Child) {

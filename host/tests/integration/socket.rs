@@ -12,49 +12,6 @@ fn start_with(dir: &std::path::Path, extra: &[(&str, &str)]) -> (std::process::C
     (child, base)
 }
 
-/// [`start_with`], and the server's log (stderr) as it is written.
-fn start_logged(
-    dir: &std::path::Path,
-    extra: &[(&str, &str)],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
-    for (k, v) in base_env(dir) {
-        cmd.env(k, v);
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let mut child = cmd
-        .env("DATAFOG_ADDR", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-            break a.to_owned();
-        }
-    };
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let sink = log.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            let mut l = sink.lock().unwrap();
-            l.push_str(&line);
-            l.push('\n');
-        }
-    });
-    (child, format!("http://{addr}"), log)
-}
-
 /// A full disk, for real: the server runs under a file-size limit (`RLIMIT_FSIZE`, with
 /// `SIGXFSZ` ignored, so a write past it fails with `EFBIG` as a full disk fails with
 /// `ENOSPC`). Decides answer 200 until a receipt no longer fits, then 500 `receipt_error`

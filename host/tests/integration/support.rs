@@ -132,3 +132,49 @@ pub async fn post(app: &Router, path: &str, body: &str) -> Resp {
     )
     .await
 }
+
+/// Start the real `datafog-api` on port 0 with `base_env(dir)` and `extra`: the child, its base
+/// URL, and its log (stderr, every line, as it is written).
+pub fn start_logged(
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::Arc<std::sync::Mutex<String>>,
+) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_datafog-api"));
+    for (k, v) in base_env(dir) {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd
+        .env("DATAFOG_ADDR", "127.0.0.1:0")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::BufRead;
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines
+            .next()
+            .expect("server exited before listening")
+            .unwrap();
+        log.lock().unwrap().push_str(&format!("{line}\n"));
+        if let Some(a) = line.strip_prefix("datafog-api listening on ") {
+            break a.to_owned();
+        }
+    };
+    let sink = log.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let mut l = sink.lock().unwrap();
+            l.push_str(&line);
+            l.push('\n');
+        }
+    });
+    (child, format!("http://{addr}"), log)
+}
