@@ -234,7 +234,12 @@ impl Runtime {
     }
 
     fn identity(&self, inst: &mut Instance) -> wasmtime::Result<PolicyIdentity> {
-        inst.guest.store.set_epoch_deadline(self.deadline_ticks());
+        // Start-up, not a request: the instance-making deadline (at least a second), so a tight
+        // `DATAFOG_GUEST_TIMEOUT` on a loaded machine cannot fail the start (an epoch tick
+        // landing inside these two tiny calls did, under a 1 ms deadline).
+        inst.guest
+            .store
+            .set_epoch_deadline(self.deadline_ticks().saturating_mul(5).max(100));
         Ok(PolicyIdentity {
             policy_id: inst.guest.policy_id(inst.policy)?,
             policy_version: inst.guest.policy_version(inst.policy)?,

@@ -6,8 +6,9 @@
 //! returned everything): an unknown parameter, a parameter given twice, a query that is not UTF-8,
 //! a `limit` outside 1..=1000 (default 100), an `after`/`before` that is not RFC 3339 or a
 //! `decision` that is not an effect answer 400 `invalid_request` naming the parameter (an unknown
-//! parameter's name is not echoed: it is the caller's text). An empty value is the same as
-//! absent (what an HTML form sends for an empty field).
+//! parameter's name is not echoed: it is the caller's text). An empty value of a typed
+//! parameter (`after=`) is invalid like any other; an empty `action_type` or `adapter` is no
+//! filter.
 //!
 //! - **Receipts**: `after`/`before` (RFC 3339, exclusive), `decision`, `action_type` (both
 //!   case-insensitive; empty: no filter). Newest first by timestamp, ties by receipt id; `total`
@@ -37,13 +38,19 @@ pub const MAX_LIMIT: usize = 1000;
 
 type Params = HashMap<String, String>;
 
-/// The parameter's value, `None` when absent or empty.
+/// A free-text parameter's value, `None` when absent or empty (no filter).
 fn value<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
     q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
+/// A typed parameter's value (trimmed), `None` only when absent: an empty value must parse like
+/// any other, so `after=` is a 400, as the OpenAPI document's formats say.
+fn typed<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+    q.get(name).map(|v| v.trim())
+}
+
 fn parse_time(q: &Params, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
-    value(q, name)
+    typed(q, name)
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
                 ApiError::invalid_query(
@@ -56,7 +63,7 @@ fn parse_time(q: &Params, name: &str) -> Result<Option<OffsetDateTime>, ApiError
 }
 
 fn parse_limit(q: &Params) -> Result<usize, ApiError> {
-    match value(q, "limit") {
+    match typed(q, "limit") {
         None => Ok(DEFAULT_LIMIT),
         Some(v) => v
             .parse::<usize>()
@@ -70,7 +77,7 @@ fn parse_limit(q: &Params) -> Result<usize, ApiError> {
 
 /// `decision`: one of the policy effects, case-insensitive.
 fn parse_decision(q: &Params) -> Result<Option<String>, ApiError> {
-    value(q, "decision")
+    typed(q, "decision")
         .map(|v| {
             let v = v.to_ascii_lowercase();
             Effect::parse(&v).map(|_| v).ok_or_else(|| {
@@ -107,7 +114,7 @@ fn params(query: &str, known: &[&str]) -> Result<Params, ApiError> {
 /// shape; the native host's). `Ok(true)` for JSON.
 pub fn metrics_wants_json(query: &str) -> Result<bool, ApiError> {
     let q = params(query, &["format"])?;
-    match value(&q, "format").map(str::to_ascii_lowercase).as_deref() {
+    match typed(&q, "format").map(str::to_ascii_lowercase).as_deref() {
         None | Some("prometheus") => Ok(false),
         Some("json") => Ok(true),
         Some(_) => Err(ApiError::invalid_query("format", "want prometheus or json")),
@@ -449,11 +456,15 @@ mod tests {
                 ..ReceiptsQuery::default()
             }
         );
-        // Empty values are absent (an HTML form's empty field).
+        // An empty typed value is invalid; an empty free-text filter is no filter.
+        for q in ["after=", "before=", "limit=", "decision="] {
+            assert!(ReceiptsQuery::from_query(q).is_err(), "{q}");
+        }
         assert_eq!(
-            ReceiptsQuery::from_query("after=&decision=&limit=").unwrap(),
+            ReceiptsQuery::from_query("action_type=").unwrap(),
             ReceiptsQuery::from_query("").unwrap()
         );
+        assert!(metrics_wants_json("format=").is_err());
         let q = ReceiptsQuery::from_query(
             "limit=1000&decision=DENY&action_type=Shell.Exec&after=2026-01-02T03:04:05%2B01:00",
         )
