@@ -279,7 +279,11 @@ impl Http {
     ) -> Result<Resp, ApiError> {
         let body = serde_json::to_vec(req)
             .unwrap_or_else(|e| panic!("http: {path}: encode the request: {e}"));
-        let mut builder = Request::post(path).header("content-type", "application/json");
+        // `Host: localhost`, as a client on loopback sends it (auth is off here, so the host
+        // serves loopback names only).
+        let mut builder = Request::post(path)
+            .header("host", "localhost")
+            .header("content-type", "application/json");
         if !request_id.is_empty() {
             builder = builder.header("x-request-id", request_id);
         }

@@ -234,10 +234,18 @@ impl<'a> Redactor<'a> {
             return String::new();
         }
         let mut spans: Vec<(usize, usize, String)> = Vec::new();
-        for view in identifier_views(s) {
+        for (i, view) in identifier_views(s).iter().enumerate() {
             spans.extend(
-                scan_text(self.policy, &view, Some(TypeFilter::all()))
+                scan_text(self.policy, view, Some(TypeFilter::all()))
                     .into_iter()
+                    // In the identifier views only structured types (strength 2 and up, and the
+                    // policy's own detectors) count: a bare 5-digit run between dashes (a pid, a
+                    // port) is a zip code to the weak detectors, and ids are full of them.
+                    .filter(|f| {
+                        i == 0
+                            || crate::entity::EntityType::parse(&f.entity_type)
+                                .is_none_or(|t| t.strength() >= 2)
+                    })
                     .map(|f| (f.start, f.end, f.entity_type.into_owned())),
             );
         }

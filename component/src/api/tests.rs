@@ -592,3 +592,22 @@ fn issue_14_no_value_in_identifiers_and_supplied_types_are_checked() {
     let req: DecideRequest = parse_json(body.as_bytes()).unwrap();
     assert!(decide(&policy(), &req, ctx(GENESIS_HASH)).is_ok());
 }
+
+/// The identifier views find structured entities only: a pid or a port between dashes in a path
+/// is not redacted as a zip code or a phone number (ids and paths are full of them).
+#[test]
+fn issue_14_identifier_views_leave_numbers_in_paths_alone() {
+    let policy = policy();
+    let redactor = crate::api::handlers::Redactor::new(&policy, &[]);
+    for s in [
+        "/tmp/shim-offline-key-30294-39/datafog_token.key",
+        "build-2026-12-03-run-41523",
+        "svc:8443/v1/items_90210",
+    ] {
+        assert_eq!(redactor.redact(s), s);
+    }
+    assert_eq!(
+        redactor.redact("/tmp/run-30294/219-47-8312.pdf"),
+        "/tmp/run-30294/[REDACTED:ssn].pdf"
+    );
+}

@@ -363,6 +363,20 @@ fn policy_corpus_through_every_firewall() {
                         .unwrap_or_else(|e| panic!("{what}: {e}"));
                     assert_eq!(resp.findings, findings, "{what}: findings echoed");
                 }
+                // The contract refuses a supplied type that names neither a known type nor one of
+                // the policy's detectors (issue 14: it would be stored in the receipt), where the
+                // engine decides on it.
+                Err(e) if e.message == "unknown entity type" => {
+                    let unknown = findings.iter().position(|f| {
+                        datafog::entity::EntityType::parse(&f.entity_type).is_none()
+                            && !policy
+                                .custom_detectors()
+                                .iter()
+                                .any(|d| d.name.eq_ignore_ascii_case(f.entity_type.trim()))
+                    });
+                    let i = unknown.unwrap_or_else(|| panic!("{what}: refused known types: {e}"));
+                    assert_eq!(e, ApiError::unknown_entity_type(i), "{what}");
+                }
                 // The contract refuses a blank action type (400) where the engine denies it: with
                 // the same words.
                 Err(e) => {
