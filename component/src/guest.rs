@@ -148,6 +148,7 @@ impl wit::GuestEngine for Engine {
             findings: r.findings.into_iter().map(supplied_out).collect(),
             policy_version: r.policy_version,
             policy_id: r.policy_id,
+            finding_counts: r.finding_counts.into_iter().collect(),
         })
     }
 
@@ -223,6 +224,7 @@ impl wit::GuestEngine for Engine {
             transform_plan: r.transform_plan.into_iter().map(step_out).collect(),
             findings: r.findings.into_iter().map(supplied_out).collect(),
             reason: r.reason,
+            finding_counts: r.finding_counts.into_iter().collect(),
         };
         Ok(wit::Decided {
             response,

@@ -286,6 +286,8 @@ impl From<wit::ScanResponse> for ScanResponse {
             findings: r.findings.into_iter().map(Into::into).collect(),
             policy_version: r.policy_version,
             policy_id: r.policy_id,
+            findings_truncated: !r.finding_counts.is_empty(),
+            finding_counts: r.finding_counts.into_iter().collect(),
         }
     }
 }
@@ -356,6 +358,8 @@ impl From<wit::DecideResponse> for DecideResponse {
             transform_plan: r.transform_plan.into_iter().map(Into::into).collect(),
             findings: r.findings.into_iter().map(Into::into).collect(),
             reason: r.reason,
+            findings_truncated: !r.finding_counts.is_empty(),
+            finding_counts: r.finding_counts.into_iter().collect(),
         }
     }
 }

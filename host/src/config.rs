@@ -13,6 +13,7 @@
 //! | `DATAFOG_CORS_ORIGINS` | unset (CORS off) | comma-separated origins that get CORS headers, or `*` |
 //! | `DATAFOG_MAX_CONNECTIONS` | `1024` | open connections at once; further clients wait in the listen backlog |
 //! | `DATAFOG_MAX_INFLIGHT_BODY_MB` | `64` | request-body bytes held at once, every connection together (503 `server_busy` past it) |
+//! | `DATAFOG_MIN_FREE_DISK_MB` | `64` | free space the receipts file system keeps; below it decisions are refused (507 `insufficient_storage`) before the disk is full; `0`: no floor |
 //! | `DATAFOG_RATE_LIMIT_RPS` | `0` (off) | one global token bucket |
 //! | `DATAFOG_CLIENT_RATE_LIMIT_RPS` | `0` (off) | one token bucket per client IP address |
 //! | `DATAFOG_READ_HEADER_TIMEOUT` | `2s` | Go duration syntax; a client that does not send its headers in time is disconnected, counted from a request's first byte (from accept for a connection's first request) |
@@ -54,6 +55,8 @@ pub struct Settings {
     pub max_connections: usize,
     /// `DATAFOG_MAX_INFLIGHT_BODY_MB`: request-body bytes held at once, in MiB.
     pub max_inflight_body_mb: u64,
+    /// `DATAFOG_MIN_FREE_DISK_MB`: the receipts disk's free-space floor, in MiB (0: none).
+    pub min_free_disk_mb: u64,
     pub rate_limit_rps: u64,
     /// `DATAFOG_CLIENT_RATE_LIMIT_RPS`: one token bucket per client IP address (0: off).
     pub client_rate_limit_rps: u64,
@@ -141,6 +144,7 @@ impl Settings {
         let max_connections =
             usize::try_from(int("DATAFOG_MAX_CONNECTIONS", 1024).max(1)).unwrap_or(usize::MAX);
         let max_inflight_body_mb = int("DATAFOG_MAX_INFLIGHT_BODY_MB", 64).max(1);
+        let min_free_disk_mb = int("DATAFOG_MIN_FREE_DISK_MB", 64);
         let cache_dir = match get("DATAFOG_CACHE_DIR") {
             Some(v) if v.eq_ignore_ascii_case("off") => None,
             Some(v) => Some(PathBuf::from(v)),
@@ -200,6 +204,7 @@ impl Settings {
             cors_origins,
             max_connections,
             max_inflight_body_mb,
+            min_free_disk_mb,
             rate_limit_rps,
             client_rate_limit_rps,
             read_timeout,

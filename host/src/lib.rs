@@ -16,6 +16,7 @@
 
 pub mod config;
 pub mod conn;
+pub mod disk;
 pub mod histogram;
 pub mod http;
 pub mod idempotency;
@@ -141,6 +142,10 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         guest_wait: settings.write_timeout,
+        disk: disk::DiskFloor::new(
+            &settings.receipt_path,
+            settings.min_free_disk_mb.saturating_mul(1 << 20),
+        ),
     }))
 }
 

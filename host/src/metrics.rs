@@ -210,7 +210,12 @@ impl Metrics {
     }
 
     /// Prometheus text exposition format 0.0.4.
-    pub fn prometheus(&self, runtime: &Runtime, receipts: &ReceiptStore) -> String {
+    pub fn prometheus(
+        &self,
+        runtime: &Runtime,
+        receipts: &ReceiptStore,
+        disk: &crate::disk::DiskFloor,
+    ) -> String {
         let mut out = String::new();
         if let Ok(m) = self.inner.lock() {
             let _ = writeln!(
@@ -324,6 +329,31 @@ impl Metrics {
             "counter",
             "Group commits whose write or fsync failed (a full disk; none of their receipts was acknowledged).",
             s.write_failures.load(Ordering::Relaxed),
+        );
+        // The last reading (at most `disk::RECHECK` old while decides arrive; taken now if older).
+        let _ = disk.is_below();
+        if disk.free_bytes() != u64::MAX {
+            scalar(
+                &mut out,
+                "datafog_receipts_disk_free_bytes",
+                "gauge",
+                "Free space of the receipts file system (statvfs, unprivileged).",
+                disk.free_bytes(),
+            );
+        }
+        scalar(
+            &mut out,
+            "datafog_receipts_disk_floor_bytes",
+            "gauge",
+            "DATAFOG_MIN_FREE_DISK_MB: below it decisions are refused (507 insufficient_storage); 0: no floor.",
+            disk.floor_bytes(),
+        );
+        scalar(
+            &mut out,
+            "datafog_decides_refused_disk_total",
+            "counter",
+            "Decisions refused because the receipts disk was below its free-space floor.",
+            disk.refused.load(Ordering::Relaxed),
         );
         for (name, help, n) in [
             (

@@ -31,10 +31,13 @@ pub enum ErrorCode {
     /// Ours: the server's request-body budget is spent (too many large bodies in flight), 503
     /// with `Retry-After`.
     ServerBusy,
+    /// Ours: the receipts disk is below its free-space floor, so decisions fail closed before the
+    /// disk is full, 507.
+    InsufficientStorage,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthorized,
         ErrorCode::NotFound,
@@ -52,6 +55,7 @@ impl ErrorCode {
         ErrorCode::ConfigError,
         ErrorCode::HostNotAllowed,
         ErrorCode::ServerBusy,
+        ErrorCode::InsufficientStorage,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -73,6 +77,7 @@ impl ErrorCode {
             ErrorCode::ConfigError => "config_error",
             ErrorCode::HostNotAllowed => "host_not_allowed",
             ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::InsufficientStorage => "insufficient_storage",
         }
     }
 
@@ -99,6 +104,7 @@ impl ErrorCode {
             | ErrorCode::SeedError => 500,
             ErrorCode::HostNotAllowed => 403,
             ErrorCode::ConfigError | ErrorCode::ServerBusy => 503,
+            ErrorCode::InsufficientStorage => 507,
         }
     }
 }
@@ -340,6 +346,16 @@ impl ApiError {
     /// Ours: the in-flight request-body budget is spent; the client should retry.
     pub fn server_busy() -> ApiError {
         ApiError::new(ErrorCode::ServerBusy, "server busy, retry later")
+    }
+
+    /// Ours: the receipts disk has less free space than its floor (`DATAFOG_MIN_FREE_DISK_MB`):
+    /// a decision would risk a receipt it cannot write, so it is refused before the disk is full.
+    pub fn insufficient_storage() -> ApiError {
+        ApiError::new(
+            ErrorCode::InsufficientStorage,
+            "receipts disk is below its free-space floor",
+        )
+        .with_details("decisions are refused until space is freed (DATAFOG_MIN_FREE_DISK_MB)")
     }
 
     pub fn seed(message: impl Into<String>) -> ApiError {

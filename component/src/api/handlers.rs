@@ -5,10 +5,11 @@
 //! first (a host may also validate earlier, e.g. before an idempotency check).
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use crate::detect::{OffsetUnit, ScanOptions, TypeFilter, offsets, scan};
 use crate::entity::Finding;
-use crate::policy::{Action, Policy};
+use crate::policy::{Action, Decision, Effect, Policy};
 use crate::receipt::{self, Receipt, ReceiptFinding, ReceiptInput};
 use crate::transform::{self, Mode, TransformStep, reconcile};
 
@@ -17,7 +18,9 @@ use super::types::{
     PolicyVersionResponse, ScanFinding, ScanRequest, ScanResponse, TransformRequest,
     TransformResponse,
 };
-use super::{ApiError, validate_anonymize, validate_decide, validate_scan, validate_transform};
+use super::{
+    ApiError, bounds, validate_anonymize, validate_decide, validate_scan, validate_transform,
+};
 
 /// `GET /health`, for the loaded policy `identity` (see [`handle_policy_version`]).
 /// `started_at`: RFC 3339, UTC, second precision (the host's clock).
@@ -87,7 +90,23 @@ pub fn handle_scan(policy: &Policy, req: &ScanRequest) -> Result<ScanResponse, A
     let unit = validate_scan(req)?;
     let filter = (!req.entity_types.is_empty()).then(|| TypeFilter::from_names(&req.entity_types));
     let mut found = scan_text(policy, &req.text, filter);
-    let values: Vec<String> = found.iter().map(|f| value_of(&req.text, f)).collect();
+    // The first findings within both caps; past them, the count per type (`bounds`).
+    let mut values: Vec<String> = Vec::with_capacity(found.len().min(bounds::MAX_FINDINGS));
+    let mut value_bytes = 0usize;
+    for f in found.iter().take(bounds::MAX_FINDINGS) {
+        value_bytes += f.end.saturating_sub(f.start);
+        if value_bytes > bounds::MAX_FINDING_VALUE_BYTES {
+            break;
+        }
+        values.push(value_of(&req.text, f));
+    }
+    let truncated = values.len() < found.len();
+    let finding_counts = if truncated {
+        bounds::counts_by_type(found.iter().map(|f| f.entity_type.as_ref()))
+    } else {
+        BTreeMap::new()
+    };
+    found.truncate(values.len());
     offsets::convert(req.text.as_bytes(), &mut found, unit);
     let findings: Vec<ScanFinding> = found.into_iter().zip(values).map(with_value).collect();
     Ok(ScanResponse {
@@ -96,6 +115,8 @@ pub fn handle_scan(policy: &Policy, req: &ScanRequest) -> Result<ScanResponse, A
         findings,
         policy_version: policy.policy_version.clone(),
         policy_id: policy.policy_id.clone(),
+        findings_truncated: truncated,
+        finding_counts,
     })
 }
 
@@ -385,8 +406,30 @@ pub fn decide(
     } else {
         Vec::new()
     };
-    let findings: Vec<Finding> = pairs.iter().map(|(f, _)| f.clone()).collect();
-    let decision = policy.decide(&req.action, &findings);
+    // Past the findings caps the policy is not evaluated: deny, and record counts, not entries
+    // (`bounds`).
+    let over = bounds::past_the_cap(&pairs);
+    let decision = if over {
+        Decision {
+            effect: Effect::Deny,
+            matched_rules: Vec::new(),
+            plan: Vec::new(),
+            reason: format!(
+                "too many findings: {} (a decision evaluates at most {} findings and {} bytes of their values); denied without evaluating the policy",
+                pairs.len(),
+                bounds::MAX_FINDINGS,
+                bounds::MAX_FINDING_VALUE_BYTES
+            ),
+        }
+    } else {
+        let findings: Vec<Finding> = pairs.iter().map(|(f, _)| f.clone()).collect();
+        policy.decide(&req.action, &findings)
+    };
+    let finding_counts = if over {
+        bounds::counts_by_type(pairs.iter().map(|(f, _)| f.entity_type.as_ref()))
+    } else {
+        BTreeMap::new()
+    };
     let hasher = transform::KeyedHasher::new(ctx.key);
     // Built unsealed, completed, then sealed once (or left unsealed for the host; see
     // `DecideContext::prev_hash`).
@@ -407,12 +450,17 @@ pub fn decide(
             ctx.input_hash
         },
         decision: decision.clone(),
-        findings: pairs
-            .iter()
-            .map(|(f, v)| ReceiptFinding::with_hasher(f, v, &hasher))
-            .collect(),
+        findings: if over {
+            Vec::new()
+        } else {
+            pairs
+                .iter()
+                .map(|(f, v)| ReceiptFinding::with_hasher(f, v, &hasher))
+                .collect()
+        },
         prev_hash: String::new(),
     });
+    receipt.finding_counts.clone_from(&finding_counts);
     // `action_hash` covers the action as sent; the recorded action and the caller's id fields
     // (an `actor_id` is often an email) have secrets and PII redacted.
     let redactor = Redactor::new(policy, &pairs);
@@ -425,7 +473,28 @@ pub fn decide(
         &mut receipt.session_id,
     ] {
         *id = redactor.redact(id);
+        bounds::clip(id, bounds::MAX_RECORDED_ID_BYTES);
     }
+    // Bounded after redaction (a cut never exposes part of a value); see `bounds`.
+    let a = &mut receipt.action;
+    for s in [
+        &mut a.action_type,
+        &mut a.tool,
+        &mut a.resource,
+        &mut a.command,
+    ] {
+        bounds::clip(s, bounds::MAX_RECORDED_FIELD_BYTES);
+    }
+    bounds::clip_list(
+        &mut a.args,
+        bounds::MAX_RECORDED_ARGS,
+        bounds::MAX_RECORDED_FIELD_BYTES,
+    );
+    bounds::clip_list(
+        &mut receipt.matched_rules,
+        bounds::MAX_RECORDED_RULES,
+        bounds::MAX_RECORDED_RULE_BYTES,
+    );
     if !req.idempotency_key.is_empty() {
         receipt.idempotency_key_digest = receipt::idempotency_digest(ctx.key, &req.idempotency_key);
     }
@@ -441,8 +510,14 @@ pub fn decide(
         policy_id: policy.policy_id.clone(),
         matched_rules: decision.matched_rules,
         transform_plan: decision.plan,
-        findings: pairs.into_iter().map(with_value).collect(),
+        findings: if over {
+            Vec::new()
+        } else {
+            pairs.into_iter().map(with_value).collect()
+        },
         reason: decision.reason,
+        findings_truncated: over,
+        finding_counts,
     };
     Ok((response, receipt))
 }
@@ -514,6 +589,8 @@ pub fn replay_decide(receipt: &Receipt, req: &DecideRequest) -> DecideResponse {
         transform_plan: receipt.transform_plan.clone(),
         findings,
         reason: receipt.reason.clone(),
+        findings_truncated: !receipt.finding_counts.is_empty(),
+        finding_counts: receipt.finding_counts.clone(),
     }
 }
 

@@ -19,6 +19,10 @@
 //!   `tool` and the filter both canonicalised: `git`, `GIT`, `/usr/bin/git` and `vcs` all match a
 //!   `tool` of `git`). The last `limit` matches in stored order, newest first (Go returned the
 //!   oldest first); `total` is the number returned. Malformed lines are skipped.
+//!
+//! Both are bounded by bytes as well as by `limit` ([`bounds::MAX_LIST_BYTES`]): the newest
+//! matches that fit are answered, with `"truncated":true` (ours) when the byte bound, not
+//! `limit`, left matches out.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
@@ -26,9 +30,9 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::ApiError;
 use super::http::parse_query;
 use super::types::{DecisionEvent, EventsResponse};
+use super::{ApiError, bounds};
 use crate::policy::{Effect, adapters};
 use crate::receipt::Receipt;
 
@@ -171,14 +175,27 @@ pub struct ReceiptsPage {
     query: ReceiptsQuery,
     newest: TopK<(Reverse<OffsetDateTime>, String), String>,
     total: usize,
+    /// Bytes of the lines kept (with a separator each), at most `max_bytes`.
+    bytes: usize,
+    max_bytes: usize,
+    /// The byte bound dropped a match `limit` would have kept.
+    truncated: bool,
 }
 
 impl ReceiptsPage {
     pub fn new(query: ReceiptsQuery) -> ReceiptsPage {
+        ReceiptsPage::with_max_bytes(query, bounds::MAX_LIST_BYTES)
+    }
+
+    /// [`ReceiptsPage::new`] with another byte bound (tests).
+    pub fn with_max_bytes(query: ReceiptsQuery, max_bytes: usize) -> ReceiptsPage {
         ReceiptsPage {
             newest: TopK::new(query.limit),
             query,
             total: 0,
+            bytes: 0,
+            max_bytes,
+            truncated: false,
         }
     }
 
@@ -187,14 +204,34 @@ impl ReceiptsPage {
         let Ok(r) = serde_json::from_str::<Receipt>(line) else {
             return;
         };
-        if let Some(ts) = self.query.matches(&r) {
-            self.total += 1;
-            self.newest
-                .offer((Reverse(ts), r.receipt_id), || line.to_owned());
+        let Some(ts) = self.query.matches(&r) else {
+            return;
+        };
+        self.total += 1;
+        let before = self.newest.len();
+        let out = self
+            .newest
+            .offer((Reverse(ts), r.receipt_id), || line.to_owned());
+        let pushed_out = out.is_some();
+        if let Some((_, old)) = out {
+            self.bytes -= old.len() + 1;
+        }
+        if self.newest.len() > before || pushed_out {
+            self.bytes += line.len() + 1;
+        }
+        // Past the byte bound the oldest kept lines go (the newest that fit stay), and from then
+        // on the page holds no more lines than it does now.
+        while self.bytes > self.max_bytes {
+            match self.newest.shrink_by_one() {
+                Some((_, old)) => self.bytes -= old.len() + 1,
+                None => break,
+            }
+            self.truncated = true;
         }
     }
 
-    /// The response body (with Go's trailing newline).
+    /// The response body (with Go's trailing newline). `truncated` (ours) is there only when the
+    /// byte bound cut the list.
     pub fn finish(self) -> Vec<u8> {
         let mut body = b"{\"receipts\":[".to_vec();
         for (i, (_, line)) in self.newest.into_sorted().iter().enumerate() {
@@ -203,7 +240,12 @@ impl ReceiptsPage {
             }
             body.extend_from_slice(line.as_bytes());
         }
-        body.extend_from_slice(format!("],\"total\":{}}}\n", self.total).as_bytes());
+        let truncated = if self.truncated {
+            ",\"truncated\":true"
+        } else {
+            ""
+        };
+        body.extend_from_slice(format!("],\"total\":{}{truncated}}}\n", self.total).as_bytes());
         body
     }
 }
@@ -262,14 +304,26 @@ impl EventsQuery {
 #[derive(Debug)]
 pub struct EventsPage {
     query: EventsQuery,
-    kept: VecDeque<DecisionEvent>,
+    /// Matches and the length of their stored line, oldest first.
+    kept: VecDeque<(DecisionEvent, usize)>,
+    bytes: usize,
+    max_bytes: usize,
+    truncated: bool,
 }
 
 impl EventsPage {
     pub fn new(query: EventsQuery) -> EventsPage {
+        EventsPage::with_max_bytes(query, bounds::MAX_LIST_BYTES)
+    }
+
+    /// [`EventsPage::new`] with another byte bound (tests).
+    pub fn with_max_bytes(query: EventsQuery, max_bytes: usize) -> EventsPage {
         EventsPage {
             kept: VecDeque::with_capacity(query.limit.min(1024)),
             query,
+            bytes: 0,
+            max_bytes,
+            truncated: false,
         }
     }
 
@@ -279,17 +333,32 @@ impl EventsPage {
             return;
         };
         if self.query.limit > 0 && self.query.matches(&ev) {
-            if self.kept.len() == self.query.limit {
-                self.kept.pop_front();
+            if self.kept.len() == self.query.limit
+                && let Some((_, n)) = self.kept.pop_front()
+            {
+                self.bytes -= n;
             }
-            self.kept.push_back(ev);
+            self.kept.push_back((ev, line.len() + 1));
+            self.bytes += line.len() + 1;
+            // The newest that fit in the byte bound stay (a stored line is about its JSON).
+            while self.bytes > self.max_bytes {
+                match self.kept.pop_front() {
+                    Some((_, n)) => self.bytes -= n,
+                    None => break,
+                }
+                self.truncated = true;
+            }
         }
     }
 
     pub fn finish(self) -> EventsResponse {
-        let events: Vec<DecisionEvent> = self.kept.into_iter().rev().collect();
+        let events: Vec<DecisionEvent> = self.kept.into_iter().rev().map(|(e, _)| e).collect();
         let total = events.len();
-        EventsResponse { events, total }
+        EventsResponse {
+            events,
+            total,
+            truncated: self.truncated,
+        }
     }
 }
 
@@ -331,13 +400,26 @@ impl<K: Ord, V> TopK<K, V> {
         }
     }
 
-    pub fn offer(&mut self, key: K, make: impl FnOnce() -> V) {
+    /// Keep `key` if it is among the `k` smallest so far; returns the item it pushed out, if any.
+    /// Returns `None` both when it was kept without pushing anything out and when it was not kept.
+    pub fn offer(&mut self, key: K, make: impl FnOnce() -> V) -> Option<(K, V)> {
         if self.heap.len() < self.k {
             self.heap.push(Ranked(key, make()));
+            None
         } else if self.heap.peek().is_some_and(|top| key < top.0) {
-            self.heap.pop();
+            let out = self.heap.pop().map(|Ranked(k, v)| (k, v));
             self.heap.push(Ranked(key, make()));
+            out
+        } else {
+            None
         }
+    }
+
+    /// Drop the largest item kept, and keep at most as many as are left from now on.
+    pub fn shrink_by_one(&mut self) -> Option<(K, V)> {
+        let out = self.heap.pop().map(|Ranked(k, v)| (k, v));
+        self.k = self.heap.len();
+        out
     }
 
     /// Items held (at most `k`).
@@ -490,5 +572,77 @@ mod tests {
         let ids: Vec<&str> = out.events.iter().map(|e| e.receipt_id.as_str()).collect();
         assert_eq!(ids, ["r3", "r2"]);
         assert_eq!(out.total, 2);
+    }
+
+    /// Issue 14, finding 1: a list is bounded by bytes as well as by `limit`; the newest that fit
+    /// are answered, and `truncated` says the byte bound left matches out.
+    #[test]
+    fn lists_are_bounded_by_bytes_newest_first() {
+        let receipt = |i: usize, pad: usize| {
+            let mut r = crate::receipt::build(crate::receipt::ReceiptInput {
+                receipt_id: format!("{i:032x}"),
+                timestamp: format!("2026-01-01T00:00:{:02}Z", i % 60),
+                request_id: "x".repeat(pad),
+                trace_id: String::new(),
+                tenant_id: String::new(),
+                actor_id: String::new(),
+                session_id: String::new(),
+                policy_id: "p".into(),
+                policy_version: "v".into(),
+                action: crate::policy::Action::default(),
+                input_hash: String::new(),
+                decision: crate::policy::Decision {
+                    effect: Effect::Allow,
+                    matched_rules: Vec::new(),
+                    plan: Vec::new(),
+                    reason: String::new(),
+                },
+                findings: Vec::new(),
+                prev_hash: crate::receipt::GENESIS_HASH.into(),
+            });
+            r.hash = r.compute_hash();
+            r.canonical_json()
+        };
+        let lines: Vec<String> = (0..50).map(|i| receipt(i, 1000)).collect();
+        let each = lines[0].len() + 1;
+        let mut page =
+            ReceiptsPage::with_max_bytes(ReceiptsQuery::from_query("limit=40").unwrap(), each * 10);
+        for l in &lines {
+            page.offer(l);
+        }
+        let body: serde_json::Value = serde_json::from_slice(&page.finish()).unwrap();
+        let kept = body["receipts"].as_array().unwrap();
+        assert_eq!(kept.len(), 10);
+        assert_eq!(body["total"], 50);
+        assert_eq!(body["truncated"], true);
+        // The newest ten (timestamps 40..49), newest first.
+        assert_eq!(kept[0]["receipt_id"], format!("{:032x}", 49));
+        assert_eq!(kept[9]["receipt_id"], format!("{:032x}", 40));
+        // Within the bound nothing changes: no `truncated` member.
+        let mut page =
+            ReceiptsPage::with_max_bytes(ReceiptsQuery::from_query("limit=5").unwrap(), each * 10);
+        for l in &lines {
+            page.offer(l);
+        }
+        let body = String::from_utf8(page.finish()).unwrap();
+        assert!(!body.contains("truncated"), "{body}");
+
+        let mut events =
+            EventsPage::with_max_bytes(EventsQuery::from_query("limit=100").unwrap(), 1000);
+        for i in 0..50 {
+            events.offer(&format!(
+                r#"{{"timestamp":"2026-01-01T00:00:{i:02}Z","decision":"deny","receipt_id":"r{i}","command":"{}"}}"#,
+                "c".repeat(100)
+            ));
+        }
+        let out = events.finish();
+        assert!(out.truncated);
+        assert!(
+            out.events.len() < 10 && !out.events.is_empty(),
+            "{}",
+            out.events.len()
+        );
+        assert_eq!(out.events[0].receipt_id, "r49");
+        assert_eq!(out.total, out.events.len());
     }
 }

@@ -4,6 +4,7 @@
 //! `validate_*`, checks its idempotency cache with `fingerprint_*`, then calls a `handle_*` function
 //! (or [`decide`]) and persists the returned receipt.
 
+pub mod bounds;
 pub mod error;
 pub mod handlers;
 pub mod http;

@@ -1,5 +1,5 @@
 use super::*;
-use crate::policy::{Effect, Policy};
+use crate::policy::{Action, Effect, Policy};
 use crate::receipt::{self, GENESIS_HASH, Receipt, verify_chain};
 
 const POLICY: &str = r#"{"policy_id":"test","policy_version":"v1","rules":[
@@ -610,4 +610,158 @@ fn issue_14_identifier_views_leave_numbers_in_paths_alone() {
         redactor.redact("/tmp/run-30294/219-47-8312.pdf"),
         "/tmp/run-30294/[REDACTED:ssn].pdf"
     );
+}
+
+// --- bounds (`bounds`; docs/security.md "Bounds") ---
+
+/// About 1 MiB of distinct emails: tens of thousands of findings.
+fn dense_text() -> String {
+    let mut t = String::new();
+    let mut i = 0;
+    while t.len() < (1 << 20) - 64 {
+        t.push_str(&format!("u{i}@ex.io "));
+        i += 1;
+    }
+    t
+}
+
+#[test]
+fn a_scan_past_the_findings_cap_answers_the_first_findings_and_counts_all() {
+    let text = dense_text();
+    let total = text.split(' ').filter(|w| w.contains('@')).count() as u64;
+    assert!(total > bounds::MAX_FINDINGS as u64 * 10, "{total}");
+    let req = ScanRequest {
+        text,
+        ..ScanRequest::default()
+    };
+    let r = handle_scan(&policy(), &req).unwrap();
+    assert_eq!(r.findings.len(), bounds::MAX_FINDINGS);
+    assert!(r.findings_truncated);
+    assert_eq!(r.finding_counts.get("email"), Some(&total));
+    assert_eq!(r.findings[0].value, "u0@ex.io");
+    let body = serde_json::to_vec(&r).unwrap();
+    assert!(body.len() < 200 << 10, "{} bytes", body.len());
+    // Under the cap nothing changes (no new members on the wire).
+    let small = handle_scan(
+        &policy(),
+        &ScanRequest {
+            text: "mail a@b.io".into(),
+            ..ScanRequest::default()
+        },
+    )
+    .unwrap();
+    let wire = serde_json::to_string(&small).unwrap();
+    assert!(!wire.contains("findings_truncated") && !wire.contains("finding_counts"));
+}
+
+#[test]
+fn a_decide_past_the_findings_cap_is_a_deny_whose_receipt_counts_per_type() {
+    let text = dense_text();
+    let req = DecideRequest {
+        action: Action {
+            action_type: "file.read".into(),
+            ..Action::default()
+        },
+        text,
+        ..DecideRequest::default()
+    };
+    let (r, receipt) = decide(&policy(), &req, ctx(GENESIS_HASH)).unwrap();
+    assert_eq!(
+        r.decision,
+        Effect::Deny,
+        "file.read is allowed under the cap"
+    );
+    assert!(r.findings.is_empty() && r.findings_truncated);
+    assert!(r.matched_rules.is_empty());
+    assert!(r.reason.starts_with("too many findings"), "{}", r.reason);
+    let emails = *r.finding_counts.get("email").unwrap();
+    assert!(emails > 10_000, "{emails}");
+    assert!(receipt.findings.is_empty());
+    assert_eq!(receipt.finding_counts, r.finding_counts);
+    let line = receipt.canonical_json();
+    assert!(line.len() < 2048, "{} bytes", line.len());
+    assert!(line.contains(&format!(r#""finding_counts":{{"email":{emails}}}"#)));
+    verify_chain([line.as_str()].into_iter()).unwrap();
+    // A replay after a restart answers the same.
+    let replayed = replay_decide(&serde_json::from_str(&line).unwrap(), &req);
+    assert_eq!(replayed.finding_counts, r.finding_counts);
+    assert!(replayed.findings_truncated && replayed.findings.is_empty());
+    // Supplied findings count too (no text: taken as sent).
+    let supplied = DecideRequest {
+        action: req.action.clone(),
+        findings: (0..=bounds::MAX_FINDINGS)
+            .map(|i| sf("email", "a@b.io", i, i + 6))
+            .collect(),
+        ..DecideRequest::default()
+    };
+    let (r, _) = decide(&policy(), &supplied, ctx(GENESIS_HASH)).unwrap();
+    assert_eq!(r.decision, Effect::Deny);
+    assert_eq!(
+        r.finding_counts.get("email"),
+        Some(&(bounds::MAX_FINDINGS as u64 + 1))
+    );
+}
+
+#[test]
+fn the_largest_receipt_is_under_the_bound() {
+    // Exactly the cap of findings, every recorded string far past its limit, and a policy whose
+    // many rules all match with long ids.
+    let rules: Vec<String> = (0..500)
+        .map(|i| {
+            format!(
+                r#"{{"id":"{}{i}","priority":{i},"effect":"allow","match":{{"action_types":["file.read"]}}}}"#,
+                "r".repeat(900)
+            )
+        })
+        .collect();
+    let policy = Policy::from_json(
+        format!(
+            r#"{{"policy_id":"p","policy_version":"v","rules":[{}]}}"#,
+            rules.join(",")
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut text = String::new();
+    for i in 0..bounds::MAX_FINDINGS {
+        text.push_str(&format!("user{i:04}@example.com "));
+    }
+    let long = "x".repeat(3_000);
+    let req = DecideRequest {
+        action: Action {
+            action_type: format!("file.read{long}"),
+            tool: long.clone(),
+            resource: long.clone(),
+            command: long.clone(),
+            args: vec![long.clone(); 100],
+            sensitive: true,
+        },
+        text,
+        request_id: long.clone(),
+        trace_id: long.clone(),
+        tenant_id: long.clone(),
+        actor_id: long.clone(),
+        session_id: long.clone(),
+        idempotency_key: long.clone(),
+        ..DecideRequest::default()
+    };
+    let (r, receipt) = decide(&policy, &req, ctx(GENESIS_HASH)).unwrap();
+    assert_eq!(r.findings.len(), bounds::MAX_FINDINGS);
+    assert!(!r.findings_truncated);
+    assert_eq!(receipt.findings.len(), bounds::MAX_FINDINGS);
+    let line = receipt.canonical_json();
+    assert!(
+        line.len() < bounds::MAX_RECEIPT_BYTES,
+        "{} bytes",
+        line.len()
+    );
+    assert_eq!(receipt.action.args.len(), bounds::MAX_RECORDED_ARGS + 1);
+    assert!(receipt.action.command.ends_with(" bytes]"));
+    assert!(receipt.request_id.len() < bounds::MAX_RECORDED_ID_BYTES + 32);
+    // The action hash still covers the action as sent.
+    assert_eq!(
+        receipt.action_hash,
+        crate::receipt::action_hash(&req.action)
+    );
+    verify_chain([line.as_str()].into_iter()).unwrap();
 }

@@ -48,6 +48,12 @@ pub struct ScanResponse {
     pub findings: Vec<ScanFinding>,
     pub policy_version: String,
     pub policy_id: String,
+    /// Ours: `findings` holds the first findings within the caps (`super::bounds`), not all.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub findings_truncated: bool,
+    /// Ours, with `findings_truncated`: every finding's type and count.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub finding_counts: BTreeMap<String, u64>,
 }
 
 /// `POST /v1/decide`.
@@ -91,6 +97,12 @@ pub struct DecideResponse {
     pub findings: Vec<ScanFinding>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub reason: String,
+    /// Ours: past the findings caps (`super::bounds`) `findings` is empty, the decision is `deny`
+    /// and `finding_counts` holds the count per type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub findings_truncated: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub finding_counts: BTreeMap<String, u64>,
 }
 
 /// `POST /v1/transform`.
@@ -166,6 +178,9 @@ pub struct ReceiptsListResponse {
     pub receipts: Vec<Receipt>,
     /// Matches before `limit` was applied.
     pub total: usize,
+    /// Ours: the byte bound (`super::bounds::MAX_LIST_BYTES`) left out older matches.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// `GET /v1/events`.
@@ -174,6 +189,9 @@ pub struct EventsResponse {
     #[serde(default, deserialize_with = "nullable")]
     pub events: Vec<DecisionEvent>,
     pub total: usize,
+    /// Ours: the byte bound (`super::bounds::MAX_LIST_BYTES`) left out older matches.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 /// One line of the decision-event NDJSON log (`docs/operations.md`, "Events"), written by a shim gate.

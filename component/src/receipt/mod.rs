@@ -14,7 +14,7 @@
 //! - no whitespace anywhere (`{"a":1,"b":[1,2]}`);
 //! - object members sorted by key, comparing keys as UTF-8 byte strings (all keys are ASCII);
 //!   optional members that are absent are not written (`sanitized_summary`, `transform_plan`,
-//!   `reason`, and the `action` members `tool`, `resource`, `command`, `args`, `sensitive` when
+//!   `reason`, `idempotency_key_digest`, `finding_counts`, and the `action` members `tool`, `resource`, `command`, `args`, `sensitive` when
 //!   empty/false); `matched_rules` and `findings` are always arrays;
 //! - strings: `"` and `\` escaped as `\"` and `\\`; U+0008, U+0009, U+000A, U+000C, U+000D as
 //!   `\b`, `\t`, `\n`, `\f`, `\r`; other characters below U+0020 as `\u00XX` with lowercase hex;
@@ -41,6 +41,8 @@
 
 pub mod gojson;
 pub mod tail;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -122,6 +124,11 @@ pub struct Receipt {
     pub matched_rules: Vec<String>,
     #[serde(default)]
     pub findings: Vec<ReceiptFinding>,
+    /// Findings per entity type, set instead of `findings` when a decision was past the findings
+    /// cap (`crate::api::bounds`): a receipt never lists thousands of entries. Absent otherwise
+    /// (Go's receipts have no such member).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub finding_counts: BTreeMap<String, u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub transform_plan: Vec<TransformStep>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -183,6 +190,7 @@ pub fn build(input: ReceiptInput) -> Receipt {
         action: input.action,
         matched_rules: input.decision.matched_rules,
         findings: input.findings,
+        finding_counts: BTreeMap::new(),
         transform_plan: input.decision.plan,
         reason: input.decision.reason,
         idempotency_key_digest: String::new(),
@@ -205,6 +213,8 @@ struct CanonicalReceipt<'a> {
     action_hash: &'a str,
     actor_id: &'a str,
     decision: Effect,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    finding_counts: &'a BTreeMap<String, u64>,
     findings: Vec<CanonicalFinding<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     hash: Option<&'a str>,
@@ -276,6 +286,7 @@ impl Receipt {
             action_hash: &self.action_hash,
             actor_id: &self.actor_id,
             decision: self.decision,
+            finding_counts: &self.finding_counts,
             findings: self
                 .findings
                 .iter()

@@ -27,6 +27,15 @@ pub fn router() -> Router<Shared> {
 
 async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
     let (req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    // Fail closed before the disk is full (`crate::disk`): no decision without room for its
+    // receipt. Checked before the idempotency cache: a replay needs no new receipt, but a refusal
+    // is cheap to retry and never answers a decision that was not made.
+    if s.disk.is_below() {
+        s.disk
+            .refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(ApiError::insufficient_storage().into());
+    }
     if req.idempotency_key.is_empty() {
         // Validated, hashed and decided once, in the guest.
         return work(&s, req, String::new()).await.map(json_bytes);

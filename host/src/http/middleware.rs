@@ -119,9 +119,13 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         )
     };
     if let Some(e) = resp.extensions_mut().remove::<HttpError>() {
-        // A 5xx is logged; `server_busy` is not, since a flood would turn into a log flood (it
-        // is counted in the request metrics).
-        if e.status.is_server_error() && e.code != ErrorCode::ServerBusy.as_str() {
+        // A 5xx is logged; `server_busy` and `insufficient_storage` are not, since a flood would
+        // turn into a log flood (they are counted in the metrics, and `disk` logs each crossing
+        // of the floor once).
+        if e.status.is_server_error()
+            && e.code != ErrorCode::ServerBusy.as_str()
+            && e.code != ErrorCode::InsufficientStorage.as_str()
+        {
             let (id, method) = logged();
             eprintln!(
                 "datafog-api: request_id={id} method={method} route={route} status={} code={} message={:?}",

@@ -74,6 +74,8 @@ pub struct AppState {
     pub allowed_hosts: Vec<String>,
     /// Request-body bytes held at once (`DATAFOG_MAX_INFLIGHT_BODY_MB`).
     pub body_budget: body::BodyBudget,
+    /// The receipts disk's free-space floor (`DATAFOG_MIN_FREE_DISK_MB`).
+    pub disk: crate::disk::DiskFloor,
     /// How long a request waits for a guest instance when all are busy (the write timeout: a
     /// response later than that could not be written anyway).
     pub guest_wait: std::time::Duration,

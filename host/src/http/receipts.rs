@@ -76,30 +76,74 @@ async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     Ok(json_bytes(body))
 }
 
-/// `GET /v1/receipts/export`: the receipts file's durable lines in chain order, as NDJSON (what
-/// `datafog-shim receipts verify` reads). Read whole before answering: a read error is the
-/// envelope, never a cut-off export.
+/// `GET /v1/receipts/export`: the receipts file's complete lines in chain order, as NDJSON (what
+/// `datafog-shim receipts verify` reads), streamed in chunks of at most [`EXPORT_CHUNK`] bytes, so
+/// memory stays bounded however long the chain is. The file is opened before the answer starts
+/// (an open error is the envelope); a read error later aborts the response (the client sees a
+/// broken transfer, never a clean end), and a last line still being written is left out.
 async fn export(State(s): State<Shared>) -> HttpResult {
-    let st = s.clone();
-    let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut out = Vec::new();
-        st.receipts.for_each_line(|line| {
-            out.extend_from_slice(line.as_bytes());
-            out.push(b'\n');
-        })?;
-        Ok(out)
-    })
-    .await
-    .map_err(|_| HttpError::from(ApiError::internal()))?
-    .map_err(|e| read_error("receipts", e))?;
+    let path = s.receipts.path().to_path_buf();
+    let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
+        .await
+        .map_err(|_| HttpError::from(ApiError::internal()))?
+        .map_err(|e| read_error("receipts", e))?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
+    tokio::task::spawn_blocking(move || stream_lines(file, &tx));
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static(api::http::NDJSON),
         )],
-        body,
+        axum::body::Body::from_stream(Chunks(rx)),
     )
         .into_response())
+}
+
+/// Bytes per export chunk, at most (a longer line is sent whole).
+pub const EXPORT_CHUNK: usize = 256 << 10;
+
+/// Send `file`'s complete lines to `tx` in chunks; stops at the first error (sent) or when the
+/// client is gone.
+fn stream_lines(mut file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
+    use std::io::Read;
+    // Bytes read but not yet sent: everything after the last newline seen.
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; EXPORT_CHUNK];
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                let _ = tx.blocking_send(Err(e));
+                return;
+            }
+        };
+        pending.extend_from_slice(&buf[..n]);
+        // (A line longer than a chunk is held until its newline: memory is one line at most.)
+        let Some(last_nl) = pending.iter().rposition(|&b| b == b'\n') else {
+            continue;
+        };
+        let rest = pending.split_off(last_nl + 1);
+        let chunk = std::mem::replace(&mut pending, rest);
+        if tx.blocking_send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// The export's chunks as the `Stream` `Body::from_stream` takes.
+struct Chunks(tokio::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>);
+
+impl futures_core::Stream for Chunks {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
 }
 
 /// `GET /v1/receipts/checkpoint`: the latest signed checkpoint (what an external party keeps to

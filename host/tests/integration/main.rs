@@ -13,6 +13,7 @@
 
 mod support;
 
+mod bounds;
 mod checkpoints;
 mod errors;
 mod guest;
