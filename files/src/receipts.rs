@@ -207,3 +207,83 @@ mod tests {
         std::fs::remove_dir_all(path.parent().unwrap()).unwrap();
     }
 }
+
+/// The name of rotated segment `n` of the receipts file `path`: `<path>.<n, six digits>`
+/// (`datafog_receipts.jsonl.000001`). A writer that rotates (`datafog-api` with
+/// `DATAFOG_RECEIPT_ROTATE_MB`) renames the full file to the next segment and starts an empty
+/// one; the chain continues across them (the new file's first `prev_hash` is the last segment's
+/// last `hash`).
+pub fn segment_path(path: &std::path::Path, n: u32) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(format!(".{n:06}"));
+    std::path::PathBuf::from(name)
+}
+
+/// The rotated segments of the receipts file `path`, oldest (lowest number) first: every sibling
+/// named `<file name>.<digits>`. A missing directory has none.
+pub fn segments(path: &std::path::Path) -> std::io::Result<Vec<(u32, std::path::PathBuf)>> {
+    let Some(file_name) = path.file_name().and_then(|n| n.to_str()) else {
+        return Ok(Vec::new());
+    };
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(rest) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(file_name))
+            .and_then(|n| n.strip_prefix('.'))
+        else {
+            continue;
+        };
+        if !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = rest.parse::<u32>()
+        {
+            out.push((n, entry.path()));
+        }
+    }
+    out.sort_unstable_by_key(|(n, _)| *n);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::*;
+
+    #[test]
+    fn segments_are_the_numbered_siblings_oldest_first() {
+        let dir = std::env::temp_dir().join(format!("datafog-segments-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.jsonl");
+        for name in [
+            "r.jsonl",
+            "r.jsonl.000010",
+            "r.jsonl.000002",
+            "r.jsonl.checkpoints",
+            "r.jsonl.12x",
+            "other.jsonl.000001",
+        ] {
+            std::fs::write(dir.join(name), b"").unwrap();
+        }
+        let got: Vec<u32> = segments(&path)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(got, [2, 10]);
+        assert_eq!(segment_path(&path, 3), dir.join("r.jsonl.000003"));
+        assert!(segments(&dir.join("missing/r.jsonl")).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

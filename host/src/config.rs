@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `DATAFOG_POLICY_PATH` | `config/policy.json` | policy loaded once at start |
 //! | `DATAFOG_RECEIPT_PATH` | `datafog_receipts.jsonl` | receipts JSONL |
+//! | `DATAFOG_RECEIPT_ROTATE_MB` | `256` | rotate the receipts file at this size into numbered segments (`<path>.000001`, ...) that continue one chain; `0`: never |
 //! | `DATAFOG_EVENTS_PATH` | unset | NDJSON decision events (read by `/v1/events`, one written per decision) |
 //! | `DATAFOG_ADDR` | `127.0.0.1:8080` without a token, `:8080` with one | listen address (`:PORT` means every interface); a non-loopback address without a token needs `DATAFOG_ALLOW_NO_AUTH` |
 //! | `DATAFOG_API_TOKEN` | unset | Bearer / `X-API-Key` on every route |
@@ -57,6 +58,8 @@ pub struct Settings {
     pub max_inflight_body_mb: u64,
     /// `DATAFOG_MIN_FREE_DISK_MB`: the receipts disk's free-space floor, in MiB (0: none).
     pub min_free_disk_mb: u64,
+    /// `DATAFOG_RECEIPT_ROTATE_MB`: the receipts file's rotation size, in MiB (0: never).
+    pub receipt_rotate_mb: u64,
     pub rate_limit_rps: u64,
     /// `DATAFOG_CLIENT_RATE_LIMIT_RPS`: one token bucket per client IP address (0: off).
     pub client_rate_limit_rps: u64,
@@ -145,6 +148,7 @@ impl Settings {
             usize::try_from(int("DATAFOG_MAX_CONNECTIONS", 1024).max(1)).unwrap_or(usize::MAX);
         let max_inflight_body_mb = int("DATAFOG_MAX_INFLIGHT_BODY_MB", 64).max(1);
         let min_free_disk_mb = int("DATAFOG_MIN_FREE_DISK_MB", 64);
+        let receipt_rotate_mb = int("DATAFOG_RECEIPT_ROTATE_MB", 256);
         let cache_dir = match get("DATAFOG_CACHE_DIR") {
             Some(v) if v.eq_ignore_ascii_case("off") => None,
             Some(v) => Some(PathBuf::from(v)),
@@ -205,6 +209,7 @@ impl Settings {
             max_connections,
             max_inflight_body_mb,
             min_free_disk_mb,
+            receipt_rotate_mb,
             rate_limit_rps,
             client_rate_limit_rps,
             read_timeout,

@@ -97,8 +97,12 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         key_path: settings.checkpoint_key_path.clone(),
         every: settings.checkpoint_every,
     });
-    let (receipts, recovery) = ReceiptStore::open_with(&settings.receipt_path, checkpoints)
-        .map_err(|e| format!("init receipts: {e}"))?;
+    let (receipts, recovery) = ReceiptStore::open_rotating(
+        &settings.receipt_path,
+        checkpoints,
+        settings.receipt_rotate_mb.saturating_mul(1 << 20),
+    )
+    .map_err(|e| format!("init receipts: {e}"))?;
     if let Some((offset, cut)) = recovery.torn {
         eprintln!(
             "datafog-api: receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",

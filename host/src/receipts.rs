@@ -41,6 +41,17 @@
 //! removed or reordered receipt) refuses to start: the log is evidence, and the operator must
 //! decide.
 //!
+//! # Rotation
+//! With a rotation size (`DATAFOG_RECEIPT_ROTATE_MB` > 0), once a batch leaves the file at or past
+//! it the writer renames the file to its next segment (`<path>.000001`, `.000002`, ...; the names
+//! are `datafog_files::receipts::segment_path`), syncs the directory and starts an empty file. The
+//! chain does not restart: the new file's first `prev_hash` is the last segment's last `hash`, so
+//! the segments in order, then the file, are one chain (start-up verifies it whole, the routes and
+//! the export read it whole, and `datafog-shim receipts verify` follows it). A rename that fails is
+//! logged and retried after the next batch; a new file that cannot be created fails the store
+//! closed until a restart (which creates it). Segments are never deleted here: removing the
+//! oldest would make the chain start mid-way, which start-up refuses (archive them with the file).
+//!
 //! # Signed checkpoints
 //! With a [`CheckpointConfig`] (`DATAFOG_CHECKPOINT_EVERY` > 0), the writer appends a signed
 //! checkpoint (`datafog_files::checkpoint`: the receipt count and the last `hash`) to
@@ -268,7 +279,12 @@ struct Head {
     tx: Option<mpsc::UnboundedSender<Append>>,
 }
 
-type Index = Arc<RwLock<HashMap<String, (u64, u32)>>>;
+/// Receipt id -> (segment number, offset, length): where its line is.
+type Index = Arc<RwLock<HashMap<String, (u32, u64, u32)>>>;
+
+/// Read handles of every segment and of the current file, by segment number (the current file's
+/// number is the one it gets when it is rotated). A handle survives the rename.
+type Readers = Arc<RwLock<std::collections::BTreeMap<u32, Arc<File>>>>;
 
 /// The receipts file: append through the writer, read by id or by filter.
 pub struct ReceiptStore {
@@ -277,7 +293,7 @@ pub struct ReceiptStore {
     index: Index,
     health: Arc<Mutex<Health>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
-    reader: File,
+    readers: Readers,
     /// `idempotency_key_digest` → receipt id, for the newest [`RESTORED_KEYS`] keyed receipts:
     /// found at start-up, and written since ([`ReceiptStore::remember_idempotency`]), so a decide
     /// key the in-memory idempotency cache dropped is replayed from its receipt, not run twice.
@@ -340,6 +356,16 @@ impl ReceiptStore {
         path: &Path,
         checkpoints: Option<CheckpointConfig>,
     ) -> Result<(ReceiptStore, Recovery), OpenError> {
+        ReceiptStore::open_rotating(path, checkpoints, 0)
+    }
+
+    /// [`ReceiptStore::open_with`], rotating the file once it reaches `rotate_bytes` (0: never;
+    /// see the module docs). Rotated segments are read whatever `rotate_bytes` is.
+    pub fn open_rotating(
+        path: &Path,
+        checkpoints: Option<CheckpointConfig>,
+        rotate_bytes: u64,
+    ) -> Result<(ReceiptStore, Recovery), OpenError> {
         let io = |e| OpenError::Io(path.to_path_buf(), e);
         let cp_error = |e: String| OpenError::Checkpoint(path.to_path_buf(), e);
         let mut file =
@@ -353,13 +379,22 @@ impl ReceiptStore {
             }
             None => (None, None),
         };
+        let segments = datafog_files::receipts::segments(path).map_err(io)?;
+        let current = segments.last().map_or(1, |(n, _)| n.saturating_add(1));
+        let mut readers = std::collections::BTreeMap::new();
+        let mut state = ScanState::new(last_checkpoint.as_ref().map(|c| c.count));
+        for (n, seg) in &segments {
+            let mut f = File::open(seg).map_err(|e| OpenError::Io(seg.clone(), e))?;
+            state.scan(&mut f, seg, *n, false)?;
+            readers.insert(*n, Arc::new(f));
+        }
+        let end = state.scan(&mut file, path, current, true)?;
         let Scanned {
             index,
             restored,
             recovery,
-            end,
             hash_at,
-        } = scan(&mut file, path, last_checkpoint.as_ref().map(|c| c.count))?;
+        } = state.finish();
         // Cut a torn tail, give a whole last receipt its lost newline (the rule the shim follows
         // too), and leave the cursor where the next line goes.
         let end = datafog_files::receipts::settle_tail(&mut file, end).map_err(io)?;
@@ -381,7 +416,8 @@ impl ReceiptStore {
             None => None,
         };
         let shared_checkpoints = writer_checkpoints.as_ref().map(|w| w.shared.clone());
-        let reader = File::open(path).map_err(io)?;
+        readers.insert(current, Arc::new(File::open(path).map_err(io)?));
+        let readers: Readers = Arc::new(RwLock::new(readers));
 
         let index: Index = Arc::new(RwLock::new(index));
         let health = Arc::new(Mutex::new(Health {
@@ -396,10 +432,21 @@ impl ReceiptStore {
         let (tx, rx) = mpsc::unbounded_channel();
         let writer = {
             let (index, health, stats) = (index.clone(), health.clone(), stats.clone());
+            let rotation = Rotation {
+                path: path.to_path_buf(),
+                bytes: rotate_bytes,
+                current,
+                readers: readers.clone(),
+            };
             std::thread::Builder::new()
                 .name("datafog-receipts".into())
                 .spawn(move || {
-                    write_loop(file, end, rx, &index, &health, &stats, writer_checkpoints);
+                    let files = Files {
+                        file,
+                        end,
+                        rotation,
+                    };
+                    write_loop(files, rx, &index, &health, &stats, writer_checkpoints);
                 })
                 .map_err(io)?
         };
@@ -412,7 +459,7 @@ impl ReceiptStore {
             index,
             health,
             writer: Mutex::new(Some(writer)),
-            reader,
+            readers,
             restored: Mutex::new(restored),
             checkpoints: shared_checkpoints,
             stats,
@@ -503,11 +550,18 @@ impl ReceiptStore {
 
     /// The stored line of receipt `id`.
     pub fn get(&self, id: &str) -> std::io::Result<Option<String>> {
-        let Some((offset, len)) = self.index.read().ok().and_then(|i| i.get(id).copied()) else {
+        let Some((segment, offset, len)) = self.index.read().ok().and_then(|i| i.get(id).copied())
+        else {
             return Ok(None);
         };
+        let reader = self
+            .readers
+            .read()
+            .ok()
+            .and_then(|r| r.get(&segment).cloned())
+            .ok_or_else(|| std::io::Error::other("receipts segment is not open"))?;
         let mut buf = vec![0u8; len as usize];
-        self.reader.read_exact_at(&mut buf, offset)?;
+        reader.read_exact_at(&mut buf, offset)?;
         String::from_utf8(buf)
             .map(Some)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
@@ -535,23 +589,51 @@ impl ReceiptStore {
         }
     }
 
-    /// Every durable line in file order (blocking; the list endpoint filters them).
+    /// Every durable line in chain order, the rotated segments first (blocking; the list
+    /// endpoint filters them).
     pub fn for_each_line(&self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
-        let mut reader = BufReader::new(File::open(&self.path)?);
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if reader.read_line(&mut line)? == 0 {
-                break;
-            }
-            // Only complete lines: one being written is not acknowledged yet.
-            if let Some(l) = line.strip_suffix('\n')
-                && !l.trim().is_empty()
-            {
-                f(l);
+        for file in self.chain_files() {
+            let mut reader = BufReader::new(file);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if reader.read_line(&mut line)? == 0 {
+                    break;
+                }
+                // Only complete lines: one being written is not acknowledged yet.
+                if let Some(l) = line.strip_suffix('\n')
+                    && !l.trim().is_empty()
+                {
+                    f(l);
+                }
             }
         }
         Ok(())
+    }
+
+    /// Readers of the chain's files in order (rotated segments, then the current file), each
+    /// from its start. They read through the handles opened at start-up or rotation (positioned
+    /// reads), so a rotation while they are read changes nothing.
+    pub fn chain_files(&self) -> Vec<SegmentReader> {
+        self.readers
+            .read()
+            .map(|r| {
+                r.values()
+                    .map(|f| SegmentReader {
+                        file: f.clone(),
+                        at: 0,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Rotated segments so far (the current file excluded).
+    pub fn segment_count(&self) -> usize {
+        self.readers
+            .read()
+            .map(|r| r.len().saturating_sub(1))
+            .unwrap_or(0)
     }
 
     /// Stop accepting appends, let the writer drain the queue (write + fsync), and wait for it.
@@ -572,89 +654,137 @@ impl Drop for ReceiptStore {
     }
 }
 
-/// What [`scan`] found.
+/// What the start-up scan found.
 struct Scanned {
-    index: HashMap<String, (u64, u32)>,
+    index: HashMap<String, (u32, u64, u32)>,
     restored: KeyIndex,
     recovery: Recovery,
-    /// Where the verified lines end: a torn tail starts here (`settle_tail` cuts it and ends
-    /// the file with a newline).
-    end: u64,
-    /// The `hash` of receipt number `want` (when the file has that many).
+    /// The `hash` of receipt number `want` (when the chain has that many).
     hash_at: Option<String>,
 }
 
-/// Read and verify the file (see the module docs), noting the `hash` of receipt number `want`
-/// (the last checkpoint's count).
-fn scan(file: &mut File, path: &Path, want: Option<u64>) -> Result<Scanned, OpenError> {
-    let io = |e| OpenError::Io(path.to_path_buf(), e);
-    let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
-    let mut index = HashMap::new();
-    let mut restored = KeyIndex::default();
-    let mut last = GENESIS_HASH.to_owned();
-    let mut count = 0usize;
-    let mut offset = 0u64;
-    let mut line_no = 0usize;
-    let mut reader = BufReader::new(file);
-    let mut buf = Vec::new();
-    let mut torn = None;
-    let mut hash_at = (want == Some(0)).then(|| GENESIS_HASH.to_owned());
-    loop {
-        buf.clear();
-        let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
-        if n == 0 {
-            break;
+/// The start-up scan across the rotated segments and the current file: one chain.
+struct ScanState {
+    index: HashMap<String, (u32, u64, u32)>,
+    restored: KeyIndex,
+    last: String,
+    count: usize,
+    torn: Option<(u64, u64)>,
+    /// The receipt count whose `hash` is wanted (the last checkpoint's), and that hash.
+    want: Option<u64>,
+    hash_at: Option<String>,
+}
+
+impl ScanState {
+    fn new(want: Option<u64>) -> ScanState {
+        ScanState {
+            index: HashMap::new(),
+            restored: KeyIndex::default(),
+            last: GENESIS_HASH.to_owned(),
+            count: 0,
+            torn: None,
+            want,
+            hash_at: (want == Some(0)).then(|| GENESIS_HASH.to_owned()),
         }
-        line_no += 1;
-        let complete = buf.last() == Some(&b'\n');
-        let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
-        let text = std::str::from_utf8(body).ok();
-        if text.is_some_and(|t| t.trim().is_empty()) {
-            offset += n as u64;
-            continue;
-        }
-        match text.map(|t| (t, verify_chain_from(&last, std::iter::once(t)))) {
-            Some((t, Ok(summary))) => {
-                let r = serde_json::from_str::<IdOnly>(t)
-                    .map_err(|e| chain(format!("line {line_no}: no `receipt_id` ({e})")))?;
-                let len = u32::try_from(body.len())
-                    .map_err(|_| chain(format!("line {line_no} is too long")))?;
-                if !r.idempotency_key_digest.is_empty() {
-                    restored.insert(r.idempotency_key_digest, r.receipt_id.clone());
-                }
-                index.insert(r.receipt_id, (offset, len));
-                last = summary.last_hash;
-                count += 1;
-                if want == Some(count as u64) {
-                    hash_at = Some(last.clone());
-                }
-            }
-            // A torn last line: no newline and not a whole JSON object (a crash mid-write; the
-            // core's rule, `datafog::receipt::tail`). A whole object that fails verification is a
-            // changed receipt, not a torn write.
-            _ if !complete && is_torn(body) => {
-                torn = Some((offset, n as u64));
-            }
-            Some((_, Err(mut e))) => {
-                e.line = line_no;
-                return Err(chain(e.to_string()));
-            }
-            None => return Err(chain(format!("line {line_no}: not UTF-8"))),
-        }
-        offset += n as u64;
     }
-    let end = torn.map_or(offset, |(at, _)| at);
-    Ok(Scanned {
-        index,
-        restored,
-        recovery: Recovery {
-            count,
-            last_hash: last,
-            torn,
-        },
-        end,
-        hash_at,
-    })
+
+    /// Read and verify one file of the chain (see the module docs), segment `segment`; only the
+    /// current file (`current`) may end with a torn line. Returns where its verified lines end
+    /// (a torn tail starts there: `settle_tail` cuts it and ends the file with a newline).
+    fn scan(
+        &mut self,
+        file: &mut File,
+        path: &Path,
+        segment: u32,
+        current: bool,
+    ) -> Result<u64, OpenError> {
+        let io = |e| OpenError::Io(path.to_path_buf(), e);
+        let chain = |msg: String| OpenError::Chain(path.to_path_buf(), msg);
+        let mut offset = 0u64;
+        let mut line_no = 0usize;
+        let mut reader = BufReader::new(file);
+        let mut buf = Vec::new();
+        let mut torn = None;
+        loop {
+            buf.clear();
+            let n = reader.read_until(b'\n', &mut buf).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            line_no += 1;
+            let complete = buf.last() == Some(&b'\n');
+            let body = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let text = std::str::from_utf8(body).ok();
+            if text.is_some_and(|t| t.trim().is_empty()) {
+                offset += n as u64;
+                continue;
+            }
+            match text.map(|t| (t, verify_chain_from(&self.last, std::iter::once(t)))) {
+                Some((t, Ok(summary))) => {
+                    let r = serde_json::from_str::<IdOnly>(t)
+                        .map_err(|e| chain(format!("line {line_no}: no `receipt_id` ({e})")))?;
+                    let len = u32::try_from(body.len())
+                        .map_err(|_| chain(format!("line {line_no} is too long")))?;
+                    if !r.idempotency_key_digest.is_empty() {
+                        self.restored
+                            .insert(r.idempotency_key_digest, r.receipt_id.clone());
+                    }
+                    self.index.insert(r.receipt_id, (segment, offset, len));
+                    self.last = summary.last_hash;
+                    self.count += 1;
+                    if self.want == Some(self.count as u64) {
+                        self.hash_at = Some(self.last.clone());
+                    }
+                }
+                // A torn last line: no newline and not a whole JSON object (a crash mid-write;
+                // the core's rule, `datafog::receipt::tail`). A whole object that fails
+                // verification is a changed receipt, not a torn write; and a rotated segment was
+                // complete when it was renamed.
+                _ if current && !complete && is_torn(body) => {
+                    torn = Some((offset, n as u64));
+                }
+                Some((_, Err(mut e))) => {
+                    e.line = line_no;
+                    return Err(chain(e.to_string()));
+                }
+                None => return Err(chain(format!("line {line_no}: not UTF-8"))),
+            }
+            offset += n as u64;
+        }
+        if current {
+            self.torn = torn;
+        }
+        Ok(torn.map_or(offset, |(at, _)| at))
+    }
+
+    fn finish(self) -> Scanned {
+        Scanned {
+            index: self.index,
+            restored: self.restored,
+            recovery: Recovery {
+                count: self.count,
+                last_hash: self.last,
+                torn: self.torn,
+            },
+            hash_at: self.hash_at,
+        }
+    }
+}
+
+/// A chain file read from its start through a shared handle (positioned reads: the handle's own
+/// cursor is never moved, so readers and the writer do not disturb each other).
+#[derive(Debug)]
+pub struct SegmentReader {
+    file: Arc<File>,
+    at: u64,
+}
+
+impl std::io::Read for SegmentReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
 }
 
 /// Check the last checkpoint against the scanned file, and write one now if the chain moved past
@@ -716,9 +846,77 @@ fn start_checkpoints(
     Ok(writer)
 }
 
+/// The writer's file, where its next line goes, and its rotation (see the module docs).
+struct Files {
+    file: File,
+    end: u64,
+    rotation: Rotation,
+}
+
+/// When and where the writer rotates.
+struct Rotation {
+    path: PathBuf,
+    /// Rotate once the file reaches this size; 0: never.
+    bytes: u64,
+    /// The current file's segment number (the name it gets when it is rotated).
+    current: u32,
+    readers: Readers,
+}
+
+impl Files {
+    /// Rotate if the file reached the rotation size (see the module docs). `Err`: the new file
+    /// could not be created, and the store must fail closed.
+    fn rotate_if_due(&mut self) -> Result<(), String> {
+        let r = &mut self.rotation;
+        if r.bytes == 0 || self.end < r.bytes {
+            return Ok(());
+        }
+        let segment = datafog_files::receipts::segment_path(&r.path, r.current);
+        if segment.exists() {
+            eprintln!(
+                "datafog-api: not rotating the receipts file: `{}` exists already",
+                segment.display()
+            );
+            return Ok(());
+        }
+        if let Err(e) = std::fs::rename(&r.path, &segment)
+            .and_then(|()| datafog_files::sync_parent_dir(&r.path))
+        {
+            eprintln!(
+                "datafog-api: rotating the receipts file to `{}` failed: {e}; retrying after the next batch",
+                segment.display()
+            );
+            return Ok(());
+        }
+        let fresh = open_durably(&r.path, 0o600, OpenOptions::new().read(true).write(true))
+            .and_then(|f| Ok((File::open(&r.path)?, f)));
+        match fresh {
+            Ok((reader, file)) => {
+                let next = r.current.saturating_add(1);
+                if let Ok(mut readers) = r.readers.write() {
+                    readers.insert(next, Arc::new(reader));
+                }
+                r.current = next;
+                self.file = file;
+                self.end = 0;
+                eprintln!(
+                    "datafog-api: receipts file rotated to `{}`; the chain continues in `{}`",
+                    segment.display(),
+                    r.path.display()
+                );
+                Ok(())
+            }
+            Err(e) => Err(format!(
+                "receipts file rotated to `{}` but a new `{}` could not be created: {e}; refusing receipts until restart",
+                segment.display(),
+                r.path.display()
+            )),
+        }
+    }
+}
+
 fn write_loop(
-    mut file: File,
-    mut end: u64,
+    mut files: Files,
     mut rx: mpsc::UnboundedReceiver<Append>,
     index: &Index,
     health: &Mutex<Health>,
@@ -759,13 +957,15 @@ fn write_loop(
         }
         buf.clear();
         let mut spans = Vec::with_capacity(batch.len());
+        let segment = files.rotation.current;
         for a in &batch {
-            let at = end + buf.len() as u64;
+            let at = files.end + buf.len() as u64;
             buf.extend_from_slice(a.line.as_bytes());
             buf.push(b'\n');
-            spans.push((at, u32::try_from(a.line.len()).unwrap_or(u32::MAX)));
+            spans.push((segment, at, u32::try_from(a.line.len()).unwrap_or(u32::MAX)));
         }
         let started = Instant::now();
+        let file = &mut files.file;
         let result = file.write_all(&buf).and_then(|()| file.sync_data());
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.batches.fetch_add(1, Ordering::Relaxed);
@@ -777,7 +977,7 @@ fn write_loop(
         stats.batch_sizes.observe(batch.len() as u64);
         match result {
             Ok(()) => {
-                end += buf.len() as u64;
+                files.end += buf.len() as u64;
                 stats
                     .receipts
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -798,11 +998,20 @@ fn write_loop(
                 if let (Some(cw), Some(head)) = (checkpoints.as_mut(), head) {
                     cw.durable(n, &head);
                 }
+                // Between batches: nothing is queued against the old file's offsets.
+                if let Err(msg) = files.rotate_if_due() {
+                    eprintln!("datafog-api: {msg}");
+                    if let Ok(mut h) = health.lock() {
+                        h.failed = Some((msg, Instant::now()));
+                        h.permanent = true;
+                    }
+                }
             }
             Err(e) => {
                 stats.write_failures.fetch_add(1, Ordering::Relaxed);
                 let msg = format!("receipt write failed: {e}");
                 // Cut whatever part of the batch reached the file: none of it was acknowledged.
+                let end = files.end;
                 let cut = file
                     .set_len(end)
                     .and_then(|()| file.sync_data())

@@ -97,8 +97,13 @@ pub struct VerifyArgs {
 /// The first break.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Break {
-    /// 1-based, counting blank lines.
+    /// 1-based, counting blank lines (across every file of a rotated chain).
     pub line: usize,
+    /// With rotated segments: the file the break is in, and the line within it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub in_file: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_line: Option<usize>,
     /// The receipt's `receipt_id`, when the line parses and has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub receipt_id: Option<String>,
@@ -136,6 +141,10 @@ pub struct Report {
     /// Each checkpoint checked (`--public-key`), in the order found.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub checkpoints: Vec<CheckpointCheck>,
+    /// The rotated segments read before `file` (`<file>.000001`, ...: `datafog-api` rotates
+    /// with `DATAFOG_RECEIPT_ROTATE_MB`), oldest first: one chain with it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub segments: Vec<String>,
 }
 
 /// One checkpoint's verdict.
@@ -193,6 +202,7 @@ pub fn verify_reader_at(
         last_receipt_id: None,
         brk: None,
         checkpoints: Vec::new(),
+        segments: Vec::new(),
     };
     let mut buf = Vec::new();
     let mut line_no = 0usize;
@@ -208,6 +218,8 @@ pub fn verify_reader_at(
         let complete = buf.last() == Some(&b'\n');
         let brk = |kind: &'static str, message: String| Break {
             line: line_no,
+            in_file: None,
+            file_line: None,
             receipt_id: None,
             kind,
             message,
@@ -415,6 +427,8 @@ pub fn verify_with_checkpoints(
 fn torn(line: usize, bytes: usize) -> Break {
     Break {
         line,
+        in_file: None,
+        file_line: None,
         receipt_id: None,
         kind: "torn_last_line",
         message: format!(
@@ -442,6 +456,12 @@ pub fn text(r: &Report) -> String {
             r.receipts,
             failed.len()
         )),
+        None if !r.segments.is_empty() => s.push_str(&format!(
+            "ok: {} and {} rotated segment(s) before it: {} receipts, chain intact\n",
+            r.file,
+            r.segments.len(),
+            r.receipts
+        )),
         None => s.push_str(&format!(
             "ok: {}: {} receipts, chain intact\n",
             r.file, r.receipts
@@ -452,10 +472,16 @@ pub fn text(r: &Report) -> String {
                 .as_deref()
                 .map(|id| format!(" (receipt {id})"))
                 .unwrap_or_default();
-            s.push_str(&format!(
-                "broken: {}: line {}{id}: {}\n",
-                r.file, b.line, b.kind
-            ));
+            match (&b.in_file, b.file_line) {
+                (Some(f), Some(l)) => s.push_str(&format!(
+                    "broken: {f}: line {l} (line {} of the rotated chain){id}: {}\n",
+                    b.line, b.kind
+                )),
+                _ => s.push_str(&format!(
+                    "broken: {}: line {}{id}: {}\n",
+                    r.file, b.line, b.kind
+                )),
+            }
             s.push_str(&format!("  {}\n", b.message));
             if let (Some(want), Some(got)) = (&b.expected_prev_hash, &b.found_prev_hash) {
                 s.push_str(&format!(
@@ -481,6 +507,40 @@ pub fn text(r: &Report) -> String {
     s
 }
 
+/// Name the file (and the line in it) of a break in a rotated chain: `segments` then `file` were
+/// read as one stream, and the break's `line` counts across them.
+fn locate_break(report: &mut Report, segments: &[PathBuf], file: &Path) {
+    let Some(b) = report.brk.as_mut() else {
+        return;
+    };
+    let mut before = 0usize;
+    for seg in segments {
+        // Lines of a whole segment (each ends with a newline; a last line without one counts).
+        let lines = File::open(seg).map_or(0, |f| {
+            let mut r = BufReader::new(f);
+            let (mut n, mut last) = (0usize, b'\n');
+            while let Ok(chunk) = r.fill_buf() {
+                if chunk.is_empty() {
+                    break;
+                }
+                n += chunk.iter().filter(|&&c| c == b'\n').count();
+                last = chunk.last().copied().unwrap_or(last);
+                let len = chunk.len();
+                r.consume(len);
+            }
+            n + usize::from(last != b'\n')
+        });
+        if b.line <= before + lines {
+            b.in_file = Some(seg.display().to_string());
+            b.file_line = Some(b.line - before);
+            return;
+        }
+        before += lines;
+    }
+    b.in_file = Some(file.display().to_string());
+    b.file_line = Some(b.line - before);
+}
+
 /// Run `receipts verify`; the returned code is the process exit code.
 pub fn run(args: &VerifyArgs) -> ExitCode {
     let shown = args.file.display().to_string();
@@ -504,19 +564,37 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         },
         None => None,
     };
+    // A rotated chain: the segments beside the file, oldest first, then the file.
+    let segments: Vec<PathBuf> = match datafog_files::receipts::segments(&args.file) {
+        Ok(s) => s.into_iter().map(|(_, p)| p).collect(),
+        Err(e) => {
+            return fail(format!(
+                "receipts file `{shown}`: listing its segments: {e}"
+            ));
+        }
+    };
     let result = File::open(&args.file).and_then(|f| {
         if f.metadata()?.is_dir() {
             return Err(std::io::Error::other("is a directory"));
         }
+        let mut chain: Box<dyn Read> = Box::new(std::io::empty());
+        for seg in &segments {
+            chain = Box::new(chain.chain(File::open(seg)?));
+        }
+        let chain = chain.chain(f);
         match checkpoints {
-            Some((key, cps)) => verify_with_checkpoints(f, &shown, &args.prev_hash, &key, cps),
-            None => verify_reader(f, &shown, &args.prev_hash),
+            Some((key, cps)) => verify_with_checkpoints(chain, &shown, &args.prev_hash, &key, cps),
+            None => verify_reader(chain, &shown, &args.prev_hash),
         }
     });
-    let report = match result {
+    let mut report = match result {
         Ok(r) => r,
         Err(e) => return fail(format!("receipts file `{shown}`: {e}")),
     };
+    if !segments.is_empty() {
+        locate_break(&mut report, &segments, &args.file);
+        report.segments = segments.iter().map(|p| p.display().to_string()).collect();
+    }
     // Tolerating a torn tail concerns the chain only: a failed checkpoint still fails.
     let torn_only = report
         .brk

@@ -76,19 +76,21 @@ async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     Ok(json_bytes(body))
 }
 
-/// `GET /v1/receipts/export`: the receipts file's complete lines in chain order, as NDJSON (what
-/// `datafog-shim receipts verify` reads), streamed in chunks of at most [`EXPORT_CHUNK`] bytes, so
-/// memory stays bounded however long the chain is. The file is opened before the answer starts
-/// (an open error is the envelope); a read error later aborts the response (the client sees a
-/// broken transfer, never a clean end), and a last line still being written is left out.
+/// `GET /v1/receipts/export`: the chain's complete lines in order, the rotated segments first,
+/// as NDJSON (what `datafog-shim receipts verify` reads), streamed in chunks of about
+/// [`EXPORT_CHUNK`] bytes, so memory stays bounded however long the chain is. A read error
+/// aborts the response (the client sees a broken transfer, never a clean end), and a last line
+/// still being written is left out.
 async fn export(State(s): State<Shared>) -> HttpResult {
-    let path = s.receipts.path().to_path_buf();
-    let file = tokio::task::spawn_blocking(move || std::fs::File::open(path))
-        .await
-        .map_err(|_| HttpError::from(ApiError::internal()))?
-        .map_err(|e| read_error("receipts", e))?;
+    let files = s.receipts.chain_files();
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
-    tokio::task::spawn_blocking(move || stream_lines(file, &tx));
+    tokio::task::spawn_blocking(move || {
+        for file in files {
+            if !stream_lines(file, &tx) {
+                break;
+            }
+        }
+    });
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -102,21 +104,23 @@ async fn export(State(s): State<Shared>) -> HttpResult {
 /// Bytes per export chunk, at most (a longer line is sent whole).
 pub const EXPORT_CHUNK: usize = 256 << 10;
 
-/// Send `file`'s complete lines to `tx` in chunks; stops at the first error (sent) or when the
+/// Send `file`'s complete lines to `tx` in chunks; `false` after an error (sent) or when the
 /// client is gone.
-fn stream_lines(mut file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>) {
-    use std::io::Read;
+fn stream_lines(
+    mut file: impl std::io::Read,
+    tx: &tokio::sync::mpsc::Sender<std::io::Result<Vec<u8>>>,
+) -> bool {
     // Bytes read but not yet sent: everything after the last newline seen.
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; EXPORT_CHUNK];
     loop {
         let n = match file.read(&mut buf) {
-            Ok(0) => return,
+            Ok(0) => return true,
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(e) => {
                 let _ = tx.blocking_send(Err(e));
-                return;
+                return false;
             }
         };
         pending.extend_from_slice(&buf[..n]);
@@ -127,7 +131,7 @@ fn stream_lines(mut file: std::fs::File, tx: &tokio::sync::mpsc::Sender<std::io:
         let rest = pending.split_off(last_nl + 1);
         let chunk = std::mem::replace(&mut pending, rest);
         if tx.blocking_send(Ok(chunk)).is_err() {
-            return;
+            return false;
         }
     }
 }

@@ -461,3 +461,41 @@ fn issue_14_usage_errors_of_public_key_and_checkpoint() {
     // --checkpoint needs --public-key.
     assert_eq!(code(&verify(&f, &["--checkpoint", "x.json"])), 2);
 }
+
+/// Issue 14, finding 1 (rotation): `receipts verify FILE` follows the rotated segments beside it
+/// (`FILE.000001`, ...) as one chain, and names the file and line of a break in them.
+#[test]
+fn issue_14_verify_follows_rotated_segments() {
+    let d = TempDir::new("rotated");
+    let (lines, hashes) = chain_from(GENESIS_HASH, 0, 9);
+    d.write("r.jsonl.000001", &jsonl(&lines[0..3]));
+    d.write("r.jsonl.000002", &jsonl(&lines[3..6]));
+    let f = d.write("r.jsonl", &jsonl(&lines[6..9]));
+    let (c, r) = report(&f, &[]);
+    assert_eq!(c, 0, "{r}");
+    assert_eq!(r["receipts"], 9);
+    assert_eq!(r["head_hash"], hashes[8].as_str());
+    assert_eq!(r["segments"].as_array().unwrap().len(), 2);
+    let text = stdout(&verify(&f, &[]));
+    assert!(text.contains("2 rotated segment(s)"), "{text}");
+    // A tampered receipt in the second segment: its file and line are named.
+    let mut bad = lines[3..6].to_vec();
+    bad[1] = bad[1].replace("\"decision\":\"allow\"", "\"decision\":\"deny\"");
+    d.write("r.jsonl.000002", &jsonl(&bad));
+    let (c, r) = report(&f, &[]);
+    assert_eq!(c, 1, "{r}");
+    assert_eq!(r["break"]["line"], 5);
+    assert_eq!(r["break"]["file_line"], 2);
+    assert!(
+        r["break"]["in_file"]
+            .as_str()
+            .unwrap()
+            .ends_with("r.jsonl.000002")
+    );
+    // A missing oldest segment: the chain starts mid-way (its first `prev_hash` is not genesis).
+    d.write("r.jsonl.000002", &jsonl(&lines[3..6]));
+    std::fs::remove_file(d.0.join("r.jsonl.000001")).unwrap();
+    let (c, r) = report(&f, &[]);
+    assert_eq!(c, 1, "{r}");
+    assert_eq!(r["break"]["kind"], "broken_link");
+}
