@@ -592,7 +592,7 @@ impl ReceiptStore {
     /// Every durable line in chain order, the rotated segments first (blocking; the list
     /// endpoint filters them).
     pub fn for_each_line(&self, mut f: impl FnMut(&str)) -> std::io::Result<()> {
-        for file in self.chain_files() {
+        for file in self.chain_files()? {
             let mut reader = BufReader::new(file);
             let mut line = String::new();
             loop {
@@ -613,19 +613,23 @@ impl ReceiptStore {
 
     /// Readers of the chain's files in order (rotated segments, then the current file), each
     /// from its start. They read through the handles opened at start-up or rotation (positioned
-    /// reads), so a rotation while they are read changes nothing.
-    pub fn chain_files(&self) -> Vec<SegmentReader> {
-        self.readers
+    /// reads), so a rotation while they are read changes nothing. An error when the file at the
+    /// receipts path is no longer the one being written (see [`same_file`]).
+    pub fn chain_files(&self) -> std::io::Result<Vec<SegmentReader>> {
+        let readers = self
+            .readers
             .read()
-            .map(|r| {
-                r.values()
-                    .map(|f| SegmentReader {
-                        file: f.clone(),
-                        at: 0,
-                    })
-                    .collect()
+            .map_err(|_| std::io::Error::other("receipt store is poisoned"))?;
+        if let Some(current) = readers.values().next_back() {
+            same_file(current, &self.path)?;
+        }
+        Ok(readers
+            .values()
+            .map(|f| SegmentReader {
+                file: f.clone(),
+                at: 0,
             })
-            .unwrap_or_default()
+            .collect())
     }
 
     /// Rotated segments so far (the current file excluded).
@@ -771,6 +775,27 @@ impl ScanState {
     }
 }
 
+/// `Ok` when `path` is the file `file` has open. A receipts file removed, moved or replaced while
+/// the server runs is not: receipts written to the open handle would be lost with it (or the
+/// chain would fork), so the reading routes answer an error and the writer fails closed until a
+/// restart, which verifies whatever is at the path.
+pub fn same_file(file: &File, path: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let open = file.metadata()?;
+    let gone = || {
+        std::io::Error::other(format!(
+            "the receipts file `{}` was removed or replaced while the server runs; restart the server to verify the file and continue its chain",
+            path.display()
+        ))
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.dev() == open.dev() && m.ino() == open.ino() => Ok(()),
+        Ok(_) => Err(gone()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(gone()),
+        Err(e) => Err(e),
+    }
+}
+
 /// A chain file read from its start through a shared handle (positioned reads: the handle's own
 /// cursor is never moved, so readers and the writer do not disturb each other).
 #[derive(Debug)]
@@ -879,6 +904,12 @@ impl Files {
             );
             return Ok(());
         }
+        // Readers wait while the path changes hands (`chain_files` checks the path against the
+        // newest handle).
+        let readers = r.readers.clone();
+        let Ok(mut readers) = readers.write() else {
+            return Err("receipt store is poisoned".to_owned());
+        };
         if let Err(e) = std::fs::rename(&r.path, &segment)
             .and_then(|()| datafog_files::sync_parent_dir(&r.path))
         {
@@ -893,9 +924,7 @@ impl Files {
         match fresh {
             Ok((reader, file)) => {
                 let next = r.current.saturating_add(1);
-                if let Ok(mut readers) = r.readers.write() {
-                    readers.insert(next, Arc::new(reader));
-                }
+                readers.insert(next, Arc::new(reader));
                 r.current = next;
                 self.file = file;
                 self.end = 0;
@@ -966,7 +995,9 @@ fn write_loop(
         }
         let started = Instant::now();
         let file = &mut files.file;
-        let result = file.write_all(&buf).and_then(|()| file.sync_data());
+        let result = same_file(file, &files.rotation.path)
+            .and_then(|()| file.write_all(&buf))
+            .and_then(|()| file.sync_data());
         let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         stats.batches.fetch_add(1, Ordering::Relaxed);
         stats

@@ -82,7 +82,10 @@ async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
 /// aborts the response (the client sees a broken transfer, never a clean end), and a last line
 /// still being written is left out.
 async fn export(State(s): State<Shared>) -> HttpResult {
-    let files = s.receipts.chain_files();
+    let files = s
+        .receipts
+        .chain_files()
+        .map_err(|e| read_error("receipts", e))?;
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
     tokio::task::spawn_blocking(move || {
         for file in files {

@@ -128,3 +128,28 @@ async fn the_export_streams_every_complete_line_in_order() {
         5
     );
 }
+
+/// A receipts file removed (or replaced) under the running server: decisions fail closed (their
+/// receipts would go to an unlinked file and be lost), the reading routes say so, and a restart
+/// starts from what is at the path.
+#[tokio::test]
+async fn a_receipts_file_removed_under_the_server_fails_closed() {
+    let dir = temp_dir("bounds-removed");
+    let app = datafog_host::http::app(state_with(&dir, &[]));
+    let body = r#"{"action":{"type":"file.read"}}"#;
+    assert_eq!(post(&app, "/v1/decide", body).await.status, StatusCode::OK);
+    std::fs::rename(dir.join("receipts.jsonl"), dir.join("moved.jsonl")).unwrap();
+    let r = post(&app, "/v1/decide", body).await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(r.error_code(), "receipt_error");
+    let r = get(&app, "/v1/receipts").await;
+    assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        String::from_utf8_lossy(&r.bytes).contains("removed or replaced"),
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
+    // Only the first receipt exists, in the moved file.
+    let moved = std::fs::read_to_string(dir.join("moved.jsonl")).unwrap();
+    assert_eq!(moved.lines().count(), 1);
+}

@@ -60,6 +60,7 @@ const EXPECTED: &[&str] = &[
     "POST /v1/decide 429",
     "POST /v1/decide 500",
     "POST /v1/decide 503",
+    "POST /v1/decide 507",
     "OPTIONS /v1/decide 204",
     "POST /v1/transform 200",
     "POST /v1/transform 400",
@@ -1107,6 +1108,24 @@ async fn every_response_matches_the_document() {
         assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{p}");
         c.check(p, "POST", &r);
     }
+
+    // --- the receipts disk below its free-space floor: 507 on decide ---
+    let full = app(state(
+        &temp_dir("disk-floor"),
+        &[("DATAFOG_MIN_FREE_DISK_MB", "1000000000000")],
+    ));
+    let r = send(
+        &full,
+        request(
+            "POST",
+            "/v1/decide",
+            Some(r#"{"action":{"type":"file.read"}}"#),
+            &[],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE);
+    c.check("/v1/decide", "POST", &r);
 
     // --- guest trap: 500 guest_error when the guest runs out of memory ---
     let small = app(state(
