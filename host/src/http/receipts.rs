@@ -126,7 +126,7 @@ fn stream_lines(
                 return false;
             }
         };
-        pending.extend_from_slice(&buf[..n]);
+        pending.extend_from_slice(buf.get(..n).unwrap_or_default());
         // (A line longer than a chunk is held until its newline: memory is one line at most.)
         let Some(last_nl) = pending.iter().rposition(|&b| b == b'\n') else {
             continue;
