@@ -300,7 +300,11 @@ impl<'a> Redactor<'a> {
 /// offsets are the same in every view): first every separator but `.`, `_` and `+` (emails and
 /// host names keep their dots), then `.` too, then `_` too (a `ghp_…` token keeps its underscore
 /// until then), then `-` too (`x-4111111111111111`; dashed numbers were seen whole before). `@`
-/// always stays (emails). A view equal to an earlier one is skipped.
+/// always stays (emails). Two more views unglue entities that keep their own `_`, `-` or `.`:
+/// every `_` and `-` a space, then `.` and `+` too, except a `-` between two digits (a dashed SSN
+/// or card) and the separators of a credential prefix (`ghp_`, `sk_live_`, `glpat-`), so
+/// `x_jane.doe@example.com_1`, `x_ghp_…_1` and `a-219-47-8312-b` are found. A view equal to an
+/// earlier one is skipped.
 fn identifier_views(s: &str) -> Vec<std::borrow::Cow<'_, str>> {
     const SEPARATORS: &[u8] = b"/\\=:?&,;#()[]{}'\"<>|*!$%^~`";
     let spaced = |also: &[u8]| -> String {
@@ -312,8 +316,41 @@ fn identifier_views(s: &str) -> Vec<std::borrow::Cow<'_, str>> {
             })
             .collect()
     };
+    // The bytes of every credential prefix with a separator in it.
+    let bytes = s.as_bytes();
+    let mut in_prefix = vec![false; bytes.len()];
+    for p in crate::entity::EntityType::ALL
+        .into_iter()
+        .flat_map(|t| t.prefixes().iter())
+        .filter(|p| p.bytes().any(|b| !b.is_ascii_alphanumeric()))
+    {
+        for (at, _) in s.match_indices(p) {
+            for k in in_prefix.iter_mut().skip(at).take(p.len()) {
+                *k = true;
+            }
+        }
+    }
+    let digit = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+    let unglued = |also: &[u8]| -> String {
+        s.char_indices()
+            .map(|(i, c)| {
+                let sep = c.is_ascii()
+                    && (SEPARATORS.contains(&(c as u8)) || also.contains(&(c as u8)))
+                    && !in_prefix.get(i).copied().unwrap_or(false)
+                    && !(c == '-' && digit(i.checked_sub(1)) && digit(Some(i + 1)));
+                if sep { ' ' } else { c }
+            })
+            .collect()
+    };
     let mut views = vec![std::borrow::Cow::Borrowed(s)];
-    for v in [spaced(b""), spaced(b".+"), spaced(b".+_"), spaced(b".+_-")] {
+    for v in [
+        spaced(b""),
+        spaced(b".+"),
+        spaced(b".+_"),
+        spaced(b".+_-"),
+        unglued(b"_-"),
+        unglued(b"._-+"),
+    ] {
         if views.iter().all(|w| **w != *v) {
             views.push(std::borrow::Cow::Owned(v));
         }
