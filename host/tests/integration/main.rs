@@ -13,6 +13,7 @@
 
 mod support;
 
+mod canary;
 mod checkpoints;
 mod errors;
 mod guest;
