@@ -618,6 +618,8 @@ fn issue_14_identifier_views_leave_numbers_in_paths_alone() {
         "run-219-47-8312.pdf",
         "x_jane.doe@example.com_1",
         "x_ghp_R2d2C3poBb8Lw9Xy7Qk4Mn5Tz1Vs6Hj0Pa3E_1",
+        "x-219-47-8312-1",
+        "219-47-8312-219-47-8312",
     ] {
         let r = redactor.redact(s);
         assert!(

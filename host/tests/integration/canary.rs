@@ -102,6 +102,21 @@ fn shapes(c: &str) -> Vec<String> {
         format!("C:\\{c}\\f"),
         format!("<{c}>"),
         format!("https://h.test/p?q={c}#f"),
+        format!("{c}_{c}"),
+        format!("x.{c}_1"),
+        format!("x+{c}+y"),
+        format!("\t{c}\n"),
+        format!("é{c}é"),
+        format!("[{c}]"),
+        format!("{c}.txt"),
+        format!("~/{c}"),
+        format!("$HOME/{c}"),
+        format!("key={c};"),
+        format!("x-{c}_1"),
+        format!("x__{c}__y"),
+        format!("x--{c}--y"),
+        format!("x-{c}-1"),
+        format!("{c}-{c}"),
     ]
 }
 
@@ -363,6 +378,8 @@ fn noisy_headers(i: usize) -> Vec<(String, String)> {
     let ids: Vec<String> = STRUCTURED
         .iter()
         .flat_map(|c| shapes(c))
+        // A header value is one line of visible ASCII.
+        .filter(|v| v.bytes().all(|b| (0x20..0x7f).contains(&b)))
         .chain([format!("req {PHONE} x"), running_text()])
         .collect();
     let h = |k: &str, v: String| (k.to_owned(), v);
