@@ -1117,11 +1117,18 @@ fn idempotency_cases() -> Vec<Case> {
     cases
 }
 
-/// GET every stored output over HTTP; each must be clean. Returns the receipt list.
-fn read_outputs(server: &Server) -> Value {
-    let h = noisy_headers(0);
+/// GET every stored output over HTTP (with `h`); each must be clean. Returns the receipt list.
+fn read_outputs(server: &Server, h: &[(String, String)]) -> Value {
     let get = |target: &str| {
-        let r = server.send("GET", target, &h, b"");
+        // (Behind a rate limit: wait for a token.)
+        let mut r = server.send("GET", target, h, b"");
+        for _ in 0..20 {
+            if r.status != 429 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(1100));
+            r = server.send("GET", target, h, b"");
+        }
         assert_eq!(r.status, 200, "{target}: {}", r.text());
         assert_clean(target, &r.text());
         r
@@ -1132,6 +1139,7 @@ fn read_outputs(server: &Server) -> Value {
     get("/metrics");
     get("/metrics?format=json");
     get("/health");
+    get("/v1/receipts/checkpoint");
     for r in receipts["receipts"].as_array().unwrap() {
         get(&format!(
             "/v1/receipts/{}",
@@ -1204,7 +1212,7 @@ fn issue_14_no_canary_in_any_output() {
     assert_eq!(r.status, 204);
     assert_clean("an OPTIONS answer's headers", &r.head);
 
-    let receipts = read_outputs(&server);
+    let receipts = read_outputs(&server, &noisy_headers(0));
     // One receipt per decide answered 200, the replay excepted; each one's action redacted.
     let want = decides.len() + 1;
     assert_eq!(receipts["total"], want, "{receipts}");
@@ -1324,9 +1332,7 @@ fn issue_14_no_canary_with_auth_and_rate_limits() {
     h.retain(|(n, _)| n != "Authorization");
     h.push(("X-API-Key".into(), TOKEN.to_owned()));
     h.retain(|(n, v)| n != "X-API-Key" || v == TOKEN);
-    let r = server.send("GET", "/v1/receipts?limit=1000", &h, b"");
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_clean("the receipts list", &r.text());
+    read_outputs(&server, &h);
     let log = server.stop();
     assert!(log.contains("status=429"), "{log}");
     assert!(log.contains("route=/v1/decide status=200"), "{log}");
@@ -1386,7 +1392,7 @@ fn issue_14_no_canary_on_server_errors() {
         assert_eq!(r.status, 200, "{}", r.text());
     }
     assert_eq!(statuses.last(), Some(&500), "{statuses:?}");
-    read_outputs(&server);
+    read_outputs(&server, &noisy_headers(0));
     let log = server.stop();
     assert!(
         log.contains("route=/v1/scan status=500 code=guest_error"),
@@ -1402,6 +1408,51 @@ fn issue_14_no_canary_on_server_errors() {
         ),
         "{log}"
     );
+    assert_clean("the log", &log);
+    server.check_files();
+}
+
+/// 503: a guest call past its deadline (`guest_timeout`), logged with its request id.
+#[test]
+fn issue_14_no_canary_on_guest_timeouts() {
+    let mut server = Server::start("canary-503", &[("DATAFOG_GUEST_TIMEOUT", "1ms")], None);
+    // ~45k emails, each hashed with HMAC: far more than one 10 ms epoch tick.
+    let flood = format!(
+        "{} {}",
+        running_text(),
+        "jane.doe@example.com ".repeat(45_000)
+    );
+    let mut body = decide_full(1);
+    body["text"] = json!(flood);
+    run(
+        &server,
+        &[
+            case(
+                "503 transform: past the deadline",
+                "POST",
+                "/v1/transform",
+                json_headers(2),
+                json!({"text": flood, "mode": "hash", "request_id": CARD}).to_string(),
+                503,
+                "/v1/transform",
+            ),
+            case(
+                "503 decide: past the deadline",
+                "POST",
+                "/v1/decide",
+                json_headers(3),
+                body.to_string(),
+                503,
+                "/v1/decide",
+            ),
+        ],
+    );
+    let log = server.stop();
+    assert!(
+        log.contains("request_id=file.write.[REDACTED:ssn] method=POST route=/v1/decide status=503 code=guest_timeout"),
+        "{log}"
+    );
+    assert!(log.contains("exceeded its deadline"), "{log}");
     assert_clean("the log", &log);
     server.check_files();
 }
