@@ -3,7 +3,7 @@
 //! email, an AWS key id, a phone, an IBAN) in every field of every route: request bodies (text,
 //! action, ids, supplied findings, unknown fields), headers, URL paths, query strings and
 //! methods, glued into identifiers (`/data/<ssn>.pdf`, `x_<card>_1`, `file.write.<ssn>`), and
-//! on every error path (400, 401, 403, 404, 405, 409, 413, 415, 429, 500). Then every output is
+//! on every error path (400, 401, 403, 404, 405, 409, 413, 415, 429, 500, 503). Then every output is
 //! read back (the log, the receipts, events and checkpoints files, every file the server wrote,
 //! the list and metrics bodies, the error envelopes' messages) and no canary may appear in it,
 //! as sent, with its separators stripped or percent-encoded. Each case asserts its status and
@@ -35,7 +35,8 @@ const STRUCTURED: [&str; 6] = [SSN, CARD, GHP, EMAIL, AWS, IBAN];
 const ALL: [&str; 7] = [SSN, CARD, GHP, EMAIL, AWS, IBAN, PHONE];
 
 /// Every form of a canary that must not appear: as sent, alphanumerics only (`219478312`),
-/// percent-encoded, and for the card the 4-digit groups.
+/// percent-encoded, and a few telling parts (the card in groups, the token's random part, the
+/// email's local part, the phone's line number).
 fn needles() -> Vec<String> {
     let mut out = Vec::new();
     for c in ALL {
@@ -398,6 +399,7 @@ fn noisy_headers(i: usize) -> Vec<(String, String)> {
         h("X-Custom-Canary", running_text()),
         h(&format!("X-{CARD}"), SSN.to_owned()),
         h("Accept", format!("application/json, text/{AWS}")),
+        h("Origin", format!("https://{SSN}.test")),
     ]
 }
 
@@ -662,6 +664,25 @@ fn success_cases() -> Vec<Case> {
         with(
             ids(n),
             json!({"text": running_text(), "findings": supplied_findings()}),
+        ),
+        200,
+        "/v1/transform",
+    ));
+    let n = next();
+    let text = running_text();
+    let at = text.find(GHP).unwrap();
+    cases.push(case(
+        "transform, canaries as entity types and entity_modes keys",
+        "POST",
+        "/v1/transform",
+        json_headers(n),
+        with(
+            ids(n),
+            json!({
+                "text": text,
+                "entity_modes": {SSN: "hash", CARD: "mask", "email": "tokenize"},
+                "findings": [{"entity_type": GHP, "value": GHP, "start": at, "end": at + GHP.len()}],
+            }),
         ),
         200,
         "/v1/transform",
