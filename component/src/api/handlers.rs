@@ -316,58 +316,60 @@ fn identifier_views(s: &str) -> Vec<std::borrow::Cow<'_, str>> {
             })
             .collect()
     };
-    // The bytes of every credential prefix with a separator in it.
-    let bytes = s.as_bytes();
-    let mut in_prefix = vec![false; bytes.len()];
-    for p in crate::entity::EntityType::ALL
-        .into_iter()
-        .flat_map(|t| t.prefixes().iter())
-        .filter(|p| p.bytes().any(|b| !b.is_ascii_alphanumeric()))
-    {
-        for (at, _) in s.match_indices(p) {
-            for k in in_prefix.iter_mut().skip(at).take(p.len()) {
-                *k = true;
+    let mut candidates = vec![spaced(b""), spaced(b".+"), spaced(b".+_"), spaced(b".+_-")];
+    // The unglued views (only an `_` or a `-` can make them differ).
+    if s.contains(['_', '-']) {
+        // The bytes of every credential prefix with a separator in it.
+        let bytes = s.as_bytes();
+        let mut in_prefix = vec![false; bytes.len()];
+        for p in crate::entity::EntityType::ALL
+            .into_iter()
+            .flat_map(|t| t.prefixes().iter())
+            .filter(|p| p.bytes().any(|b| !b.is_ascii_alphanumeric()))
+        {
+            for (at, _) in s.match_indices(p) {
+                for k in in_prefix.iter_mut().skip(at).take(p.len()) {
+                    *k = true;
+                }
             }
         }
+        let digit = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
+        // `n` digits from `from` (`None`: before the start).
+        let digits = |from: Option<usize>, n: usize| {
+            from.is_some_and(|f| (f..f + n).all(|k| digit(Some(k))))
+        };
+        let between_digits = |i: usize| digit(i.checked_sub(1)) && digit(Some(i + 1));
+        // A dash inside `ddd-dd-dddd` (an SSN glued to more dashed digits: `x-219-47-8312-1`).
+        let in_ssn = |i: usize| {
+            let dash = |k: Option<usize>| k.and_then(|k| bytes.get(k)) == Some(&b'-');
+            (digits(i.checked_sub(3), 3)
+                && digits(Some(i + 1), 2)
+                && dash(Some(i + 3))
+                && digits(Some(i + 4), 4))
+                || (digits(i.checked_sub(6), 3)
+                    && dash(i.checked_sub(3))
+                    && digits(i.checked_sub(2), 2)
+                    && digits(Some(i + 1), 4))
+        };
+        let unglued = |also: &[u8], keep_dash: &dyn Fn(usize) -> bool| -> String {
+            s.char_indices()
+                .map(|(i, c)| {
+                    let sep = c.is_ascii()
+                        && (SEPARATORS.contains(&(c as u8)) || also.contains(&(c as u8)))
+                        && !in_prefix.get(i).copied().unwrap_or(false)
+                        && !(c == '-' && keep_dash(i));
+                    if sep { ' ' } else { c }
+                })
+                .collect()
+        };
+        candidates.extend([
+            unglued(b"_-", &between_digits),
+            unglued(b"._-+", &between_digits),
+            unglued(b"._-+", &in_ssn),
+        ]);
     }
-    let digit = |i: Option<usize>| i.and_then(|i| bytes.get(i)).is_some_and(u8::is_ascii_digit);
-    // `n` digits from `from` (`None`: before the start).
-    let digits =
-        |from: Option<usize>, n: usize| from.is_some_and(|f| (f..f + n).all(|k| digit(Some(k))));
-    let between_digits = |i: usize| digit(i.checked_sub(1)) && digit(Some(i + 1));
-    // A dash inside `ddd-dd-dddd` (an SSN glued to more dashed digits: `x-219-47-8312-1`).
-    let in_ssn = |i: usize| {
-        let dash = |k: Option<usize>| k.and_then(|k| bytes.get(k)) == Some(&b'-');
-        (digits(i.checked_sub(3), 3)
-            && digits(Some(i + 1), 2)
-            && dash(Some(i + 3))
-            && digits(Some(i + 4), 4))
-            || (digits(i.checked_sub(6), 3)
-                && dash(i.checked_sub(3))
-                && digits(i.checked_sub(2), 2)
-                && digits(Some(i + 1), 4))
-    };
-    let unglued = |also: &[u8], keep_dash: &dyn Fn(usize) -> bool| -> String {
-        s.char_indices()
-            .map(|(i, c)| {
-                let sep = c.is_ascii()
-                    && (SEPARATORS.contains(&(c as u8)) || also.contains(&(c as u8)))
-                    && !in_prefix.get(i).copied().unwrap_or(false)
-                    && !(c == '-' && keep_dash(i));
-                if sep { ' ' } else { c }
-            })
-            .collect()
-    };
     let mut views = vec![std::borrow::Cow::Borrowed(s)];
-    for v in [
-        spaced(b""),
-        spaced(b".+"),
-        spaced(b".+_"),
-        spaced(b".+_-"),
-        unglued(b"_-", &between_digits),
-        unglued(b"._-+", &between_digits),
-        unglued(b"._-+", &in_ssn),
-    ] {
+    for v in candidates {
         if views.iter().all(|w| **w != *v) {
             views.push(std::borrow::Cow::Owned(v));
         }
