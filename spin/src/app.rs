@@ -116,9 +116,10 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
         .map(str::to_owned)
         .or_else(|| (env.random_hex16)().ok())
         .unwrap_or_default();
-    let done = |r: Result<Response, ApiError>| {
+    // (`policy`: once the settings are loaded, for the 5xx log line.)
+    let done = |r: Result<Response, ApiError>, policy: Option<&datafog::policy::Policy>| {
         Step::Done(decorate(
-            r.unwrap_or_else(|e| error(&e, &request_id)),
+            r.unwrap_or_else(|e| error(&e, &request_id, policy)),
             Some(&request_id),
             origin.as_deref(),
         ))
@@ -126,31 +127,32 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
     // The token first: a caller without it learns nothing else, not even a broken setting.
     let token = match Settings::token_digest(env.vars) {
         Ok(t) => t,
-        Err(e) => return done(Err(e)),
+        Err(e) => return done(Err(e), None),
     };
     if !contract::authorized(
         token.as_ref(),
         req.header("authorization"),
         req.header("x-api-key"),
     ) {
-        return done(Err(ApiError::unauthorized()));
+        return done(Err(ApiError::unauthorized()), None);
     }
     let settings = match Settings::load_with_token(env.vars, token) {
         Ok(s) => s,
-        Err(e) => return done(Err(e)),
+        Err(e) => return done(Err(e), None),
     };
+    let policy = Some(&settings.policy);
     let store = match (env.open_store)(&settings) {
         Ok(s) => s,
-        Err(e) => return done(Err(e)),
+        Err(e) => return done(Err(e), policy),
     };
     let route = match contract::route(req.method, req.path) {
         Ok(r) => r,
-        Err(e) => return done(Err(e)),
+        Err(e) => return done(Err(e), policy),
     };
     match route {
         Route::Scan | Route::Decide | Route::Transform | Route::Anonymize => {
             if let Err(e) = contract::check_content_type(req.header("content-type")) {
-                return done(Err(e));
+                return done(Err(e), policy);
             }
             Step::NeedBody(Box::new(Pending {
                 route,
@@ -161,7 +163,7 @@ pub fn front(req: &Request<'_>, env: &Env<'_>) -> Step {
                 origin,
             }))
         }
-        route => done(get(&route, req.query, &settings, &*store, env)),
+        route => done(get(&route, req.query, &settings, &*store, env), policy),
     }
 }
 
@@ -176,7 +178,7 @@ pub fn finish(p: Box<Pending>, body: Body, env: &Env<'_>) -> Response {
         ),
     };
     decorate(
-        r.unwrap_or_else(|e| error(&e, &p.request_id)),
+        r.unwrap_or_else(|e| error(&e, &p.request_id, Some(&p.settings.policy))),
         Some(&p.request_id),
         p.origin.as_deref(),
     )
@@ -228,11 +230,20 @@ fn get(
             state::for_each_event(store, |line| page.offer(line))?;
             json(&page.finish())
         }
-        Route::Metrics => Ok(bytes(
-            200,
-            contract::PROMETHEUS_TEXT,
-            metrics(&state::counts(store)?).into_bytes(),
-        )),
+        // `format` as the native host reads it (the core decides: strict, 400 on a bad value).
+        Route::Metrics => {
+            let as_json = api::lists::metrics_wants_json(query)?;
+            let counts = state::counts(store)?;
+            if as_json {
+                json(&EdgeMetrics::new(&counts))
+            } else {
+                Ok(bytes(
+                    200,
+                    contract::PROMETHEUS_TEXT,
+                    metrics(&counts).into_bytes(),
+                ))
+            }
+        }
         // POST routes never reach here (`front` asks for their body).
         Route::Scan | Route::Decide | Route::Transform | Route::Anonymize => {
             Err(ApiError::internal())
@@ -440,6 +451,29 @@ fn metrics(c: &state::Counts) -> String {
     out
 }
 
+/// `GET /metrics?format=json` at the edge: the same counters as its Prometheus text, as JSON (the
+/// native host's JSON is Go's request counters, which the edge does not keep).
+#[derive(Debug, Serialize)]
+struct EdgeMetrics<'a> {
+    core_version: &'static str,
+    host: &'static str,
+    receipts_written_total: u64,
+    decisions_total: &'a std::collections::BTreeMap<String, u64>,
+    decision_findings_total: &'a std::collections::BTreeMap<String, u64>,
+}
+
+impl<'a> EdgeMetrics<'a> {
+    fn new(c: &'a state::Counts) -> EdgeMetrics<'a> {
+        EdgeMetrics {
+            core_version: datafog::CORE_VERSION,
+            host: "spin",
+            receipts_written_total: c.seq,
+            decisions_total: &c.decisions,
+            decision_findings_total: &c.findings,
+        }
+    }
+}
+
 // ------------------------------------------------------------------ responses
 
 fn rfc3339(t: time::OffsetDateTime, nanos: bool) -> String {
@@ -472,11 +506,17 @@ fn json<T: Serialize>(v: &T) -> Result<Response, ApiError> {
     Ok(bytes(200, "application/json", contract::json_body(v)?))
 }
 
-/// The envelope; 5xx are logged (code and message: never a value of the request).
-fn error(e: &ApiError, request_id: &str) -> Response {
+/// The envelope; 5xx are logged (code and message: never a value of the request). The request id
+/// is the client's: logged through the policy's redactor (as the native host's log lines), or
+/// not at all before the policy is loaded.
+fn error(e: &ApiError, request_id: &str, policy: Option<&datafog::policy::Policy>) -> Response {
     if e.status() >= 500 {
+        let logged = policy.map_or_else(
+            || "[not logged]".to_owned(),
+            |p| api::handlers::Redactor::new(p, &[]).redact(request_id),
+        );
         eprintln!(
-            "datafog-spin: request_id={request_id} status={} code={} message={:?} details={:?}",
+            "datafog-spin: request_id={logged} status={} code={} message={:?} details={:?}",
             e.status(),
             e.code,
             e.message,

@@ -244,3 +244,36 @@ fn the_hint_may_lag_or_lead_the_chain() {
     store.put("head", b"garbage").unwrap();
     assert_eq!(state::last(&store).unwrap(), 3);
 }
+
+/// `GET /metrics` reads `format` as the native host does (the core's `metrics_wants_json`):
+/// Prometheus text by default or with `format=prometheus`, JSON with `format=json` (any case),
+/// 400 for another value or another parameter.
+#[test]
+fn metrics_honour_the_format_parameter() {
+    let store: Arc<dyn Store + Send + Sync> = Arc::new(MemStore::default());
+    let (status, _) = call(&store, &[], "POST", "/v1/decide", DECIDE);
+    assert_eq!(status, 200);
+    for q in ["", "?format=prometheus", "?format=PROMETHEUS"] {
+        let (status, v) = call(&store, &[], "GET", &format!("/metrics{q}"), "");
+        assert_eq!(status, 200, "{q}");
+        assert_eq!(v, serde_json::Value::Null, "{q}: text, not JSON");
+    }
+    for q in ["?format=json", "?format=JSON"] {
+        let (status, v) = call(&store, &[], "GET", &format!("/metrics{q}"), "");
+        assert_eq!(status, 200, "{q}");
+        assert_eq!(v["receipts_written_total"], 1, "{v}");
+        assert_eq!(v["decisions_total"]["allow"], 1, "{v}");
+        assert_eq!(v["decision_findings_total"]["email"], 1, "{v}");
+        assert_eq!(v["host"], "spin", "{v}");
+    }
+    for q in [
+        "?format=xml",
+        "?format=",
+        "?limit=1",
+        "?format=json&format=json",
+    ] {
+        let (status, v) = call(&store, &[], "GET", &format!("/metrics{q}"), "");
+        assert_eq!(status, 400, "{q}: {v}");
+        assert_eq!(v["error"]["code"], "invalid_request", "{q}: {v}");
+    }
+}

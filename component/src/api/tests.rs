@@ -610,6 +610,27 @@ fn issue_14_identifier_views_leave_numbers_in_paths_alone() {
         redactor.redact("/tmp/run-30294/219-47-8312.pdf"),
         "/tmp/run-30294/[REDACTED:ssn].pdf"
     );
+    // Dashes glue structured entities to their neighbours too (the canary test, issue 14 part 4).
+    assert_eq!(redactor.redact("a-219-47-8312-b"), "a-[REDACTED:ssn]-b");
+    for s in [
+        "x-4111-1111-1111-1111-y",
+        "id-jane.doe@example.com-x",
+        "run-219-47-8312.pdf",
+        "x_jane.doe@example.com_1",
+        "x_ghp_R2d2C3poBb8Lw9Xy7Qk4Mn5Tz1Vs6Hj0Pa3E_1",
+        "x-219-47-8312-1",
+        "219-47-8312-219-47-8312",
+    ] {
+        let r = redactor.redact(s);
+        assert!(
+            r.contains("[REDACTED:")
+                && !r.contains("8312")
+                && !r.contains("jane.doe")
+                && !r.contains("1111-1111")
+                && !r.contains("R2d2C3po"),
+            "{s} -> {r}"
+        );
+    }
 }
 
 // --- bounds (`bounds`; docs/security.md "Bounds") ---

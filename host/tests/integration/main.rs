@@ -14,6 +14,7 @@
 mod support;
 
 mod bounds;
+mod canary;
 mod checkpoints;
 mod errors;
 mod guest;

@@ -160,3 +160,31 @@ fn per_client_rate_limit_is_429_with_retry_after() {
         },
     );
 }
+
+/// `format` is read alike on every host (the core's `metrics_wants_json`): Prometheus text by
+/// default and for `prometheus`, JSON for `json` (any case), 400 for another value or another
+/// parameter. (The JSON's shape differs: Go's request counters natively, the chain's counters at
+/// the edge; see `Caps::metrics_json`.)
+#[test]
+fn metrics_format_is_read_alike() {
+    each_host(|h| {
+        for q in ["", "?format=prometheus", "?format=Prometheus"] {
+            let r = h.get(&format!("/metrics{q}"));
+            assert_eq!(r.status, 200, "{q}");
+            assert_eq!(r.media_type().as_deref(), Some("text/plain"), "{q}");
+        }
+        let r = h.get("/metrics?format=JSON");
+        assert_eq!(r.status, 200, "{}", r.text());
+        assert_eq!(r.media_type().as_deref(), Some("application/json"));
+        assert!(r.json().is_object(), "{}", r.text());
+        for q in [
+            "?format=xml",
+            "?format=",
+            "?limit=1",
+            "?format=json&format=json",
+        ] {
+            let r = h.get(&format!("/metrics{q}"));
+            assert_error(&r, 400, "invalid_request", None, q);
+        }
+    });
+}
