@@ -4,8 +4,10 @@
 //!
 //! - [`COMPONENT_PATH`] / [`EMBEDDED`]: the guest this crate's build script built (see
 //!   `datafog-build`); [`component_path`] honours `DATAFOG_COMPONENT_PATH` at run time.
-//! - [`load_cached`]: compile the component once, or load the compilation a compatible engine
-//!   cached on disk (keyed by the component's bytes and the engine's compatibility hash).
+//! - [`load_or_compile`] / [`load_cached`]: compile the component once, or load the compilation
+//!   a compatible engine cached on disk (keyed by the component's bytes and the engine's
+//!   compatibility hash); [`precompile`] writes that file ahead of time (`datafog-api
+//!   precompile`), so a first start loads instead of compiling.
 //! - [`instance_pre`]: link WASI 0.2 (a `wasm32-wasip2` guest imports it and never calls it; the
 //!   context is empty: no env, args, preopens or stdio) and check the component fits the world.
 //! - [`Ctx`]: the store data, with an optional memory limit.
@@ -111,65 +113,148 @@ pub fn instance_pre(engine: &Engine, component: &Component) -> wasmtime::Result<
     bindings::GuestPre::new(linker.instantiate_pre(component)?)
 }
 
-/// Compile `wasm`, or load the compilation cached in `dir` by a compatible engine. The file name
-/// is a hash of the component bytes and the engine's compatibility hash (wasmtime version and
-/// settings), so a new component or wasmtime never loads a stale artifact. Writes go to a
-/// temporary file renamed into place (several processes may share `dir`); compilations of other
-/// builds are removed first (each is a few MB). A cache that cannot be read or written is only
-/// reported on stderr: the component is compiled instead.
+/// Where [`load_or_compile`] got the component from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Loaded {
+    /// The compilation cached at this path (by [`precompile`] or an earlier start): no compiling.
+    Cached(PathBuf),
+    /// Compiled now; `cached`: where the compilation was written for the next start (`None`: no
+    /// cache directory, or it could not be written, which was reported on stderr).
+    Compiled { cached: Option<PathBuf> },
+}
+
+/// The cache file of `wasm` for `engine` in `dir`: its name is a hash of the component bytes and
+/// the engine's compatibility hash (wasmtime version and settings), so a new component or
+/// wasmtime never loads a stale artifact.
+pub fn cache_path(engine: &Engine, wasm: &[u8], dir: &Path) -> PathBuf {
+    let mut h = DefaultHasher::new();
+    wasm.hash(&mut h);
+    engine.precompile_compatibility_hash().hash(&mut h);
+    dir.join(format!("datafog-{:016x}.cwasm", h.finish()))
+}
+
+/// [`load_or_compile`] without saying which it did.
 pub fn load_cached(
     engine: &Engine,
     wasm: &[u8],
     dir: Option<&Path>,
 ) -> wasmtime::Result<Component> {
+    load_or_compile(engine, wasm, dir).map(|(c, _)| c)
+}
+
+/// Compile `wasm`, or load the compilation cached in `dir` ([`cache_path`]) by a compatible
+/// engine. A cached file that wasmtime refuses (another build, a damaged file) is reported on
+/// stderr and replaced. After compiling, the compilation is written to `dir` as [`precompile`]
+/// writes it. A cache that cannot be read or written is only reported on stderr: the component
+/// is compiled instead.
+pub fn load_or_compile(
+    engine: &Engine,
+    wasm: &[u8],
+    dir: Option<&Path>,
+) -> wasmtime::Result<(Component, Loaded)> {
     let Some(dir) = dir else {
-        return Component::new(engine, wasm);
+        return Ok((
+            Component::new(engine, wasm)?,
+            Loaded::Compiled { cached: None },
+        ));
     };
-    let mut h = DefaultHasher::new();
-    wasm.hash(&mut h);
-    engine.precompile_compatibility_hash().hash(&mut h);
-    let cache = dir.join(format!("datafog-{:016x}.cwasm", h.finish()));
-    if cache.is_file() {
-        // SAFETY: the file was written below by `Component::serialize` for an engine with the same
-        // compatibility hash (it is in the file name), in a directory the operator (or this build)
-        // owns; wasmtime also checks the header and refuses an incompatible artifact.
-        #[allow(unsafe_code)]
-        let loaded = unsafe { Component::deserialize_file(engine, &cache) };
-        match loaded {
-            Ok(c) => return Ok(c),
-            Err(e) => eprintln!(
-                "datafog: ignoring the cached component {} ({e}); recompiling",
-                cache.display()
-            ),
-        }
+    let cache = cache_path(engine, wasm, dir);
+    if let Some(c) = deserialize(engine, &cache) {
+        return Ok((c, Loaded::Cached(cache)));
     }
     let component = Component::new(engine, wasm)?;
-    if let Ok(bytes) = component.serialize() {
-        if let Ok(entries) = std::fs::read_dir(dir) {
-            for e in entries.filter_map(Result::ok) {
-                let name = e.file_name();
-                let name = name.to_string_lossy();
-                if name.starts_with("datafog-") && name.ends_with(".cwasm") {
-                    let _ = std::fs::remove_file(e.path());
-                }
+    let cached = match component.serialize() {
+        Ok(bytes) => match write_atomically(dir, &cache, &bytes) {
+            Ok(()) => Some(cache),
+            Err(e) => {
+                eprintln!(
+                    "datafog: could not cache the compiled component in {}: {e}",
+                    dir.display()
+                );
+                None
             }
-        }
-        // A name no other writer uses (other processes, and other threads of this one).
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let written = std::fs::create_dir_all(dir).and_then(|()| {
-            let tmp = cache.with_extension(format!("tmp{}-{n}", std::process::id()));
-            std::fs::write(&tmp, bytes)?;
-            std::fs::rename(&tmp, &cache)
-        });
-        if let Err(e) = written {
+        },
+        Err(_) => None,
+    };
+    Ok((component, Loaded::Compiled { cached }))
+}
+
+/// Compile `wasm` for `engine` into `dir` (the file [`load_or_compile`] looks for), unless a
+/// compatible compilation is already there. Returns its path and whether it was compiled now.
+/// The file is written whole and synced, then renamed into place, and the directory synced: a
+/// crash leaves the old state or the new file, never a torn one.
+pub fn precompile(engine: &Engine, wasm: &[u8], dir: &Path) -> wasmtime::Result<(PathBuf, bool)> {
+    let cache = cache_path(engine, wasm, dir);
+    if deserialize(engine, &cache).is_some() {
+        return Ok((cache, false));
+    }
+    let bytes = engine.precompile_component(wasm)?;
+    write_atomically(dir, &cache, &bytes).map_err(|e| {
+        wasmtime::Error::msg(format!(
+            "write the compiled component to `{}`: {e}",
+            cache.display()
+        ))
+    })?;
+    Ok((cache, true))
+}
+
+/// The component cached at `cache`, if there is one `engine` accepts.
+fn deserialize(engine: &Engine, cache: &Path) -> Option<Component> {
+    if !cache.is_file() {
+        return None;
+    }
+    // SAFETY: the file was written by `Component::serialize` or `Engine::precompile_component`
+    // (`write_atomically`) for an engine with the same compatibility hash (it is in the file
+    // name), in a directory the operator (or this build) owns; wasmtime also checks the header
+    // and refuses an incompatible artifact.
+    #[allow(unsafe_code)]
+    let loaded = unsafe { Component::deserialize_file(engine, cache) };
+    match loaded {
+        Ok(c) => Some(c),
+        Err(e) => {
             eprintln!(
-                "datafog: could not cache the compiled component in {}: {e}",
-                dir.display()
+                "datafog: ignoring the cached component {} ({e}); recompiling",
+                cache.display()
             );
+            None
         }
     }
-    Ok(component)
+}
+
+/// Write `bytes` to `cache` in `dir`: compilations of other builds are removed first (each is a
+/// few MB); then a temporary file of a name no other writer uses (several processes may share
+/// `dir`) is written, synced and renamed into place, and `dir` is synced.
+fn write_atomically(dir: &Path, cache: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.filter_map(Result::ok) {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("datafog-") && name.ends_with(".cwasm") {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+    // Other processes, and other threads of this one.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::fs::create_dir_all(dir)?;
+    let tmp = cache.with_extension(format!("tmp{}-{n}", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    let renamed = written.and_then(|()| std::fs::rename(&tmp, cache));
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed?;
+    // The rename itself is durable once the directory is synced (a no-op where a directory
+    // cannot be opened for it).
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 /// The handshake: `Ok` when the guest's core version (`core-version`) is this program's

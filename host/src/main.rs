@@ -1,14 +1,86 @@
 //! `datafog-api`: see `datafog_host` and the README's "Run the API server".
+//!
+//! - `datafog-api` serves (settings from the environment, `datafog_host::config`).
+//! - `datafog-api precompile` compiles the component into the compiled-component cache
+//!   (`DATAFOG_CACHE_DIR`) and exits, so the next start loads it instead of compiling (about 2 s
+//!   of Cranelift on two cores). Run it at install or image build time (the Dockerfile does).
+//!
+//! Exit codes: 0 done, 1 failure (the message is on stderr), 2 usage.
 
 use datafog_host::build_state;
 use datafog_host::config::Settings;
+use datafog_host::runtime::{self, RuntimeConfig};
+
+const USAGE: &str = "usage: `datafog-api` (serve) or `datafog-api precompile` (compile the component into DATAFOG_CACHE_DIR and exit); settings come from the environment (docs/operations.md)";
 
 fn main() {
     let (settings, warnings) = Settings::from_lookup(|k| std::env::var(k).ok());
     for w in &warnings {
         eprintln!("datafog-api: warning: {w}");
     }
-    let state = match build_state(&settings) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => serve(&settings),
+        ["precompile"] => precompile(&settings),
+        ["-h" | "--help" | "help"] => println!("{USAGE}"),
+        _ => {
+            eprintln!(
+                "datafog-api: unknown arguments `{}`; {USAGE}",
+                args.join(" ")
+            );
+            std::process::exit(2);
+        }
+    }
+}
+
+/// `datafog-api precompile`: the engine, component and cache directory a start with the same
+/// environment uses (`datafog_host::build_state`), so that start finds the file.
+fn precompile(settings: &Settings) {
+    let wasm: std::borrow::Cow<'static, [u8]> = match &settings.component_path {
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => b.into(),
+            Err(e) => {
+                eprintln!(
+                    "datafog-api precompile: read component `{}` (DATAFOG_COMPONENT_PATH): {e}",
+                    p.display()
+                );
+                std::process::exit(1);
+            }
+        },
+        None => runtime::EMBEDDED_COMPONENT.into(),
+    };
+    let config = RuntimeConfig {
+        call_timeout: settings.guest_timeout,
+        memory_limit: usize::try_from(settings.guest_memory_mb.saturating_mul(1 << 20))
+            .unwrap_or(usize::MAX),
+        pool_size: usize::try_from(settings.guest_pool).unwrap_or(8),
+        cache_dir: settings.cache_dir.clone(),
+    };
+    let began = std::time::Instant::now();
+    match runtime::precompile(&wasm, &config) {
+        Ok((path, true)) => eprintln!(
+            "datafog-api precompile: compiled the component in {} ms into {}",
+            began.elapsed().as_millis(),
+            path.display()
+        ),
+        Ok((path, false)) => eprintln!(
+            "datafog-api precompile: {} is already compiled for this build; nothing to do",
+            path.display()
+        ),
+        Err(e) => {
+            eprintln!("datafog-api precompile: {e}");
+            std::process::exit(1);
+        }
+    }
+}
+
+fn serve(settings: &Settings) {
+    let state = match build_state(settings) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("datafog-api: {e}");
@@ -35,7 +107,7 @@ fn main() {
         if let Some(warning) = settings.check_exposure(bound)? {
             eprintln!("datafog-api: warning: {warning}");
         }
-        datafog_host::serve(listener, &settings, state, shutdown_signal()).await
+        datafog_host::serve(listener, settings, state, shutdown_signal()).await
     };
     if let Err(e) = rt.block_on(run) {
         eprintln!("datafog-api: {e}");

@@ -1,10 +1,11 @@
 //! The component in wasmtime: one [`Engine`] (pooling allocator, epoch interruption), the
-//! component compiled once (the compiled artifact is cached on disk), an `InstancePre`, and a
-//! pool of warm instances, each with the policy already loaded (`engine.load`). The typed client
-//! (bindings, conversions, compile cache, store context) is `datafog-embed`'s, shared with the
-//! conformance tests; this module adds the pool, the deadlines, the limits and the handshake: the
-//! first instance's core version must be this binary's (`datafog::CORE_VERSION`), since the host
-//! also runs core code natively (`crate::native`).
+//! component compiled once (the compilation is cached on disk, or written there ahead of time by
+//! `datafog-api precompile`: [`precompile`]), an `InstancePre`, and a pool of warm instances,
+//! each with the policy already loaded (`engine.load`). The typed client (bindings, conversions,
+//! compile cache, store context) is `datafog-embed`'s, shared with the conformance tests; this
+//! module adds the pool, the deadlines, the limits and the handshake: the first instance's core
+//! version must be this binary's (`datafog::CORE_VERSION`), since the host also runs core code
+//! natively (`crate::native`).
 //!
 //! Every guest call runs with an epoch deadline (a ticker thread increments the epoch every
 //! [`TICK`]) and a per-store memory limit. A trap or a timeout drops that instance (its store is
@@ -20,10 +21,10 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use datafog::policy::PolicyError;
-use datafog_embed::{Ctx, GuestPre, PolicyHandle};
+use datafog_embed::{Ctx, GuestPre, Loaded, PolicyHandle};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 /// The component `datafog-embed`'s build script built, embedded in the binary.
@@ -173,8 +174,24 @@ impl Runtime {
         config: RuntimeConfig,
     ) -> Result<(Arc<Runtime>, PolicyIdentity), StartError> {
         let engine = make_engine(&config).map_err(|e| StartError::Component(wt(e)))?;
-        let component = datafog_embed::load_cached(&engine, wasm, config.cache_dir.as_deref())
-            .map_err(|e| StartError::Component(format!("compile the component: {}", wt(e))))?;
+        let began = Instant::now();
+        let (component, loaded) =
+            datafog_embed::load_or_compile(&engine, wasm, config.cache_dir.as_deref())
+                .map_err(|e| StartError::Component(format!("compile the component: {}", wt(e))))?;
+        let took = began.elapsed().as_millis();
+        match loaded {
+            Loaded::Cached(path) => eprintln!(
+                "datafog-api: loaded the precompiled component from {} in {took} ms",
+                path.display()
+            ),
+            Loaded::Compiled { cached: Some(path) } => eprintln!(
+                "datafog-api: compiled the component in {took} ms (no compiled copy yet; cached at {} for the next start; `datafog-api precompile` does this ahead of time)",
+                path.display()
+            ),
+            Loaded::Compiled { cached: None } => eprintln!(
+                "datafog-api: compiled the component in {took} ms (no cache: DATAFOG_CACHE_DIR is off or not writable)"
+            ),
+        }
         let pre = datafog_embed::instance_pre(&engine, &component).map_err(|e| {
             StartError::Component(format!(
                 "the component does not fit the `datafog:firewall/guest` world: {}",
@@ -402,6 +419,17 @@ fn failure_reason(e: &wasmtime::Error) -> String {
         Some(t) => format!("trap: {t}"),
         None => "a host or runtime error, not a trap".to_owned(),
     }
+}
+
+/// `datafog-api precompile`: compile `wasm` with the engine [`Runtime::new`] would make for
+/// `config` and write it where a start looks for it (`config.cache_dir`), unless a compatible
+/// compilation is already there. Returns the file and whether it was compiled now.
+pub fn precompile(wasm: &[u8], config: &RuntimeConfig) -> Result<(PathBuf, bool), String> {
+    let dir = config.cache_dir.as_deref().ok_or(
+        "the compiled-component cache is off (DATAFOG_CACHE_DIR=off): set DATAFOG_CACHE_DIR to a directory the server can read",
+    )?;
+    let engine = make_engine(config).map_err(wt)?;
+    datafog_embed::precompile(&engine, wasm, dir).map_err(|e| format!("{e}"))
 }
 
 /// Component instance slots of the pooling allocator (see [`make_engine`]).

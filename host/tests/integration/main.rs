@@ -20,6 +20,7 @@ mod errors;
 mod guest;
 mod idempotency;
 mod openapi;
+mod precompile;
 mod receipts;
 mod routes;
 mod socket;
