@@ -34,6 +34,31 @@ use http::{AppState, Events, TokenBucket};
 use receipts::ReceiptStore;
 use runtime::{Runtime, RuntimeConfig};
 
+/// The component a start with `settings` runs: `DATAFOG_COMPONENT_PATH`'s, else the embedded one.
+pub fn component_bytes(settings: &Settings) -> Result<std::borrow::Cow<'static, [u8]>, String> {
+    match &settings.component_path {
+        Some(p) => std::fs::read(p).map(Into::into).map_err(|e| {
+            format!(
+                "read component `{}` (DATAFOG_COMPONENT_PATH): {e}",
+                p.display()
+            )
+        }),
+        None => Ok(runtime::EMBEDDED_COMPONENT.into()),
+    }
+}
+
+/// The engine settings of a start with `settings` (`datafog-api precompile` compiles for the same
+/// engine, so that start finds the cached compilation).
+pub fn runtime_config(settings: &Settings) -> RuntimeConfig {
+    RuntimeConfig {
+        call_timeout: settings.guest_timeout,
+        memory_limit: usize::try_from(settings.guest_memory_mb.saturating_mul(1 << 20))
+            .unwrap_or(usize::MAX),
+        pool_size: usize::try_from(settings.guest_pool).unwrap_or(8),
+        cache_dir: settings.cache_dir.clone(),
+    }
+}
+
 /// Build everything the server needs except the socket: read and load the policy into the
 /// component, open (verify, recover) the receipts, load or create the token key. Errors are
 /// one message naming the file (and for a policy, every rule and field at fault).
@@ -42,15 +67,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     let policy_json = datafog::policy::read_policy_file(policy_path)
         .and_then(|b| String::from_utf8(b).map_err(|_| "is not valid UTF-8".to_owned()))
         .map_err(|e| format!("load policy `{}`: {e}", policy_path.display()))?;
-    let wasm: std::borrow::Cow<'static, [u8]> = match &settings.component_path {
-        Some(p) => std::fs::read(p).map(Into::into).map_err(|e| {
-            format!(
-                "read component `{}` (DATAFOG_COMPONENT_PATH): {e}",
-                p.display()
-            )
-        })?,
-        None => runtime::EMBEDDED_COMPONENT.into(),
-    };
+    let wasm = component_bytes(settings)?;
     // The policy, natively too: its custom detector names are the only `entity_type` metric
     // labels besides the built-in types, and its detectors keep values out of log lines (the
     // guest validates the policy below; this parse cannot fail where that succeeds).
@@ -77,13 +94,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .collect()
         })
         .unwrap_or_default();
-    let config = RuntimeConfig {
-        call_timeout: settings.guest_timeout,
-        memory_limit: usize::try_from(settings.guest_memory_mb.saturating_mul(1 << 20))
-            .unwrap_or(usize::MAX),
-        pool_size: usize::try_from(settings.guest_pool).unwrap_or(8),
-        cache_dir: settings.cache_dir.clone(),
-    };
+    let config = runtime_config(settings);
     let (runtime, identity) = Runtime::new(&wasm, policy_json, config).map_err(|e| match e {
         runtime::StartError::Policy(_) => format!(
             "load policy `{}`: invalid policy:\n{}",

@@ -9,7 +9,7 @@
 
 use datafog_host::build_state;
 use datafog_host::config::Settings;
-use datafog_host::runtime::{self, RuntimeConfig};
+use datafog_host::runtime;
 
 const USAGE: &str = "usage: `datafog-api` (serve) or `datafog-api precompile` (compile the component into DATAFOG_CACHE_DIR and exit); settings come from the environment (docs/operations.md)";
 
@@ -41,26 +41,14 @@ fn main() {
 /// `datafog-api precompile`: the engine, component and cache directory a start with the same
 /// environment uses (`datafog_host::build_state`), so that start finds the file.
 fn precompile(settings: &Settings) {
-    let wasm: std::borrow::Cow<'static, [u8]> = match &settings.component_path {
-        Some(p) => match std::fs::read(p) {
-            Ok(b) => b.into(),
-            Err(e) => {
-                eprintln!(
-                    "datafog-api precompile: read component `{}` (DATAFOG_COMPONENT_PATH): {e}",
-                    p.display()
-                );
-                std::process::exit(1);
-            }
-        },
-        None => runtime::EMBEDDED_COMPONENT.into(),
+    let wasm = match datafog_host::component_bytes(settings) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("datafog-api precompile: {e}");
+            std::process::exit(1);
+        }
     };
-    let config = RuntimeConfig {
-        call_timeout: settings.guest_timeout,
-        memory_limit: usize::try_from(settings.guest_memory_mb.saturating_mul(1 << 20))
-            .unwrap_or(usize::MAX),
-        pool_size: usize::try_from(settings.guest_pool).unwrap_or(8),
-        cache_dir: settings.cache_dir.clone(),
-    };
+    let config = datafog_host::runtime_config(settings);
     let began = std::time::Instant::now();
     match runtime::precompile(&wasm, &config) {
         Ok((path, true)) => eprintln!(
@@ -80,13 +68,6 @@ fn precompile(settings: &Settings) {
 }
 
 fn serve(settings: &Settings) {
-    let state = match build_state(settings) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("datafog-api: {e}");
-            std::process::exit(1);
-        }
-    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -98,6 +79,8 @@ fn serve(settings: &Settings) {
         }
     };
     let run = async {
+        // The exposure rule first, on the address actually bound: a refused setup exits before
+        // it compiles anything or opens (creates) the receipts and key files.
         let listener = tokio::net::TcpListener::bind(&settings.addr)
             .await
             .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
@@ -107,6 +90,8 @@ fn serve(settings: &Settings) {
         if let Some(warning) = settings.check_exposure(bound)? {
             eprintln!("datafog-api: warning: {warning}");
         }
+        // Clients that connect meanwhile wait in the listen backlog.
+        let state = build_state(settings)?;
         datafog_host::serve(listener, settings, state, shutdown_signal()).await
     };
     if let Err(e) = rt.block_on(run) {

@@ -144,17 +144,14 @@ pub fn start_logged(
     std::sync::Arc<std::sync::Mutex<String>>,
 ) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_datafog-api"));
+    cmd.env("DATAFOG_ADDR", "127.0.0.1:0");
     for (k, v) in base_env(dir) {
         cmd.env(k, v);
     }
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd
-        .env("DATAFOG_ADDR", "127.0.0.1:0")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
     use std::io::BufRead;
     let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
