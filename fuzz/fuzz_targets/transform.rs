@@ -108,6 +108,9 @@ fn decode(data: &[u8]) -> Input {
     }
 }
 
+/// A merged span: start, end, and the type and mode of each finding in it.
+type Group<'a> = (usize, usize, Vec<(&'a str, Mode)>);
+
 /// Whether `out` is `gaps[0] r1 gaps[1] r2 ... gaps[n]` with each `ri` one of `choices[i]`.
 fn rebuilds(out: &str, gaps: &[&str], choices: &[Vec<String>]) -> bool {
     let Some(rest) = out.strip_prefix(gaps[0]) else {
@@ -146,7 +149,7 @@ fuzz_target!(|data: &[u8]| {
         })
         .collect();
     spans.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut groups: Vec<(usize, usize, Vec<(&str, Mode)>)> = Vec::new();
+    let mut groups: Vec<Group<'_>> = Vec::new();
     for (s, e, t, m) in spans {
         match groups.last_mut() {
             Some(g) if s < g.1 => {
