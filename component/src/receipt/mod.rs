@@ -30,7 +30,8 @@
 //! `hash`.
 //!
 //! Verification re-parses each line and recomputes the canonical form, so whitespace changes to a
-//! stored line are not detected (the content is); any change of content is.
+//! stored line are not detected (the content is); any change of content is. A line that gives a
+//! member twice (at any depth) is malformed: the parsed value would hold only the last.
 //!
 //! # `value_digest`
 //!
@@ -505,7 +506,9 @@ pub struct ChainError {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChainErrorKind {
-    /// Not a JSON object (e.g. a torn last line).
+    /// Not a JSON object (e.g. a torn last line), or an object with a repeated member name at
+    /// any depth (canonical JSON has none; `Value` would keep only the last, so text put in front
+    /// of a member would not change the hash).
     Malformed,
     /// A required string member (`hash` or `prev_hash`) is missing or not a string.
     MissingField(&'static str),
@@ -561,6 +564,9 @@ pub fn verify_chain_from<'a>(
         let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(raw) else {
             return Err(err(ChainErrorKind::Malformed));
         };
+        if serde_json::from_str::<UniqueMembers>(raw).is_err() {
+            return Err(err(ChainErrorKind::Malformed));
+        }
         let Some(Value::String(hash)) = map.remove("hash") else {
             return Err(err(ChainErrorKind::MissingField("hash")));
         };
@@ -581,6 +587,64 @@ pub fn verify_chain_from<'a>(
         count,
         last_hash: last,
     })
+}
+
+/// Any JSON value, refused when an object repeats a member name (issue 14, fuzzing: a receipt
+/// line with a member given twice verified, since the hash covers the last of each).
+struct UniqueMembers;
+
+impl<'de> Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueMembers)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembers {
+    type Value = UniqueMembers;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON without a repeated member name")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self, E> {
+        Ok(self)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(self)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if !seen.insert(key) {
+                return Err(serde::de::Error::custom("repeated member name"));
+            }
+            map.next_value::<UniqueMembers>()?;
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]
