@@ -158,14 +158,29 @@ impl Metrics {
         }
     }
 
-    pub fn record_findings<'a>(&self, types: impl Iterator<Item = &'a str>) {
+    /// Count a scan's or a decide's findings by type: `counts` (its `finding_counts`) when the
+    /// findings cap cut the list, else each of `findings`.
+    pub fn record_found(
+        &self,
+        findings: &[datafog::api::ScanFinding],
+        counts: &std::collections::BTreeMap<String, u64>,
+    ) {
+        if counts.is_empty() {
+            self.record_findings(findings.iter().map(|f| (f.entity_type.as_str(), 1)));
+        } else {
+            self.record_findings(counts.iter().map(|(t, n)| (t.as_str(), *n)));
+        }
+    }
+
+    /// Count findings by type: `(type, how many)` pairs.
+    pub fn record_findings<'a>(&self, types: impl Iterator<Item = (&'a str, u64)>) {
         if let Ok(mut m) = self.inner.lock() {
-            for t in types {
+            for (t, count) in types {
                 let label = self.entity_label(t);
                 match m.findings.get_mut(label) {
-                    Some(n) => *n += 1,
+                    Some(n) => *n += count,
                     None => {
-                        m.findings.insert(label.to_owned(), 1);
+                        m.findings.insert(label.to_owned(), count);
                     }
                 }
             }

@@ -147,7 +147,7 @@ async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<
     }
     s.metrics.record_decision(response.decision.as_str());
     s.metrics
-        .record_findings(response.findings.iter().map(|f| f.entity_type.as_str()));
+        .record_found(&response.findings, &response.finding_counts);
     if let Some(events) = &s.events {
         events.append(&event);
     }

@@ -30,7 +30,6 @@ async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpRe
 async fn work(s: &Shared, req: ScanRequest) -> Result<Vec<u8>, HttpError> {
     let size = req.text.len();
     let resp = in_guest(s, size, move |i| i.guest.scan_request(i.policy, req)).await?;
-    s.metrics
-        .record_findings(resp.findings.iter().map(|f| f.entity_type.as_str()));
+    s.metrics.record_found(&resp.findings, &resp.finding_counts);
     to_json(&resp)
 }

@@ -42,6 +42,14 @@ async fn issue_14_a_dense_decide_is_a_small_deny_with_counts_per_type() {
     let one = get(&app, &format!("/v1/receipts/{id}")).await;
     assert_eq!(one.status, StatusCode::OK);
     assert!(one.bytes.len() < 4096);
+    // The findings metric counts every finding, not the (empty) list.
+    let metrics = String::from_utf8(get(&app, "/metrics").await.bytes).unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "datafog_findings_total{{entity_type=\"email\"}} {emails}\n"
+        )),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
