@@ -12,7 +12,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -140,62 +140,21 @@ impl Server {
     /// `fsize`: a file-size limit (`RLIMIT_FSIZE`, `SIGXFSZ` ignored) so writes past it fail as
     /// on a full disk.
     fn start(tag: &str, extra: &[(&str, &str)], fsize: Option<u64>) -> Server {
-        use std::io::BufRead;
-        use std::os::unix::process::CommandExt;
         warm_cache();
         let dir = temp_dir(tag);
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
-        for (k, v) in base_env(&dir) {
-            cmd.env(k, v);
-        }
-        cmd.env("DATAFOG_ACCESS_LOG", "1")
-            .env("DATAFOG_EVENTS_PATH", dir.join("events.jsonl"))
-            .env("DATAFOG_CHECKPOINT_EVERY", "1");
-        for (k, v) in extra {
-            cmd.env(k, v);
-        }
+        let events = dir.join("events.jsonl");
+        let events = events.to_str().unwrap();
+        let mut all = vec![
+            ("DATAFOG_ACCESS_LOG", "1"),
+            ("DATAFOG_EVENTS_PATH", events),
+            ("DATAFOG_CHECKPOINT_EVERY", "1"),
+        ];
+        all.extend_from_slice(extra);
+        let mut cmd = api_command(&dir, &all);
         if let Some(limit) = fsize {
-            // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
-            #[allow(unsafe_code)]
-            unsafe {
-                cmd.pre_exec(move || {
-                    let lim = libc::rlimit {
-                        rlim_cur: limit,
-                        rlim_max: libc::RLIM_INFINITY,
-                    };
-                    if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                    Ok(())
-                });
-            }
+            limit_file_size(&mut cmd, limit);
         }
-        let mut child = cmd
-            .env("DATAFOG_ADDR", "127.0.0.1:0")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(String::new()));
-        let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("server exited before listening")
-                .unwrap();
-            log.lock().unwrap().push_str(&format!("{line}\n"));
-            if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-                break a.to_owned();
-            }
-        };
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let mut l = sink.lock().unwrap();
-                l.push_str(&line);
-                l.push('\n');
-            }
-        });
+        let (child, addr, log) = spawn_logged(&mut cmd);
         Server {
             child: Some(child),
             addr,

@@ -1,6 +1,5 @@
 use super::support::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Start `datafog-api` on port 0 with `base_env(dir)`; the child and its base URL.
 fn start(dir: &std::path::Path) -> (std::process::Child, String) {
@@ -20,52 +19,13 @@ fn start_with(dir: &std::path::Path, extra: &[(&str, &str)]) -> (std::process::C
 /// receipt answered 200 is readable and the whole chain verifies.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_disk_refuses_decides_and_recovers() {
-    use std::os::unix::process::CommandExt;
     warm_cache();
     let dir = temp_dir("fulldisk");
     // The token key (32 bytes) and the receipts file are the only files it writes.
     const LIMIT: u64 = 12 * 1024;
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_datafog-api"));
-    for (k, v) in base_env(&dir) {
-        cmd.env(k, v);
-    }
-    // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
-    #[allow(unsafe_code)]
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: LIMIT,
-                rlim_max: libc::RLIM_INFINITY,
-            };
-            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-            Ok(())
-        });
-    }
-    let mut child = cmd
-        .env("DATAFOG_ADDR", "127.0.0.1:0")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let addr = loop {
-        let line = lines
-            .next()
-            .expect("server exited before listening")
-            .unwrap();
-        if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-            break a.to_owned();
-        }
-    };
-    let stderr = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    let log = stderr.clone();
-    std::thread::spawn(move || {
-        for l in lines.map_while(Result::ok) {
-            log.lock().unwrap().push(l);
-        }
-    });
+    let mut cmd = api_command(&dir, &[]);
+    limit_file_size(&mut cmd, LIMIT);
+    let (mut child, addr, stderr) = spawn_logged(&mut cmd);
     let base = format!("http://{addr}");
     let c = reqwest::Client::new();
     let decide = |i: usize| {
@@ -150,7 +110,7 @@ async fn a_full_disk_refuses_decides_and_recovers() {
     assert!(failures >= 2, "{failures}");
     child.kill().unwrap();
     child.wait().unwrap();
-    let log = stderr.lock().unwrap().join("\n");
+    let log = stderr.lock().unwrap().clone();
     assert!(log.contains("receipt write failed"), "{log}");
     assert!(
         !log.contains("jane"),

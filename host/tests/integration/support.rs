@@ -133,16 +133,9 @@ pub async fn post(app: &Router, path: &str, body: &str) -> Resp {
     .await
 }
 
-/// Start the real `datafog-api` on port 0 with `base_env(dir)` and `extra`: the child, its base
-/// URL, and its log (stderr, every line, as it is written).
-pub fn start_logged(
-    dir: &std::path::Path,
-    extra: &[(&str, &str)],
-) -> (
-    std::process::Child,
-    String,
-    std::sync::Arc<std::sync::Mutex<String>>,
-) {
+/// The real `datafog-api` on port 0 with `base_env(dir)` and `extra` (which may set another
+/// `DATAFOG_ADDR`), not started.
+pub fn api_command(dir: &std::path::Path, extra: &[(&str, &str)]) -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_datafog-api"));
     cmd.env("DATAFOG_ADDR", "127.0.0.1:0");
     for (k, v) in base_env(dir) {
@@ -151,9 +144,39 @@ pub fn start_logged(
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    cmd
+}
+
+/// Make `cmd`'s writes past `limit` bytes per file fail as on a full disk (`RLIMIT_FSIZE`, with
+/// `SIGXFSZ` ignored so the write returns `EFBIG` instead of killing the process).
+pub fn limit_file_size(cmd: &mut std::process::Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
+    #[allow(unsafe_code)]
+    unsafe {
+        cmd.pre_exec(move || {
+            let lim = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: libc::RLIM_INFINITY,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}
+
+/// The server's log, every stderr line as it is written.
+pub type Log = std::sync::Arc<std::sync::Mutex<String>>;
+
+/// Spawn `cmd` (a `datafog-api`) and wait until it listens: the child, the `host:port` it listens
+/// on, and its log (a thread keeps appending to it).
+pub fn spawn_logged(cmd: &mut std::process::Command) -> (std::process::Child, String, Log) {
     use std::io::BufRead;
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let mut child = cmd.stderr(std::process::Stdio::piped()).spawn().unwrap();
+    let log = Log::default();
     let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
         let line = lines
@@ -173,5 +196,15 @@ pub fn start_logged(
             l.push('\n');
         }
     });
+    (child, addr, log)
+}
+
+/// Start the real `datafog-api` on port 0 with `base_env(dir)` and `extra`: the child, its base
+/// URL, and its log (stderr, every line, as it is written).
+pub fn start_logged(
+    dir: &std::path::Path,
+    extra: &[(&str, &str)],
+) -> (std::process::Child, String, Log) {
+    let (child, addr, log) = spawn_logged(&mut api_command(dir, extra));
     (child, format!("http://{addr}"), log)
 }
