@@ -232,7 +232,14 @@ pub struct Redactor<'a> {
     policy: &'a Policy,
     /// Each distinct (value, type) once (a text often repeats one), values under 4 bytes skipped.
     values: Vec<(&'a str, &'a str)>,
+    /// All of `values` in one automaton when there are many: each field is then searched once,
+    /// not once per value (tens of thousands of distinct values and a long command would
+    /// otherwise cost seconds).
+    matcher: Option<aho_corasick::AhoCorasick>,
 }
+
+/// Values at which [`Redactor`] searches with one automaton instead of one search per value.
+const MANY_VALUES: usize = 16;
 
 impl<'a> Redactor<'a> {
     pub fn new(policy: &'a Policy, values: &'a [(Finding, String)]) -> Self {
@@ -243,9 +250,16 @@ impl<'a> Redactor<'a> {
             .collect();
         distinct.sort_unstable();
         distinct.dedup();
+        // Overlapping matches (`MatchKind::Standard`): every occurrence of every value, as the
+        // per-value search finds them. Building cannot fail for these sizes; if it did, the
+        // per-value search is used.
+        let matcher = (distinct.len() > MANY_VALUES)
+            .then(|| aho_corasick::AhoCorasick::new(distinct.iter().map(|(v, _)| v)).ok())
+            .flatten();
         Redactor {
             policy,
             values: distinct,
+            matcher,
         }
     }
 
@@ -270,12 +284,22 @@ impl<'a> Redactor<'a> {
                     .map(|f| (f.start, f.end, f.entity_type.into_owned())),
             );
         }
-        for &(v, kind) in &self.values {
-            if v.len() > s.len() {
-                continue;
+        if let Some(ac) = &self.matcher {
+            for m in ac.find_overlapping_iter(s) {
+                let kind = self
+                    .values
+                    .get(m.pattern().as_usize())
+                    .map_or("any", |(_, k)| *k);
+                spans.push((m.start(), m.end(), kind.to_owned()));
             }
-            for (at, _) in s.match_indices(v) {
-                spans.push((at, at + v.len(), kind.to_owned()));
+        } else {
+            for &(v, kind) in &self.values {
+                if v.len() > s.len() {
+                    continue;
+                }
+                for (at, _) in s.match_indices(v) {
+                    spans.push((at, at + v.len(), kind.to_owned()));
+                }
             }
         }
         if spans.is_empty() {
