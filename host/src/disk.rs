@@ -3,7 +3,7 @@
 //! A full disk fails every receipt write, and so every decision, for every client. Below the floor
 //! decisions are refused up front with 507 `insufficient_storage` (fail closed, nothing written),
 //! while the disk still has room: receipts already queued finish, the reading routes keep
-//! working, and `/health` says so. Free space is read with `statvfs` (the space an unprivileged
+//! working (`/health` stays `ok`; the metrics below say why decides fail). Free space is read with `statvfs` (the space an unprivileged
 //! writer may use) at most every [`RECHECK`], so a decide pays one atomic load; the last reading
 //! is exported as `datafog_receipts_disk_free_bytes`, and each refusal counts in
 //! `datafog_decides_refused_disk_total`.
