@@ -19,6 +19,11 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DetectCase {
     pub name: String,
+    /// The real-world form the case exercises (`json field full_name`, `go := assignment`): the
+    /// accuracy report groups by it. Absent in older files: the form is then the file name and
+    /// the case name's prefix before `:` (see [`DetectCase::form`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub form: Option<String>,
     pub text: String,
     /// Restrict the scan (and the comparison) to these types (request `entity_types` semantics).
     /// Absent: every type.
@@ -43,6 +48,20 @@ pub struct Expected {
     pub start: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<usize>,
+}
+
+impl DetectCase {
+    /// The case's form: its `form` field, else `<file stem>/<name prefix before ':'>`.
+    pub fn form(&self, file: &str) -> String {
+        if let Some(form) = &self.form {
+            return form.clone();
+        }
+        let stem = file.strip_suffix(".json").unwrap_or(file);
+        match self.name.split_once(':') {
+            Some((prefix, _)) => format!("{stem}/{}", prefix.trim()),
+            None => stem.to_string(),
+        }
+    }
 }
 
 /// The repository root (this crate lives in `tests/`).
