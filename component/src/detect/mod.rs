@@ -215,7 +215,9 @@ pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
         if !contained {
             active.push((fi.end, si, kept));
             // Every index below `i` that is not kept has been moved past `kept`.
-            findings.swap(kept, i);
+            if kept != i {
+                findings.swap(kept, i);
+            }
             kept += 1;
         }
     }
