@@ -132,8 +132,7 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
 /// Scan `text` (any bytes; invalid UTF-8 is fine). Findings are sorted by start (ties: longer
 /// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
-    // Most texts yield a few findings: one allocation up front instead of growing 4, 8, 16.
-    let mut out = Vec::with_capacity(16);
+    let mut out = Vec::new();
     secrets::find(text, &mut out);
     pii::find(text, &mut out);
     address::find(text, &mut out);
@@ -169,59 +168,55 @@ fn strength_of(f: &Finding) -> u8 {
 ///   where stronger = higher `strength`, then longer span, then higher confidence.
 ///
 /// Partial overlaps are kept: transforms merge them (see `transform`), so no byte of either is left.
-///
-/// In place: the only allocation is the small stack of open containers (findings per call are
-/// few, so this runs once per `scan` and must not cost more than the detectors' anchors).
 pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
     if findings.len() < 2 {
         return;
     }
-    // Strength only breaks ties of equal spans (rare), so it is computed there, not up front.
-    // A stable sort keeps the detectors' order among full ties, as before.
-    findings.sort_by(|a, b| {
+    // Strength is computed once per finding, not inside the comparator.
+    let mut keyed: Vec<(u8, Finding)> = findings.drain(..).map(|f| (strength_of(&f), f)).collect();
+    keyed.sort_by(|(sa, a), (sb, b)| {
         a.start
             .cmp(&b.start)
             .then(b.end.cmp(&a.end))
-            .then_with(|| strength_of(b).cmp(&strength_of(a)))
+            .then(sb.cmp(sa))
             .then(b.confidence.total_cmp(&a.confidence))
     });
-    findings.dedup_by(|later, earlier| {
+    keyed.dedup_by(|(_, later), (_, earlier)| {
         later.start == earlier.start
             && later.end == earlier.end
             && later.entity_type == earlier.entity_type
     });
     // Sorted by start, then end descending, then strength descending: every container of a
-    // finding comes before it. Kept findings are compacted to the front (`kept` of them);
-    // `active` holds the kept ones that may still contain a later one (end beyond the current
-    // start), as (end, strength, index among the kept); it stays as small as the nesting depth.
-    let mut active: Vec<(usize, u8, usize)> = Vec::new();
-    let mut kept = 0usize;
-    for i in 0..findings.len() {
-        let Some(fi) = findings.get(i) else {
-            break;
-        };
+    // finding comes before it. `active` holds the kept findings that may still contain a later one
+    // (end beyond the current start); it stays as small as the nesting depth.
+    let mut active: Vec<(usize, u8, f64, usize)> = Vec::new(); // (end, strength, confidence, idx)
+    let mut keep = vec![true; keyed.len()];
+    for (i, (si, fi)) in keyed.iter().enumerate() {
         active.retain(|&(end, ..)| end > fi.start);
-        let si = strength_of(fi);
-        let contained = active.iter().any(|&(end, sj, j)| {
-            let Some(fj) = findings.get(j) else {
+        let contained = active.iter().any(|&(end, sj, cj, j)| {
+            let Some((_, fj)) = keyed.get(j) else {
                 return false;
             };
             end >= fi.end
                 && fj.entity_type != fi.entity_type
-                && (sj > si
-                    || (sj == si && fj.len() > fi.len())
-                    || (sj == si && fj.len() == fi.len() && fj.confidence >= fi.confidence))
+                && (sj > *si
+                    || (sj == *si && fj.len() > fi.len())
+                    || (sj == *si && fj.len() == fi.len() && cj >= fi.confidence))
         });
-        if !contained {
-            active.push((fi.end, si, kept));
-            // Every index below `i` that is not kept has been moved past `kept`.
-            if kept != i {
-                findings.swap(kept, i);
+        if contained {
+            if let Some(k) = keep.get_mut(i) {
+                *k = false;
             }
-            kept += 1;
+        } else {
+            active.push((fi.end, *si, fi.confidence, i));
         }
     }
-    findings.truncate(kept);
+    findings.extend(
+        keyed
+            .into_iter()
+            .zip(keep)
+            .filter_map(|((_, f), k)| k.then_some(f)),
+    );
 }
 
 #[cfg(test)]
@@ -277,51 +272,6 @@ mod props {
 
     use super::*;
 
-    /// The overlap resolution as it was before issue 11 (allocating, strength computed up front).
-    fn reference_resolve_overlaps(findings: &mut Vec<Finding>) {
-        if findings.len() < 2 {
-            return;
-        }
-        let mut keyed: Vec<(u8, Finding)> =
-            findings.drain(..).map(|f| (strength_of(&f), f)).collect();
-        keyed.sort_by(|(sa, a), (sb, b)| {
-            a.start
-                .cmp(&b.start)
-                .then(b.end.cmp(&a.end))
-                .then(sb.cmp(sa))
-                .then(b.confidence.total_cmp(&a.confidence))
-        });
-        keyed.dedup_by(|(_, later), (_, earlier)| {
-            later.start == earlier.start
-                && later.end == earlier.end
-                && later.entity_type == earlier.entity_type
-        });
-        let mut active: Vec<(usize, u8, f64, usize)> = Vec::new();
-        let mut keep = vec![true; keyed.len()];
-        for (i, (si, fi)) in keyed.iter().enumerate() {
-            active.retain(|&(end, ..)| end > fi.start);
-            let contained = active.iter().any(|&(end, sj, cj, j)| {
-                let fj = &keyed[j].1;
-                end >= fi.end
-                    && fj.entity_type != fi.entity_type
-                    && (sj > *si
-                        || (sj == *si && fj.len() > fi.len())
-                        || (sj == *si && fj.len() == fi.len() && cj >= fi.confidence))
-            });
-            if contained {
-                keep[i] = false;
-            } else {
-                active.push((fi.end, *si, fi.confidence, i));
-            }
-        }
-        findings.extend(
-            keyed
-                .into_iter()
-                .zip(keep)
-                .filter_map(|((_, f), k)| k.then_some(f)),
-        );
-    }
-
     /// Text built from fragments that exercise every detector family, glued with arbitrary
     /// Unicode, so the generator reaches the interesting paths rather than random noise.
     fn texty() -> impl Strategy<Value = String> {
@@ -350,42 +300,6 @@ mod props {
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
-
-        /// The in-place overlap resolution keeps exactly what the earlier allocating one kept
-        /// (issue 11: faster, same findings).
-        #[test]
-        fn resolve_overlaps_matches_the_reference(
-            raw in proptest::collection::vec((0usize..6, 0usize..40, 1usize..12, 0u8..4), 0..24)
-        ) {
-            const TYPES: [EntityType; 6] = [
-                EntityType::Phone,
-                EntityType::CreditCard,
-                EntityType::Email,
-                EntityType::Person,
-                EntityType::ApiKey,
-                EntityType::Jwt,
-            ];
-            let v: Vec<Finding> = raw
-                .iter()
-                .map(|&(t, s, l, c)| {
-                    let mut f = Finding::new(
-                        TYPES.get(t).copied().unwrap_or(EntityType::Phone),
-                        s,
-                        s + l,
-                        f64::from(c) / 4.0,
-                    );
-                    if t == 5 && c == 0 {
-                        f.entity_type = "custom_thing".into();
-                    }
-                    f
-                })
-                .collect();
-            let mut fast = v.clone();
-            resolve_overlaps(&mut fast);
-            let mut slow = v;
-            reference_resolve_overlaps(&mut slow);
-            prop_assert_eq!(fast, slow);
-        }
 
         #[test]
         fn never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
