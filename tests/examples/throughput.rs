@@ -8,6 +8,9 @@
 //!
 //! Each engine scans the 1 MiB corpus once to warm up, then again and again for SECONDS (default 1);
 //! the line shows the median pass (and the fastest), in MB/s (10^6 bytes per second).
+//! `DATAFOG_BENCH_ONLY=WORD` runs only the lines whose name contains WORD (the component is then
+//! compiled only if wanted); `DATAFOG_BENCH_PASSES=N` times exactly N passes per line (for
+//! `perf stat`). `scripts/bench-compare OLD NEW` alternates two builds and prints medians.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -25,22 +28,30 @@ struct Report {
     bytes: usize,
     /// `DATAFOG_BENCH_ONLY=native`: run only the lines whose name contains this (for `perf`).
     only: Option<String>,
+    /// `DATAFOG_BENCH_PASSES=N`: exactly N timed passes per line instead of a time budget, so that
+    /// `perf stat -e instructions` counts compare between builds.
+    passes: Option<usize>,
 }
 
 impl Report {
+    /// Is the line `name` selected (`DATAFOG_BENCH_ONLY`)?
+    fn wants(&self, name: &str) -> bool {
+        self.only.as_ref().is_none_or(|o| name.contains(o.as_str()))
+    }
+
     /// Time `pass` (one scan of the whole corpus) and print one line; returns median MB/s.
     fn run(&self, name: &str, mut pass: impl FnMut() -> usize) -> f64 {
-        if self
-            .only
-            .as_ref()
-            .is_some_and(|o| !name.contains(o.as_str()))
-        {
+        if !self.wants(name) {
             return f64::NAN;
         }
         let findings = pass();
         let mut times = Vec::new();
         let start = Instant::now();
-        while times.is_empty() || (start.elapsed() < self.budget && times.len() < 1000) {
+        let more = |n: usize| match self.passes {
+            Some(p) => n < p,
+            None => n == 0 || (start.elapsed() < self.budget && n < 1000),
+        };
+        while more(times.len()) {
             let t = Instant::now();
             black_box(pass());
             times.push(t.elapsed().as_secs_f64());
@@ -92,6 +103,9 @@ fn main() {
         budget: Duration::from_secs_f64(secs),
         bytes,
         only: std::env::var("DATAFOG_BENCH_ONLY").ok(),
+        passes: std::env::var("DATAFOG_BENCH_PASSES")
+            .ok()
+            .and_then(|s| s.parse().ok()),
     };
 
     println!("-- one scan per record");
@@ -103,8 +117,11 @@ fn main() {
             .map(|t| engines::datafog_core(black_box(t)))
             .sum()
     });
-    let component = match wasm::guest() {
-        Ok(mut guest) => {
+    // The component is compiled only when its line is wanted, so that `perf` profiles of the
+    // native lines are not dominated by Cranelift.
+    let component = match r.wants("component").then(wasm::guest) {
+        None => f64::NAN,
+        Some(Ok(mut guest)) => {
             println!("   (component compile/load: {} ms)", wasm::compile_ms());
             r.run("component (wasmtime)", || {
                 recs.iter()
@@ -112,7 +129,7 @@ fn main() {
                     .sum()
             })
         }
-        Err(e) => {
+        Some(Err(e)) => {
             println!("component (wasmtime): skipped: {e:?}");
             f64::NAN
         }
@@ -148,6 +165,7 @@ fn main() {
         budget: r.budget,
         bytes: text.len(),
         only: r.only.clone(),
+        passes: r.passes,
     };
     big.run("native (datafog::scan)", || {
         engines::native(black_box(&text))
@@ -155,7 +173,7 @@ fn main() {
     big.run("datafog-core 1.0.0", || {
         engines::datafog_core(black_box(&text))
     });
-    if let Ok(mut guest) = wasm::guest() {
+    if let Some(Ok(mut guest)) = big.wants("component").then(wasm::guest) {
         big.run("component (wasmtime)", || {
             engines::component(&mut guest, black_box(&text))
         });
