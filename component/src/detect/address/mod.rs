@@ -181,10 +181,7 @@ fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
         .or_else(|| eu::backward(t, d, p))
         .or_else(|| us::military(t, d, p))
         .or_else(|| eu::prev_line_street(t, d));
-    let found = match found {
-        Some((s, e)) => Some((us::lead_unit(t, s).unwrap_or(s), e)),
-        None => None,
-    };
+    let found = found.map(|(s, e)| (us::lead_unit(t, s).unwrap_or(s), e));
     // A field named as an address: its whole value, when it holds a house number.
     let value = field::value_start(t, d)
         .or_else(|| found.map(|(s, _)| s).filter(|&s| s < d))
