@@ -112,7 +112,19 @@ pub(super) fn backward(t: &[u8], d: usize, p: usize) -> Option<(usize, usize)> {
     }
     // `C/ Mayor, 5`: a comma between name and number (leading type words only).
     let comma = at(t, d.wrapping_sub(2)) == b',';
+    // The street name ends with a letter (or `Str.`) right before: most numbers are not there.
+    let before = at(t, d.wrapping_sub(if comma { 3 } else { 2 }));
+    if !(before.is_ascii_alphabetic() || before >= 0x80 || before == b'.') {
+        return None;
+    }
     let last = if comma { d - 2 } else { d - 1 };
+    // Every form has a capitalised word right before the number, or a lower-case Nordic street
+    // word (`Karl Johans gate 22`).
+    let w0s = super::word_before(t, last)?;
+    let w0 = t.get(w0s..last)?;
+    if !cap_start(w0) && compound_len(w0) != Some(w0.len()) {
+        return None;
+    }
     // Words before the number, nearest first: (start, end).
     let mut ws = [(0usize, 0usize); BACK_WORDS];
     let mut n = 0;
@@ -146,14 +158,40 @@ pub(super) fn backward(t: &[u8], d: usize, p: usize) -> Option<(usize, usize)> {
     let end = tail.map_or(p, |(e, _)| e);
     let named = |w: &[u8]| is_name(w) && has_lower(w) && !in_list(ARTICLES, w);
     if !comma {
-        // `Hauptstraße`, `Keizersgracht`, `Drottninggatan`: a compound street word.
-        if cap_start(w0) && compound_len(w0).is_some_and(|l| w0.len() >= l + 3) {
-            return Some((start(0), end));
-        }
-        // `Neue Straße 3` (one name), `Karl Johans gate 22` (up to two).
-        if compound_len(w0) == Some(w0.len()) && named(word(1)) {
-            let two = !cap_start(w0) && named(word(2));
-            return Some((start(if two { 2 } else { 1 }), end));
+        // `Hauptstraße`, `Keizersgracht`, `Drottninggatan`: a compound street word. Street words
+        // that end common words need more: `Lösungsweg 2 ist` or `Parkplatz 3 ist` are not
+        // addresses (a clear end after the number, or a postcode), `String 5`, `Delegate 5`,
+        // `Brigade 5` are English (a postcode that is not also a year).
+        let clear_end = tail.is_some()
+            || matches!(
+                at(t, p),
+                0 | b',' | b'.' | b';' | b')' | b'"' | b'\'' | b'\n' | b'\r'
+            );
+        let strong_tail = tail.is_some_and(|(_, c)| c == Code::Strong);
+        if let Some(l) = compound_len(w0) {
+            let ok = match compound_risk(w0, l) {
+                Risk::None => true,
+                Risk::Prose => clear_end,
+                // `Vesterbrogade 3, 1620 København`: a long compound with a 4-digit postcode.
+                Risk::English => strong_tail || (tail.is_some() && w0.len() >= l + 8),
+            };
+            // `Hauptstraße 5`: the compound itself.
+            if ok && cap_start(w0) && w0.len() >= l + 3 {
+                return Some((start(0), end));
+            }
+            // `Neue Straße 3` (one name, a DE/NL street word), `Karl Johans gate 22` (up to two
+            // names before a lower-case Nordic street word); not `Boarding Gate 12`.
+            let w1 = word(1);
+            let exact = l == w0.len()
+                && if cap_start(w0) {
+                    ok && compound_risk(w0, l) != Risk::English
+                } else {
+                    tail.is_some() || w1.last() == Some(&b's')
+                };
+            if exact && named(w1) {
+                let two = !cap_start(w0) && named(word(2));
+                return Some((start(if two { 2 } else { 1 }), end));
+            }
         }
         // `Am Markt 3`: only with a clear end after the number.
         if in_list(LEAD_PREPS, word(1))
@@ -233,6 +271,32 @@ pub(super) fn prev_line_street(t: &[u8], d: usize) -> Option<(usize, usize)> {
     }
     let (name_end, _) = name_run(t, te)?;
     (name_end == le).then_some((ls, end))
+}
+
+/// How much a compound street word needs around it (`compound_len`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Risk {
+    /// `straße`, `gasse`, `gracht`: a street.
+    None,
+    /// `weg`, `platz`, `markt`, `ring`...: also ends common German nouns (`Lösungsweg`).
+    Prose,
+    /// `gate`, `gade`, `gata`, `tie`, `ring`: also ends English words (`Delegate`, `String`).
+    English,
+}
+
+fn compound_risk(w: &[u8], l: usize) -> Risk {
+    let mut buf = [0u8; 24];
+    let suf = w
+        .get(w.len() - l..)
+        .and_then(|x| lower(x, &mut buf))
+        .unwrap_or_default();
+    match suf {
+        b"gate" | b"gade" | b"gata" | b"tie" | b"ring" | b"torg" => Risk::English,
+        b"weg" | b"platz" | b"markt" | b"graben" | b"damm" | b"steig" | b"pfad" | b"dijk" => {
+            Risk::Prose
+        }
+        _ => Risk::None,
+    }
 }
 
 /// If `w` ends with a compound street word (`straße`, `gracht`, `gatan`...): that word's length.

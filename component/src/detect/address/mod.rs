@@ -170,6 +170,10 @@ impl<'t> Starts<'t> {
 /// `floor`: `(start, end)`.
 fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
     let p = house_number(t, d)?;
+    // Decimals, times and thousands (`3.2ms`, `12:00`, `1,500`) are not house numbers.
+    if matches!(at(t, p), b'.' | b':' | b',') && at(t, p + 1).is_ascii_digit() {
+        return None;
+    }
     if let Some(s) = us::po_box_start(t, d) {
         if at(t, p).is_ascii_alphanumeric() {
             return None;
@@ -185,7 +189,13 @@ fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
     // A field named as an address: its whole value, when it holds a house number.
     let value = field::value_start(t, d)
         .or_else(|| found.map(|(s, _)| s).filter(|&s| s < d))
-        .or_else(|| eu::words_start(t, d))
+        .or_else(|| {
+            // A value that starts with a name (`"Damrak 1"`): the word before is capitalised.
+            let w0 = word_before(t, d.checked_sub(1)?)?;
+            (at(t, d - 1) == b' ' && cap_start(t.get(w0..)?))
+                .then(|| eu::words_start(t, d))
+                .flatten()
+        })
         .and_then(|s| field::value(t, s).map(|e| (s, e)))
         .filter(|&(s, e)| field::plausible(t.get(s..e).unwrap_or_default()));
     let span = match (found, value) {

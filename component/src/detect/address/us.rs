@@ -28,9 +28,16 @@ enum Suffix {
 /// number (`eu::forward_fr`) or a US/UK street.
 pub(super) fn forward(t: &[u8], d: usize, p: usize) -> Option<(usize, usize)> {
     let c = at(t, p);
-    if !(c == b' ' || c == b',') || prev_word_in(t, d, STOP_BEFORE) {
+    if !(c == b' ' || c == b',') || !at(t, p + 1).is_ascii_alphanumeric() && c == b' ' {
         return None;
     }
+    let found = street(t, d, p)?;
+    (!prev_word_in(t, d, STOP_BEFORE)).then_some(found)
+}
+
+/// `forward` without the reference-word check.
+fn street(t: &[u8], d: usize, p: usize) -> Option<(usize, usize)> {
+    let c = at(t, p);
     if let Some(found) = eu::forward_fr(t, d, p) {
         return Some(found);
     }
@@ -496,7 +503,8 @@ pub(super) fn tail(t: &[u8], p: usize) -> Option<(usize, Tail)> {
     None
 }
 
-/// `ST[ 12345[-6789]]` or a state name (`New Jersey 07086`) at `s`: the end.
+/// `ST[ 12345[-6789]]`, `ST, 12345`, `D.C. 20500` or a state name (`New Jersey 07086`) at `s`: the
+/// end.
 fn state_zip(t: &[u8], s: usize) -> Option<(usize, Tail)> {
     let mut end = None;
     if let Some(st) = t.get(s..s + 2)
@@ -520,10 +528,15 @@ fn state_zip(t: &[u8], s: usize) -> Option<(usize, Tail)> {
             e += 1;
         }
     }
+    if end.is_none() && t.get(s..s + 4) == Some(b"D.C.") {
+        end = Some(s + 4);
+    }
     let end = end?;
-    let z = zip_len(t, end + 1);
-    if at(t, end) == b' ' && z > 0 {
-        return Some((end + 1 + z, Tail::Code));
+    // `IL 62701`, or `IL, 62701`.
+    let gap = if at(t, end) == b',' { 2 } else { 1 };
+    let z = zip_len(t, end + gap);
+    if at(t, end + gap - 1) == b' ' && z > 0 {
+        return Some((end + gap + z, Tail::Code));
     }
     Some((end, Tail::State))
 }
