@@ -44,6 +44,7 @@
 
 mod date;
 mod email;
+mod field;
 mod iban;
 mod net;
 mod numeric;
@@ -225,6 +226,8 @@ struct State {
     email_floor: usize,
     /// Birth-context look-back never crosses the end of the previous date.
     date_floor: usize,
+    /// Cached CSV/SQL record context ([`field::record`]).
+    tables: field::Tables,
 }
 
 fn push(out: &mut Vec<Finding>, t: EntityType, start: usize, end: usize, conf: f64) {
