@@ -4,8 +4,9 @@
 //! Asked only at candidate positions (a 9-digit run, `ddd dd dddd`, a national phone shape, a
 //! date), never per byte. Three places say what a value is:
 //! - **a label before it** ([`label`]): the closest keyword in the 48 bytes before the value, on
-//!   its line and after the last `,` `;` `{` `|` `&` or tab (one field of a JSON object, a logfmt
-//!   line, a query string, a prose clause). `_` and `-` read as spaces, case is ignored, and a
+//!   its line and after the last `;` `{` `|` `&` or tab, and after the last comma that a key or a
+//!   quote follows (one field of a JSON object, a logfmt line, a query string; a prose comma,
+//!   `born in Lyon, France on`, does not end the field). `_` and `-` read as spaces, case is ignored, and a
 //!   keyword must start and end on a word (or camelCase) boundary where the table says so
 //!   (`dob` is not in `adobe`, `tin` not in `Martin`). A keyword followed by more than one `:`/`=`
 //!   names an earlier field (`ssn=null order=123456789`), and one followed by `_id`, `_count`,
@@ -147,7 +148,7 @@ fn classify(w: &[u8]) -> Option<Field> {
             continue;
         }
         for &(kw, lb, rb, field) in KEYWORDS {
-            if !low.get(i..).is_some_and(|r| r.starts_with(kw)) {
+            if kw.first() != Some(&c) || !low.get(i..).is_some_and(|r| r.starts_with(kw)) {
                 continue;
             }
             let e = i + kw.len();
@@ -196,13 +197,24 @@ fn names_other(rest: &[u8]) -> bool {
 pub(super) fn label(t: &[u8], s: usize, floor: usize) -> Option<Field> {
     let lo = s.saturating_sub(WINDOW).max(floor);
     let w = t.get(lo..s)?;
-    let cut = w
+    let hard = w
         .iter()
-        .rposition(|&b| matches!(b, b'\n' | b'\r' | b',' | b';' | b'{' | b'|' | b'&' | b'\t'));
-    let w = match cut {
+        .rposition(|&b| matches!(b, b'\n' | b'\r' | b';' | b'{' | b'|' | b'&' | b'\t'));
+    let mut w = match hard {
         Some(c) => w.get(c + 1..)?,
         None => w,
     };
+    // A comma ends a field when a key or a quote follows it (`dob: null, created: `,
+    // `true, "account": "`); in prose it does not (`born in Lyon, France on`).
+    let mut keyed = false;
+    for (i, &b) in w.iter().enumerate().rev() {
+        if matches!(b, b':' | b'=' | b'"' | b'\'' | b'<' | b'>') {
+            keyed = true;
+        } else if b == b',' && keyed {
+            w = w.get(i + 1..)?;
+            break;
+        }
+    }
     classify(w)
 }
 
@@ -212,11 +224,19 @@ pub(super) struct Tables {
     /// A CSV block: delimiter, delimiters per line, header line `[start, end)`, and the start of
     /// the last line known to belong to the block.
     csv: Option<(u8, usize, usize, usize, usize)>,
+    /// The current CSV line: start, delimiter, delimiters in it, and a resume point (position,
+    /// delimiters before it, inside quotes there).
+    line: Option<(usize, u8, usize, usize, usize, bool)>,
     /// An SQL statement: column list `[start, end)` and the start of the last tuple known to
     /// belong to its `VALUES`.
     sql: Option<(usize, usize, usize)>,
+    /// Position of the first `VALUES` keyword in the text (looked up once, on first need).
+    values: Option<Option<usize>>,
+    /// Position of the first line break (looked up once): nothing before it has a header above.
+    first_nl: Option<usize>,
 }
 
+/// Every walk back (a line, a tuple, the lines of a CSV block) stops after this many bytes.
 const MAX_WALK: usize = 4096;
 
 /// The field of a record position (CSV/TSV column, SQL INSERT column) holding the value that
@@ -265,8 +285,10 @@ fn count_delims(line: &[u8], d: u8) -> usize {
     n
 }
 
+/// The line starting at `ls`, without its line break (at most `MAX_WALK` bytes).
 fn line_at(t: &[u8], ls: usize) -> &[u8] {
     let rest = t.get(ls..).unwrap_or_default();
+    let rest = rest.get(..MAX_WALK).unwrap_or(rest);
     let e = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
     let line = rest.get(..e).unwrap_or_default();
     line.strip_suffix(b"\r").unwrap_or(line)
@@ -314,13 +336,37 @@ fn header_field(cell: &[u8]) -> Option<Field> {
 }
 
 fn csv(t: &[u8], p: usize, tables: &mut Tables) -> Option<Field> {
+    let first_nl = *tables
+        .first_nl
+        .get_or_insert_with(|| memchr::memchr(b'\n', t).unwrap_or(t.len()));
+    if p <= first_nl {
+        return None;
+    }
     let ls = line_start(t, p)?;
-    let line = line_at(t, ls);
-    let d = [b'\t', b';', b'|', b',']
-        .into_iter()
-        .find(|&d| count_delims(line, d) > 0)?;
-    let n = count_delims(line, d);
-    let k = count_delims(t.get(ls..p)?, d);
+    if ls == 0 {
+        return None; // no header line above
+    }
+    // The line's delimiter and the value's column, resumed from the last value on this line.
+    let (d, n, from, before_k, quoted) = match tables.line {
+        Some((l, d, n, q, k, inq)) if l == ls && q <= p => (d, n, q, k, inq),
+        _ => {
+            let line = line_at(t, ls);
+            let d = [b'\t', b';', b'|', b',']
+                .into_iter()
+                .find(|&d| count_delims(line, d) > 0)?;
+            (d, count_delims(line, d), ls, 0, false)
+        }
+    };
+    let mut k = before_k;
+    let mut q = quoted;
+    for &b in t.get(from..p)? {
+        if b == b'"' {
+            q = !q;
+        } else if b == d && !q {
+            k += 1;
+        }
+    }
+    tables.line = Some((ls, d, n, p, k, q));
     // Walk up while lines have the same shape; stop at the cached block's last verified line.
     let mut cur = ls;
     let mut header = None;
@@ -359,8 +405,8 @@ fn csv(t: &[u8], p: usize, tables: &mut Tables) -> Option<Field> {
 // ---------------------------------------------------------------------------------------------
 // SQL
 
-/// From `i` (outside quotes), back to the unquoted byte `want`; returns its index and the
-/// unquoted commas passed.
+/// From `i` (outside quotes), back to the unquoted byte `want` on the same line; returns its
+/// index and the unquoted commas passed.
 fn back_to(t: &[u8], i: usize, want: u8) -> Option<(usize, usize)> {
     let mut q = 0u8;
     let mut commas = 0;
@@ -372,6 +418,8 @@ fn back_to(t: &[u8], i: usize, want: u8) -> Option<(usize, usize)> {
             if b == q {
                 q = 0;
             }
+        } else if b == b'\n' {
+            return None;
         } else if b == b'\'' || b == b'"' {
             q = b;
         } else if b == want {
@@ -391,6 +439,17 @@ fn skip_space_back(t: &[u8], mut i: usize) -> usize {
 }
 
 fn sql(t: &[u8], p: usize, tables: &mut Tables) -> Option<Field> {
+    let values = *tables.values.get_or_insert_with(|| {
+        let a = memchr::memmem::find(t, b"VALUES");
+        let b = memchr::memmem::find(t, b"values");
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    });
+    if values.is_none_or(|v| v > p) {
+        return None;
+    }
     // The tuple holding the value, and the value's column in it.
     let (open, k) = back_to(t, p, b'(')?;
     let mut tuple = open;
