@@ -1,7 +1,9 @@
 //! Numeric tokens: one classification per digit run that starts a token.
 //!
-//! Order: IBAN, month-name date, credit card, SSN, IPv4, numeric date, phone, ZIP. The shapes are
-//! disjoint (group counts and lengths differ), so the order only matters for IBAN and dates.
+//! Order: IBAN, month-name date, credit card, SSN, IPv4, numeric date, labelled shapes (see
+//! `labelled`: shapes that are an entity only in a field that says so), phone, ZIP. The shapes are
+//! disjoint (group counts and lengths differ), so the order only matters for IBAN and dates, and
+//! for a national phone (`07700 900123`) before a ZIP.
 
 use super::field::{self, Field};
 use super::{
