@@ -11,8 +11,8 @@
 //!   that is classified once, in this order: IBAN (two upper-case letters before the run),
 //!   month-name date, credit card, SSN, IPv4, numeric date, labelled shapes ([`field`]: SSNs
 //!   without dashes, national phones, compact ZIP+4 and dates of birth), phone, ZIP. The first
-//!   match consumes the token, so one span gets at most one numeric type and no phone is emitted inside a card,
-//!   IBAN, date or IP. Digit-run boundaries are strict: a token never starts or ends inside a
+//!   match consumes the token, so one span gets at most one numeric type and no phone is
+//!   emitted inside a card, IBAN, date or IP. Digit-run boundaries are strict: a token never starts or ends inside a
 //!   longer digit run or an identifier (`ORD-2024551234`, `v1.2.3.4`, hex hashes, UUIDs).
 //! - **`@`** ([`email`]): local part scanned backwards, domain forwards.
 //! - **digit run, again** ([`net`]): when the hex group around the run touches `:`, `-` or `.`,

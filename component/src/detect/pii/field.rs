@@ -6,11 +6,12 @@
 //! - **a label before it** ([`label`]): the closest keyword in the 48 bytes before the value, on
 //!   its line and after the last `;` `{` `|` `&` or tab, and after the last comma that a key or a
 //!   quote follows (one field of a JSON object, a logfmt line, a query string; a prose comma,
-//!   `born in Lyon, France on`, does not end the field). `_` and `-` read as spaces, case is ignored, and a
-//!   keyword must start and end on a word (or camelCase) boundary where the table says so
-//!   (`dob` is not in `adobe`, `tin` not in `Martin`). A keyword followed by more than one `:`/`=`
-//!   names an earlier field (`ssn=null order=123456789`), and one followed by `_id`, `_count`,
-//!   ... names a different value (`phone_id`, `ssn_verified`).
+//!   `born in Lyon, France on`, does not end the field). `_` and `-` read as spaces, case is
+//!   ignored, and a keyword must start and end on a word (or camelCase) boundary where the table
+//!   says so (`dob` is not in `adobe`, `tin` not in `Martin`). A keyword followed by more than
+//!   one `:`/`=` names an earlier field (`ssn=null order=123456789`), one followed by a digit
+//!   labels an earlier value, and one followed by `_id`, `_count`, ... names a different value
+//!   (`phone_id`, `ssn_verified`).
 //! - **a CSV/TSV header** ([`record`]): the value's column in the first line of its block of lines
 //!   with the same delimiter count (`,` `;` `|` or tab, quotes honoured).
 //! - **an SQL `INSERT ... (columns) VALUES (...), (...)`** ([`record`]): the value's column in
@@ -169,7 +170,8 @@ fn classify(w: &[u8]) -> Option<Field> {
     best
 }
 
-/// After a keyword (original bytes): another `:`/`=` separator (an earlier field), or a
+/// After a keyword (original bytes): another `:`/`=` separator (an earlier field), a digit (the
+/// keyword labels an earlier value: `phone 415-555-0123, Beverly Hills, CA 90210`), or a
 /// `NOT_VALUE` word joined to it by `_`, `-` or camelCase (`phone_id`, `ssnCount`).
 fn names_other(rest: &[u8]) -> bool {
     let mut seps = 0;
@@ -177,6 +179,9 @@ fn names_other(rest: &[u8]) -> bool {
     for &b in rest {
         if matches!(b, b':' | b'=') && !matches!(prev, b':' | b'=') {
             seps += 1;
+        }
+        if b.is_ascii_digit() {
+            return true;
         }
         prev = b;
     }

@@ -740,10 +740,10 @@ fn zip_context(t: &[u8], s: usize) -> bool {
 /// percentage or a quantity with a unit (`12345 users`, `UNIT_WORDS`). A ZIP label within 20
 /// bytes (`zip`, `postal`, `postcode`, `plz`) overrides the port and operand rules
 /// (`zip:10001`, `zip=10001`), and a CSV `zip` column the decimal rule (`...,1984-03-05,94103`).
-/// A number whose closest label names another field (`ssn: 123 45 67890`, `phone 12345`) is not
-/// a ZIP. Plain and address-like contexts keep it (`Beverly Hills, CA 90210`, `We moved to
-/// 94103`): a bare 5-digit number in prose or a log field with no label (an HTTP response size)
-/// is still reported, as in Go.
+/// The last group of a spaced number (`123 45 67890`) and a number whose closest label names
+/// another field (`phone 12345`) are not ZIPs. Plain and address-like contexts keep it
+/// (`Beverly Hills, CA 90210`, `We moved to 94103`): a bare 5-digit number in prose or a log
+/// field with no label (an HTTP response size) is still reported, as in Go.
 fn zip(t: &[u8], s: usize, e: usize, st: &mut State) -> Option<usize> {
     if e - s != 5 {
         return None;
@@ -792,8 +792,11 @@ fn zip(t: &[u8], s: usize, e: usize, st: &mut State) -> Option<usize> {
     {
         return None;
     }
-    // A number in a field labelled as something else (`ssn: 123 45 67890`) is not a ZIP.
-    if !zip_word && field::label(t, s, 0).is_some_and(|f| f != Field::Zip) {
+    // The last group of a spaced number (`123 45 67890`), or a number in a field labelled as
+    // something else (`phone 12345`), is not a ZIP.
+    if !zip_word
+        && ((p1 == b' ' && is_digit(p2)) || field::label(t, s, 0).is_some_and(|f| f != Field::Zip))
+    {
         return None;
     }
     Some(end)

@@ -275,7 +275,8 @@ fn record_positions() {
     );
     assert_eq!(
         found(
-            "INSERT INTO p (id, dob, seen) VALUES\n (1, '1984-03-05', '2024-01-15'),\n (2, '1990-12-11', NULL);"
+            "INSERT INTO p (id, dob, seen) VALUES\n (1, '1984-03-05', '2024-01-15'),\n \
+             (2, '1990-12-11', NULL);"
         ),
         vec![
             ("date_of_birth", "1984-03-05".to_string()),
