@@ -33,8 +33,39 @@ pub(super) enum Field {
 }
 
 /// `(keyword, must start on a word boundary, must end on one, field)`; keywords are lower-case
-/// with `_`/`-` read as spaces.
+/// with `_`/`-` read as spaces, sorted by first byte so that each [`BY_FIRST`] range is tight.
 const KEYWORDS: &[(&[u8], bool, bool, Field)] = &[
+    (b"birth", false, false, Field::Birth),
+    (b"born", true, false, Field::Birth),
+    (b"cell", true, true, Field::Phone),
+    (b"card", true, false, Field::Card),
+    (b"creditcard", true, false, Field::Card),
+    (b"cc", true, true, Field::Card),
+    (b"ccnum", true, false, Field::Card),
+    (b"dob", true, true, Field::Birth),
+    (b"d.o.b", true, false, Field::Birth),
+    (b"fax", true, true, Field::Phone),
+    (b"geboren", true, false, Field::Birth),
+    (b"geb", true, true, Field::Birth),
+    (b"geburt", true, false, Field::Birth),
+    (b"handy", true, true, Field::Phone),
+    (b"itin", true, true, Field::Ssn),
+    (b"kreditkarte", true, false, Field::Card),
+    (b"mobile", true, false, Field::Phone),
+    (b"mob", true, true, Field::Phone),
+    (b"n\xc3\xa9 le", true, true, Field::Birth),
+    (b"n\xc3\xa9e le", true, true, Field::Birth),
+    (b"nacimiento", false, false, Field::Birth),
+    (b"naissance", false, false, Field::Birth),
+    (b"nascita", false, false, Field::Birth),
+    (b"nato il", true, true, Field::Birth),
+    (b"nata il", true, true, Field::Birth),
+    (b"phone", false, false, Field::Phone),
+    (b"pan", true, true, Field::Card),
+    (b"postal", true, false, Field::Zip),
+    (b"postcode", true, false, Field::Zip),
+    (b"post code", true, false, Field::Zip),
+    (b"plz", true, true, Field::Zip),
     (b"ssn", true, true, Field::Ssn),
     (b"ss#", true, false, Field::Ssn),
     (b"social security", false, false, Field::Ssn),
@@ -45,44 +76,29 @@ const KEYWORDS: &[(&[u8], bool, bool, Field)] = &[
     (b"taxid", true, true, Field::Ssn),
     (b"taxpayer", true, false, Field::Ssn),
     (b"tin", true, true, Field::Ssn),
-    (b"itin", true, true, Field::Ssn),
-    (b"phone", false, false, Field::Phone),
-    (b"mobile", true, false, Field::Phone),
     (b"tel", true, true, Field::Phone),
     (b"telefon", true, false, Field::Phone),
     (b"t\xc3\xa9l", true, true, Field::Phone),
-    (b"fax", true, true, Field::Phone),
-    (b"cell", true, true, Field::Phone),
-    (b"mob", true, true, Field::Phone),
-    (b"handy", true, true, Field::Phone),
-    (b"whatsapp", true, false, Field::Phone),
-    (b"card", true, false, Field::Card),
-    (b"creditcard", true, false, Field::Card),
-    (b"cc", true, true, Field::Card),
-    (b"ccnum", true, false, Field::Card),
-    (b"pan", true, true, Field::Card),
-    (b"kreditkarte", true, false, Field::Card),
     (b"tarjeta", true, false, Field::Card),
+    (b"whatsapp", true, false, Field::Phone),
     (b"zip", true, false, Field::Zip),
-    (b"postal", true, false, Field::Zip),
-    (b"postcode", true, false, Field::Zip),
-    (b"post code", true, false, Field::Zip),
-    (b"plz", true, true, Field::Zip),
-    (b"dob", true, true, Field::Birth),
-    (b"d.o.b", true, false, Field::Birth),
-    (b"birth", false, false, Field::Birth),
-    (b"born", true, false, Field::Birth),
-    (b"geboren", true, false, Field::Birth),
-    (b"geb", true, true, Field::Birth),
-    (b"geburt", true, false, Field::Birth),
-    (b"n\xc3\xa9 le", true, true, Field::Birth),
-    (b"n\xc3\xa9e le", true, true, Field::Birth),
-    (b"nacimiento", false, false, Field::Birth),
-    (b"naissance", false, false, Field::Birth),
-    (b"nascita", false, false, Field::Birth),
-    (b"nato il", true, true, Field::Birth),
-    (b"nata il", true, true, Field::Birth),
 ];
+
+/// For each byte, the range of `KEYWORDS` starting with it (built at compile time).
+#[allow(clippy::indexing_slicing)]
+static BY_FIRST: [(u8, u8); 256] = {
+    let mut t = [(0u8, 0u8); 256];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        let c = KEYWORDS[i].0[0] as usize;
+        if t[c].1 == 0 {
+            t[c].0 = i as u8;
+        }
+        t[c].1 = i as u8 + 1;
+        i += 1;
+    }
+    t
+};
 
 /// Words right after a keyword that make the field something else (`phone_id`, `ssn_verified`).
 const NOT_VALUE: &[&[u8]] = &[
@@ -102,27 +118,6 @@ const NOT_VALUE: &[&[u8]] = &[
 ];
 
 const WINDOW: usize = 48;
-
-/// Can a keyword start here? (Any first byte of `KEYWORDS`.)
-fn starts_keyword(c: u8) -> bool {
-    matches!(
-        c,
-        b's' | b't'
-            | b'i'
-            | b'p'
-            | b'm'
-            | b'f'
-            | b'c'
-            | b'h'
-            | b'w'
-            | b'k'
-            | b'z'
-            | b'd'
-            | b'b'
-            | b'g'
-            | b'n'
-    )
-}
 
 /// A word boundary between original bytes `a` and `b` (camelCase counts: `customerSsn`).
 fn boundary(a: u8, b: u8) -> bool {
@@ -145,11 +140,12 @@ fn classify(w: &[u8]) -> Option<Field> {
         let Some(&c) = low.get(i) else {
             break;
         };
-        if !starts_keyword(c) {
-            continue;
-        }
-        for &(kw, lb, rb, field) in KEYWORDS {
-            if kw.first() != Some(&c) || !low.get(i..).is_some_and(|r| r.starts_with(kw)) {
+        let (a, b) = BY_FIRST.get(usize::from(c)).copied().unwrap_or_default();
+        for &(kw, lb, rb, field) in KEYWORDS
+            .get(usize::from(a)..usize::from(b))
+            .unwrap_or_default()
+        {
+            if !low.get(i..).is_some_and(|r| r.starts_with(kw)) {
                 continue;
             }
             let e = i + kw.len();
