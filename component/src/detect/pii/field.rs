@@ -286,6 +286,33 @@ fn count_delims(line: &[u8], d: u8) -> usize {
     n
 }
 
+/// A line's delimiter (the first of tab, `;`, `|`, `,` that occurs unquoted) and its count, in
+/// one pass; `None` for a line without any (most log and prose lines).
+fn line_shape(line: &[u8]) -> Option<(u8, usize)> {
+    let mut q = false;
+    let mut n = [0usize; 4];
+    for &b in line {
+        let k = match b {
+            b'"' => {
+                q = !q;
+                continue;
+            }
+            b'\t' => 0,
+            b';' => 1,
+            b'|' => 2,
+            b',' => 3,
+            _ => continue,
+        };
+        if !q && let Some(c) = n.get_mut(k) {
+            *c += 1;
+        }
+    }
+    [b'\t', b';', b'|', b',']
+        .into_iter()
+        .zip(n)
+        .find(|&(_, c)| c > 0)
+}
+
 /// The line starting at `ls`, without its line break (at most `MAX_WALK` bytes).
 fn line_at(t: &[u8], ls: usize) -> &[u8] {
     let rest = t.get(ls..).unwrap_or_default();
@@ -351,11 +378,8 @@ fn csv(t: &[u8], p: usize, tables: &mut Tables) -> Option<Field> {
     let (d, n, from, before_k, quoted) = match tables.line {
         Some((l, d, n, q, k, inq)) if l == ls && q <= p => (d, n, q, k, inq),
         _ => {
-            let line = line_at(t, ls);
-            let d = [b'\t', b';', b'|', b',']
-                .into_iter()
-                .find(|&d| count_delims(line, d) > 0)?;
-            (d, count_delims(line, d), ls, 0, false)
+            let (d, n) = line_shape(line_at(t, ls))?;
+            (d, n, ls, 0, false)
         }
     };
     let mut k = before_k;
