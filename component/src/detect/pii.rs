@@ -9,9 +9,10 @@
 //!
 //! - **digit run** ([`numeric`]): the run and the separators around it form a "numeric token"
 //!   that is classified once, in this order: IBAN (two upper-case letters before the run),
-//!   month-name date, credit card, SSN, IPv4, numeric date, phone, ZIP. The first match consumes
-//!   the token, so one span gets at most one numeric type and no phone is emitted inside a card,
-//!   IBAN, date or IP. Digit-run boundaries are strict: a token never starts or ends inside a
+//!   month-name date, credit card, SSN, IPv4, numeric date, labelled shapes ([`field`]: SSNs
+//!   without dashes, national phones, compact ZIP+4 and dates of birth), phone, ZIP. The first
+//!   match consumes the token, so one span gets at most one numeric type and no phone is
+//!   emitted inside a card, IBAN, date or IP. Digit-run boundaries are strict: a token never starts or ends inside a
 //!   longer digit run or an identifier (`ORD-2024551234`, `v1.2.3.4`, hex hashes, UUIDs).
 //! - **`@`** ([`email`]): local part scanned backwards, domain forwards.
 //! - **digit run, again** ([`net`]): when the hex group around the run touches `:`, `-` or `.`,
@@ -28,7 +29,9 @@
 //! - phone: never inside a longer digit run or an identifier; NANP area code must start 2-9
 //!   (and a bare 10-digit run also needs an exchange starting 2-9); separators are one of
 //!   `-`, `.`, space (Go: any `\s`); balanced parentheses; `+CC` international numbers added.
-//! - ssn: area 000/666/9xx, group 00 and serial 0000 rejected.
+//! - ssn: area 000/666/9xx, group 00 and serial 0000 rejected; without dashes only in a field
+//!   labelled as an SSN (label, CSV header, SQL column: see [`field`]).
+//! - mac_address: the all-zero and broadcast addresses are not reported.
 //! - credit_card: Luhn **and** a known brand prefix/length; grouped with one consistent
 //!   separator (space or dash), first group of 4.
 //! - ip_address: not preceded by a letter (`v1.2.3.4`) or a `version`/`build` word, not part of a
@@ -44,6 +47,7 @@
 
 mod date;
 mod email;
+mod field;
 mod iban;
 mod net;
 mod numeric;
@@ -225,6 +229,8 @@ struct State {
     email_floor: usize,
     /// Birth-context look-back never crosses the end of the previous date.
     date_floor: usize,
+    /// Cached CSV/SQL record context ([`field::record`]).
+    tables: field::Tables,
 }
 
 fn push(out: &mut Vec<Finding>, t: EntityType, start: usize, end: usize, conf: f64) {

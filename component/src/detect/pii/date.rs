@@ -8,10 +8,17 @@
 //! - `Month d[,] yyyy` and (added) `d Month[,] yyyy`: capitalised full English month names or the
 //!   standard abbreviations (`Jan`, `Sept`, optionally with `.`); ordinals `15th` allowed.
 //!
-//! A date preceded within 32 bytes (same line, not past the previous date) by birth context
-//! (`DOB`, `D.O.B.`, `date of birth`, `birth date`, `birthdate`, `birthday`, `born`, `geboren`,
-//! `né(e) le`, `nacimiento`, `naissance`) is reported as `date_of_birth` instead.
+//! - (added) `dd-Mon-yyyy` / `dd-MON-yy` with dashes, month name in any case (`05-Mar-1984`).
+//!
+//! A date in a birth field is reported as `date_of_birth` instead: labelled within 48 bytes
+//! before it on its line and in its field, not past the previous date (`DOB`, `D.O.B.`,
+//! `date of birth`, `birth_date`, `birthdate`, `birthday`, `born`, `geb.`, `geboren`,
+//! `Geburtsdatum`, `né(e) le`, `fecha de nacimiento`, `naissance`, `data di nascita`), or in a
+//! CSV/TSV column or SQL `INSERT` column so named (see `field`). A compact `yyyymmdd` in such a
+//! field is a date of birth too (`dob: 19840305`); anywhere else it is a build number or a
+//! file-name stamp, not a date.
 
+use super::field::{self, Field};
 use super::numeric::right_ok;
 use super::{State, at, before, digit_run_end, is_alpha, is_digit, is_word, num, push};
 use crate::entity::{EntityType, Finding};
@@ -133,6 +140,30 @@ pub(super) fn day_first(t: &[u8], s: usize, e: usize) -> Option<usize> {
     year4(t, skip_spaces(t, j)?)
 }
 
+/// `dd-Mon-yyyy` or `dd-MON-yy` (the day-month-year form of medical and Oracle records),
+/// anchored at the day run `[s, e)`; month abbreviations or full names in any case.
+pub(super) fn day_month_dashed(t: &[u8], s: usize, e: usize) -> Option<usize> {
+    if at(t, e) != b'-' || !(1..=31).contains(&num(t, s, e)) {
+        return None;
+    }
+    let ms = e + 1;
+    let mut me = ms;
+    while me - ms < 9 && is_alpha(at(t, me)) {
+        me += 1;
+    }
+    let w = t.get(ms..me)?;
+    let month = ABBR
+        .iter()
+        .chain(FULL.iter())
+        .any(|m| m.as_bytes().eq_ignore_ascii_case(w));
+    if !month || at(t, me) != b'-' {
+        return None;
+    }
+    let ys = me + 1;
+    let ye = digit_run_end(t, ys);
+    (matches!(ye - ys, 2 | 4) && right_ok(t, ye)).then_some(ye)
+}
+
 fn month_day_ok(m: u32, d: u32) -> bool {
     (1..=12).contains(&m) && (1..=31).contains(&d)
 }
@@ -171,9 +202,14 @@ pub(super) fn numeric(t: &[u8], s: usize, e: usize) -> Option<usize> {
     (year_ok && (month_day_ok(a, b) || month_day_ok(b, a))).then_some(de)
 }
 
-/// Push a `date` or, with birth context before it, a `date_of_birth`.
+/// Push a `date` or, in a birth field (see `field`: a label such as `DOB`, `born`,
+/// `Geburtsdatum`, or a CSV/SQL column such as `birth_date`), a `date_of_birth`.
 pub(super) fn emit(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<Finding>) {
-    if birth_context(t, s, st.date_floor) {
+    let birth = match field::label(t, s, st.date_floor) {
+        Some(f) => f == Field::Birth,
+        None => field::record(t, s, &mut st.tables) == Some(Field::Birth),
+    };
+    if birth {
         push(out, EntityType::DateOfBirth, s, e, 0.95);
     } else {
         push(out, EntityType::Date, s, e, 0.85);
@@ -181,52 +217,8 @@ pub(super) fn emit(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<F
     st.date_floor = e;
 }
 
-/// Keywords, lower-case, with (must start at a word boundary, must end at one), so `adobe`,
-/// `stubborn` and `dobby` don't count.
-const BIRTH: [(&[u8], bool, bool); 9] = [
-    (b"dob", true, true),
-    (b"d.o.b", true, false),
-    (b"birth", false, false),
-    (b"born", true, false),
-    (b"geboren", true, false),
-    (b"n\xc3\xa9 le", true, true),
-    (b"n\xc3\xa9e le", true, true),
-    (b"nacimiento", false, false),
-    (b"naissance", false, false),
-];
-
-/// Birth context in the 32 bytes before `s` (not before `floor`, not across a line break).
-fn birth_context(t: &[u8], s: usize, floor: usize) -> bool {
-    let lo = s.saturating_sub(32).max(floor);
-    let Some(w) = t.get(lo..s) else {
-        return false;
-    };
-    let w = match w.iter().rposition(|&b| b == b'\n') {
-        Some(nl) => w.get(nl + 1..).unwrap_or_default(),
-        None => w,
-    };
-    let mut buf = [0u8; 32];
-    for (d, &b) in buf.iter_mut().zip(w) {
-        *d = b.to_ascii_lowercase();
-    }
-    let w = buf.get(..w.len()).unwrap_or_default();
-    let letter = |i: Option<usize>| {
-        i.and_then(|i| w.get(i))
-            .is_some_and(u8::is_ascii_alphabetic)
-    };
-    // One pass over the window; keywords are compared only where their first letter is.
-    (0..w.len()).any(|i| {
-        let Some(&c) = w.get(i) else {
-            return false;
-        };
-        if !matches!(c, b'b' | b'd' | b'g' | b'n') {
-            return false;
-        }
-        BIRTH.iter().any(|&(kw, lb, rb)| {
-            kw.first() == Some(&c)
-                && w.get(i..).is_some_and(|r| r.starts_with(kw))
-                && !(lb && letter(i.checked_sub(1)))
-                && !(rb && letter(Some(i + kw.len())))
-        })
-    })
+/// `yyyymmdd` at `s` (8 digits, year 1900-2099): only ever a date of birth, in a birth field.
+pub(super) fn compact_ok(t: &[u8], s: usize) -> bool {
+    let y = num(t, s, s + 4);
+    (1900..=2099).contains(&y) && month_day_ok(num(t, s + 4, s + 6), num(t, s + 6, s + 8))
 }

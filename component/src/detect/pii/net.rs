@@ -12,7 +12,9 @@
 //!
 //! MAC: six hex pairs with one consistent separator `:` or `-` (`00:1A:2B:3C:4D:5E`), or Cisco
 //! dotted `001a.2b3c.4d5e`; never a part of a longer hex/colon run,
-//! so never inside an IPv6 address.
+//! so never inside an IPv6 address. The all-zero address (`00:00:00:00:00:00`, what `ip link`
+//! prints for loopback and unset interfaces) and the broadcast address (`ff:ff:ff:ff:ff:ff`)
+//! identify no device, so they are not PII and not reported.
 
 use super::{State, at, before, is_digit, is_hex, is_word, push};
 use crate::entity::{EntityType, Finding};
@@ -52,7 +54,7 @@ fn colon(t: &[u8], p: usize, st: &mut State, out: &mut Vec<Finding>) {
         return;
     };
     if is_mac(tok, b':') {
-        if !is_word(at(t, e)) {
+        if !is_word(at(t, e)) && !null_mac(tok) {
             push(out, EntityType::MacAddress, s, e, 0.90);
         }
         return;
@@ -83,6 +85,15 @@ fn is_mac(tok: &[u8], sep: u8) -> bool {
             .iter()
             .enumerate()
             .all(|(i, &c)| if i % 3 == 2 { c == sep } else { is_hex(c) })
+}
+
+/// The all-zero or broadcast address: every hex digit `0`, or every one `f`.
+fn null_mac(tok: &[u8]) -> bool {
+    let mut hex = tok.iter().filter(|&&c| is_hex(c));
+    let Some(&first) = hex.next() else {
+        return false;
+    };
+    matches!(first, b'0' | b'f' | b'F') && hex.all(|&c| c.eq_ignore_ascii_case(&first))
 }
 
 /// Groups in one side of `::` (or the whole address); `last`: this side ends the address, so
@@ -201,7 +212,10 @@ fn mac_dash(t: &[u8], l: usize, st: &mut State, out: &mut Vec<Finding>) {
         k += 1;
     }
     let e = a + 17;
-    if t.get(a..e).is_some_and(|tok| is_mac(tok, b'-')) && bounded(t, a, e) {
+    if t.get(a..e)
+        .is_some_and(|tok| is_mac(tok, b'-') && !null_mac(tok))
+        && bounded(t, a, e)
+    {
         push(out, EntityType::MacAddress, a, e, 0.90);
         st.net_done = e;
     }
@@ -226,7 +240,7 @@ fn mac_cisco(t: &[u8], l: usize, st: &mut State, out: &mut Vec<Finding>) {
             is_hex(c)
         }
     });
-    if shape && bounded(t, a, e) {
+    if shape && !null_mac(tok) && bounded(t, a, e) {
         push(out, EntityType::MacAddress, a, e, 0.90);
         st.net_done = e;
     }

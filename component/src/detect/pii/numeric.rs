@@ -1,8 +1,11 @@
 //! Numeric tokens: one classification per digit run that starts a token.
 //!
-//! Order: IBAN, month-name date, credit card, SSN, IPv4, numeric date, phone, ZIP. The shapes are
-//! disjoint (group counts and lengths differ), so the order only matters for IBAN and dates.
+//! Order: IBAN, month-name date, credit card, SSN, IPv4, numeric date, labelled shapes (see
+//! `labelled`: shapes that are an entity only in a field that says so), phone, ZIP. The shapes are
+//! disjoint (group counts and lengths differ), so the order only matters for IBAN and dates, and
+//! for a national phone (`07700 900123`) before a ZIP.
 
+use super::field::{self, Field};
 use super::{
     State, at, before, date, digit_run_end, iban, is_alnum, is_digit, is_upper, is_word, next_word,
     num, prev_word, push, word_in,
@@ -36,7 +39,7 @@ pub(super) fn token(t: &[u8], s: usize, st: &mut State, out: &mut Vec<Finding>) 
     let shape = match len {
         1..=2 => matches!(n1, b'-' | b'/' | b'.' | b' ' | b',' | b'\t') || n1.is_ascii_alphabetic(),
         3..=4 => matches!(n1, b'-' | b'/' | b'.' | b' ' | b')'),
-        5 | 10 | 11 | 13..=19 => !is_word(n1),
+        5 | 8..=19 => !is_word(n1),
         _ => false,
     };
     if !(shape || plus) || (is_word(n1) && !(len <= 2 && n1.is_ascii_alphabetic())) {
@@ -50,7 +53,7 @@ pub(super) fn token(t: &[u8], s: usize, st: &mut State, out: &mut Vec<Finding>) 
             date::emit(t, a, end, st, out);
             return end;
         }
-        if let Some(end) = date::day_first(t, s, e) {
+        if let Some(end) = date::day_first(t, s, e).or_else(|| date::day_month_dashed(t, s, e)) {
             date::emit(t, s, end, st, out);
             return end;
         }
@@ -86,17 +89,20 @@ pub(super) fn token(t: &[u8], s: usize, st: &mut State, out: &mut Vec<Finding>) 
         date::emit(t, s, end, st, out);
         return end;
     }
+    if let Some(end) = labelled(t, s, e, st, out) {
+        return end;
+    }
     let phone_shape = plus
         || (len == 3 && matches!(n1, b'-' | b'.' | b' ' | b')'))
         || (len == 1 && at(t, s) == b'1' && matches!(n1, b'-' | b'.' | b' '))
         || len == 10
         || len == 11;
-    if phone_shape && let Some((a, end)) = phone(t, s, e) {
+    if phone_shape && let Some((a, end)) = phone(t, s, e, st) {
         push(out, EntityType::Phone, a, end, 0.88);
         return end;
     }
     if len == 5
-        && let Some(end) = zip(t, s, e)
+        && let Some(end) = zip(t, s, e, st)
     {
         push(out, EntityType::ZipCode, s, end, 0.80);
         return end;
@@ -125,6 +131,98 @@ pub(super) fn left_ok(t: &[u8], s: usize) -> bool {
 pub(super) fn right_ok(t: &[u8], e: usize) -> bool {
     let n1 = at(t, e);
     !(is_word(n1) || (matches!(n1, b'.' | b'-' | b'/') && is_digit(at(t, e + 1))))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values the field names
+
+/// The field of the value starting at `s`: its label, else its CSV/SQL column.
+fn field_of(t: &[u8], s: usize, st: &mut State) -> Option<Field> {
+    field::label(t, s, 0).or_else(|| field::record(t, s, &mut st.tables))
+}
+
+/// Shapes that are an entity only in a field that says so (see `field`): SSNs without dashes
+/// (`123456789`, `123 45 6789`, `123.45.6789`, SSA rules still apply), a compact ZIP+4
+/// (`941031234`), a compact date of birth (`19840305`), national-format phone numbers
+/// (`030 901820`, `07700 900123`, `01 42 68 53 00`, `0044 20 7946 0958`) and 7-digit local ones
+/// (`555-0123`). The field is looked up only once the shape matched.
+fn labelled(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<Finding>) -> Option<usize> {
+    let len = e - s;
+    let n1 = at(t, e);
+    if len == 9 && right_ok(t, e) {
+        let f = field_of(t, s, st)?;
+        let ty = match f {
+            Field::Ssn if ssn_parts_ok(t, s, s + 3, s + 5, s + 9) => EntityType::Ssn,
+            Field::Zip => EntityType::ZipCode,
+            Field::Phone if at(t, s) == b'0' => EntityType::Phone,
+            _ => return None,
+        };
+        push(out, ty, s, e, 0.90);
+        return Some(e);
+    }
+    if len == 8 && right_ok(t, e) && date::compact_ok(t, s) {
+        if field_of(t, s, st)? == Field::Birth {
+            push(out, EntityType::DateOfBirth, s, e, 0.90);
+            st.date_floor = e;
+            return Some(e);
+        }
+        return None;
+    }
+    if len == 3 && matches!(n1, b' ' | b'.') {
+        let gs = e + 1;
+        let ge = digit_run_end(t, gs);
+        let ss = ge + 1;
+        let se = digit_run_end(t, ss);
+        if ge - gs == 2 && at(t, ge) == n1 && se - ss == 4 && right_ok(t, se) {
+            if field_of(t, s, st)? == Field::Ssn && ssn_parts_ok(t, s, gs, ss, se) {
+                push(out, EntityType::Ssn, s, se, 0.90);
+                return Some(se);
+            }
+            return None;
+        }
+    }
+    if len == 3 && n1 == b'-' && at(t, s) != b'0' {
+        // Local `ddd-dddd`.
+        let ls = e + 1;
+        let le = digit_run_end(t, ls);
+        if le - ls == 4 && right_ok(t, le) && at(t, le) != b'-' {
+            if field_of(t, s, st)? == Field::Phone {
+                push(out, EntityType::Phone, s, le, 0.80);
+                return Some(le);
+            }
+            return None;
+        }
+    }
+    if at(t, s) == b'0' && (2..=5).contains(&len) && matches!(n1, b' ' | b'-' | b'.' | b'/') {
+        let end = national(t, s)?;
+        if field_of(t, s, st)? == Field::Phone {
+            push(out, EntityType::Phone, s, end, 0.80);
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A national-format number from `s` (a leading `0`): groups of digits joined by single spaces,
+/// dashes, dots or slashes, 7-15 digits in all; returns its end.
+fn national(t: &[u8], s: usize) -> Option<usize> {
+    let mut pos = s;
+    let mut total = 0;
+    let mut groups = 0;
+    loop {
+        let ge = digit_run_end(t, pos);
+        total += ge - pos;
+        groups += 1;
+        if total > 15 || groups > 6 {
+            return None;
+        }
+        let c = at(t, ge);
+        if matches!(c, b' ' | b'-' | b'.' | b'/') && is_digit(at(t, ge + 1)) {
+            pos = ge + 1;
+        } else {
+            return ((7..=15).contains(&total) && groups >= 2 && right_ok(t, ge)).then_some(ge);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -255,10 +353,15 @@ fn ssn(t: &[u8], s: usize, e: usize) -> Option<usize> {
     if se - ss != 4 || !right_ok(t, se) {
         return None;
     }
-    let area = num(t, s, e);
-    let valid =
-        area != 0 && area != 666 && area < 900 && num(t, gs, ge) != 0 && num(t, ss, se) != 0;
-    valid.then_some(se)
+    ssn_parts_ok(t, s, gs, ss, se).then_some(se)
+}
+
+/// SSA rules on area `[s, gs)` (3 digits, separators allowed between the parts), group and
+/// serial `[ss, se)`: area 000, 666 and 900-999, group 00 and serial 0000 are never issued.
+fn ssn_parts_ok(t: &[u8], s: usize, gs: usize, ss: usize, se: usize) -> bool {
+    let area = num(t, s, s + 3);
+    let group = num(t, gs, gs + 2);
+    area != 0 && area != 666 && area < 900 && group != 0 && num(t, ss, se) != 0
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -360,6 +463,7 @@ const ID_WORDS: &[&str] = &[
     "sku",
     "tracking",
     "batch",
+    "mtu",
 ];
 
 fn phone_left_ok(t: &[u8], a: usize) -> bool {
@@ -381,7 +485,7 @@ fn is_phone_sep(b: u8) -> bool {
 /// NANP (Go's pattern, bounded): `[+]1[sep]` prefix optional, area `ddd` or `(ddd)`, then
 /// `ddd sep dddd`; or one bare run of 10 digits (`+1`/`1` + 10). International: `+CC` then
 /// groups, 8-15 digits in all (E.164).
-fn phone(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+fn phone(t: &[u8], s: usize, e: usize, st: &mut State) -> Option<(usize, usize)> {
     let len = e - s;
     let p1 = before(t, s, 1);
     let plus = p1 == b'+';
@@ -394,7 +498,13 @@ fn phone(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
         }
         let strict = area_ok(t, a0) && matches!(at(t, a0 + 3), b'2'..=b'9');
         let (w, hash) = prev_word(t, start);
-        if strict && right_ok(t, e) && phone_left_ok(t, start) && !hash && !word_in(w, ID_WORDS) {
+        // `phone number 6465550123`: the label overrides the id word.
+        let id = hash || word_in(w, ID_WORDS);
+        if strict
+            && right_ok(t, e)
+            && phone_left_ok(t, start)
+            && (!id || field_of(t, start, st) == Some(Field::Phone))
+        {
             return Some((start, e));
         }
         return None;
@@ -459,7 +569,15 @@ fn nanp_rest(t: &[u8], mut pos: usize) -> Option<usize> {
     }
     let ls = xe + 1;
     let le = digit_run_end(t, ls);
-    (le - ls == 4 && right_ok(t, le)).then_some(le)
+    (le - ls == 4 && (right_ok(t, le) || extension(t, le))).then_some(le)
+}
+
+/// An extension glued to the number (`415-555-0123x45`); it is not part of the span.
+fn extension(t: &[u8], i: usize) -> bool {
+    matches!(at(t, i), b'x' | b'X') && {
+        let e = digit_run_end(t, i + 1);
+        (1..=5).contains(&(e - i - 1)) && !is_word(at(t, e))
+    }
 }
 
 /// International `+CC ...` starting at the first digit `s` (the `+` is at `s - 1`).
@@ -621,10 +739,12 @@ fn zip_context(t: &[u8], s: usize) -> bool {
 /// `id=12345`, `order 12345`, see `ID_WORDS`), an operand (`i < 10000`, `n=12345`), a
 /// percentage or a quantity with a unit (`12345 users`, `UNIT_WORDS`). A ZIP label within 20
 /// bytes (`zip`, `postal`, `postcode`, `plz`) overrides the port and operand rules
-/// (`zip:10001`, `zip=10001`). Plain and address-like contexts keep it (`Beverly Hills, CA
-/// 90210`, `We moved to 94103`): a bare 5-digit number in prose or a log field with no label
-/// (an HTTP response size) is still reported, as in Go.
-fn zip(t: &[u8], s: usize, e: usize) -> Option<usize> {
+/// (`zip:10001`, `zip=10001`), and a CSV `zip` column the decimal rule (`...,1984-03-05,94103`).
+/// The last group of a spaced number (`123 45 67890`) and a number whose closest label names
+/// another field (`phone 12345`) are not ZIPs. Plain and address-like contexts keep it
+/// (`Beverly Hills, CA 90210`, `We moved to 94103`): a bare 5-digit number in prose or a log
+/// field with no label (an HTTP response size) is still reported, as in Go.
+fn zip(t: &[u8], s: usize, e: usize, st: &mut State) -> Option<usize> {
     if e - s != 5 {
         return None;
     }
@@ -632,7 +752,10 @@ fn zip(t: &[u8], s: usize, e: usize) -> Option<usize> {
     let p2 = before(t, s, 2);
     let (w, hash) = prev_word(t, s);
     // `[12345]` is a pid or an index.
-    if matches!(p1, b'-' | b'+' | b'$' | b'.' | b'[') || (p1 == b',' && is_digit(p2)) || hash {
+    // `1,23456` is a decimal, unless a CSV column says ZIP (`...,1984-03-05,94103`).
+    let decimal =
+        p1 == b',' && is_digit(p2) && field::record(t, s, &mut st.tables) != Some(Field::Zip);
+    if matches!(p1, b'-' | b'+' | b'$' | b'.' | b'[') || decimal || hash {
         return None;
     }
     let zip_word = zip_context(t, s);
@@ -666,6 +789,13 @@ fn zip(t: &[u8], s: usize, e: usize) -> Option<usize> {
         || (matches!(n1, b',' | b'.') && is_digit(at(t, end + 1)))
         || n1 == b'%'
         || word_in(next_word(t, end), UNIT_WORDS)
+    {
+        return None;
+    }
+    // The last group of a spaced number (`123 45 67890`), or a number in a field labelled as
+    // something else (`phone 12345`), is not a ZIP.
+    if !zip_word
+        && ((p1 == b' ' && is_digit(p2)) || field::label(t, s, 0).is_some_and(|f| f != Field::Zip))
     {
         return None;
     }

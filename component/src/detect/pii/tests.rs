@@ -218,6 +218,117 @@ fn dates_of_birth() {
     );
 }
 
+// Issue 11: values whose field says what they are.
+#[test]
+fn labelled_ssns() {
+    one("SSN: 123456789", "ssn", "123456789");
+    one("ssn 123 45 6789", "ssn", "123 45 6789");
+    one("ssn: 123.45.6789", "ssn", "123.45.6789");
+    one(
+        "{\"socialSecurityNumber\": \"536904399\"}",
+        "ssn",
+        "536904399",
+    );
+    one("<ssn>123456789</ssn>", "ssn", "123456789");
+    one("taxpayer id: 321549876", "ssn", "321549876");
+    // SSA rules hold in every form; an unlabelled 9-digit number is not an SSN.
+    none("ssn: 912345678 ssn: 123004567 ssn 666 12 3456 ssn 123.45.0000");
+    none("order 123456789 tracking 536904399 routing 021000021");
+    none("ssn=null order=123456789");
+    none("{\"ssn_verified\": true, \"account\": \"123456789\"}");
+    none("Martin 123456789");
+}
+
+#[test]
+fn labelled_phones_zips_and_births() {
+    one("phone number 6465550123", "phone", "6465550123");
+    one("Tel: 030 901820", "phone", "030 901820");
+    one("mobile: 07700 900123", "phone", "07700 900123");
+    one("cell: 555-0123", "phone", "555-0123");
+    one("Phone: 415-555-0123x45", "phone", "415-555-0123");
+    none("phone_id: 4155550123 batch 030 901820 error 555-0123");
+    one("{\"zip\": \"941031234\"}", "zip_code", "941031234");
+    none("ssn 123 45 67890");
+    one("dob: 19840305", "date_of_birth", "19840305");
+    none("build 19840305 dob: 19841305");
+    one("Date of birth: 05-Mar-1984", "date_of_birth", "05-Mar-1984");
+    one("05-MAR-84", "date", "05-MAR-84");
+    one("geb. 05.03.1984", "date_of_birth", "05.03.1984");
+    one(
+        "born in Lyon, France on 5 March 1984",
+        "date_of_birth",
+        "5 March 1984",
+    );
+    one("dob: null, created: 2024-01-01", "date", "2024-01-01");
+}
+
+#[test]
+fn record_positions() {
+    assert_eq!(
+        found("id,ssn,dob\n1,123456789,1984-03-05\n2,536904399,1990-12-11"),
+        vec![
+            ("ssn", "123456789".to_string()),
+            ("date_of_birth", "1984-03-05".to_string()),
+            ("ssn", "536904399".to_string()),
+            ("date_of_birth", "1990-12-11".to_string()),
+        ]
+    );
+    assert_eq!(
+        found(
+            "INSERT INTO p (id, dob, seen) VALUES\n (1, '1984-03-05', '2024-01-15'),\n \
+             (2, '1990-12-11', NULL);"
+        ),
+        vec![
+            ("date_of_birth", "1984-03-05".to_string()),
+            ("date", "2024-01-15".to_string()),
+            ("date_of_birth", "1990-12-11".to_string()),
+        ]
+    );
+    // No header above the first line; a column not so named.
+    one("1,1984-03-05", "date", "1984-03-05");
+    one("id,created\n1,1984-03-05", "date", "1984-03-05");
+    none("id,order\n1,123456789");
+}
+
+#[test]
+fn null_macs_are_not_pii() {
+    none("00:00:00:00:00:00 00-00-00-00-00-00 0000.0000.0000 ff:ff:ff:ff:ff:ff FF-FF-FF-FF-FF-FF");
+    one("brd 00:00:00:00:00:01", "mac_address", "00:00:00:00:00:01");
+}
+
+/// Field look-ups are bounded and cached: long lines and long CSV/SQL records full of candidates
+/// cost about as much per byte as short ones.
+#[test]
+fn field_lookups_stay_linear() {
+    let row = "123456789,1984-03-05,536904399,";
+    let one_line = row.repeat(20_000);
+    let csv = format!(
+        "a,b,c\n{}",
+        "123456789,1984-03-05,536904399\n".repeat(20_000)
+    );
+    let sql = format!(
+        "INSERT INTO t (a, dob, c) VALUES {}(0, '1984-03-05', 0);",
+        "(123456789, '1984-03-05', 536904399), ".repeat(20_000)
+    );
+    let mut small = Vec::new();
+    let mut out = Vec::new();
+    for text in [one_line.as_str(), &csv, &sql] {
+        let cpu = |t: &[u8], out: &mut Vec<Finding>| {
+            let a = std::time::Instant::now();
+            out.clear();
+            find(t, out);
+            a.elapsed().as_secs_f64() / t.len() as f64
+        };
+        let short = text.get(..text.len() / 20).unwrap_or_default().as_bytes();
+        small.push((cpu(short, &mut out), cpu(text.as_bytes(), &mut out)));
+    }
+    for (short, long) in small {
+        // Per-byte cost of the 20x longer input: not 20x worse (quadratic), with slack for a
+        // shared machine.
+        assert!(long < short * 6.0 + 2e-8, "per byte {short:e} -> {long:e}");
+    }
+}
+
 #[test]
 fn zips() {
     one("90210", "zip_code", "90210");
