@@ -22,6 +22,7 @@ mod keyed;
 mod memo;
 mod prefixed;
 mod structured;
+mod vendor;
 
 use std::sync::OnceLock;
 
@@ -53,6 +54,12 @@ enum Anchor {
     Bearer,
     /// A key-name keyword (`password`, `token`, `secret`, `key`, ...).
     Keyword,
+    /// `mysql`/`mysqldump`/`mariadb`: a `-pPASSWORD` argument may follow.
+    Mysql,
+    /// ` -u ` / `--user`: curl-style `user:password`.
+    UserFlag,
+    /// A row of `vendor::VENDORS`.
+    Vendor(u8),
 }
 
 /// Anchor patterns and their group. All case-sensitive, so aho-corasick's Teddy (SIMD) prefilter
@@ -112,7 +119,16 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("glrt-", Anchor::Gitlab, 1),
     ("k_live_", Anchor::Stripe, 1),
     ("k_test_", Anchor::Stripe, 1),
+    ("mysql", Anchor::Mysql, 1),
+    ("mariadb", Anchor::Mysql, 1),
+    (" -u ", Anchor::UserFlag, 1),
+    ("--user", Anchor::UserFlag, 1),
 ];
+
+/// The group of a vendor anchor: by length, as `ANCHORS` (3 bytes: group 0).
+fn vendor_group(anchor: &str) -> usize {
+    usize::from(anchor.len() > 3)
+}
 
 const GROUPS: usize = 2;
 
@@ -132,10 +148,15 @@ fn automata() -> &'static Automata {
     AC.get_or_init(|| {
         (0..GROUPS)
             .filter_map(|g| {
+                let vendors = vendor::VENDORS.iter().enumerate().filter_map(|(i, v)| {
+                    let i = u8::try_from(i).ok()?;
+                    (vendor_group(v.anchor) == g).then_some((v.anchor, Anchor::Vendor(i)))
+                });
                 let (pats, kinds): (Vec<&str>, Vec<Anchor>) = ANCHORS
                     .iter()
                     .filter(|a| a.2 == g)
                     .map(|a| (a.0, a.1))
+                    .chain(vendors)
                     .unzip();
                 let packed = aho_corasick::packed::Config::new()
                     .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -184,11 +205,14 @@ struct Stream<'a, 'h> {
 /// Scan state shared by the anchor handlers.
 struct Ctx<'a> {
     text: &'a [u8],
-    found: Vec<(EntityType, usize, usize, f64)>,
+    /// (type, start, end, confidence, specific): a specific finding hides generic ones inside it.
+    found: Vec<(EntityType, usize, usize, f64, bool)>,
     /// Keyword anchors before this offset were already covered by a processed key or value.
     key_skip: usize,
     pem: structured::PemCache,
     memo: Memos,
+    /// Whether the text holds a Kubernetes `kind: Secret` manifest (searched once, on demand).
+    k8s_secret: Option<bool>,
 }
 
 /// Per-detector memos (see `memo`): each is queried by one detector, left to right.
@@ -209,12 +233,30 @@ struct Memos {
     gitlab_weak: memo::WeakMemo,
     gitlab_wordy: memo::WordyMemo,
     github_pat_run: memo::RunMemo,
+    /// `keyed::mysql`: the line is scanned up to here.
+    mysql_to: usize,
 }
 
 impl Ctx<'_> {
+    fn in_k8s_secret(&mut self) -> bool {
+        let text = self.text;
+        *self
+            .k8s_secret
+            .get_or_insert_with(|| memchr::memmem::find(text, b"kind: Secret").is_some())
+    }
+
     fn push(&mut self, t: EntityType, start: usize, end: usize, confidence: f64) {
         if start < end && end <= self.text.len() {
-            self.found.push((t, start, end, confidence));
+            self.found
+                .push((t, start, end, confidence, !is_generic(t)));
+        }
+    }
+
+    /// A vendor token reported under a generic type (`api_key`): it still hides generic
+    /// findings inside it (`password: pscale_pw_...` is one vendor token, not a password too).
+    fn push_vendor(&mut self, t: EntityType, start: usize, end: usize, confidence: f64) {
+        if start < end && end <= self.text.len() {
+            self.found.push((t, start, end, confidence, true));
         }
     }
 }
@@ -243,6 +285,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         key_skip: 0,
         pem: structured::PemCache::default(),
         memo: Memos::default(),
+        k8s_secret: None,
     };
     // k-way merge: anchors are handled in offset order across groups.
     loop {
@@ -286,6 +329,9 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             Anchor::Url => structured::url_credentials(&mut cx, s),
             Anchor::Bearer => keyed::bearer(&mut cx, s, e),
             Anchor::Keyword => keyed::keyword(&mut cx, s, e),
+            Anchor::Mysql => keyed::mysql(&mut cx, e),
+            Anchor::UserFlag => keyed::user_flag(&mut cx, s, e),
+            Anchor::Vendor(i) => vendor::vendor(&mut cx, usize::from(i), s, e),
         }
     }
     finish(cx.found, out);
@@ -302,16 +348,17 @@ fn is_generic(t: EntityType) -> bool {
 }
 
 /// Drop same-type overlaps and generic findings contained in a specific one; append to `out`.
-fn finish(mut found: Vec<(EntityType, usize, usize, f64)>, out: &mut Vec<Finding>) {
+fn finish(mut found: Vec<(EntityType, usize, usize, f64, bool)>, out: &mut Vec<Finding>) {
     if found.is_empty() {
         return;
     }
-    found.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+    // By start; at one start the longest first, and a specific finding before a generic one.
+    found.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(b.4.cmp(&a.4)));
     // Furthest end of a kept specific (non-generic) finding, and per type the last kept end.
     let mut specific_end = 0usize;
     let mut last_end = [0usize; 64];
-    for (t, start, end, conf) in found {
-        let generic = is_generic(t);
+    for (t, start, end, conf, specific) in found {
+        let generic = !specific;
         if generic && end <= specific_end {
             continue;
         }
@@ -528,6 +575,21 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "''",
 ];
 
+/// Prefixes of values that point at a secret store instead of holding the secret.
+const SECRET_REFERENCES: &[&str] = &[
+    "ENC[",
+    "vault:",
+    "ref+",
+    "op://",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "@Microsoft.KeyVault(",
+    "secretsmanager:",
+    "sm://",
+    "gcp:secretmanager:",
+    "akv://",
+];
+
 /// A value that stands for a secret rather than being one: `***`, `<password>`, `${VAR}`,
 /// `$VAR`, `%s`, `{{...}}`, `null`, `xxxx`, `...`, `your_password_here`, ...
 fn is_placeholder(v: &[u8]) -> bool {
@@ -550,8 +612,18 @@ fn is_placeholder(v: &[u8]) -> bool {
         }
         b'%' | b'<' => return true,
         b'{' if last == b'}' => return true,
-        b'[' if last == b']' => return true,
+        // `[REDACTED]`, and a bare value cut at `]` (`[hidden`).
+        b'[' => return true,
+        // Ruby / Spring `#{...}`.
+        b'#' if v.get(1) == Some(&b'{') => return true,
         _ => {}
+    }
+    // A reference to where the secret lives: SOPS, Vault, 1Password, AWS / Azure secret stores.
+    if SECRET_REFERENCES
+        .iter()
+        .any(|p| v.len() >= p.len() && v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes())))
+    {
+        return true;
     }
     if v.iter()
         .all(|b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_'))
@@ -585,7 +657,7 @@ fn placeholder_words(v: &[u8]) -> bool {
             .any(|w| w.iter().all(|b| b.eq_ignore_ascii_case(&b'x')));
     }
     let (mut xxxx, mut your, mut here, mut replace, mut me) = (false, false, false, false, false);
-    let (mut secretish, mut verb) = (false, false);
+    let (mut secretish, mut verb, mut sample) = (false, false, false);
     let mut x_run = 0usize;
     for (i, &c) in v.iter().enumerate() {
         let c = c.to_ascii_lowercase();
@@ -610,14 +682,21 @@ fn placeholder_words(v: &[u8]) -> bool {
             }
             b'k' => secretish |= at(b"key"),
             b't' => secretish |= at(b"token"),
-            b's' => secretish |= at(b"secret"),
+            b's' => {
+                secretish |= at(b"secret");
+                sample |= at(b"sample");
+            }
             b'c' => secretish |= at(b"cred"),
             b'i' => verb |= at(b"insert"),
-            b'e' => verb |= at(b"enter"),
+            b'e' => {
+                verb |= at(b"enter");
+                sample |= at(b"example");
+            }
+            b'd' => sample |= at(b"dummy"),
             _ => {}
         }
     }
-    xxxx || (your && (secretish || here)) || (here && (secretish || verb)) || (replace && me)
+    xxxx || sample || (your && (secretish || here)) || (here && (secretish || verb)) || (replace && me)
 }
 
 #[cfg(test)]

@@ -375,6 +375,7 @@ mod tests {
                 key_skip: 0,
                 pem: Default::default(),
                 memo: Default::default(),
+                k8s_secret: None,
             };
             let mut e = 0;
             while e < len {
