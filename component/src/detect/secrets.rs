@@ -2,21 +2,34 @@
 //! URL credentials, password assignments, bearer tokens, and the generic keyed `api_key`.
 //!
 //! Engine: one `aho-corasick` pass (built once, case-sensitive so its Teddy prefilter stays on)
-//! finds anchors — provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...) and
-//! key-name keywords in three spellings (`pass`/`Pass`/`PASS`, `token`, `secret`, `key`, `auth`,
-//! `cred`, `pwd`, `bearer`). Each anchor is validated locally by hand-written code: charset runs,
-//! word boundaries, lengths, base64url + JSON for JWTs, PEM structure. No `regex`.
+//! finds anchors — provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...),
+//! the vendor prefixes of `vendor::VENDORS` (`hf_`, `hvs.`, `glsa_`, `dop_v1_`, ...), command
+//! anchors (`mysql`, ` -u `, `--user`) and key-name keywords in three spellings
+//! (`pass`/`Pass`/`PASS`, `token`, `secret`, `key`, `auth`, `cred`, `pwd`, `bearer`). Each anchor
+//! is validated locally by hand-written code: charset runs, word boundaries, lengths, base64url +
+//! JSON for JWTs and base64-JSON vendor tokens, PEM structure. No `regex`.
 //!
 //! Spans:
-//! - provider tokens, JWTs, PEM blocks, Slack webhooks: the whole token / block / URL;
+//! - provider and vendor tokens, JWTs, PEM blocks, Slack webhooks: the whole token / block / URL;
 //! - `url_credentials`: the userinfo (`user:pass`) only — scheme and host stay readable;
 //! - `password_assignment`, `api_key`, `aws_secret_key`, `bearer_token`: the VALUE only (no key,
 //!   separator or quotes). The Go service's `api_key` match includes the `api_key=` prefix; ours
 //!   does not (a documented divergence).
 //!
+//! Not secrets (issue 11): AWS's documentation example keys (`AKIAIOSFODNN7EXAMPLE`, secret keys
+//! ending `EXAMPLEKEY`), placeholders (`your_api_key_here`, `<token>`, `REPLACE_ME`, `xxxx`,
+//! values holding `example`/`sample`/`dummy`), template references (`${VAR}`, `$VAR`, `#{...}`,
+//! `{{ ... }}`, `%(x)s`, `{0}`, `os.environ[...]`, `process.env.X`, `getenv("X")`), SOPS
+//! `ENC[...]` and secret-store references (`vault:`, `op://`, `arn:aws:secretsmanager:`, ...),
+//! redacted values (`[REDACTED]`, `****`, `<redacted>`), keys named public (`csrf_token`,
+//! `publishable_key`, `public_key`, `authenticity_token`) and hashes named as such (`checksum`,
+//! `sha256`, `etag`, `integrity`, `commit`: no keyword, so never keyed). A UUID under a secret key
+//! name (`HEROKU_API_KEY=<uuid>`, `"auth_token": "<uuid>"`) is reported: many vendors issue UUID
+//! keys, and request ids do not carry secret key names.
+//!
 //! Within this module, generic findings (`api_key`, `password_assignment`, `bearer_token`,
-//! `aws_secret_key`) contained in a provider-specific finding are dropped, and findings of one
-//! type never overlap.
+//! `aws_secret_key`) contained in a provider-specific finding — or in a vendor token, although
+//! vendor tokens are typed `api_key` — are dropped, and findings of one type never overlap.
 
 mod keyed;
 mod memo;
@@ -235,6 +248,10 @@ struct Memos {
     github_pat_run: memo::RunMemo,
     /// `keyed::mysql`: the line is scanned up to here.
     mysql_to: usize,
+    /// Vendor token bodies, one per body charset (see `vendor::Set`).
+    vendor_run: [memo::RunMemo; vendor::SETS],
+    /// `vendor`: a base64-JSON candidate was decoded up to here.
+    vendor_json_end: usize,
 }
 
 impl Ctx<'_> {
@@ -778,11 +795,13 @@ mod tests {
     #[test]
     fn provider_tokens() {
         one(
-            "key AKIAIOSFODNN7EXAMPLE here",
+            "key AKIAQWERTY23ZXCV45BN here",
             "aws_access_key",
-            "AKIAIOSFODNN7EXAMPLE",
+            "AKIAQWERTY23ZXCV45BN",
         );
-        none_of("XAKIAIOSFODNN7EXAMPLE", "aws_access_key");
+        none_of("XAKIAQWERTY23ZXCV45BN", "aws_access_key");
+        // AWS's documentation example (issue 11).
+        nothing("key AKIAIOSFODNN7EXAMPLE here");
         one(
             "ghp_1A2b3C4d5E6f7G8h9I0jK1lM2nO3pQ4rS5tU",
             "github_token",
@@ -818,10 +837,11 @@ mod tests {
         nothing("password: ****");
         nothing("password = args.password");
         one(
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key = Ryj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06UVZy",
             "aws_secret_key",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "Ryj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06UVZy",
         );
+        nothing("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         nothing("my_token = my_token_name_here");
         nothing("commit=da39a3ee5e6b4b0d3255bfef95601890afd80709");
         one(

@@ -2,12 +2,24 @@
 //!
 //! A keyword anchor (`pass`, `pwd`, `secret`, `token`, `key`, `auth`, `cred`) is widened to the
 //! whole key identifier (`DB_PASSWORD`, `x-api-key`, `spring.datasource.password`, `--token`),
-//! then a separator is required: `=`, `:`, `:=`, `=>` (after an optional closing quote of the
-//! key), a space after a `--flag`, or `<key>value</key>`. The key's words decide the type:
+//! then a separator is required, after an optional closing quote of the key: `=`, `:`, `:=`,
+//! `=>`, make's `?=`/`+=`/`::=`/`:::=`, PHP's `.=`, a type between key and `=` (Go
+//! `var apiToken string = `, TypeScript `authToken: string = `), a comma between a quoted key and
+//! a quoted value (`define('DB_PASSWORD', '...')`, `System.setProperty("X_TOKEN", "...")`,
+//! `.put("password", "...")`), a space after a `--flag`, or `<key>value</key>`. The value may
+//! also sit on the next line: a YAML block scalar (`password: |`) or an XML element whose value
+//! is on its own line. With no separator, a value announced in prose (`my token is ...`,
+//! `the password is ...`, `use this API key ...`) is taken under stricter checks. The key's words
+//! decide the type:
 //! - last word `password`/`passwd`/`passphrase`/`pwd`/`pass` → `password_assignment`;
 //! - `aws_secret_access_key` and friends with a 40-byte value → `aws_secret_key`;
-//! - a token/secret/credential/auth word, or `key` qualified by `api`/`access`/`private`/... →
-//!   `api_key`, only for a high-entropy value.
+//! - a token/secret/credential/auth word, or `key` qualified by `api`/`access`/`private`/... (or
+//!   an article in prose: `here's the key: ...`) → `api_key`, only for a high-entropy value;
+//! - keys named public (`csrf`, `xsrf`, `public`, `publishable`, `authenticity`, `site`) → none.
+//!
+//! In a Kubernetes `kind: Secret` manifest, base64 `data:` values are decoded: one that decodes to
+//! a placeholder is dropped. Also here: `mysql -pPASSWORD` and curl's `-u user:password` (the
+//! password), and Notion's `secret_...` / Mailgun's `key-...` tokens, which start with a keyword.
 //!
 //! The finding is the value only (no key, separator or quotes).
 

@@ -1,6 +1,8 @@
 //! Provider tokens with a distinctive prefix: AWS access key ids, GitHub, GitLab, Slack, Stripe,
 //! OpenAI, Anthropic, Google API keys, npm, SendGrid. Each anchor is the prefix; the body is
 //! checked for charset, length, boundaries and placeholder-ness (`xxxx`, repeated bytes).
+//! AWS's documentation example ids (body ending `EXAMPLE`) are not reported; an AWS secret key
+//! passed next to its access key id (same line, CSV record or the next prompt line) is.
 
 use super::{
     CONF_PREFIXED, Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy,

@@ -1,5 +1,7 @@
 //! Structured secrets: JWTs (decoded and checked), PEM private-key blocks (plain or inside JSON
-//! strings with `\n` escapes, truncated or whole), URL credentials and Slack webhook URLs.
+//! strings with `\n` escapes, truncated or whole), URL credentials (an unescaped `#` or `@` in
+//! the password included), Sentry DSN keys (`api_key`) and Slack webhook URLs (`/services/`,
+//! `/workflows/`, `/triggers/`, over `https://` or `http://`).
 
 use memchr::memmem;
 

@@ -14,6 +14,9 @@ use crate::entity::EntityType;
 
 const CONF_VENDOR: f64 = 0.98;
 
+/// Number of `Set` variants (one run memo each).
+pub(super) const SETS: usize = 9;
+
 /// Body charsets.
 #[derive(Clone, Copy, Debug)]
 pub(super) enum Set {
@@ -30,6 +33,8 @@ pub(super) enum Set {
     Bech32Upper,
     /// `[A-Za-z0-9._=-]`.
     Dotted,
+    /// Postman's `[A-Za-z0-9-]`.
+    AlnumDash,
 }
 
 impl Set {
@@ -43,6 +48,7 @@ impl Set {
             Set::B64Any => is_b64url(b) || matches!(b, b'+' | b'/' | b'='),
             Set::Bech32Upper => b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".contains(&b),
             Set::Dotted => is_b64url(b) || matches!(b, b'.' | b'='),
+            Set::AlnumDash => is_alnum(b) || b == b'-',
         }
     }
 }
@@ -200,7 +206,7 @@ pub(super) fn vendor(cx: &mut Ctx<'_>, idx: usize, s: usize, e: usize) {
         Azure => azure(text, s, e, row),
         Atlas => atlas(text, s, e, row),
         OnePasswordKey => one_password_key(text, s, e),
-        _ => plain(text, s, e, row),
+        _ => plain(cx, s, e, row),
     };
     if let Some((start, end)) = found {
         cx.push_vendor(EntityType::ApiKey, start, end, CONF_VENDOR);
@@ -214,8 +220,13 @@ fn left_ok(text: &[u8], s: usize) -> bool {
     !is_alnum(p) && p != b'_' && p != b'-'
 }
 
-fn plain(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
+fn plain(cx: &mut Ctx<'_>, s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
+    let text = cx.text;
     if !left_ok(text, s) {
+        return None;
+    }
+    // A base64-JSON token cannot start inside the body of one already decoded.
+    if row.shape == B64Json && s < cx.memo.vendor_json_end {
         return None;
     }
     let (min, max) = match row.shape {
@@ -225,11 +236,15 @@ fn plain(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)
     };
     let set = match row.shape {
         Glsa => Set::B64Url,
-        Postman => Set::Alnum,
+        Postman => Set::AlnumDash,
         _ => row.set,
     };
-    let pred = |b: u8| set.has(b) || (row.shape == Postman && b == b'-');
-    let mut end = run(text, e, max + 1, pred);
+    let pred = |b: u8| set.has(b);
+    // Anchors inside an earlier body re-read the same run: remember it.
+    let mut end = match cx.memo.vendor_run.get_mut(set as usize) {
+        Some(m) => m.run(text, e, max + 1, pred),
+        None => run(text, e, max + 1, pred),
+    };
     // Padding and dots are not token ends.
     if matches!(set, Set::Dotted) {
         while end > e && at(text, end - 1) == b'.' {
@@ -249,7 +264,10 @@ fn plain(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)
     }
     let ok = match row.shape {
         Plain => !wordy(body) || body.len() >= 60,
-        B64Json => b64_json(text.get(s + row.anchor.find("eyJ").unwrap_or(0)..end)?),
+        B64Json => {
+            cx.memo.vendor_json_end = end;
+            b64_json(text.get(s + row.anchor.find("eyJ").unwrap_or(0)..end)?)
+        }
         Glsa => {
             body.get(32) == Some(&b'_')
                 && body.get(..32).is_some_and(|a| a.iter().all(|&b| is_alnum(b)))
