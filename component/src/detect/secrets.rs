@@ -81,8 +81,9 @@ enum Anchor {
 /// in two groups by length, one searcher each: Teddy fingerprints the first `min(len)` bytes, so
 /// the 3-byte anchors alone (slim Teddy, 3-byte masks) plus the longer ones alone (fat Teddy,
 /// 4-byte masks) measured about three times faster than one mixed set (whose 3-byte masks let
-/// through many false candidates). The two match streams are merged by offset, so the handlers
-/// still see one left-to-right sequence of anchors.
+/// through many false candidates). The 4+-byte vendor prefixes (`vendor::VENDORS`) form a third
+/// group (a packed searcher takes at most 64 patterns); 3-byte ones join group 0. The match
+/// streams are merged by offset, so the handlers still see one left-to-right sequence of anchors.
 const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("xox", Anchor::SlackXox, 0),
     ("sk-", Anchor::Sk, 0),
@@ -138,12 +139,13 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("--user", Anchor::UserFlag, 1),
 ];
 
-/// The group of a vendor anchor: by length, as `ANCHORS` (3 bytes: group 0).
+/// The group of a vendor anchor: 3 bytes join group 0; longer ones have their own group 2 (one
+/// packed searcher takes at most 64 patterns; past that it would fall back to a slow DFA).
 fn vendor_group(anchor: &str) -> usize {
-    usize::from(anchor.len() > 3)
+    if anchor.len() > 3 { 2 } else { 0 }
 }
 
-const GROUPS: usize = 2;
+const GROUPS: usize = 3;
 
 /// A group's searcher: Teddy (SIMD, exact) where the CPU has it, else an Aho-Corasick DFA
 /// (wasm32, or a CPU without SSSE3).
@@ -295,7 +297,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         })
     };
     // No allocation per call: one stream per group, on the stack.
-    let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1)];
+    let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1), stream(2)];
     let mut cx = Ctx {
         text,
         found: Vec::new(),
@@ -753,6 +755,20 @@ mod tests {
     fn nothing(text: &str) {
         let got = scan(text);
         assert!(got.is_empty(), "unexpected findings in {text:?}: {got:?}");
+    }
+
+    /// Every group fits a packed (Teddy) searcher: more than 64 patterns would silently fall
+    /// back to the DFA, several times slower.
+    #[test]
+    fn groups_fit_packed_searchers() {
+        for g in 0..GROUPS {
+            let n = ANCHORS.iter().filter(|a| a.2 == g).count()
+                + vendor::VENDORS
+                    .iter()
+                    .filter(|v| vendor_group(v.anchor) == g)
+                    .count();
+            assert!((1..=64).contains(&n), "group {g}: {n} patterns");
+        }
     }
 
     #[test]

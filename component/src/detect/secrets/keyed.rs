@@ -334,6 +334,8 @@ struct Sep {
     spaced_eq: bool,
     /// `<key>value</key>`.
     xml: bool,
+    /// `"key", "value"` (a call's arguments, or a list of names).
+    comma: bool,
 }
 
 fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
@@ -343,6 +345,7 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
             value: i + 1,
             spaced_eq: false,
             xml: true,
+            comma: false,
         });
     }
     let mut quoted_key = false;
@@ -391,6 +394,7 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
                 value: v,
                 spaced_eq: false,
                 xml: false,
+                comma: true,
             });
         }
         b if cli && ws > 0 && b != b'-' && b > b' ' => {
@@ -398,6 +402,7 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
                 value: i,
                 spaced_eq: false,
                 xml: false,
+                comma: false,
             });
         }
         // Go's `var apiToken string = "..."`: a type between the key and `=`.
@@ -406,6 +411,7 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
                 value,
                 spaced_eq: true,
                 xml: false,
+                comma: false,
             });
         }
         _ => return None,
@@ -417,12 +423,14 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
             value,
             spaced_eq: true,
             xml: false,
+            comma: false,
         });
     }
     Some(Sep {
         value: i,
         spaced_eq: eq && ws > 0,
         xml: false,
+        comma: false,
     })
 }
 
@@ -536,6 +544,10 @@ fn password_ok(v: &[u8], quoted: bool, sep: &Sep, key_is_pwd: bool, next: u8) ->
     }
     if key_is_pwd && matches!(v.first(), Some(b'/' | b'~')) {
         // `PWD=/home/user` is the working directory.
+        return false;
+    }
+    // `("username", "password", "email")`: a list of names, not an argument pair.
+    if sep.comma && v.iter().all(|&b| b.is_ascii_lowercase() || b == b'_') {
         return false;
     }
     if quoted {
@@ -987,6 +999,8 @@ pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
         || is_placeholder(user)
         || is_placeholder(pass)
         || pass.iter().all(u8::is_ascii_digit)
+        // `-u root:root`, `-u www-data:www-data`: a user and a group.
+        || pass.iter().all(|&b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
     {
         return;
     }
