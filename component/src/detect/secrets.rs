@@ -266,8 +266,7 @@ impl Ctx<'_> {
 
     fn push(&mut self, t: EntityType, start: usize, end: usize, confidence: f64) {
         if start < end && end <= self.text.len() {
-            self.found
-                .push((t, start, end, confidence, !is_generic(t)));
+            self.found.push((t, start, end, confidence, !is_generic(t)));
         }
     }
 
@@ -638,10 +637,11 @@ fn is_placeholder(v: &[u8]) -> bool {
         _ => {}
     }
     // A reference to where the secret lives: SOPS, Vault, 1Password, AWS / Azure secret stores.
-    if SECRET_REFERENCES
-        .iter()
-        .any(|p| v.len() >= p.len() && v.get(..p.len()).is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes())))
-    {
+    if SECRET_REFERENCES.iter().any(|p| {
+        v.len() >= p.len()
+            && v.get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    }) {
         return true;
     }
     if v.iter()
@@ -715,7 +715,10 @@ fn placeholder_words(v: &[u8]) -> bool {
             _ => {}
         }
     }
-    xxxx || sample || (your && (secretish || here)) || (here && (secretish || verb)) || (replace && me)
+    xxxx || sample
+        || (your && (secretish || here))
+        || (here && (secretish || verb))
+        || (replace && me)
 }
 
 #[cfg(test)]

@@ -436,13 +436,24 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
 
 /// Type names that may sit between a key and its `=` (`var token string = ...`).
 const VALUE_TYPES: &[&str] = &[
-    "string", "String", "str", "&str", "[]byte", "char", "bytes", "SecretStr", "SecretString",
-    "Secret", "any",
+    "string",
+    "String",
+    "str",
+    "&str",
+    "[]byte",
+    "char",
+    "bytes",
+    "SecretStr",
+    "SecretString",
+    "Secret",
+    "any",
 ];
 
 /// At `i` a type name from `VALUE_TYPES`, then `=` (not `==`/`=>`): where the value starts.
 fn skip_type(text: &[u8], i: usize) -> Option<usize> {
-    let end = run(text, i, 16, |b| is_alnum(b) || matches!(b, b'[' | b']' | b'&'));
+    let end = run(text, i, 16, |b| {
+        is_alnum(b) || matches!(b, b'[' | b']' | b'&')
+    });
     let word = text.get(i..end)?;
     if !VALUE_TYPES.iter().any(|t| word == t.as_bytes()) {
         return None;
@@ -670,6 +681,11 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     }
     let cli = key.starts_with(b"--");
     let sep = parse_separator(text, ke, cli, before(text, ks));
+    // Without a separator only a prose value can follow: bail out early unless the next word
+    // could be one (this runs for every keyword in running text).
+    if sep.is_none() && !(key.iter().all(u8::is_ascii_alphabetic) && prose_candidate(text, ke)) {
+        return;
+    }
     let mut words = Words::new();
     // `API Key: ...`, `Secret Token: ...`: take one preceding word as a qualifier.
     if before(text, ks) == b' ' && key.iter().all(u8::is_ascii_alphabetic) {
@@ -789,7 +805,13 @@ fn keyword_token(cx: &mut Ctx<'_>, ks: usize, ke: usize) -> bool {
     let (prefix_len, ok) = if let Some(body) = run_bytes.strip_prefix(b"secret_") {
         (7, body.len() == 43 && body.iter().all(|&b| is_alnum(b)))
     } else if let Some(body) = run_bytes.strip_prefix(b"key-") {
-        (4, body.len() == 32 && body.iter().all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        (
+            4,
+            body.len() == 32
+                && body
+                    .iter()
+                    .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        )
     } else {
         return false;
     };
@@ -806,16 +828,9 @@ fn keyword_token(cx: &mut Ctx<'_>, ks: usize, ke: usize) -> bool {
 /// mix letters with digits or symbols (`the password is incorrect` is no password).
 fn prose(cx: &mut Ctx<'_>, ke: usize, class: Class) {
     let text = cx.text;
-    let mut i = run(text, ke, 4, is_space);
-    if i == ke {
+    let Some(i) = prose_start(text, ke) else {
         return;
-    }
-    for verb in [&b"is "[..], b"was ", b"= "] {
-        if starts_with_at(text, i, verb) {
-            i = run(text, i + verb.len(), 4, is_space);
-            break;
-        }
-    }
+    };
     match class {
         Class::Password => {
             let Some((vs, ve, _)) = read_value(cx, i, Bare::Password) else {
@@ -839,6 +854,34 @@ fn prose(cx: &mut Ctx<'_>, ke: usize, class: Class) {
             }
         }
     }
+}
+
+/// Where a prose value would start after a key ending at `ke` (`key is X`, `key X`).
+fn prose_start(text: &[u8], ke: usize) -> Option<usize> {
+    let mut i = run(text, ke, 4, is_space);
+    if i == ke {
+        return None;
+    }
+    for verb in [&b"is "[..], b"was ", b"= "] {
+        if starts_with_at(text, i, verb) {
+            i = run(text, i + verb.len(), 4, is_space);
+            break;
+        }
+    }
+    Some(i)
+}
+
+/// Cheap gate for `prose`: the next word has at least six bytes and a digit.
+fn prose_candidate(text: &[u8], ke: usize) -> bool {
+    let Some(i) = prose_start(text, ke) else {
+        return false;
+    };
+    let i = i + usize::from(matches!(at(text, i), b'"' | b'\'' | b'`'));
+    let end = run(text, i, 64, |b| b > b' ' && b < 0x7F);
+    end - i >= 6
+        && text
+            .get(i..end)
+            .is_some_and(|w| w.iter().any(u8::is_ascii_digit))
 }
 
 /// The value of `password: |` (YAML block scalar, first line) or of `<password>` followed by a
@@ -888,7 +931,7 @@ fn next_line_value(text: &[u8], i: usize, xml: bool) -> Option<(usize, usize)> {
 /// placeholder (`changeme-REPLACE_ME`, `${TOKEN}`) or to nothing printable holds no secret.
 /// Values outside such manifests, and values that are not base64, pass.
 fn k8s_value_ok(cx: &mut Ctx<'_>, v: &[u8]) -> bool {
-    if v.len() < 8 || v.len() % 4 != 0 || !v.iter().all(|&b| super::is_b64(b)) {
+    if v.len() < 8 || !v.len().is_multiple_of(4) || !v.iter().all(|&b| super::is_b64(b)) {
         return true;
     }
     if !cx.in_k8s_secret() {
@@ -993,7 +1036,10 @@ pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let Some(colon) = v.iter().position(|&b| b == b':') else {
         return;
     };
-    let (user, pass) = (v.get(..colon).unwrap_or_default(), v.get(colon + 1..).unwrap_or_default());
+    let (user, pass) = (
+        v.get(..colon).unwrap_or_default(),
+        v.get(colon + 1..).unwrap_or_default(),
+    );
     if user.is_empty()
         || pass.len() < 3
         || is_placeholder(user)
@@ -1004,5 +1050,10 @@ pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
     {
         return;
     }
-    cx.push(EntityType::PasswordAssignment, vs + colon + 1, ve, CONF_PASSWORD);
+    cx.push(
+        EntityType::PasswordAssignment,
+        vs + colon + 1,
+        ve,
+        CONF_PASSWORD,
+    );
 }

@@ -69,7 +69,8 @@ fn paired_secret(cx: &mut Ctx<'_>, from: usize) {
             let upper = v.iter().any(u8::is_ascii_uppercase);
             let lower = v.iter().any(u8::is_ascii_lowercase);
             let digit = v.iter().any(u8::is_ascii_digit);
-            if upper && lower && digit && !weak_body(v) && !wordy(v) && !v.ends_with(b"EXAMPLEKEY") {
+            if upper && lower && digit && !weak_body(v) && !wordy(v) && !v.ends_with(b"EXAMPLEKEY")
+            {
                 cx.push(EntityType::AwsSecretKey, i, end, CONF_PREFIXED);
                 return;
             }

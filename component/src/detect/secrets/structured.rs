@@ -361,7 +361,12 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     };
     let Some(colon) = memchr::memchr(b':', userinfo) else {
-        sentry_dsn(cx, a, userinfo, authority.get(at_pos + 1..).unwrap_or_default());
+        sentry_dsn(
+            cx,
+            a,
+            userinfo,
+            authority.get(at_pos + 1..).unwrap_or_default(),
+        );
         return;
     };
     let Some(pass) = userinfo.get(colon + 1..) else {

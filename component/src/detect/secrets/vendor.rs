@@ -9,7 +9,7 @@
 //! and the body must not be a placeholder (`xxxx`, a run of one byte, too few distinct bytes).
 
 use super::structured::b64_decode;
-use super::{at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy, Ctx};
+use super::{Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy};
 use crate::entity::EntityType;
 
 const CONF_VENDOR: f64 = 0.98;
@@ -99,7 +99,9 @@ const fn v(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape)
 }
 
 use Set::{Alnum, B64, B64Any, B64Url, Bech32Upper, Dotted, Letters, LowerHex};
-use Shape::{Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Telegram};
+use Shape::{
+    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Telegram,
+};
 
 /// The formats. `min`/`max` bound the body (bytes after the anchor).
 pub(super) const VENDORS: &[Vendor] = &[
@@ -270,14 +272,23 @@ fn plain(cx: &mut Ctx<'_>, s: usize, e: usize, row: &Vendor) -> Option<(usize, u
         }
         Glsa => {
             body.get(32) == Some(&b'_')
-                && body.get(..32).is_some_and(|a| a.iter().all(|&b| is_alnum(b)))
-                && body.get(33..).is_some_and(|h| h.iter().all(|&b| b.is_ascii_hexdigit()))
+                && body
+                    .get(..32)
+                    .is_some_and(|a| a.iter().all(|&b| is_alnum(b)))
+                && body
+                    .get(33..)
+                    .is_some_and(|h| h.iter().all(|&b| b.is_ascii_hexdigit()))
         }
         Postman => {
             body.get(24) == Some(&b'-')
-                && body.iter().enumerate().all(|(i, &b)| i == 24 || b.is_ascii_hexdigit())
+                && body
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| i == 24 || b.is_ascii_hexdigit())
         }
-        Ntn => body.get(..11).is_some_and(|d| d.iter().all(u8::is_ascii_digit)),
+        Ntn => body
+            .get(..11)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit)),
         Databricks => true,
         Telegram | Azure | Atlas | OnePasswordKey => false,
     };
@@ -328,7 +339,10 @@ fn telegram(text: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 fn azure(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
     let start = s.checked_sub(3)?;
     let head = text.get(start..s)?;
-    if !head.iter().all(|&b| is_alnum(b) || matches!(b, b'_' | b'~' | b'.')) {
+    if !head
+        .iter()
+        .all(|&b| is_alnum(b) || matches!(b, b'_' | b'~' | b'.'))
+    {
         return None;
     }
     let p = before(text, start);
