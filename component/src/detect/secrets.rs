@@ -2,26 +2,40 @@
 //! URL credentials, password assignments, bearer tokens, and the generic keyed `api_key`.
 //!
 //! Engine: one `aho-corasick` pass (built once, case-sensitive so its Teddy prefilter stays on)
-//! finds anchors — provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...) and
-//! key-name keywords in three spellings (`pass`/`Pass`/`PASS`, `token`, `secret`, `key`, `auth`,
-//! `cred`, `pwd`, `bearer`). Each anchor is validated locally by hand-written code: charset runs,
-//! word boundaries, lengths, base64url + JSON for JWTs, PEM structure. No `regex`.
+//! finds anchors — provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...),
+//! the vendor prefixes of `vendor::VENDORS` (`hf_`, `hvs.`, `glsa_`, `dop_v1_`, ...), command
+//! anchors (`mysql`, ` -u `, `--user`) and key-name keywords in three spellings
+//! (`pass`/`Pass`/`PASS`, `token`, `secret`, `key`, `auth`, `cred`, `pwd`, `bearer`). Each anchor
+//! is validated locally by hand-written code: charset runs, word boundaries, lengths, base64url +
+//! JSON for JWTs and base64-JSON vendor tokens, PEM structure. No `regex`.
 //!
 //! Spans:
-//! - provider tokens, JWTs, PEM blocks, Slack webhooks: the whole token / block / URL;
+//! - provider and vendor tokens, JWTs, PEM blocks, Slack webhooks: the whole token / block / URL;
 //! - `url_credentials`: the userinfo (`user:pass`) only — scheme and host stay readable;
 //! - `password_assignment`, `api_key`, `aws_secret_key`, `bearer_token`: the VALUE only (no key,
 //!   separator or quotes). The Go service's `api_key` match includes the `api_key=` prefix; ours
 //!   does not (a documented divergence).
 //!
+//! Not secrets (issue 11): AWS's documentation example keys (`AKIAIOSFODNN7EXAMPLE`, secret keys
+//! ending `EXAMPLEKEY`), placeholders (`your_api_key_here`, `<token>`, `REPLACE_ME`, `xxxx`,
+//! values holding `example`/`sample`/`dummy`), template references (`${VAR}`, `$VAR`, `#{...}`,
+//! `{{ ... }}`, `%(x)s`, `{0}`, `os.environ[...]`, `process.env.X`, `getenv("X")`), SOPS
+//! `ENC[...]` and secret-store references (`vault:`, `op://`, `arn:aws:secretsmanager:`, ...),
+//! redacted values (`[REDACTED]`, `****`, `<redacted>`), keys named public (`csrf_token`,
+//! `publishable_key`, `public_key`, `authenticity_token`) and hashes named as such (`checksum`,
+//! `sha256`, `etag`, `integrity`, `commit`: no keyword, so never keyed). A UUID under a secret key
+//! name (`HEROKU_API_KEY=<uuid>`, `"auth_token": "<uuid>"`) is reported: many vendors issue UUID
+//! keys, and request ids do not carry secret key names.
+//!
 //! Within this module, generic findings (`api_key`, `password_assignment`, `bearer_token`,
-//! `aws_secret_key`) contained in a provider-specific finding are dropped, and findings of one
-//! type never overlap.
+//! `aws_secret_key`) contained in a provider-specific finding — or in a vendor token, although
+//! vendor tokens are typed `api_key` — are dropped, and findings of one type never overlap.
 
 mod keyed;
 mod memo;
 mod prefixed;
 mod structured;
+mod vendor;
 
 use std::sync::OnceLock;
 
@@ -53,6 +67,12 @@ enum Anchor {
     Bearer,
     /// A key-name keyword (`password`, `token`, `secret`, `key`, ...).
     Keyword,
+    /// `mysql`/`mysqldump`/`mariadb`: a `-pPASSWORD` argument may follow.
+    Mysql,
+    /// ` -u ` / `--user`: curl-style `user:password`.
+    UserFlag,
+    /// A row of `vendor::VENDORS`.
+    Vendor(u8),
 }
 
 /// Anchor patterns and their group. All case-sensitive, so aho-corasick's Teddy (SIMD) prefilter
@@ -61,8 +81,9 @@ enum Anchor {
 /// in two groups by length, one searcher each: Teddy fingerprints the first `min(len)` bytes, so
 /// the 3-byte anchors alone (slim Teddy, 3-byte masks) plus the longer ones alone (fat Teddy,
 /// 4-byte masks) measured about three times faster than one mixed set (whose 3-byte masks let
-/// through many false candidates). The two match streams are merged by offset, so the handlers
-/// still see one left-to-right sequence of anchors.
+/// through many false candidates). The 4+-byte vendor prefixes (`vendor::VENDORS`) form a third
+/// group (a packed searcher takes at most 64 patterns); 3-byte ones join group 0. The match
+/// streams are merged by offset, so the handlers still see one left-to-right sequence of anchors.
 const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("xox", Anchor::SlackXox, 0),
     ("sk-", Anchor::Sk, 0),
@@ -112,9 +133,19 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("glrt-", Anchor::Gitlab, 1),
     ("k_live_", Anchor::Stripe, 1),
     ("k_test_", Anchor::Stripe, 1),
+    ("mysql", Anchor::Mysql, 1),
+    ("mariadb", Anchor::Mysql, 1),
+    (" -u ", Anchor::UserFlag, 1),
+    ("--user", Anchor::UserFlag, 1),
 ];
 
-const GROUPS: usize = 2;
+/// The group of a vendor anchor: 3 bytes join group 0; longer ones have their own group 2 (one
+/// packed searcher takes at most 64 patterns; past that it would fall back to a slow DFA).
+fn vendor_group(anchor: &str) -> usize {
+    if anchor.len() > 3 { 2 } else { 0 }
+}
+
+const GROUPS: usize = 3;
 
 /// A group's searcher: Teddy (SIMD, exact) where the CPU has it, else an Aho-Corasick DFA
 /// (wasm32, or a CPU without SSSE3).
@@ -132,10 +163,15 @@ fn automata() -> &'static Automata {
     AC.get_or_init(|| {
         (0..GROUPS)
             .filter_map(|g| {
+                let vendors = vendor::VENDORS.iter().enumerate().filter_map(|(i, v)| {
+                    let i = u8::try_from(i).ok()?;
+                    (vendor_group(v.anchor) == g).then_some((v.anchor, Anchor::Vendor(i)))
+                });
                 let (pats, kinds): (Vec<&str>, Vec<Anchor>) = ANCHORS
                     .iter()
                     .filter(|a| a.2 == g)
                     .map(|a| (a.0, a.1))
+                    .chain(vendors)
                     .unzip();
                 let packed = aho_corasick::packed::Config::new()
                     .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
@@ -184,11 +220,14 @@ struct Stream<'a, 'h> {
 /// Scan state shared by the anchor handlers.
 struct Ctx<'a> {
     text: &'a [u8],
-    found: Vec<(EntityType, usize, usize, f64)>,
+    /// (type, start, end, confidence, specific): a specific finding hides generic ones inside it.
+    found: Vec<(EntityType, usize, usize, f64, bool)>,
     /// Keyword anchors before this offset were already covered by a processed key or value.
     key_skip: usize,
     pem: structured::PemCache,
     memo: Memos,
+    /// Whether the text holds a Kubernetes `kind: Secret` manifest (searched once, on demand).
+    k8s_secret: Option<bool>,
 }
 
 /// Per-detector memos (see `memo`): each is queried by one detector, left to right.
@@ -209,12 +248,33 @@ struct Memos {
     gitlab_weak: memo::WeakMemo,
     gitlab_wordy: memo::WordyMemo,
     github_pat_run: memo::RunMemo,
+    /// `keyed::mysql`: the line is scanned up to here.
+    mysql_to: usize,
+    /// Vendor token bodies, one per body charset (see `vendor::Set`).
+    vendor_run: [memo::RunMemo; vendor::SETS],
+    /// `vendor`: a base64-JSON candidate was decoded up to here.
+    vendor_json_end: usize,
 }
 
 impl Ctx<'_> {
+    fn in_k8s_secret(&mut self) -> bool {
+        let text = self.text;
+        *self
+            .k8s_secret
+            .get_or_insert_with(|| memchr::memmem::find(text, b"kind: Secret").is_some())
+    }
+
     fn push(&mut self, t: EntityType, start: usize, end: usize, confidence: f64) {
         if start < end && end <= self.text.len() {
-            self.found.push((t, start, end, confidence));
+            self.found.push((t, start, end, confidence, !is_generic(t)));
+        }
+    }
+
+    /// A vendor token reported under a generic type (`api_key`): it still hides generic
+    /// findings inside it (`password: pscale_pw_...` is one vendor token, not a password too).
+    fn push_vendor(&mut self, t: EntityType, start: usize, end: usize, confidence: f64) {
+        if start < end && end <= self.text.len() {
+            self.found.push((t, start, end, confidence, true));
         }
     }
 }
@@ -236,13 +296,14 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         })
     };
     // No allocation per call: one stream per group, on the stack.
-    let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1)];
+    let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1), stream(2)];
     let mut cx = Ctx {
         text,
         found: Vec::new(),
         key_skip: 0,
         pem: structured::PemCache::default(),
         memo: Memos::default(),
+        k8s_secret: None,
     };
     // k-way merge: anchors are handled in offset order across groups.
     loop {
@@ -286,6 +347,9 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             Anchor::Url => structured::url_credentials(&mut cx, s),
             Anchor::Bearer => keyed::bearer(&mut cx, s, e),
             Anchor::Keyword => keyed::keyword(&mut cx, s, e),
+            Anchor::Mysql => keyed::mysql(&mut cx, e),
+            Anchor::UserFlag => keyed::user_flag(&mut cx, s, e),
+            Anchor::Vendor(i) => vendor::vendor(&mut cx, usize::from(i), s, e),
         }
     }
     finish(cx.found, out);
@@ -302,16 +366,17 @@ fn is_generic(t: EntityType) -> bool {
 }
 
 /// Drop same-type overlaps and generic findings contained in a specific one; append to `out`.
-fn finish(mut found: Vec<(EntityType, usize, usize, f64)>, out: &mut Vec<Finding>) {
+fn finish(mut found: Vec<(EntityType, usize, usize, f64, bool)>, out: &mut Vec<Finding>) {
     if found.is_empty() {
         return;
     }
-    found.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)));
+    // By start; at one start the longest first, and a specific finding before a generic one.
+    found.sort_by(|a, b| a.1.cmp(&b.1).then(b.2.cmp(&a.2)).then(b.4.cmp(&a.4)));
     // Furthest end of a kept specific (non-generic) finding, and per type the last kept end.
     let mut specific_end = 0usize;
     let mut last_end = [0usize; 64];
-    for (t, start, end, conf) in found {
-        let generic = is_generic(t);
+    for (t, start, end, conf, specific) in found {
+        let generic = !specific;
         if generic && end <= specific_end {
             continue;
         }
@@ -528,6 +593,21 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "''",
 ];
 
+/// Prefixes of values that point at a secret store instead of holding the secret.
+const SECRET_REFERENCES: &[&str] = &[
+    "ENC[",
+    "vault:",
+    "ref+",
+    "op://",
+    "arn:aws:secretsmanager:",
+    "arn:aws:ssm:",
+    "@Microsoft.KeyVault(",
+    "secretsmanager:",
+    "sm://",
+    "gcp:secretmanager:",
+    "akv://",
+];
+
 /// A value that stands for a secret rather than being one: `***`, `<password>`, `${VAR}`,
 /// `$VAR`, `%s`, `{{...}}`, `null`, `xxxx`, `...`, `your_password_here`, ...
 fn is_placeholder(v: &[u8]) -> bool {
@@ -550,8 +630,19 @@ fn is_placeholder(v: &[u8]) -> bool {
         }
         b'%' | b'<' => return true,
         b'{' if last == b'}' => return true,
-        b'[' if last == b']' => return true,
+        // `[REDACTED]`, and a bare value cut at `]` (`[hidden`).
+        b'[' => return true,
+        // Ruby / Spring `#{...}`.
+        b'#' if v.get(1) == Some(&b'{') => return true,
         _ => {}
+    }
+    // A reference to where the secret lives: SOPS, Vault, 1Password, AWS / Azure secret stores.
+    if SECRET_REFERENCES.iter().any(|p| {
+        v.len() >= p.len()
+            && v.get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+    }) {
+        return true;
     }
     if v.iter()
         .all(|b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_'))
@@ -585,7 +676,7 @@ fn placeholder_words(v: &[u8]) -> bool {
             .any(|w| w.iter().all(|b| b.eq_ignore_ascii_case(&b'x')));
     }
     let (mut xxxx, mut your, mut here, mut replace, mut me) = (false, false, false, false, false);
-    let (mut secretish, mut verb) = (false, false);
+    let (mut secretish, mut verb, mut sample) = (false, false, false);
     let mut x_run = 0usize;
     for (i, &c) in v.iter().enumerate() {
         let c = c.to_ascii_lowercase();
@@ -610,14 +701,24 @@ fn placeholder_words(v: &[u8]) -> bool {
             }
             b'k' => secretish |= at(b"key"),
             b't' => secretish |= at(b"token"),
-            b's' => secretish |= at(b"secret"),
+            b's' => {
+                secretish |= at(b"secret");
+                sample |= at(b"sample");
+            }
             b'c' => secretish |= at(b"cred"),
             b'i' => verb |= at(b"insert"),
-            b'e' => verb |= at(b"enter"),
+            b'e' => {
+                verb |= at(b"enter");
+                sample |= at(b"example");
+            }
+            b'd' => sample |= at(b"dummy"),
             _ => {}
         }
     }
-    xxxx || (your && (secretish || here)) || (here && (secretish || verb)) || (replace && me)
+    xxxx || sample
+        || (your && (secretish || here))
+        || (here && (secretish || verb))
+        || (replace && me)
 }
 
 #[cfg(test)]
@@ -657,6 +758,20 @@ mod tests {
     fn nothing(text: &str) {
         let got = scan(text);
         assert!(got.is_empty(), "unexpected findings in {text:?}: {got:?}");
+    }
+
+    /// Every group fits a packed (Teddy) searcher: more than 64 patterns would silently fall
+    /// back to the DFA, several times slower.
+    #[test]
+    fn groups_fit_packed_searchers() {
+        for g in 0..GROUPS {
+            let n = ANCHORS.iter().filter(|a| a.2 == g).count()
+                + vendor::VENDORS
+                    .iter()
+                    .filter(|v| vendor_group(v.anchor) == g)
+                    .count();
+            assert!((1..=64).contains(&n), "group {g}: {n} patterns");
+        }
     }
 
     #[test]
@@ -699,11 +814,13 @@ mod tests {
     #[test]
     fn provider_tokens() {
         one(
-            "key AKIAIOSFODNN7EXAMPLE here",
+            "key AKIAQWERTY23ZXCV45BN here",
             "aws_access_key",
-            "AKIAIOSFODNN7EXAMPLE",
+            "AKIAQWERTY23ZXCV45BN",
         );
-        none_of("XAKIAIOSFODNN7EXAMPLE", "aws_access_key");
+        none_of("XAKIAQWERTY23ZXCV45BN", "aws_access_key");
+        // AWS's documentation example (issue 11).
+        nothing("key AKIAIOSFODNN7EXAMPLE here");
         one(
             "ghp_1A2b3C4d5E6f7G8h9I0jK1lM2nO3pQ4rS5tU",
             "github_token",
@@ -739,10 +856,11 @@ mod tests {
         nothing("password: ****");
         nothing("password = args.password");
         one(
-            "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key = Ryj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06UVZy",
             "aws_secret_key",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "Ryj9nde9syxoAwuKmhr7jmPY72T3AVbfzx06UVZy",
         );
+        nothing("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         nothing("my_token = my_token_name_here");
         nothing("commit=da39a3ee5e6b4b0d3255bfef95601890afd80709");
         one(

@@ -2,12 +2,24 @@
 //!
 //! A keyword anchor (`pass`, `pwd`, `secret`, `token`, `key`, `auth`, `cred`) is widened to the
 //! whole key identifier (`DB_PASSWORD`, `x-api-key`, `spring.datasource.password`, `--token`),
-//! then a separator is required: `=`, `:`, `:=`, `=>` (after an optional closing quote of the
-//! key), a space after a `--flag`, or `<key>value</key>`. The key's words decide the type:
+//! then a separator is required, after an optional closing quote of the key: `=`, `:`, `:=`,
+//! `=>`, make's `?=`/`+=`/`::=`/`:::=`, PHP's `.=`, a type between key and `=` (Go
+//! `var apiToken string = `, TypeScript `authToken: string = `), a comma between a quoted key and
+//! a quoted value (`define('DB_PASSWORD', '...')`, `System.setProperty("X_TOKEN", "...")`,
+//! `.put("password", "...")`), a space after a `--flag`, or `<key>value</key>`. The value may
+//! also sit on the next line: a YAML block scalar (`password: |`) or an XML element whose value
+//! is on its own line. With no separator, a value announced in prose (`my token is ...`,
+//! `the password is ...`, `use this API key ...`) is taken under stricter checks. The key's words
+//! decide the type:
 //! - last word `password`/`passwd`/`passphrase`/`pwd`/`pass` → `password_assignment`;
 //! - `aws_secret_access_key` and friends with a 40-byte value → `aws_secret_key`;
-//! - a token/secret/credential/auth word, or `key` qualified by `api`/`access`/`private`/... →
-//!   `api_key`, only for a high-entropy value.
+//! - a token/secret/credential/auth word, or `key` qualified by `api`/`access`/`private`/... (or
+//!   an article in prose: `here's the key: ...`) → `api_key`, only for a high-entropy value;
+//! - keys named public (`csrf`, `xsrf`, `public`, `publishable`, `authenticity`, `site`) → none.
+//!
+//! In a Kubernetes `kind: Secret` manifest, base64 `data:` values are decoded: one that decodes to
+//! a placeholder is dropped. Also here: `mysql -pPASSWORD` and curl's `-u user:password` (the
+//! password), and Notion's `secret_...` / Mailgun's `key-...` tokens, which start with a keyword.
 //!
 //! The finding is the value only (no key, separator or quotes).
 
@@ -205,6 +217,12 @@ const KEY_QUALIFIERS: &[&str] = &[
     "merchant",
     "integration",
     "bot",
+    // Prose: `here's the key: ...`, `my key is ...`.
+    "the",
+    "this",
+    "my",
+    "our",
+    "your",
     "openai",
     "anthropic",
     "stripe",
@@ -243,6 +261,9 @@ const TOKEN_EXCLUDED: &[&str] = &[
     "stop",
 ];
 
+/// Key words that name a value meant to be public.
+const PUBLIC_WORDS: &[&str] = &["public", "publishable", "authenticity", "site", "pub"];
+
 fn word_in(w: &[u8], list: &[&str]) -> bool {
     list.iter().any(|x| w == x.as_bytes())
 }
@@ -267,6 +288,13 @@ fn classify(words: &mut Words) -> Option<Class> {
         return Some(Class::Password);
     }
     let joined = words.joined();
+    // Public by design: CSRF / XSRF tokens, publishable and public keys, site keys.
+    if (0..words.n).any(|i| word_in(words.word(i), PUBLIC_WORDS))
+        || contains(joined, b"csrf")
+        || contains(joined, b"xsrf")
+    {
+        return None;
+    }
     if contains(joined, b"secretaccesskey")
         || (contains(joined, b"aws")
             && (last == b"secret" || last == b"secretkey" || (last == b"key" && prev == b"secret")))
@@ -306,6 +334,8 @@ struct Sep {
     spaced_eq: bool,
     /// `<key>value</key>`.
     xml: bool,
+    /// `"key", "value"` (a call's arguments, or a list of names).
+    comma: bool,
 }
 
 fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
@@ -315,12 +345,16 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
             value: i + 1,
             spaced_eq: false,
             xml: true,
+            comma: false,
         });
     }
+    let mut quoted_key = false;
     if at(text, i) == b'\\' && matches!(at(text, i + 1), b'"' | b'\'') {
         i += 2;
+        quoted_key = true;
     } else if matches!(at(text, i), b'"' | b'\'' | b'`') {
         i += 1;
+        quoted_key = true;
     }
     let ws = run(text, i, 16, is_space) - i;
     i += ws;
@@ -335,25 +369,100 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
             eq = true;
         }
         b':' => match at(text, i + 1) {
-            b':' => return None,
+            // make's `::=` and `:::=`.
+            b':' => {
+                let colons = run(text, i, 3, |b| b == b':') - i;
+                if at(text, i + colons) != b'=' || at(text, i + colons + 1) == b'=' {
+                    return None;
+                }
+                i += colons + 1;
+                eq = true;
+            }
             b'=' => i += 2,
             _ => i += 1,
         },
+        // make's `?=` and `+=`, PHP's `.=`.
+        b'?' | b'+' | b'.' if at(text, i + 1) == b'=' && at(text, i + 2) != b'=' => {
+            i += 2;
+            eq = true;
+        }
+        // `define('DB_PASSWORD', '...')`, `setProperty("X_TOKEN", "...")`, `.put("password", "...")`:
+        // a quoted key, a comma, a quoted value.
+        b',' if quoted_key && matches!(open, b'"' | b'\'') => {
+            let v = run(text, i + 1, 16, is_space);
+            return matches!(at(text, v), b'"' | b'\'').then_some(Sep {
+                value: v,
+                spaced_eq: false,
+                xml: false,
+                comma: true,
+            });
+        }
         b if cli && ws > 0 && b != b'-' && b > b' ' => {
             return Some(Sep {
                 value: i,
                 spaced_eq: false,
                 xml: false,
+                comma: false,
+            });
+        }
+        // Go's `var apiToken string = "..."`: a type between the key and `=`.
+        b if ws > 0 && !quoted_key && (b.is_ascii_alphabetic() || b == b'[') => {
+            return skip_type(text, i).map(|value| Sep {
+                value,
+                spaced_eq: true,
+                xml: false,
+                comma: false,
             });
         }
         _ => return None,
     }
     i = run(text, i, 16, is_space);
+    // TypeScript's `authToken: string = "..."`.
+    if let Some(value) = skip_type(text, i) {
+        return Some(Sep {
+            value,
+            spaced_eq: true,
+            xml: false,
+            comma: false,
+        });
+    }
     Some(Sep {
         value: i,
         spaced_eq: eq && ws > 0,
         xml: false,
+        comma: false,
     })
+}
+
+/// Type names that may sit between a key and its `=` (`var token string = ...`).
+const VALUE_TYPES: &[&str] = &[
+    "string",
+    "String",
+    "str",
+    "&str",
+    "[]byte",
+    "char",
+    "bytes",
+    "SecretStr",
+    "SecretString",
+    "Secret",
+    "any",
+];
+
+/// At `i` a type name from `VALUE_TYPES`, then `=` (not `==`/`=>`): where the value starts.
+fn skip_type(text: &[u8], i: usize) -> Option<usize> {
+    let end = run(text, i, 16, |b| {
+        is_alnum(b) || matches!(b, b'[' | b']' | b'&')
+    });
+    let word = text.get(i..end)?;
+    if !VALUE_TYPES.iter().any(|t| word == t.as_bytes()) {
+        return None;
+    }
+    let j = run(text, end, 8, is_space);
+    if at(text, j) != b'=' || matches!(at(text, j + 1), b'=' | b'>') {
+        return None;
+    }
+    Some(run(text, j + 1, 16, is_space))
 }
 
 /// The charset of a bare value; each has its own run memo in `Memos::value_run`.
@@ -448,11 +557,19 @@ fn password_ok(v: &[u8], quoted: bool, sep: &Sep, key_is_pwd: bool, next: u8) ->
         // `PWD=/home/user` is the working directory.
         return false;
     }
+    // `("username", "password", "email")`: a list of names, not an argument pair.
+    if sep.comma && v.iter().all(|&b| b.is_ascii_lowercase() || b == b'_') {
+        return false;
+    }
     if quoted {
         // A sentence, not a password.
         return v.iter().filter(|&&b| b == b' ').count() < 3;
     }
     if (!sep.xml && matches!(next, b'(' | b'<' | b'[')) || TYPE_WORDS.iter().any(|w| eq_ic(v, w)) {
+        return false;
+    }
+    // `os.environ[...]`, `Configuration[...]`: a lookup.
+    if v.last() == Some(&b'[') {
         return false;
     }
     // `args.password`, `process.env.DB_PASS`, `self.pwd`: a reference, not a value.
@@ -559,10 +676,16 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let Some(key) = text.get(ks..ke) else {
         return;
     };
-    let cli = key.starts_with(b"--");
-    let Some(sep) = parse_separator(text, ke, cli, before(text, ks)) else {
+    if keyword_token(cx, ks, ke) {
         return;
-    };
+    }
+    let cli = key.starts_with(b"--");
+    let sep = parse_separator(text, ke, cli, before(text, ks));
+    // Without a separator only a prose value can follow: bail out early unless the next word
+    // could be one (this runs for every keyword in running text).
+    if sep.is_none() && !(key.iter().all(u8::is_ascii_alphabetic) && prose_candidate(text, ke)) {
+        return;
+    }
     let mut words = Words::new();
     // `API Key: ...`, `Secret Token: ...`: take one preceding word as a qualifier.
     if before(text, ks) == b' ' && key.iter().all(u8::is_ascii_alphabetic) {
@@ -579,8 +702,33 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let Some(class) = classify(&mut words) else {
         return;
     };
+    let Some(sep) = sep else {
+        // No separator: a value announced in prose (`my token is ...`, `API key abc...`).
+        if key.iter().all(u8::is_ascii_alphabetic) {
+            prose(cx, ke, class);
+        }
+        return;
+    };
     let key_is_pwd = key.eq_ignore_ascii_case(b"pwd");
     let next_after = |end: usize| at(text, end);
+    // A YAML block scalar (`password: |`) or an XML value on its own line.
+    if let Some((vs, ve)) = next_line_value(text, sep.value, sep.xml) {
+        let v = text.get(vs..ve).unwrap_or_default();
+        let ok = match class {
+            Class::Password => password_ok(v, true, &sep, key_is_pwd, 0),
+            Class::AwsSecret | Class::Generic => api_value_ok(cx, vs, ve, false),
+        };
+        if ok {
+            let t = if class == Class::Password {
+                EntityType::PasswordAssignment
+            } else {
+                EntityType::ApiKey
+            };
+            cx.push(t, vs, ve, CONF_PASSWORD);
+            cx.key_skip = cx.key_skip.max(ve);
+        }
+        return;
+    }
     match class {
         Class::Password => {
             let bare = if sep.xml {
@@ -598,6 +746,9 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             if sep.xml && at(text, ve) != b'<' {
                 return;
             }
+            if !k8s_value_ok(cx, v) {
+                return;
+            }
             if password_ok(v, quoted, &sep, key_is_pwd, next_after(ve)) {
                 cx.push(
                     EntityType::PasswordAssignment,
@@ -613,10 +764,19 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
                 return;
             }
             let bare = if sep.xml { Bare::Xml } else { Bare::Api };
-            let Some((vs, ve, quoted)) = read_value(cx, sep.value, bare) else {
+            // Laravel's `APP_KEY=base64:...`: the key material follows the tag.
+            let value_at = if starts_with_at(text, sep.value, b"base64:") {
+                sep.value + 7
+            } else {
+                sep.value
+            };
+            let Some((vs, ve, quoted)) = read_value(cx, value_at, bare) else {
                 return;
             };
             let v = text.get(vs..ve).unwrap_or_default();
+            if !k8s_value_ok(cx, v) {
+                return;
+            }
             if class == Class::AwsSecret
                 && v.len() == 40
                 && v.iter().all(|&b| is_alnum(b) || b == b'/' || b == b'+')
@@ -633,6 +793,156 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             }
         }
     }
+}
+
+/// Vendor tokens that start with a keyword: Notion's `secret_` + 43 alnum and Mailgun's
+/// `key-` + 32 hex. `[ks, ke)` is the widened key run.
+fn keyword_token(cx: &mut Ctx<'_>, ks: usize, ke: usize) -> bool {
+    let text = cx.text;
+    let Some(run_bytes) = text.get(ks..ke) else {
+        return false;
+    };
+    let (prefix_len, ok) = if let Some(body) = run_bytes.strip_prefix(b"secret_") {
+        (7, body.len() == 43 && body.iter().all(|&b| is_alnum(b)))
+    } else if let Some(body) = run_bytes.strip_prefix(b"key-") {
+        (
+            4,
+            body.len() == 32
+                && body
+                    .iter()
+                    .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)),
+        )
+    } else {
+        return false;
+    };
+    let body = text.get(ks + prefix_len..ke).unwrap_or_default();
+    if !ok || weak_body(body) || !body.iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    cx.push_vendor(EntityType::ApiKey, ks, ke, CONF_API_KEY);
+    true
+}
+
+/// A value in prose after a key word with no separator: `my token is X`, `password was X`,
+/// `use this API key X`. Stricter than a keyed value: secrets must look random, passwords must
+/// mix letters with digits or symbols (`the password is incorrect` is no password).
+fn prose(cx: &mut Ctx<'_>, ke: usize, class: Class) {
+    let text = cx.text;
+    let Some(i) = prose_start(text, ke) else {
+        return;
+    };
+    match class {
+        Class::Password => {
+            let Some((vs, ve, _)) = read_value(cx, i, Bare::Password) else {
+                return;
+            };
+            let v = text.get(vs..ve).unwrap_or_default();
+            let letters = v.iter().filter(|b| b.is_ascii_alphabetic()).count();
+            let others = v.len() - letters;
+            if (6..=64).contains(&v.len()) && letters >= 2 && others >= 1 && !is_placeholder(v) {
+                cx.push(EntityType::PasswordAssignment, vs, ve, CONF_PASSWORD);
+                cx.key_skip = cx.key_skip.max(ve);
+            }
+        }
+        Class::AwsSecret | Class::Generic => {
+            let Some((vs, ve, quoted)) = read_value(cx, i, Bare::Api) else {
+                return;
+            };
+            if ve - vs >= 20 && api_value_ok(cx, vs, ve, !quoted) {
+                cx.push(EntityType::ApiKey, vs, ve, CONF_API_KEY);
+                cx.key_skip = cx.key_skip.max(ve);
+            }
+        }
+    }
+}
+
+/// Where a prose value would start after a key ending at `ke` (`key is X`, `key X`).
+fn prose_start(text: &[u8], ke: usize) -> Option<usize> {
+    let mut i = run(text, ke, 4, is_space);
+    if i == ke {
+        return None;
+    }
+    for verb in [&b"is "[..], b"was ", b"= "] {
+        if starts_with_at(text, i, verb) {
+            i = run(text, i + verb.len(), 4, is_space);
+            break;
+        }
+    }
+    Some(i)
+}
+
+/// Cheap gate for `prose`: the next word has at least six bytes and a digit.
+fn prose_candidate(text: &[u8], ke: usize) -> bool {
+    let Some(i) = prose_start(text, ke) else {
+        return false;
+    };
+    let i = i + usize::from(matches!(at(text, i), b'"' | b'\'' | b'`'));
+    let end = run(text, i, 64, |b| b > b' ' && b < 0x7F);
+    end - i >= 6
+        && text
+            .get(i..end)
+            .is_some_and(|w| w.iter().any(u8::is_ascii_digit))
+}
+
+/// The value of `password: |` (YAML block scalar, first line) or of `<password>` followed by a
+/// line break (XML value on its own line): `(start, end)` of the trimmed line.
+fn next_line_value(text: &[u8], i: usize, xml: bool) -> Option<(usize, usize)> {
+    let mut j = i;
+    if !xml {
+        if !matches!(at(text, j), b'|' | b'>') {
+            return None;
+        }
+        j = run(text, j + 1, 3, |b| matches!(b, b'-' | b'+' | b'1'..=b'9'));
+    }
+    j = run(text, j, 16, is_space);
+    if at(text, j) == b'\r' {
+        j += 1;
+    }
+    if at(text, j) != b'\n' {
+        return None;
+    }
+    let vs = run(text, j + 1, 64, is_space);
+    if vs == j + 1 && !xml {
+        // A block scalar's lines are indented.
+        return None;
+    }
+    let stop = |b: u8| b != b'\n' && b != b'\r' && !(xml && b == b'<');
+    let ve = run(text, vs, MAX_VALUE, stop);
+    let v = text.get(vs..ve)?.trim_ascii_end();
+    let ve = vs + v.len();
+    if v.is_empty() {
+        return None;
+    }
+    if xml {
+        // Only white space up to the closing tag.
+        let mut k = run(text, ve, 64, |b| b.is_ascii_whitespace());
+        if at(text, k) != b'<' {
+            return None;
+        }
+        k += 1;
+        if at(text, k) != b'/' {
+            return None;
+        }
+    }
+    Some((vs, ve))
+}
+
+/// In a Kubernetes `kind: Secret` manifest, `data:` values are base64: one that decodes to a
+/// placeholder (`changeme-REPLACE_ME`, `${TOKEN}`) or to nothing printable holds no secret.
+/// Values outside such manifests, and values that are not base64, pass.
+fn k8s_value_ok(cx: &mut Ctx<'_>, v: &[u8]) -> bool {
+    if v.len() < 8 || !v.len().is_multiple_of(4) || !v.iter().all(|&b| super::is_b64(b)) {
+        return true;
+    }
+    if !cx.in_k8s_secret() {
+        return true;
+    }
+    let Some(decoded) = b64_decode(v) else {
+        return true;
+    };
+    decoded.len() >= 3
+        && decoded.iter().all(|&b| b >= 0x20 || b == b'\n')
+        && !is_placeholder(&decoded)
 }
 
 fn is_bearer_byte(b: u8) -> bool {
@@ -676,4 +986,74 @@ pub(super) fn bearer(cx: &mut Ctx<'_>, s: usize, e: usize) {
         return;
     }
     cx.push(EntityType::BearerToken, vs, ve, CONF_BEARER);
+}
+
+/// After `mysql`/`mysqldump`/`mariadb` (anchor end `e`), a `-pPASSWORD` argument on the same
+/// line (`-p` alone prompts; `-P` is the port). Each line is scanned once.
+pub(super) fn mysql(cx: &mut Ctx<'_>, e: usize) {
+    let text = cx.text;
+    let from = e.max(cx.memo.mysql_to);
+    let line_end = run(text, from, 1024, |b| b != b'\n' && b != b'\r');
+    cx.memo.mysql_to = line_end;
+    let mut i = from;
+    while let Some(off) = text
+        .get(i..line_end)
+        .and_then(|w| memchr::memmem::find(w, b" -p"))
+    {
+        let p = i + off + 3;
+        i = p;
+        let c = at(text, p);
+        if c <= b' ' || c == b'-' {
+            continue;
+        }
+        let Some((vs, ve, quoted)) = read_value(cx, p, Bare::Password) else {
+            continue;
+        };
+        let v = text.get(vs..ve).unwrap_or_default();
+        if v.len() >= 3 && !is_placeholder(v) && (quoted || !is_alnum(at(text, ve))) {
+            cx.push(EntityType::PasswordAssignment, vs, ve, CONF_PASSWORD);
+        }
+    }
+}
+
+/// curl's `-u user:password` / `--user user:password`: the password.
+pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    let mut i = e;
+    if at(text, s) == b'-' {
+        // `--user`: then a space or `=` (not `--username`, `--user-agent`).
+        if !matches!(at(text, e), b' ' | b'=') || is_alnum(before(text, s)) {
+            return;
+        }
+        i = run(text, e + 1, 4, is_space);
+    }
+    let Some((vs, ve, _)) = read_value(cx, i, Bare::Password) else {
+        return;
+    };
+    let Some(v) = text.get(vs..ve) else {
+        return;
+    };
+    let Some(colon) = v.iter().position(|&b| b == b':') else {
+        return;
+    };
+    let (user, pass) = (
+        v.get(..colon).unwrap_or_default(),
+        v.get(colon + 1..).unwrap_or_default(),
+    );
+    if user.is_empty()
+        || pass.len() < 3
+        || is_placeholder(user)
+        || is_placeholder(pass)
+        || pass.iter().all(u8::is_ascii_digit)
+        // `-u root:root`, `-u www-data:www-data`: a user and a group.
+        || pass.iter().all(|&b| b.is_ascii_lowercase() || b == b'-' || b == b'_')
+    {
+        return;
+    }
+    cx.push(
+        EntityType::PasswordAssignment,
+        vs + colon + 1,
+        ve,
+        CONF_PASSWORD,
+    );
 }

@@ -1,6 +1,8 @@
 //! Provider tokens with a distinctive prefix: AWS access key ids, GitHub, GitLab, Slack, Stripe,
 //! OpenAI, Anthropic, Google API keys, npm, SendGrid. Each anchor is the prefix; the body is
 //! checked for charset, length, boundaries and placeholder-ness (`xxxx`, repeated bytes).
+//! AWS's documentation example ids (body ending `EXAMPLE`) are not reported; an AWS secret key
+//! passed next to its access key id (same line, CSV record or the next prompt line) is.
 
 use super::{
     CONF_PREFIXED, Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy,
@@ -27,10 +29,55 @@ pub(super) fn aws_access_key(cx: &mut Ctx<'_>, s: usize) {
         .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(b))
         || is_alnum(at(cx.text, end))
         || weak_body(body)
+        // AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`, `AKIAI44QH8DHBEXAMPLE`).
+        || body.ends_with(b"EXAMPLE")
     {
         return;
     }
     cx.push(EntityType::AwsAccessKey, s, end, CONF_PREFIXED);
+    paired_secret(cx, end);
+}
+
+/// Longest distance searched after an access key id for its secret key (same record).
+const PAIR_WINDOW: usize = 160;
+
+/// An AWS secret key passed next to its access key id (`AKIA... <secret>` in one line, a CSV
+/// record, `aws configure` prompts on the next line): the first 40-byte run of
+/// `[A-Za-z0-9/+]` within `PAIR_WINDOW` bytes and two line breaks of the id, bounded on both
+/// sides, with upper and lower case letters and a digit (hex digests and paths are not).
+fn paired_secret(cx: &mut Ctx<'_>, from: usize) {
+    let text = cx.text;
+    let limit = (from + PAIR_WINDOW).min(text.len());
+    let is_sk = |b: u8| is_alnum(b) || b == b'/' || b == b'+';
+    let mut i = from;
+    let mut breaks = 0;
+    while i < limit {
+        let b = at(text, i);
+        if b == b'\n' {
+            breaks += 1;
+            if breaks > 2 {
+                return;
+            }
+        }
+        if !is_sk(b) {
+            i += 1;
+            continue;
+        }
+        let end = run(text, i, 41, is_sk);
+        if end - i == 40 && !matches!(at(text, end), b'=' | b'.' | b'-' | b'_') {
+            let v = text.get(i..end).unwrap_or_default();
+            let upper = v.iter().any(u8::is_ascii_uppercase);
+            let lower = v.iter().any(u8::is_ascii_lowercase);
+            let digit = v.iter().any(u8::is_ascii_digit);
+            if upper && lower && digit && !weak_body(v) && !wordy(v) && !v.ends_with(b"EXAMPLEKEY")
+            {
+                cx.push(EntityType::AwsSecretKey, i, end, CONF_PREFIXED);
+                return;
+            }
+        }
+        // Skip the rest of this run (a run of 41+ bytes is not a secret key either).
+        i = run(text, i, (limit - i).max(41), is_sk);
+    }
 }
 
 /// `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36..=255 `[A-Za-z0-9]`.
@@ -375,6 +422,7 @@ mod tests {
                 key_skip: 0,
                 pem: Default::default(),
                 memo: Default::default(),
+                k8s_secret: None,
             };
             let mut e = 0;
             while e < len {

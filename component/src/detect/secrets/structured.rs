@@ -1,5 +1,7 @@
 //! Structured secrets: JWTs (decoded and checked), PEM private-key blocks (plain or inside JSON
-//! strings with `\n` escapes, truncated or whole), URL credentials and Slack webhook URLs.
+//! strings with `\n` escapes, truncated or whole), URL credentials (an unescaped `#` or `@` in
+//! the password included), Sentry DSN keys (`api_key`) and Slack webhook URLs (`/services/`,
+//! `/workflows/`, `/triggers/`, over `https://` or `http://`).
 
 use memchr::memmem;
 
@@ -329,7 +331,22 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     }
     let a = s + 3;
-    let auth_end = run(text, a, 512, |b| !ends_authority(b));
+    let mut auth_end = run(text, a, 512, |b| !ends_authority(b));
+    if at(text, auth_end) == b'#' {
+        // An unescaped `#` in the password (`https://user:p@ss#1@host`): the authority goes on
+        // when an `@` follows before the path, with a `:` before the `#`.
+        let ext = run(text, a, 512, |b| b == b'#' || !ends_authority(b));
+        let has_colon = text
+            .get(a..auth_end)
+            .is_some_and(|w| memchr::memchr(b':', w).is_some());
+        if has_colon
+            && text
+                .get(auth_end..ext)
+                .is_some_and(|w| memchr::memchr(b'@', w).is_some())
+        {
+            auth_end = ext;
+        }
+    }
     let Some(authority) = text.get(a..auth_end) else {
         return;
     };
@@ -344,6 +361,12 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     };
     let Some(colon) = memchr::memchr(b':', userinfo) else {
+        sentry_dsn(
+            cx,
+            a,
+            userinfo,
+            authority.get(at_pos + 1..).unwrap_or_default(),
+        );
         return;
     };
     let Some(pass) = userinfo.get(colon + 1..) else {
@@ -353,6 +376,19 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     }
     cx.push(EntityType::UrlCredentials, a, a + at_pos, CONF_URL);
+}
+
+/// A Sentry DSN (`https://<32 hex public key>@o123.ingest.sentry.io/456`): the key, as `api_key`.
+fn sentry_dsn(cx: &mut Ctx<'_>, a: usize, userinfo: &[u8], host: &[u8]) {
+    if userinfo.len() == 32
+        && userinfo
+            .iter()
+            .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && memchr::memmem::find(host, b"sentry").is_some()
+        && !weak_body(userinfo)
+    {
+        cx.push_vendor(EntityType::ApiKey, a, a + 32, CONF_URL);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -372,21 +408,29 @@ pub(super) fn slack_webhook(cx: &mut Ctx<'_>, s: usize, e: usize) {
         }
         s
     };
-    if !starts_with_at(text, e, b"/services/") {
+    // `/services/T.../B.../<secret>`, `/workflows/T.../A.../<digits>/<secret>`,
+    // `/triggers/T.../<digits>/<secret>`: (path, segments before the secret).
+    let kinds: [(&[u8], &[u8]); 3] = [
+        (b"/services/", b"TB"),
+        (b"/workflows/", b"TA0"),
+        (b"/triggers/", b"T0"),
+    ];
+    let Some((path, segs)) = kinds.iter().find(|k| starts_with_at(text, e, k.0)) else {
         return;
-    }
+    };
     let upper_id = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
-    let t = e + 10;
-    let t_end = run(text, t, 32, upper_id);
-    if at(text, t) != b'T' || t_end - t < 9 || at(text, t_end) != b'/' {
-        return;
+    let mut k = e + path.len();
+    for &seg in *segs {
+        let seg_end = if seg == b'0' {
+            run(text, k, 32, |b| b.is_ascii_digit())
+        } else {
+            run(text, k, 32, upper_id)
+        };
+        if (seg != b'0' && at(text, k) != seg) || seg_end - k < 9 || at(text, seg_end) != b'/' {
+            return;
+        }
+        k = seg_end + 1;
     }
-    let b = t_end + 1;
-    let b_end = run(text, b, 32, upper_id);
-    if at(text, b) != b'B' || b_end - b < 9 || at(text, b_end) != b'/' {
-        return;
-    }
-    let k = b_end + 1;
     let end = run(text, k, 41, is_alnum);
     if !(20..=40).contains(&(end - k)) {
         return;

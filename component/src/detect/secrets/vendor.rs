@@ -1,0 +1,421 @@
+//! Vendor tokens reported as `api_key`: one table row per format, taken from each vendor's
+//! public documentation (prefix, body charset, body length, extra structure). The prefixes join
+//! the module's anchor automata (`super::automata`); a row's anchor is the literal that starts
+//! the token unless its shape says otherwise (`Shape::Telegram`, `Shape::Azure`,
+//! `Shape::Atlas`, where the anchor sits inside the token).
+//!
+//! Every token must start on a boundary (no `[A-Za-z0-9]` before it, and for most rows no `_`
+//! or `-` either), its body must stop where the charset stops (a longer run is not the token),
+//! and the body must not be a placeholder (`xxxx`, a run of one byte, too few distinct bytes).
+
+use super::structured::b64_decode;
+use super::{Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy};
+use crate::entity::EntityType;
+
+const CONF_VENDOR: f64 = 0.98;
+
+/// Number of `Set` variants (one run memo each).
+pub(super) const SETS: usize = 9;
+
+/// Body charsets.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Set {
+    Alnum,
+    Letters,
+    LowerHex,
+    /// `[A-Za-z0-9_-]`.
+    B64Url,
+    /// `[A-Za-z0-9+/=]`.
+    B64,
+    /// `[A-Za-z0-9_=+/-]` (base64 of either alphabet, with padding).
+    B64Any,
+    /// bech32 upper case `[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]`.
+    Bech32Upper,
+    /// `[A-Za-z0-9._=-]`.
+    Dotted,
+    /// Postman's `[A-Za-z0-9-]`.
+    AlnumDash,
+}
+
+impl Set {
+    fn has(self, b: u8) -> bool {
+        match self {
+            Set::Alnum => is_alnum(b),
+            Set::Letters => b.is_ascii_alphabetic(),
+            Set::LowerHex => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+            Set::B64Url => is_b64url(b),
+            Set::B64 => is_alnum(b) || matches!(b, b'+' | b'/' | b'='),
+            Set::B64Any => is_b64url(b) || matches!(b, b'+' | b'/' | b'='),
+            Set::Bech32Upper => b"QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L".contains(&b),
+            Set::Dotted => is_b64url(b) || matches!(b, b'.' | b'='),
+            Set::AlnumDash => is_alnum(b) || b == b'-',
+        }
+    }
+}
+
+/// Extra structure beyond prefix + charset + length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Shape {
+    /// Prefix, then the body.
+    Plain,
+    /// Body decodes (base64) to a JSON object (1Password `ops_`, Grafana `glc_`/`eyJrIjoi`).
+    B64Json,
+    /// Grafana `glsa_`: 32 alnum, `_`, 8 hex.
+    Glsa,
+    /// Postman `PMAK-`: 24 hex, `-`, 34 hex.
+    Postman,
+    /// Notion `ntn_`: 11 digits then alnum.
+    Ntn,
+    /// 1Password secret key `A3-XXXXXX-XXXXXX-XXXXX-XXXXX-XXXXX-XXXXX`.
+    OnePasswordKey,
+    /// Telegram bot token: 8-10 digits, then the anchor `:AA`, then 33 base64url.
+    Telegram,
+    /// Azure AD client secret: 3 bytes, the anchor `<digit>Q~`, then 31-34 bytes.
+    Azure,
+    /// Terraform Cloud: 14 alnum, the anchor `.atlasv1.`, then 60-70 `[A-Za-z0-9_=-]`.
+    Atlas,
+    /// Databricks `dapi` + 32 hex, optional `-<digit>`.
+    Databricks,
+}
+
+/// One vendor format.
+#[derive(Debug)]
+pub(super) struct Vendor {
+    pub(super) anchor: &'static str,
+    set: Set,
+    min: usize,
+    max: usize,
+    shape: Shape,
+}
+
+const fn v(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape) -> Vendor {
+    Vendor {
+        anchor,
+        set,
+        min,
+        max,
+        shape,
+    }
+}
+
+use Set::{Alnum, B64, B64Any, B64Url, Bech32Upper, Dotted, Letters, LowerHex};
+use Shape::{
+    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Telegram,
+};
+
+/// The formats. `min`/`max` bound the body (bytes after the anchor).
+pub(super) const VENDORS: &[Vendor] = &[
+    // Square: OAuth access token, OAuth application secret, access token (v2).
+    v("sq0atp-", B64Url, 22, 22, Plain),
+    v("sq0csp-", B64Url, 43, 43, Plain),
+    v("EAAA", B64Url, 60, 60, Plain),
+    // age: `AGE-SECRET-KEY-1` + 58 bech32 characters.
+    v("AGE-SECRET-KEY-1", Bech32Upper, 58, 58, Plain),
+    // 1Password: service-account token (base64 JSON), account secret key.
+    v("ops_eyJ", B64Any, 100, 8192, B64Json),
+    v("A3-", Alnum, 0, 0, OnePasswordKey),
+    // Sentry: user auth token (64 hex), org auth token (base64 JSON `_` secret).
+    v("sntryu_", LowerHex, 64, 64, Plain),
+    v("sntrys_eyJ", B64Any, 60, 1024, Plain),
+    // PlanetScale: service token, password, OAuth token.
+    v("pscale_tkn_", Dotted, 32, 64, Plain),
+    v("pscale_pw_", Dotted, 32, 64, Plain),
+    v("pscale_oauth_", Dotted, 32, 64, Plain),
+    // Perplexity.
+    v("pplx-", Alnum, 48, 48, Plain),
+    // Hugging Face: user token, organisation API token.
+    v("hf_", Letters, 34, 34, Plain),
+    v("api_org_", Letters, 34, 34, Plain),
+    // HashiCorp Vault: service, batch and recovery tokens.
+    v("hvs.", B64Url, 24, 512, Plain),
+    v("hvb.", B64Url, 100, 1024, Plain),
+    v("hvr.", B64Url, 24, 512, Plain),
+    // Grafana: service-account token, Cloud access-policy token, legacy API key.
+    v("glsa_", Alnum, 0, 0, Glsa),
+    v("glc_eyJ", B64, 40, 1024, B64Json),
+    v("eyJrIjoi", B64, 40, 1024, B64Json),
+    // OpenShift OAuth access token.
+    v("sha256~", B64Url, 43, 43, Plain),
+    // Shopify: admin access token, custom app, partner app, shared secret.
+    v("shpat_", LowerHex, 32, 32, Plain),
+    v("shpca_", LowerHex, 32, 32, Plain),
+    v("shppa_", LowerHex, 32, 32, Plain),
+    v("shpss_", LowerHex, 32, 32, Plain),
+    // DigitalOcean: personal access, OAuth, refresh tokens.
+    v("dop_v1_", LowerHex, 64, 64, Plain),
+    v("doo_v1_", LowerHex, 64, 64, Plain),
+    v("dor_v1_", LowerHex, 64, 64, Plain),
+    // Databricks personal access token.
+    v("dapi", LowerHex, 32, 32, Databricks),
+    // Doppler: personal, service, service-account, CLI tokens.
+    v("dp.pt.", Alnum, 40, 64, Plain),
+    v("dp.st.", Dotted, 40, 80, Plain),
+    v("dp.sa.", Alnum, 40, 64, Plain),
+    v("dp.ct.", Alnum, 40, 64, Plain),
+    // Postman API key.
+    v("PMAK-", Alnum, 0, 0, Postman),
+    // Pulumi access token.
+    v("pul-", LowerHex, 40, 40, Plain),
+    // Linear API key.
+    v("lin_api_", Alnum, 40, 40, Plain),
+    // Notion integration token (new form; `secret_` is checked by the keyword handler).
+    v("ntn_", Alnum, 46, 46, Ntn),
+    // Atlassian API token.
+    v("ATATT3", B64Url, 186, 186, Plain),
+    // Heroku API key (v2).
+    v("HRKU-AA", B64Url, 58, 58, Plain),
+    // Fly.io token.
+    v("fo1_", B64Url, 43, 43, Plain),
+    // Replicate, Groq, Supabase.
+    v("r8_", Alnum, 37, 37, Plain),
+    v("gsk_", Alnum, 52, 52, Plain),
+    v("sbp_", LowerHex, 40, 40, Plain),
+    // Terraform Cloud / Enterprise user or team token.
+    v(".atlasv1.", B64Url, 60, 70, Atlas),
+    // Docker Hub personal access token.
+    v("dckr_pat_", B64Url, 27, 27, Plain),
+    // PyPI upload token: a macaroon whose first bytes encode `pypi.org`.
+    v("pypi-AgEIcHlwaS5vcmc", B64Url, 50, 4096, Plain),
+    // Google OAuth client secret.
+    v("GOCSPX-", B64Url, 28, 28, Plain),
+    // Telegram bot token.
+    v(":AA", B64Url, 33, 33, Telegram),
+    // Azure AD (Entra ID) client secret, 40-byte form.
+    v("0Q~", Dotted, 31, 34, Azure),
+    v("1Q~", Dotted, 31, 34, Azure),
+    v("2Q~", Dotted, 31, 34, Azure),
+    v("3Q~", Dotted, 31, 34, Azure),
+    v("4Q~", Dotted, 31, 34, Azure),
+    v("5Q~", Dotted, 31, 34, Azure),
+    v("6Q~", Dotted, 31, 34, Azure),
+    v("7Q~", Dotted, 31, 34, Azure),
+    v("8Q~", Dotted, 31, 34, Azure),
+    v("9Q~", Dotted, 31, 34, Azure),
+];
+
+fn is_azure_byte(b: u8) -> bool {
+    is_alnum(b) || matches!(b, b'_' | b'~' | b'.' | b'-')
+}
+
+/// The vendor row `idx` anchored at `[s, e)`.
+pub(super) fn vendor(cx: &mut Ctx<'_>, idx: usize, s: usize, e: usize) {
+    let Some(row) = VENDORS.get(idx) else {
+        return;
+    };
+    let text = cx.text;
+    let found = match row.shape {
+        Telegram => telegram(text, s, e),
+        Azure => azure(text, s, e, row),
+        Atlas => atlas(text, s, e, row),
+        OnePasswordKey => one_password_key(text, s, e),
+        _ => plain(cx, s, e, row),
+    };
+    if let Some((start, end)) = found {
+        cx.push_vendor(EntityType::ApiKey, start, end, CONF_VENDOR);
+    }
+}
+
+/// No token byte before `s`: not `[A-Za-z0-9]`, and not `_`/`-` unless the prefix itself starts
+/// with a separator.
+fn left_ok(text: &[u8], s: usize) -> bool {
+    let p = before(text, s);
+    !is_alnum(p) && p != b'_' && p != b'-'
+}
+
+fn plain(cx: &mut Ctx<'_>, s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
+    let text = cx.text;
+    if !left_ok(text, s) {
+        return None;
+    }
+    // A base64-JSON token cannot start inside the body of one already decoded.
+    if row.shape == B64Json && s < cx.memo.vendor_json_end {
+        return None;
+    }
+    let (min, max) = match row.shape {
+        Glsa => (41, 41),
+        Postman => (59, 59),
+        _ => (row.min, row.max),
+    };
+    let set = match row.shape {
+        Glsa => Set::B64Url,
+        Postman => Set::AlnumDash,
+        _ => row.set,
+    };
+    let pred = |b: u8| set.has(b);
+    // Anchors inside an earlier body re-read the same run: remember it.
+    let mut end = match cx.memo.vendor_run.get_mut(set as usize) {
+        Some(m) => m.run(text, e, max + 1, pred),
+        None => run(text, e, max + 1, pred),
+    };
+    // Padding and dots are not token ends.
+    if matches!(set, Set::Dotted) {
+        while end > e && at(text, end - 1) == b'.' {
+            end -= 1;
+        }
+    }
+    let body = text.get(e..end)?;
+    if !(min..=max).contains(&body.len()) || pred(at(text, end)) {
+        return None;
+    }
+    // A body of exactly-counted bytes must not run on into more word bytes (`_`, `-`).
+    if min == max && matches!(at(text, end), b'_' | b'-') && !pred(b'_') {
+        return None;
+    }
+    if weak_body(body) {
+        return None;
+    }
+    let ok = match row.shape {
+        Plain => !wordy(body) || body.len() >= 60,
+        B64Json => {
+            cx.memo.vendor_json_end = end;
+            b64_json(text.get(s + row.anchor.find("eyJ").unwrap_or(0)..end)?)
+        }
+        Glsa => {
+            body.get(32) == Some(&b'_')
+                && body
+                    .get(..32)
+                    .is_some_and(|a| a.iter().all(|&b| is_alnum(b)))
+                && body
+                    .get(33..)
+                    .is_some_and(|h| h.iter().all(|&b| b.is_ascii_hexdigit()))
+        }
+        Postman => {
+            body.get(24) == Some(&b'-')
+                && body
+                    .iter()
+                    .enumerate()
+                    .all(|(i, &b)| i == 24 || b.is_ascii_hexdigit())
+        }
+        Ntn => body
+            .get(..11)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit)),
+        Databricks => true,
+        Telegram | Azure | Atlas | OnePasswordKey => false,
+    };
+    if !ok {
+        return None;
+    }
+    // Databricks tokens may end in `-<digit>`.
+    if row.shape == Databricks && at(text, end) == b'-' && at(text, end + 1).is_ascii_digit() {
+        if is_alnum(at(text, end + 2)) {
+            return None;
+        }
+        end += 2;
+    }
+    Some((s, end))
+}
+
+/// Base64 (either alphabet) of a JSON object.
+fn b64_json(b64: &[u8]) -> bool {
+    let Some(raw) = b64_decode(b64) else {
+        return false;
+    };
+    raw.first() == Some(&b'{')
+        && matches!(
+            serde_json::from_slice::<serde_json::Value>(&raw),
+            Ok(serde_json::Value::Object(_))
+        )
+}
+
+/// `<8-10 digits>:AA<33 base64url>`; the digits may follow `bot` (`/bot123:AA...` in API URLs).
+fn telegram(text: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    let mut d = s;
+    while d > 0 && s - d < 11 && before(text, d).is_ascii_digit() {
+        d -= 1;
+    }
+    if !(8..=10).contains(&(s - d)) {
+        return None;
+    }
+    let p = before(text, d);
+    if (is_alnum(p) || p == b'_') && !(d >= 3 && starts_with_at(text, d - 3, b"bot")) {
+        return None;
+    }
+    let end = run(text, e, 34, is_b64url);
+    let body = text.get(e..end)?;
+    (body.len() == 33 && !weak_body(body)).then_some((d, end))
+}
+
+/// `<3 bytes><digit>Q~<31-34 bytes>` of `[A-Za-z0-9_~.-]`, 40 bytes in all in today's form.
+fn azure(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
+    let start = s.checked_sub(3)?;
+    let head = text.get(start..s)?;
+    if !head
+        .iter()
+        .all(|&b| is_alnum(b) || matches!(b, b'_' | b'~' | b'.'))
+    {
+        return None;
+    }
+    let p = before(text, start);
+    if is_azure_byte(p) {
+        return None;
+    }
+    let end = run(text, e, row.max + 1, is_azure_byte);
+    let body = text.get(e..end)?;
+    if !(row.min..=row.max).contains(&body.len()) {
+        return None;
+    }
+    let letters = body.iter().filter(|b| b.is_ascii_alphabetic()).count();
+    let digits = body.iter().filter(|b| b.is_ascii_digit()).count();
+    (letters >= 10 && digits >= 2 && !weak_body(body)).then_some((start, end))
+}
+
+/// `<14 alnum>.atlasv1.<60-70 [A-Za-z0-9_=-]>`.
+fn atlas(text: &[u8], s: usize, e: usize, row: &Vendor) -> Option<(usize, usize)> {
+    let start = s.checked_sub(14)?;
+    let head = text.get(start..s)?;
+    if !head.iter().all(|&b| is_alnum(b)) || is_alnum(before(text, start)) {
+        return None;
+    }
+    let pred = |b: u8| is_b64url(b) || b == b'=';
+    let end = run(text, e, row.max + 1, pred);
+    let body = text.get(e..end)?;
+    ((row.min..=row.max).contains(&body.len()) && !weak_body(body) && !wordy(body))
+        .then_some((start, end))
+}
+
+/// `A3-` then six upper-alnum groups 6-6-5-5-5-5 (or 6-11-5-5-5 in the older form).
+fn one_password_key(text: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
+    if is_alnum(before(text, s)) {
+        return None;
+    }
+    let up = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+    let mut groups = [0usize; 7];
+    let mut n = 0;
+    let mut i = e;
+    loop {
+        let g = run(text, i, 12, up);
+        let slot = groups.get_mut(n)?;
+        *slot = g - i;
+        n += 1;
+        if at(text, g) == b'-' && up(at(text, g + 1)) && n < 7 {
+            i = g + 1;
+        } else {
+            i = g;
+            break;
+        }
+    }
+    if is_alnum(at(text, i)) || at(text, i) == b'-' {
+        return None;
+    }
+    let shape = groups.get(..n)?;
+    let ok = shape == [6, 6, 5, 5, 5, 5] || shape == [6, 11, 5, 5, 5];
+    let body = text.get(e..i)?;
+    (ok && !weak_body(body) && body.iter().any(u8::is_ascii_digit)).then_some((s, i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchors_are_distinct_and_sized() {
+        for (i, a) in VENDORS.iter().enumerate() {
+            assert!(a.anchor.len() >= 3, "{}", a.anchor);
+            assert!(
+                VENDORS.iter().skip(i + 1).all(|b| b.anchor != a.anchor),
+                "{}",
+                a.anchor
+            );
+        }
+    }
+}
