@@ -40,10 +40,19 @@
 
 use crate::entity::{EntityType, Finding};
 
+mod given_names;
+mod names;
+
 /// Person after a title trigger: Go's `0.70 + 0.1` in f64 (= 0.7999999999999999).
 const PERSON_TITLE_CONF: f64 = 0.70 + 0.1;
 /// Person by first name.
 const PERSON_NAME_CONF: f64 = 0.70;
+/// Person from a context cue (introduction, greeting, sign-off, header, field; `names`).
+const PERSON_CUE_CONF: f64 = 0.75;
+
+fn person(start: usize, end: usize, conf: f64) -> Finding {
+    Finding::new(EntityType::Person, start, end, conf)
+}
 const ORG_CONF: f64 = 0.65;
 /// Location from the dictionary: Go's `0.65 + 0.15` in f64 (= 0.8).
 const LOC_LIST_CONF: f64 = 0.65 + 0.15;
@@ -624,6 +633,8 @@ fn is_location_stop(l: &[u8]) -> bool {
 /// One token: trimmed text `[start, end)`, raw end (before trailing punctuation was stripped).
 #[derive(Clone, Copy, Debug)]
 struct Tok {
+    /// Raw start (before leading punctuation was stripped).
+    raw_start: usize,
     start: usize,
     end: usize,
     raw_end: usize,
@@ -637,6 +648,14 @@ struct Tok {
     sentence_dot: bool,
     /// `!` or `?` was stripped from the end: a sentence end (divergence 1).
     bang: bool,
+    /// `,` `;` or `:` was stripped from the end: a person name ends here (`names`).
+    cut: bool,
+    /// `:` was stripped from the end (a speaker label).
+    colon: bool,
+    /// A line break follows the token (a run ends there: divergence 16).
+    nl: bool,
+    /// A lower-case name particle (`van`, `der`, `de`, `la`, `bin`).
+    particle: bool,
 }
 
 impl Tok {
@@ -718,7 +737,9 @@ fn trim(t: &[u8], s: usize, e: usize) -> (usize, usize) {
 fn read_token(t: &[u8], s: usize) -> Tok {
     let raw_end = raw_end(t, s);
     let (start, end) = trim(t, s, raw_end);
+    let stripped = t.get(end..raw_end).unwrap_or_default();
     let mut tok = Tok {
+        raw_start: s,
         start,
         end,
         raw_end,
@@ -726,20 +747,31 @@ fn read_token(t: &[u8], s: usize) -> Tok {
         connector: false,
         suffix_end: None,
         sentence_dot: false,
-        bang: t
-            .get(end..raw_end)
-            .is_some_and(|x| x.iter().any(|&b| b == b'!' || b == b'?')),
+        bang: stripped.iter().any(|&b| b == b'!' || b == b'?'),
+        cut: stripped.iter().any(|&b| matches!(b, b',' | b';' | b':')),
+        colon: stripped.contains(&b':'),
+        nl: {
+            let mut p = raw_end;
+            while matches!(at(t, p), b' ' | b'\t' | b'\r') {
+                p += 1;
+            }
+            at(t, p) == b'\n'
+        },
+        particle: false,
     };
     let w = t.get(start..end).unwrap_or_default();
     let Some(&b0) = w.first() else {
         return tok;
     };
     if b0.is_ascii_lowercase() {
-        // Only a connector matters (`of`, `the`, `and`, `de`, `van`, `von`).
-        tok.connector = w.len() <= 3 && {
+        // Only a connector (`of`, `the`, `and`, `de`, `van`, `von`) or a name particle matters.
+        if w.len() <= 5 {
             let mut buf = [0u8; 16];
-            lower(w, &mut buf).is_some_and(is_connector)
-        };
+            if let Some(l) = lower(w, &mut buf) {
+                tok.connector = is_connector(l);
+                tok.particle = names::is_particle(l);
+            }
+        }
         return tok;
     }
     let l0 = if b0.is_ascii_uppercase() {
@@ -1194,10 +1226,19 @@ const MAX_RUN_TOKENS: usize = 12;
 
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let t = text;
+    names::csv(t, out);
     let mut run: Vec<Tok> = Vec::new();
     let mut pos = 0usize;
     while let Some(s) = next_candidate(t, pos) {
         if let Some(p) = quick_reject(t, s) {
+            // A token starting with a CJK character: names after a cue (`我叫`, `私は`, a speaker
+            // label, a key). The token is read once; the scan resumes at its end.
+            if at(t, p - 1) >= 0xC2 {
+                let e = raw_end(t, p - 1);
+                names::cjk_token(t, p - 1, e, out);
+                pos = e.max(p);
+                continue;
+            }
             pos = p;
             continue;
         }
@@ -1211,8 +1252,8 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         run.push(first);
         let mut last = first;
         loop {
-            if last.sentence_dot || last.bang {
-                break; // divergence 1
+            if last.sentence_dot || last.bang || last.nl {
+                break; // divergences 1 and 16
             }
             // Bounded work: every start in a run is classified against the rest of the run, so an
             // unbounded run (1 MiB of `Alpha Alpha ...`) would cost O(n^2). No real name spans
@@ -1231,6 +1272,32 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
                 last = next;
                 continue;
             }
+            // Divergence 17: name particles (`van der Berg`, `de la Cruz`) join a run.
+            if next.particle && !next.nl && run.len() + 3 < MAX_RUN_TOKENS {
+                let mut parts = [next; 3];
+                let mut np = 1usize;
+                let mut after = next_token(t, next.raw_end);
+                while let Some(a) = after
+                    && a.particle
+                    && !a.nl
+                    && np < 3
+                {
+                    if let Some(slot) = parts.get_mut(np) {
+                        *slot = a;
+                    }
+                    np += 1;
+                    after = next_token(t, a.raw_end);
+                }
+                if let Some(a) = after
+                    && a.title
+                    && (np > 1 || !next.connector)
+                {
+                    run.extend(parts.iter().take(np).copied());
+                    run.push(a);
+                    last = a;
+                    continue;
+                }
+            }
             if next.connector
                 && let Some(after) = next_token(t, next.raw_end)
                 && after.title
@@ -1247,11 +1314,35 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             break;
         }
         pos = last.raw_end;
-        for k in 0..run.len() {
+        // An SQL `VALUES` string in a person column (`('Jane Doe', …)`).
+        for tok in &run {
+            let mut q = tok.raw_start;
+            while matches!(at(t, q), b'(' | b'[') {
+                q += 1;
+            }
+            if at(t, q) == b'\''
+                && tok.title
+                && let Some((vs, ve)) = names::sql_value(t, q)
+            {
+                out.push(person(vs, ve, PERSON_CUE_CONF));
+            }
+        }
+        let mut k = 0usize;
+        while k < run.len() {
             let Some(tok) = run.get(k).copied() else {
                 break;
             };
             if !tok.title {
+                k += 1;
+                continue;
+            }
+            // A context cue names a person here (`names`).
+            let n = names::cued(t, &run, k);
+            if n > 0
+                && let Some(end) = run.get(k + n - 1)
+            {
+                out.push(person(tok.start, end.value_end(), PERSON_CUE_CONF));
+                k += n;
                 continue;
             }
             let mut prev = match k.checked_sub(1).and_then(|j| run.get(j)) {
@@ -1266,6 +1357,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             if classify(t, span, &mut prev, out) {
                 break;
             }
+            k += 1;
         }
     }
 }
@@ -1407,12 +1499,14 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
         }
         return true;
     }
+    // Divergence 18: a person ends at a word followed by `,` `;` `:` (`'Bjørn', 'Haugen'`).
+    let pend = span.iter().find(|x| x.cut).unwrap_or(last).value_end();
     // b. person after a title
     if prev.get(t).person_trigger {
         out.push(Finding::new(
             EntityType::Person,
             first.start,
-            last.value_end(),
+            pend,
             PERSON_TITLE_CONF,
         ));
         return true;
@@ -1430,7 +1524,8 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
     // c. person by first name
     // Divergence 13: not when the second word is a function/common word (`Mark As Read`).
     if span.len() >= 2
-        && first_low.is_some_and(is_first_name)
+        && (first_low.is_some_and(is_first_name)
+            || names::given(first.bytes(t)) == names::Given::Plain)
         && !span
             .get(1)
             .is_some_and(|x| lower_is(t, x, |l| is_location_stop(l) || is_location_trigger(l)))
@@ -1438,7 +1533,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
         out.push(Finding::new(
             EntityType::Person,
             first.start,
-            last.value_end(),
+            pend,
             PERSON_NAME_CONF,
         ));
         return true;
