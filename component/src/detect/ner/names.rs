@@ -341,14 +341,10 @@ impl Back {
 
     /// The words before, nearest last, equal `phrase` (space-separated).
     fn ends_with(&self, phrase: &[u8]) -> bool {
-        let mut i = 0usize;
-        for part in phrase.rsplit(|&b| b == b' ') {
-            if self.word(i) != part {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        phrase
+            .rsplit(|&b| b == b' ')
+            .enumerate()
+            .all(|(i, part)| self.word(i) == part)
     }
 }
 
@@ -519,15 +515,15 @@ fn after_sign_off(t: &[u8], pos: usize) -> bool {
     SIGN_OFFS.contains(&&*dst)
 }
 
-/// The key before a value starting at raw position `pos`: `"key": ` / `key: ` / `key = `,
-/// normalised (lower-case, without `_ - .` and spaces). Empty when there is none.
-fn key_before(t: &[u8], pos: usize, buf: &mut [u8; 24]) -> usize {
+/// The raw key before a value starting at raw position `pos`: `"key": ` / `key: ` / `key = `.
+/// Empty when there is none.
+fn key_before(t: &[u8], pos: usize) -> &[u8] {
     let mut p = pos;
     while p > 0 && matches!(at(t, p - 1), b' ' | b'\t') {
         p -= 1;
     }
     if p == 0 || !matches!(at(t, p - 1), b':' | b'=') {
-        return 0;
+        return &[];
     }
     p -= 1;
     while p > 0 && matches!(at(t, p - 1), b' ' | b'\t') {
@@ -543,17 +539,27 @@ fn key_before(t: &[u8], pos: usize, buf: &mut [u8; 24]) -> usize {
     } {
         p -= 1;
     }
+    t.get(p..end).unwrap_or_default()
+}
+
+/// The kind of a raw field or column name, normalised (lower-case, without `_ - .` and spaces):
+/// `full_name`, `fullName` and `Full Name` are one key.
+fn key_of(raw: &[u8]) -> Key {
+    let mut k = [0u8; 32];
     let mut n = 0usize;
-    for &b in t.get(p..end).unwrap_or_default() {
+    for &b in raw {
         if b.is_ascii_alphanumeric() {
-            let Some(d) = buf.get_mut(n) else {
-                return 0;
+            let Some(d) = k.get_mut(n) else {
+                return Key::No;
             };
             *d = b.to_ascii_lowercase();
             n += 1;
         }
     }
-    n
+    if n == 0 {
+        return Key::No;
+    }
+    key_kind(k.get(..n).unwrap_or_default())
 }
 
 /// How strongly a field key says its value is a person.
@@ -736,10 +742,9 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
         return n;
     }
     // A JSON/YAML key before the value.
-    let mut kb = [0u8; 24];
-    let kn = key_before(t, pos, &mut kb);
-    if kn > 0 {
-        let key = key_kind(kb.get(..kn).unwrap_or_default());
+    let raw_key = key_before(t, pos);
+    if !raw_key.is_empty() {
+        let key = key_of(raw_key);
         return if key_accepts(key, g, titles) && value_ends(t, last) {
             n
         } else {
@@ -919,14 +924,10 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
     }
     // `"patient": "张伟"`
     if p > 0 && at(t, p - 1) == b'"' {
-        let mut kb = [0u8; 24];
-        let kn = key_before(t, p - 1, &mut kb);
-        if kn > 0
-            && matches!(
-                key_kind(kb.get(..kn).unwrap_or_default()),
-                Key::Person | Key::Role | Key::Name
-            )
-            && let Some(e) = cn_name(t, p, false)
+        if matches!(
+            key_of(key_before(t, p - 1)),
+            Key::Person | Key::Role | Key::Name
+        ) && let Some(e) = cn_name(t, p, false)
             && at(t, e) == b'"'
         {
             return Some((p, e));
@@ -1032,17 +1033,7 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
             {
                 return Key::No;
             }
-            let mut k = [0u8; 32];
-            let mut n = 0usize;
-            for &b in raw {
-                if b.is_ascii_alphanumeric()
-                    && let Some(d) = k.get_mut(n)
-                {
-                    *d = b.to_ascii_lowercase();
-                    n += 1;
-                }
-            }
-            key_kind(k.get(..n).unwrap_or_default())
+            key_of(raw)
         })
         .collect();
     if keys.iter().all(|&k| k == Key::No) {
@@ -1160,17 +1151,7 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
         .and_then(|x| memchr::memrchr(b'(', x))
         .map(|i| close.saturating_sub(512) + i)?;
     let col = t.get(open + 1..close)?.split(|&b| b == b',').nth(idx)?;
-    let mut k = [0u8; 32];
-    let mut n = 0usize;
-    for &b in col {
-        if b.is_ascii_alphanumeric()
-            && let Some(d) = k.get_mut(n)
-        {
-            *d = b.to_ascii_lowercase();
-            n += 1;
-        }
-    }
-    let key = key_kind(k.get(..n)?);
+    let key = key_of(col);
     let s = q + 1;
     let e = s + memchr::memchr(b'\'', t.get(s..t.len().min(s + 80))?)?;
     let (g, titles) = name_value(t.get(s..e)?)?;
