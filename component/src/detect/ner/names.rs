@@ -113,6 +113,7 @@ pub(super) fn given(w: &[u8]) -> Given {
 static NOT_PEOPLE: &[&[u8]] = &[
     b"access",
     b"account",
+    b"actions",
     b"admin",
     b"administrator",
     b"agent",
@@ -123,50 +124,97 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"assistant",
     b"auto",
     b"automation",
+    b"bank",
     b"billing",
     b"board",
     b"bot",
     b"both",
+    b"build",
     b"calendar",
+    b"care",
+    b"ci",
     b"client",
+    b"cloud",
     b"code",
     b"colleagues",
     b"committee",
+    b"community",
+    b"company",
+    b"consulting",
     b"customer",
     b"customers",
+    b"data",
     b"default",
     b"department",
+    b"dependabot",
     b"deploy",
+    b"design",
     b"desk",
     b"dev",
+    b"development",
+    b"digital",
+    b"division",
+    b"email",
+    b"engineering",
+    b"enterprises",
     b"everybody",
     b"everyone",
+    b"finance",
     b"folks",
+    b"foundation",
     b"friend",
     b"friends",
+    b"github",
+    b"global",
     b"guest",
     b"guys",
+    b"health",
     b"hello",
     b"helpdesk",
     b"hiring",
+    b"hr",
+    b"inbox",
+    b"industries",
     b"info",
+    b"infrastructure",
+    b"international",
+    b"jenkins",
+    b"legal",
+    b"mail",
     b"management",
     b"manager",
+    b"marketing",
+    b"media",
     b"member",
     b"members",
     b"n/a",
+    b"network",
+    b"networks",
+    b"news",
+    b"no-reply",
     b"nobody",
     b"none",
     b"noreply",
-    b"no-reply",
     b"notifications",
     b"null",
+    b"office",
+    b"operations",
     b"ops",
     b"owner",
+    b"partners",
+    b"payments",
     b"people",
+    b"pipeline",
     b"platform",
     b"portal",
     b"practices",
+    b"product",
+    b"qa",
+    b"release",
+    b"releases",
+    b"renovate",
+    b"reply",
+    b"research",
     b"robot",
     b"sales",
     b"security",
@@ -174,12 +222,17 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"server",
     b"service",
     b"services",
+    b"shop",
+    b"solutions",
     b"soon",
     b"staff",
+    b"store",
     b"support",
     b"system",
     b"team",
     b"teams",
+    b"test",
+    b"tests",
     b"the",
     b"there",
     b"unassigned",
@@ -569,7 +622,7 @@ pub(super) enum Key {
     No,
     /// `name`: the value must start with a lexicon given name and have two words.
     Name,
-    /// `owner`, `author`, `customer`...: two words or a lexicon given name.
+    /// `owner`, `author`, `customer`...: two words or a given name that is not a word.
     Role,
     /// `full_name`, `first_name`, `patient_name`...: any name-shaped value.
     Person,
@@ -659,7 +712,7 @@ fn key_accepts(key: Key, first: Given, titles: usize) -> bool {
     match key {
         Key::No => false,
         Key::Name => first == Given::Plain && titles >= 2,
-        Key::Role => titles >= 2 || first != Given::No,
+        Key::Role => titles >= 2 || first == Given::Plain,
         Key::Person => titles >= 1,
     }
 }
@@ -734,11 +787,11 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
         .count();
     let g = given(first.bytes(t));
     // Forward cues: a display name before `<addr>`, a speaker label before `:`.
-    if angle_addr_after(t, last.raw_end) && (titles >= 2 || g != Given::No) {
+    if angle_addr_after(t, last.raw_end) && (titles >= 2 || g == Given::Plain) {
         return n;
     }
     let pos = first.raw_start;
-    if last.colon && after_timestamp(t, pos) && (titles >= 2 || g != Given::No) {
+    if last.colon && after_timestamp(t, pos) && (titles >= 2 || g == Given::Plain) {
         return n;
     }
     // A JSON/YAML key before the value.
@@ -770,7 +823,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
     {
         return n;
     }
-    if (titles >= 2 || g != Given::No) && ROLE_PHRASES.iter().any(|p| back.ends_with(p)) {
+    if (titles >= 2 || g == Given::Plain) && ROLE_PHRASES.iter().any(|p| back.ends_with(p)) {
         return n;
     }
     if (last.nl || last.raw_end >= t.len())
@@ -1156,4 +1209,67 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
     let e = s + memchr::memchr(b'\'', t.get(s..t.len().min(s + 80))?)?;
     let (g, titles) = name_value(t.get(s..e)?)?;
     key_accepts(key, g, titles).then_some((s, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn persons(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        super::super::find(text.as_bytes(), &mut out);
+        // `find` may report one span twice (a cue and a Go rule); `scan` deduplicates.
+        crate::detect::resolve_overlaps(&mut out);
+        out.iter()
+            .filter(|f| f.entity_type == "person")
+            .map(|f| text[f.start..f.end].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn lexicon_lookups() {
+        assert_eq!(given(b"Sarah"), Given::Plain);
+        assert_eq!(given(b"Jos\xc3\xa9"), Given::Plain);
+        assert_eq!(given(b"Will"), Given::Word);
+        assert_eq!(given(b"May"), Given::Word);
+        assert_eq!(given(b"Kubernetes"), Given::No);
+        assert_eq!(given(b""), Given::No);
+        for table in [&PLAIN, &WORDS] {
+            for (len, row) in table.iter().enumerate() {
+                if len == 0 {
+                    assert!(row.is_empty());
+                    continue;
+                }
+                assert_eq!(row.len() % len, 0);
+                let names: Vec<&[u8]> = row.chunks_exact(len).collect();
+                assert!(names.windows(2).all(|w| w[0] < w[1]), "row {len} unsorted");
+            }
+        }
+        assert!(NOT_PEOPLE.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn keys() {
+        assert_eq!(key_of(b"full_name"), Key::Person);
+        assert_eq!(key_of(b"fullName"), Key::Person);
+        assert_eq!(key_of(b"name"), Key::Name);
+        assert_eq!(key_of(b"owner"), Key::Role);
+        assert_eq!(key_of(b"hostname"), Key::No);
+        assert_eq!(key_of(b"username"), Key::No);
+        assert_eq!(key_of(b""), Key::No);
+    }
+
+    #[test]
+    fn cues() {
+        assert_eq!(persons("Hi Maria,\nthanks"), ["Maria"]);
+        assert_eq!(persons("Best,\nJohn Smith"), ["John Smith"]);
+        assert_eq!(persons("From: Wei Zhang <w@example.com>"), ["Wei Zhang"]);
+        assert_eq!(persons("我叫李明。"), ["李明"]);
+        assert_eq!(
+            persons("INSERT INTO t (id, full_name) VALUES (1, 'Ana Lima');"),
+            ["Ana Lima"]
+        );
+        assert!(persons("Hi Team,\nWill this Grant Access in May?").is_empty());
+        assert!(persons("{\"name\": \"Run Tests\"}").is_empty());
+    }
 }
