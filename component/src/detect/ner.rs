@@ -44,6 +44,7 @@
 //!     greeting, sign-off, `<addr>` display name, speaker label, role word, field key) before
 //!     the Go rules; a CSV header row and SQL `VALUES` columns name persons too, and CJK names
 //!     are read after `我叫`/`我是`/`私は` cues in tokens the run scan skips.
+//! 20. An ALL-CAPS title word (`MS Crypto API`, `DR`) is not a person trigger.
 //! 19. Forms of address in other languages are titles too (`Herr`, `Frau`, `Monsieur`, `Madame`,
 //!     `Signor`, `Signora`, `Dott.`, `Mevrouw`).
 //! 18. The first-name rule also knows the non-word names of the SSA lexicon (`given_names`,
@@ -1002,7 +1003,7 @@ impl Prev {
         Prev {
             exists: true,
             sentence_end: matches!(w.last(), Some(b'.' | b'!' | b'?')) || tok.bang,
-            person_trigger: l.is_some_and(is_person_trigger),
+            person_trigger: l.is_some_and(is_person_trigger) && !caps_word(w),
             location_trigger: l.is_some_and(is_location_trigger) && !caps_word(w),
         }
     }
@@ -1049,7 +1050,7 @@ impl Prev {
                     sentence_end: matches!(w.last(), Some(b'.' | b'!' | b'?'))
                         || t.get(te..p)
                             .is_some_and(|x| x.iter().any(|&b| b == b'!' || b == b'?')),
-                    person_trigger: l.is_some_and(is_person_trigger),
+                    person_trigger: l.is_some_and(is_person_trigger) && !caps_word(w),
                     location_trigger: l.is_some_and(is_location_trigger) && !caps_word(w),
                 };
             }
@@ -1547,9 +1548,13 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
     let first_low = first_low.as_ref().and_then(|(k, n)| k.get(..*n));
     // c. person by first name
     // Divergence 13: not when the second word is a function/common word (`Mark As Read`).
+    // Divergence 18: the lexicon's names too, not before a stop word (`Claude Code`); the first
+    // word may not end its clause (`'Jan', 'Feb'` is a list, not a person).
     if span.len() >= 2
+        && !first.cut
         && (first_low.is_some_and(is_first_name)
-            || names::given(first.bytes(t)) == names::Given::Plain)
+            || (names::given(first.bytes(t)) == names::Given::Plain
+                && !first_low.is_some_and(is_location_stop)))
         && !span
             .get(1)
             .is_some_and(|x| lower_is(t, x, |l| is_location_stop(l) || is_location_trigger(l)))

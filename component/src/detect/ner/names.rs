@@ -116,15 +116,20 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"actions",
     b"admin",
     b"administrator",
+    b"after",
     b"agent",
     b"alerts",
     b"all",
+    b"also",
+    b"although",
     b"anonymous",
     b"app",
     b"assistant",
     b"auto",
     b"automation",
     b"bank",
+    b"because",
+    b"before",
     b"billing",
     b"board",
     b"bot",
@@ -172,7 +177,10 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"hello",
     b"helpdesk",
     b"hiring",
+    b"how",
+    b"however",
     b"hr",
+    b"if",
     b"inbox",
     b"industries",
     b"info",
@@ -195,9 +203,11 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"nobody",
     b"none",
     b"noreply",
+    b"note",
     b"notifications",
     b"null",
     b"office",
+    b"once",
     b"operations",
     b"ops",
     b"owner",
@@ -206,6 +216,7 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"people",
     b"pipeline",
     b"platform",
+    b"please",
     b"portal",
     b"practices",
     b"product",
@@ -223,6 +234,7 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"service",
     b"services",
     b"shop",
+    b"since",
     b"solutions",
     b"soon",
     b"staff",
@@ -234,13 +246,25 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"test",
     b"tests",
     b"the",
+    b"then",
     b"there",
+    b"though",
     b"unassigned",
     b"undefined",
     b"unknown",
+    b"unless",
+    b"until",
     b"user",
     b"users",
     b"valued",
+    b"what",
+    b"when",
+    b"where",
+    b"which",
+    b"while",
+    b"who",
+    b"whose",
+    b"why",
     b"world",
     b"you",
 ];
@@ -329,6 +353,8 @@ fn extent(t: &[u8], run: &[Tok], k: usize) -> usize {
 struct Back {
     words: [([u8; 24], usize); 4],
     n: usize,
+    /// The nearest word ends a clause (`.` `!` `?` `,` after it): no role cue across it.
+    clause_end: bool,
 }
 
 impl Back {
@@ -336,8 +362,21 @@ impl Back {
         let mut b = Back {
             words: [([0u8; 24], 0); 4],
             n: 0,
+            clause_end: false,
         };
         let mut p = pos;
+        {
+            let mut q = p;
+            while q > 0 && matches!(at(t, q - 1), b' ' | b'\t' | b',' | b'"') {
+                if at(t, q - 1) == b',' {
+                    b.clause_end = true;
+                }
+                q -= 1;
+            }
+            if q > 0 && matches!(at(t, q - 1), b'.' | b'!' | b'?') {
+                b.clause_end = true;
+            }
+        }
         let floor = pos.saturating_sub(96);
         while b.n < 4 && p > floor {
             while p > floor && matches!(at(t, p - 1), b' ' | b'\t' | b',' | b'"') {
@@ -823,7 +862,10 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
     {
         return n;
     }
-    if (titles >= 2 || g == Given::Plain) && ROLE_PHRASES.iter().any(|p| back.ends_with(p)) {
+    if (titles >= 2 || g == Given::Plain)
+        && !back.clause_end
+        && ROLE_PHRASES.iter().any(|p| back.ends_with(p))
+    {
         return n;
     }
     if (last.nl || last.raw_end >= t.len())
