@@ -231,18 +231,32 @@ fn go_is_upper(c: char) -> bool {
 /// compare: ASCII folds; `İ` and the Kelvin sign fold to `i`/`k`; any other non-ASCII character
 /// cannot match an ASCII entry (returns `None`, as does a word longer than the buffer).
 fn lower<'b>(w: &[u8], buf: &'b mut [u8; 16]) -> Option<&'b [u8]> {
+    lower_with(w, buf, |w, i| {
+        if at(w, i) == 0xC4 && at(w, i + 1) == 0xB0 {
+            Some((b'i', 2))
+        } else if at(w, i) == 0xE2 && at(w, i + 1) == 0x84 && at(w, i + 2) == 0xAA {
+            Some((b'k', 3))
+        } else {
+            None
+        }
+    })
+}
+
+/// ASCII-lower-case `w` into `buf`; a non-ASCII character at `i` maps through `non_ascii` to
+/// `(ASCII byte, its length)`, or ends the lookup with `None`.
+fn lower_with<'b>(
+    w: &[u8],
+    buf: &'b mut [u8; 16],
+    non_ascii: impl Fn(&[u8], usize) -> Option<(u8, usize)>,
+) -> Option<&'b [u8]> {
     let mut n = 0usize;
     let mut i = 0usize;
     while i < w.len() {
         let b = at(w, i);
         let (c, adv) = if b < 0x80 {
             (b.to_ascii_lowercase(), 1)
-        } else if b == 0xC4 && at(w, i + 1) == 0xB0 {
-            (b'i', 2)
-        } else if b == 0xE2 && at(w, i + 1) == 0x84 && at(w, i + 2) == 0xAA {
-            (b'k', 3)
         } else {
-            return None;
+            non_ascii(w, i)?
         };
         *buf.get_mut(n)? = c;
         n += 1;

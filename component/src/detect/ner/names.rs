@@ -64,33 +64,23 @@ fn in_table(table: &[&[u8]; 13], l: &[u8]) -> bool {
 /// Lower-case a word for a lexicon lookup, folding Latin-1 accents (`José` -> `jose`, `Zoë` ->
 /// `zoe`). `None` for anything else non-ASCII or longer than the buffer.
 pub(super) fn fold<'b>(w: &[u8], buf: &'b mut [u8; 16]) -> Option<&'b [u8]> {
-    let mut n = 0usize;
-    let mut i = 0usize;
-    while i < w.len() {
-        let b = at(w, i);
-        let (c, adv) = if b < 0x80 {
-            (b.to_ascii_lowercase(), 1)
-        } else if b == 0xC3 {
-            let c = match at(w, i + 1) | 0x20 {
-                0xA0..=0xA5 => b'a',
-                0xA7 => b'c',
-                0xA8..=0xAB => b'e',
-                0xAC..=0xAF => b'i',
-                0xB1 => b'n',
-                0xB2..=0xB6 | 0xB8 => b'o',
-                0xB9..=0xBC => b'u',
-                0xBD | 0xBF => b'y',
-                _ => return None,
-            };
-            (c, 2)
-        } else {
+    super::lower_with(w, buf, |w, i| {
+        if at(w, i) != 0xC3 {
             return None;
+        }
+        let c = match at(w, i + 1) | 0x20 {
+            0xA0..=0xA5 => b'a',
+            0xA7 => b'c',
+            0xA8..=0xAB => b'e',
+            0xAC..=0xAF => b'i',
+            0xB1 => b'n',
+            0xB2..=0xB6 | 0xB8 => b'o',
+            0xB9..=0xBC => b'u',
+            0xBD | 0xBF => b'y',
+            _ => return None,
         };
-        *buf.get_mut(n)? = c;
-        n += 1;
-        i += adv;
-    }
-    buf.get(..n)
+        Some((c, 2))
+    })
 }
 
 /// Lexicon class of a token (a trailing `.` ignored).
@@ -1018,15 +1008,16 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
         return Some((p, e));
     }
     // `"patient": "张伟"`
-    if p > 0 && at(t, p - 1) == b'"' {
-        if matches!(
+    if p > 0
+        && at(t, p - 1) == b'"'
+        && matches!(
             key_of(key_before(t, p - 1)),
             Key::Person | Key::Role | Key::Name
-        ) && let Some(e) = cn_name(t, p, false)
-            && at(t, e) == b'"'
-        {
-            return Some((p, e));
-        }
+        )
+        && let Some(e) = cn_name(t, p, false)
+        && at(t, e) == b'"'
+    {
+        return Some((p, e));
     }
     None
 }
@@ -1181,27 +1172,10 @@ fn trim_span(t: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
 pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
     let floor = q.saturating_sub(2048);
     // Column index: top-level commas back to the row's `(`.
-    let mut p = q;
-    let mut idx = 0usize;
-    let mut in_str = false;
-    loop {
-        if p <= floor {
-            return None;
-        }
-        p -= 1;
-        match at(t, p) {
-            b'\'' => in_str = !in_str,
-            b',' if !in_str => idx += 1,
-            b'(' if !in_str => break,
-            b')' | b';' if !in_str => return None,
-            _ => {}
-        }
-    }
+    let (mut p, idx) = back_to_open(t, q, floor)?;
     // Back over earlier rows `(…), ` to `VALUES`.
     loop {
-        while p > floor && at(t, p - 1).is_ascii_whitespace() {
-            p -= 1;
-        }
+        p = ws_back(t, p, floor);
         if p >= floor + 6
             && t.get(p - 6..p)
                 .is_some_and(|w| w.eq_ignore_ascii_case(b"values"))
@@ -1212,31 +1186,14 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
         if p <= floor || at(t, p - 1) != b',' {
             return None;
         }
-        p -= 1;
-        while p > floor && at(t, p - 1).is_ascii_whitespace() {
-            p -= 1;
-        }
+        p = ws_back(t, p - 1, floor);
         if p <= floor || at(t, p - 1) != b')' {
             return None;
         }
-        p -= 1;
-        let mut in_str = false;
-        loop {
-            if p <= floor {
-                return None;
-            }
-            p -= 1;
-            match at(t, p) {
-                b'\'' => in_str = !in_str,
-                b'(' if !in_str => break,
-                _ => {}
-            }
-        }
+        p = back_to_open(t, p - 1, floor)?.0;
     }
     // The column list `(a, b, c)` before VALUES.
-    while p > floor && at(t, p - 1).is_ascii_whitespace() {
-        p -= 1;
-    }
+    p = ws_back(t, p, floor);
     if p <= floor || at(t, p - 1) != b')' {
         return None;
     }
@@ -1251,6 +1208,34 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
     let e = s + memchr::memchr(b'\'', t.get(s..t.len().min(s + 80))?)?;
     let (g, titles) = name_value(t.get(s..e)?)?;
     key_accepts(key, g, titles).then_some((s, e))
+}
+
+/// `p` moved back over ASCII whitespace, not below `floor`.
+fn ws_back(t: &[u8], mut p: usize, floor: usize) -> usize {
+    while p > floor && at(t, p - 1).is_ascii_whitespace() {
+        p -= 1;
+    }
+    p
+}
+
+/// From `p` back to the unquoted `(` that opens an SQL row: its position and the number of
+/// top-level commas passed. `None` at `)` or `;` first, or below `floor`.
+fn back_to_open(t: &[u8], mut p: usize, floor: usize) -> Option<(usize, usize)> {
+    let mut commas = 0usize;
+    let mut in_str = false;
+    loop {
+        if p <= floor {
+            return None;
+        }
+        p -= 1;
+        match at(t, p) {
+            b'\'' => in_str = !in_str,
+            b',' if !in_str => commas += 1,
+            b'(' if !in_str => return Some((p, commas)),
+            b')' | b';' if !in_str => return None,
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]
