@@ -52,13 +52,28 @@ fn in_table(table: &[&[u8]; 13], l: &[u8]) -> bool {
         let Some(e) = row.get(mid * n..mid * n + n) else {
             return false;
         };
-        match e.cmp(l) {
+        match cmp_name(e, l) {
             std::cmp::Ordering::Less => lo = mid + 1,
             std::cmp::Ordering::Greater => hi = mid,
             std::cmp::Ordering::Equal => return true,
         }
     }
     false
+}
+
+/// `a.cmp(b)` for two names of one length; names of up to 8 bytes compare as integers (no
+/// `memcmp` call in the binary search's inner loop).
+#[inline]
+fn cmp_name(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    if a.len() <= 8 && b.len() <= 8 {
+        let (mut x, mut y) = ([0u8; 8], [0u8; 8]);
+        if let (Some(dx), Some(dy)) = (x.get_mut(..a.len()), y.get_mut(..b.len())) {
+            dx.copy_from_slice(a);
+            dy.copy_from_slice(b);
+        }
+        return u64::from_be_bytes(x).cmp(&u64::from_be_bytes(y));
+    }
+    a.cmp(b)
 }
 
 /// Lower-case a word for a lexicon lookup, folding Latin-1 accents (`José` -> `jose`, `Zoë` ->
@@ -799,8 +814,67 @@ fn angle_addr_after(t: &[u8], pos: usize) -> bool {
         .is_some_and(|a| a.contains(&b'@') && !a.iter().any(|&b| b <= b' '))
 }
 
+/// Can a cue apply at `run[k]` (raw start `pos`)? A few byte checks, so that the common token
+/// (a capitalised word after an ordinary word) costs almost nothing: a `<` after a run word, a
+/// `:` `=` `]` line break or dash before the name, or a phrase-final word before it.
+fn maybe_cue(t: &[u8], run: &[Tok], k: usize, pos: usize) -> bool {
+    if run
+        .iter()
+        .skip(k)
+        .any(|x| at(t, x.raw_end) == b' ' && at(t, x.raw_end + 1) == b'<')
+    {
+        return true;
+    }
+    let mut p = pos;
+    while p > 0 && matches!(at(t, p - 1), b' ' | b'\t') {
+        p -= 1;
+    }
+    if p == 0 {
+        return false;
+    }
+    if matches!(
+        at(t, p - 1),
+        b':' | b'=' | b']' | b'\n' | b'-' | 0x93 | 0x94
+    ) {
+        return true;
+    }
+    let mut w0 = [0u8; 24];
+    let w = word_before(t, pos, &mut w0);
+    let (Some(&b0), Ok(len)) = (w.first(), u32::try_from(w.len())) else {
+        return false;
+    };
+    LAST_WORD_LENS
+        .get(usize::from(b0))
+        .is_some_and(|m| len < 16 && m & (1 << len) != 0)
+        && LAST_WORDS.binary_search(&w).is_ok()
+}
+
+/// For each first byte, a bit per length of the `LAST_WORDS` entries starting with it.
+static LAST_WORD_LENS: [u16; 256] = last_word_lens();
+
+#[expect(
+    clippy::indexing_slicing,
+    reason = "const evaluation; a u8 indexes a [u16; 256] and lengths are < 16"
+)]
+const fn last_word_lens() -> [u16; 256] {
+    let mut m = [0u16; 256];
+    let mut i = 0usize;
+    while i < LAST_WORDS.len() {
+        let w = LAST_WORDS[i];
+        m[w[0] as usize] |= 1 << w.len();
+        i += 1;
+    }
+    m
+}
+
 /// A person named by a cue at `run[k]`: the number of run tokens in the name, or 0.
 pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
+    if !run
+        .get(k)
+        .is_some_and(|f| maybe_cue(t, run, k, f.raw_start))
+    {
+        return 0;
+    }
     let n = extent(t, run, k);
     if n == 0 {
         return 0;
@@ -814,33 +888,47 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
         .iter()
         .filter(|x| x.title)
         .count();
-    let g = given(first.bytes(t));
+    // The lexicon is read only when a rule needs it.
+    let mut g_cache: Option<Given> = None;
+    let mut g = || *g_cache.get_or_insert_with(|| given(first.bytes(t)));
     // Forward cues: a display name before `<addr>`, a speaker label before `:`.
-    if angle_addr_after(t, last.raw_end) && (titles >= 2 || g == Given::Plain) {
+    if angle_addr_after(t, last.raw_end) && (titles >= 2 || g() == Given::Plain) {
         return n;
     }
     let pos = first.raw_start;
-    if last.colon && after_timestamp(t, pos) && (titles >= 2 || g == Given::Plain) {
+    if last.colon && after_timestamp(t, pos) && (titles >= 2 || g() == Given::Plain) {
         return n;
     }
     // A JSON/YAML key before the value.
     let raw_key = key_before(t, pos);
     if !raw_key.is_empty() {
         let key = key_of(raw_key);
-        return if key_accepts(key, g, titles) && value_ends(t, last) {
+        return if key_accepts(key, g(), titles) && value_ends(t, last) {
             n
         } else {
             0
         };
     }
+    let line_end = last.nl || last.raw_end >= t.len();
+    if line_end && after_sign_off(t, pos) && (titles >= 2 || g() != Given::No) {
+        return n;
+    }
+    // Phrases before the name: read the words back only when the nearest one ends a phrase.
+    let mut w0 = [0u8; 24];
+    if LAST_WORDS
+        .binary_search(&word_before(t, pos, &mut w0))
+        .is_err()
+    {
+        return 0;
+    }
     let back = Back::read(t, pos);
     if STRONG_INTROS.iter().any(|p| back.ends_with(p)) {
         return n;
     }
-    if g != Given::No && LEXICON_INTROS.iter().any(|p| back.ends_with(p)) {
+    if LEXICON_INTROS.iter().any(|p| back.ends_with(p)) && g() != Given::No {
         return n;
     }
-    let ends_clause = last.cut || last.bang || last.nl || last.raw_end >= t.len();
+    let ends_clause = last.cut || last.bang || line_end;
     if ends_clause
         && GREETINGS.iter().any(|p| {
             back.ends_with(p) && {
@@ -852,19 +940,121 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
     {
         return n;
     }
-    if (titles >= 2 || g == Given::Plain)
-        && !back.clause_end
+    if !back.clause_end
         && ROLE_PHRASES.iter().any(|p| back.ends_with(p))
-    {
-        return n;
-    }
-    if (last.nl || last.raw_end >= t.len())
-        && (titles >= 2 || g != Given::No)
-        && after_sign_off(t, pos)
+        && (titles >= 2 || g() == Given::Plain)
     {
         return n;
     }
     0
+}
+
+/// The last word of every phrase of `STRONG_INTROS`, `LEXICON_INTROS`, `GREETINGS` and
+/// `ROLE_PHRASES` (a unit test checks it): a name whose preceding word is not one of these has no
+/// phrase cue, and the words before it are not read.
+static LAST_WORDS: &[&[u8]] = &[
+    b"afternoon",
+    b"am",
+    b"applicant",
+    b"ben",
+    b"beneficiary",
+    b"bin",
+    b"bonjour",
+    b"borrower",
+    b"by",
+    b"caller",
+    b"candidate",
+    b"cara",
+    b"cardholder",
+    b"caro",
+    b"chamo-me",
+    b"cher",
+    b"chiamo",
+    b"ch\xc3\xa8re",
+    b"ciao",
+    b"claimant",
+    b"client",
+    b"contact",
+    b"customer",
+    b"dear",
+    b"employee",
+    b"es",
+    b"estimada",
+    b"estimado",
+    b"gentile",
+    b"hallo",
+    b"hei",
+    b"heisse",
+    b"hei\xc3\x9fe",
+    b"hej",
+    b"hello",
+    b"hey",
+    b"hi",
+    b"hola",
+    b"i'm",
+    b"im",
+    b"is",
+    b"ist",
+    b"liebe",
+    b"lieber",
+    b"llamo",
+    b"m'appelle",
+    b"morning",
+    b"name's",
+    b"nome",
+    b"passenger",
+    b"patient",
+    b"querida",
+    b"querido",
+    b"resident",
+    b"salut",
+    b"sono",
+    b"sou",
+    b"soy",
+    b"subscriber",
+    b"suis",
+    b"tenant",
+    b"thanks",
+    b"to",
+    b"you",
+    b"\xc3\xa8",
+    b"\xc3\xa9",
+];
+
+/// The word just before `pos` (over spaces, `,` and `"`, not over a line break), lower-cased
+/// ASCII with `’` read as `'`, into `buf`; empty if none or longer than the buffer.
+fn word_before<'b>(t: &[u8], pos: usize, buf: &'b mut [u8; 24]) -> &'b [u8] {
+    let mut p = pos;
+    while p > 0 && matches!(at(t, p - 1), b' ' | b'\t' | b',' | b'"') {
+        p -= 1;
+    }
+    let end = p;
+    while p > 0 && end - p <= 26 && !matches!(at(t, p - 1), b' ' | b'\t' | b'\n' | b',' | b'"') {
+        p -= 1;
+    }
+    let mut w = t.get(p..end).unwrap_or_default();
+    while let Some((&b, rest)) = w.split_last()
+        && matches!(b, b'.' | b'!' | b'?' | b':' | b';')
+    {
+        w = rest;
+    }
+    let mut n = 0usize;
+    let mut i = 0usize;
+    while i < w.len() {
+        let c = at(w, i);
+        let (c, adv) = if c == 0xE2 && at(w, i + 1) == 0x80 && at(w, i + 2) == 0x99 {
+            (b'\'', 3)
+        } else {
+            (c.to_ascii_lowercase(), 1)
+        };
+        let Some(d) = buf.get_mut(n) else {
+            return &[];
+        };
+        *d = c;
+        n += 1;
+        i += adv;
+    }
+    buf.get(..n).unwrap_or_default()
 }
 
 /// The value of a key ends with the name: a closing quote, `,`, or the line end follows.
@@ -1273,6 +1463,27 @@ mod tests {
             }
         }
         assert!(NOT_PEOPLE.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn last_words_cover_every_phrase() {
+        assert!(LAST_WORDS.windows(2).all(|w| w[0] < w[1]));
+        for p in STRONG_INTROS
+            .iter()
+            .chain(LEXICON_INTROS)
+            .chain(GREETINGS)
+            .chain(ROLE_PHRASES)
+        {
+            let last = p.rsplit(|&b| b == b' ').next().unwrap_or_default();
+            let last: Vec<u8> = String::from_utf8_lossy(last)
+                .replace('\u{2019}', "'")
+                .into_bytes();
+            assert!(
+                LAST_WORDS.binary_search(&last.as_slice()).is_ok(),
+                "{}",
+                String::from_utf8_lossy(p)
+            );
+        }
     }
 
     #[test]
