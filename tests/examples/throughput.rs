@@ -123,6 +123,7 @@ fn main() {
         None => f64::NAN,
         Some(Ok(mut guest)) => {
             println!("   (component compile/load: {} ms)", wasm::compile_ms());
+            instantiation(&recs);
             r.run("component (wasmtime)", || {
                 recs.iter()
                     .map(|t| engines::component(&mut guest, black_box(t)))
@@ -201,4 +202,31 @@ fn main() {
     println!("-- ratios (median, per record)");
     println!("native / datafog-core        {:>9.1}x", native / core);
     println!("component / native           {:>9.2}", component / native);
+}
+
+/// Median time to make a fresh instance of the (already compiled) component, and to make one and
+/// answer its first scan (the name lexicon and the detectors' tables are static data: nothing is
+/// built per instance).
+fn instantiation(recs: &[String]) {
+    let first = recs.first().map(String::as_str).unwrap_or_default();
+    let mut bare = Vec::new();
+    let mut with_scan = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let Ok(mut guest) = wasm::guest() else {
+            return;
+        };
+        bare.push(t.elapsed().as_secs_f64());
+        black_box(engines::component(&mut guest, black_box(first)));
+        with_scan.push(t.elapsed().as_secs_f64());
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN) * 1e6
+    };
+    println!(
+        "   (component instantiate: median {:.0} us; instantiate + first scan: {:.0} us; 200 instances)",
+        median(&mut bare),
+        median(&mut with_scan)
+    );
 }
