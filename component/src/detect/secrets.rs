@@ -82,7 +82,8 @@ enum Anchor {
 /// the 3-byte anchors alone (slim Teddy, 3-byte masks) plus the longer ones alone (fat Teddy,
 /// 4-byte masks) measured about three times faster than one mixed set (whose 3-byte masks let
 /// through many false candidates). The 4+-byte vendor prefixes (`vendor::VENDORS`) form a third
-/// group (a packed searcher takes at most 64 patterns); 3-byte ones join group 0. The match
+/// group (a packed searcher takes at most 64 patterns); 3-byte ones join group 0, except the ten
+/// Azure `<digit>Q~` anchors, found by one `memchr` pass for `~` (`vendor::azure_scan`). The match
 /// streams are merged by offset, so the handlers still see one left-to-right sequence of anchors.
 const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("xox", Anchor::SlackXox, 0),
@@ -165,7 +166,8 @@ fn automata() -> &'static Automata {
             .filter_map(|g| {
                 let vendors = vendor::VENDORS.iter().enumerate().filter_map(|(i, v)| {
                     let i = u8::try_from(i).ok()?;
-                    (vendor_group(v.anchor) == g).then_some((v.anchor, Anchor::Vendor(i)))
+                    (!v.separate() && vendor_group(v.anchor) == g)
+                        .then_some((v.anchor, Anchor::Vendor(i)))
                 });
                 let (pats, kinds): (Vec<&str>, Vec<Anchor>) = ANCHORS
                     .iter()
@@ -352,6 +354,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             Anchor::Vendor(i) => vendor::vendor(&mut cx, usize::from(i), s, e),
         }
     }
+    vendor::azure_scan(&mut cx);
     finish(cx.found, out);
 }
 

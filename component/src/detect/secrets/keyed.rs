@@ -934,15 +934,15 @@ fn k8s_value_ok(cx: &mut Ctx<'_>, v: &[u8]) -> bool {
     if v.len() < 8 || !v.len().is_multiple_of(4) || !v.iter().all(|&b| super::is_b64(b)) {
         return true;
     }
-    if !cx.in_k8s_secret() {
-        return true;
-    }
+    // Cheapest rejection first: the whole-text `kind: Secret` search only for a value that
+    // would fail inside a manifest.
     let Some(decoded) = b64_decode(v) else {
         return true;
     };
-    decoded.len() >= 3
+    (decoded.len() >= 3
         && decoded.iter().all(|&b| b >= 0x20 || b == b'\n')
-        && !is_placeholder(&decoded)
+        && !is_placeholder(&decoded))
+        || !cx.in_k8s_secret()
 }
 
 fn is_bearer_byte(b: u8) -> bool {

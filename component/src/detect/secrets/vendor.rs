@@ -193,6 +193,39 @@ pub(super) const VENDORS: &[Vendor] = &[
     v("9Q~", Dotted, 31, 34, Azure),
 ];
 
+impl Vendor {
+    /// Rows found by `azure_scan` (one `memchr` pass for `~`) instead of the anchor automata:
+    /// ten 3-byte `<digit>Q~` anchors in the slim searcher cost more than one rare-pair search.
+    pub(super) fn separate(&self) -> bool {
+        matches!(self.shape, Azure)
+    }
+}
+
+/// Every `<digit>Q~` in `text`, handled as the matching `Shape::Azure` row's anchor. No other
+/// anchor of the 3-byte group can overlap `<digit>Q~` (none ends in a digit or `Q`, none starts
+/// with `Q` or `~`), so the automaton's non-overlapping matches were exactly these; the handler
+/// reads only `text`, so handling them after the other anchors finds the same tokens.
+pub(super) fn azure_scan(cx: &mut Ctx<'_>) {
+    let text = cx.text;
+    // `~` alone: a single-byte `memchr` is faster than a pair search, and `~` is rare.
+    for p in memchr::memchr_iter(b'~', text) {
+        let Some(s) = p.checked_sub(2) else {
+            continue;
+        };
+        let d = at(text, s);
+        if at(text, s + 1) != b'Q' || !d.is_ascii_digit() {
+            continue;
+        }
+        let anchor = [d, b'Q', b'~'];
+        if let Some(idx) = VENDORS
+            .iter()
+            .position(|v| v.separate() && v.anchor.as_bytes() == anchor)
+        {
+            vendor(cx, idx, s, p + 1);
+        }
+    }
+}
+
 fn is_azure_byte(b: u8) -> bool {
     is_alnum(b) || matches!(b, b'_' | b'~' | b'.' | b'-')
 }
