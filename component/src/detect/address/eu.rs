@@ -299,8 +299,35 @@ fn compound_risk(w: &[u8], l: usize) -> Risk {
     }
 }
 
+/// The last bytes of the `COMPOUND` words, as a 256-bit set (built at compile time).
+#[allow(clippy::indexing_slicing)]
+const COMPOUND_LAST: [u64; 4] = {
+    let mut set = [0u64; 4];
+    let mut k = 0;
+    while k < COMPOUND.len() {
+        let w = COMPOUND[k];
+        if let Some(&b) = w.last() {
+            set[(b >> 6) as usize] |= 1 << (b & 63);
+        }
+        k += 1;
+    }
+    set
+};
+
 /// If `w` ends with a compound street word (`straße`, `gracht`, `gatan`...): that word's length.
 fn compound_len(w: &[u8]) -> Option<usize> {
+    // Most words cannot end a street word at all: test their last byte first (one bit test
+    // instead of six list searches).
+    let last = w.last()?.to_ascii_lowercase();
+    if COMPOUND_LAST
+        .get(usize::from(last >> 6))
+        .copied()
+        .unwrap_or(0)
+        & (1 << (last & 63))
+        == 0
+    {
+        return None;
+    }
     let mut buf = [0u8; 24];
     let l = lower(w.get(w.len().saturating_sub(24)..)?, &mut buf)?;
     // Street words are 3 to 8 bytes long (`weg`, `straße`).

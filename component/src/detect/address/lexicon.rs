@@ -943,7 +943,19 @@ pub(super) const CUES: &[&[u8]] = &[
 
 /// Is `w` (already lower-case) in the sorted list `list`?
 pub(super) fn has(list: &[&[u8]], w: &[u8]) -> bool {
-    list.binary_search(&w).is_ok()
+    list.binary_search_by(|x| cmp(x, w)).is_ok()
+}
+
+/// Byte-wise order of two short words, the same as `<[u8]>::cmp`, as an inline loop: the
+/// words are a few bytes long, where a `memcmp` call costs more than the comparison.
+#[inline(always)]
+fn cmp(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]
