@@ -1621,12 +1621,13 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
     // word may not end its clause (`'Jan', 'Feb'` is a list, not a person).
     if span.len() >= 2
         && !first.cut
-        && (first_low.is_some_and(is_first_name)
-            || (names::given(first.bytes(t)) == names::Given::Plain
-                && !first_low.is_some_and(is_location_stop)))
+        // The cheap tests first: the lexicon is read last, only for a span that needs it.
         && !span
             .get(1)
             .is_some_and(|x| lower_is(t, x, |l| is_location_stop(l) || is_location_trigger(l)))
+        && (first_low.is_some_and(is_first_name)
+            || (!first_low.is_some_and(is_location_stop)
+                && names::given(first.bytes(t)) == names::Given::Plain))
     {
         out.push(Finding::new(
             EntityType::Person,
