@@ -666,7 +666,62 @@ static LOCATION_STOP: &[&[u8]] = &[
 ];
 
 fn is_location_stop(l: &[u8]) -> bool {
-    LOCATION_STOP.binary_search(&l).is_ok()
+    LOCATION_STOP_SET.contains(l)
+}
+
+static LOCATION_STOP_SET: WordSet = WordSet::new(LOCATION_STOP);
+
+/// A sorted word list indexed by first byte: the entries starting with each byte (a contiguous
+/// range of the sorted list) and a bit per entry length. Most lookups are rejected by one table
+/// read; the rest binary-search only the words that share the first byte.
+pub(super) struct WordSet {
+    words: &'static [&'static [u8]],
+    /// Per first byte: bit `n` is set when an entry of length `n` (< 32) starts with it.
+    lens: [u32; 256],
+    /// Per first byte: the range `[lo, hi)` of `words` starting with it.
+    range: [(u16, u16); 256],
+}
+
+impl WordSet {
+    /// Index a sorted list of non-empty words shorter than 32 bytes (checked at compile time:
+    /// an empty or longer word fails const evaluation).
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "const evaluation; a u8 indexes a [_; 256], i < words.len()"
+    )]
+    pub(super) const fn new(words: &'static [&'static [u8]]) -> WordSet {
+        let mut lens = [0u32; 256];
+        let mut range = [(0u16, 0u16); 256];
+        let mut i = 0usize;
+        while i < words.len() {
+            let w = words[i];
+            assert!(!w.is_empty() && w.len() < 32 && i < u16::MAX as usize);
+            let b = w[0] as usize;
+            lens[b] |= 1 << w.len();
+            if range[b].1 == 0 {
+                range[b].0 = i as u16;
+            }
+            range[b].1 = i as u16 + 1;
+            i += 1;
+        }
+        WordSet { words, lens, range }
+    }
+
+    #[inline]
+    pub(super) fn contains(&self, l: &[u8]) -> bool {
+        let Some(&b0) = l.first() else {
+            return false;
+        };
+        let b = usize::from(b0);
+        if l.len() >= 32 || self.lens.get(b).is_none_or(|m| m & (1 << l.len()) == 0) {
+            return false;
+        }
+        self.range.get(b).is_some_and(|&(lo, hi)| {
+            self.words
+                .get(usize::from(lo)..usize::from(hi))
+                .is_some_and(|r| r.binary_search(&l).is_ok())
+        })
+    }
 }
 
 /// One token: trimmed text `[start, end)`, raw end (before trailing punctuation was stripped).
@@ -1566,12 +1621,13 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
     // word may not end its clause (`'Jan', 'Feb'` is a list, not a person).
     if span.len() >= 2
         && !first.cut
-        && (first_low.is_some_and(is_first_name)
-            || (names::given(first.bytes(t)) == names::Given::Plain
-                && !first_low.is_some_and(is_location_stop)))
+        // The cheap tests first: the lexicon is read last, only for a span that needs it.
         && !span
             .get(1)
             .is_some_and(|x| lower_is(t, x, |l| is_location_stop(l) || is_location_trigger(l)))
+        && (first_low.is_some_and(is_first_name)
+            || (!first_low.is_some_and(is_location_stop)
+                && names::given(first.bytes(t)) == names::Given::Plain))
     {
         out.push(Finding::new(
             EntityType::Person,
@@ -1637,6 +1693,16 @@ mod tests {
             vec![(ty, value)],
             "{text:?}"
         );
+    }
+
+    #[test]
+    fn location_stop_is_sorted_and_indexed() {
+        assert!(LOCATION_STOP.windows(2).all(|w| w[0] < w[1]));
+        for w in LOCATION_STOP {
+            assert!(is_location_stop(w));
+        }
+        assert!(!is_location_stop(b"paris"));
+        assert!(!is_location_stop(b""));
     }
 
     #[test]

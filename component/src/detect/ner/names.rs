@@ -25,7 +25,7 @@
 //! first-name list from Go's 56 names to the names of `given_names` that are not everyday words.
 
 use super::given_names::{PLAIN, WORDS};
-use super::{Tok, at, decode, is_location_stop, is_org_suffix, is_person_trigger, lower};
+use super::{Tok, WordSet, at, decode, is_location_stop, is_org_suffix, is_person_trigger, lower};
 
 /// How a name is known from the lexicon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +274,8 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"you",
 ];
 
+static NOT_PEOPLE_SET: WordSet = WordSet::new(NOT_PEOPLE);
+
 /// A word that vetoes a name: `Team`, `Support`, an org suffix, a title; as the first word also
 /// the location stop-list of `ner` (`All`, `May`, `Monday`, `Python`).
 fn not_person_word(w: &[u8], first: bool) -> bool {
@@ -282,7 +284,7 @@ fn not_person_word(w: &[u8], first: bool) -> bool {
         return false;
     };
     let l = l.strip_suffix(b".").unwrap_or(l);
-    NOT_PEOPLE.binary_search(&l).is_ok()
+    NOT_PEOPLE_SET.contains(l)
         || (first && is_location_stop(l))
         || is_org_suffix(l)
         || is_person_trigger(l)
