@@ -719,9 +719,33 @@ impl WordSet {
         self.range.get(b).is_some_and(|&(lo, hi)| {
             self.words
                 .get(usize::from(lo)..usize::from(hi))
-                .is_some_and(|r| r.binary_search(&l).is_ok())
+                .is_some_and(|r| r.binary_search_by(|w| cmp_word(w, l)).is_ok())
         })
     }
+}
+
+/// `a.cmp(b)` without a `memcmp` call: the first 8 bytes compare as one big-endian integer
+/// (zero-padded), then the rest, then the lengths.
+#[inline]
+fn cmp_word(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    #[inline]
+    fn pack(w: &[u8]) -> u64 {
+        if let Some(&head) = w.first_chunk::<8>() {
+            return u64::from_be_bytes(head);
+        }
+        let mut x = 0u64;
+        for i in 0..8 {
+            x = x << 8 | u64::from(w.get(i).copied().unwrap_or(0));
+        }
+        x
+    }
+    pack(a).cmp(&pack(b)).then_with(|| {
+        if a.len() > 8 && b.len() > 8 {
+            a.get(8..).cmp(&b.get(8..))
+        } else {
+            a.len().cmp(&b.len())
+        }
+    })
 }
 
 /// One token: trimmed text `[start, end)`, raw end (before trailing punctuation was stripped).
@@ -1703,6 +1727,29 @@ mod tests {
         }
         assert!(!is_location_stop(b"paris"));
         assert!(!is_location_stop(b""));
+    }
+
+    #[test]
+    fn cmp_word_is_ord() {
+        let words: [&[u8]; 12] = [
+            b"",
+            b"a",
+            b"a\0",
+            b"ab",
+            b"abcdefgh",
+            b"abcdefghi",
+            b"abcdefghij",
+            b"abcdefgz",
+            b"b",
+            b"new york",
+            b"new yorkshire",
+            b"\xff",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(cmp_word(a, b), a.cmp(b));
+            }
+        }
     }
 
     #[test]

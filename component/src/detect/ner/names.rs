@@ -842,32 +842,11 @@ fn maybe_cue(t: &[u8], run: &[Tok], k: usize, pos: usize) -> bool {
     }
     let mut w0 = [0u8; 24];
     let w = word_before(t, pos, &mut w0);
-    let (Some(&b0), Ok(len)) = (w.first(), u32::try_from(w.len())) else {
-        return false;
-    };
-    LAST_WORD_LENS
-        .get(usize::from(b0))
-        .is_some_and(|m| len < 16 && m & (1 << len) != 0)
-        && LAST_WORDS.binary_search(&w).is_ok()
+    LAST_WORD_SET.contains(w)
 }
 
-/// For each first byte, a bit per length of the `LAST_WORDS` entries starting with it.
-static LAST_WORD_LENS: [u16; 256] = last_word_lens();
-
-#[expect(
-    clippy::indexing_slicing,
-    reason = "const evaluation; a u8 indexes a [u16; 256] and lengths are < 16"
-)]
-const fn last_word_lens() -> [u16; 256] {
-    let mut m = [0u16; 256];
-    let mut i = 0usize;
-    while i < LAST_WORDS.len() {
-        let w = LAST_WORDS[i];
-        m[w[0] as usize] |= 1 << w.len();
-        i += 1;
-    }
-    m
-}
+/// `LAST_WORDS` indexed by first byte and length.
+static LAST_WORD_SET: WordSet = WordSet::new(LAST_WORDS);
 
 /// A person named by a cue at `run[k]`: the number of run tokens in the name, or 0.
 pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
@@ -917,10 +896,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
     }
     // Phrases before the name: read the words back only when the nearest one ends a phrase.
     let mut w0 = [0u8; 24];
-    if LAST_WORDS
-        .binary_search(&word_before(t, pos, &mut w0))
-        .is_err()
-    {
+    if !LAST_WORD_SET.contains(word_before(t, pos, &mut w0)) {
         return 0;
     }
     let back = Back::read(t, pos);
