@@ -840,9 +840,47 @@ fn maybe_cue(t: &[u8], run: &[Tok], k: usize, pos: usize) -> bool {
     ) {
         return true;
     }
+    // The last byte of the word before (what `word_before` would lower-case last) must end some
+    // entry of `LAST_WORDS`: most words before a capitalised word are rejected without reading it.
+    let mut q = pos;
+    while q > 0 && matches!(at(t, q - 1), b' ' | b'\t' | b',' | b'"') {
+        q -= 1;
+    }
+    while q > 0 && matches!(at(t, q - 1), b'.' | b'!' | b'?' | b':' | b';') {
+        q -= 1;
+    }
+    if q == 0
+        || !LAST_BYTES
+            .get(usize::from(at(t, q - 1).to_ascii_lowercase()))
+            .is_some_and(|&b| b)
+    {
+        return false;
+    }
     let mut w0 = [0u8; 24];
     let w = word_before(t, pos, &mut w0);
     LAST_WORD_SET.contains(w)
+}
+
+/// The bytes that end an entry of `LAST_WORDS` (a `'` also as `0x99`, the last byte of `’`).
+static LAST_BYTES: [bool; 256] = last_bytes();
+
+#[expect(
+    clippy::indexing_slicing,
+    reason = "const evaluation; a u8 indexes a [bool; 256], entries are non-empty"
+)]
+const fn last_bytes() -> [bool; 256] {
+    let mut m = [false; 256];
+    let mut i = 0usize;
+    while i < LAST_WORDS.len() {
+        let w = LAST_WORDS[i];
+        let b = w[w.len() - 1];
+        m[b as usize] = true;
+        if b == b'\'' {
+            m[0x99] = true;
+        }
+        i += 1;
+    }
+    m
 }
 
 /// `LAST_WORDS` indexed by first byte and length.
