@@ -1445,6 +1445,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
                 out.push(person(vs, ve, PERSON_CUE_CONF));
             }
         }
+        let last_angle = names::last_angle(t, &run);
         let mut k = 0usize;
         while k < run.len() {
             let Some(tok) = run.get(k).copied() else {
@@ -1455,7 +1456,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
                 continue;
             }
             // A context cue names a person here (`names`).
-            let n = names::cued(t, &run, k);
+            let n = names::cued(t, &run, k, last_angle);
             if n > 0
                 && let Some(end) = run.get(k + n - 1)
             {

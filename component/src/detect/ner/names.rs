@@ -819,12 +819,8 @@ fn angle_addr_after(t: &[u8], pos: usize) -> bool {
 /// Can a cue apply at `run[k]` (raw start `pos`)? A few byte checks, so that the common token
 /// (a capitalised word after an ordinary word) costs almost nothing: a `<` after a run word, a
 /// `:` `=` `]` line break or dash before the name, or a phrase-final word before it.
-fn maybe_cue(t: &[u8], run: &[Tok], k: usize, pos: usize) -> bool {
-    if run
-        .iter()
-        .skip(k)
-        .any(|x| at(t, x.raw_end) == b' ' && at(t, x.raw_end + 1) == b'<')
-    {
+fn maybe_cue(t: &[u8], k: usize, pos: usize, last_angle: Option<usize>) -> bool {
+    if last_angle.is_some_and(|a| a >= k) {
         return true;
     }
     let mut p = pos;
@@ -861,6 +857,13 @@ fn maybe_cue(t: &[u8], run: &[Tok], k: usize, pos: usize) -> bool {
     LAST_WORD_SET.contains(w)
 }
 
+/// The index of the last token of `run` followed by ` <` (a display name before `<addr>` may end
+/// there), if any.
+pub(super) fn last_angle(t: &[u8], run: &[Tok]) -> Option<usize> {
+    run.iter()
+        .rposition(|x| at(t, x.raw_end) == b' ' && at(t, x.raw_end + 1) == b'<')
+}
+
 /// The bytes that end an entry of `LAST_WORDS` (a `'` also as `0x99`, the last byte of `’`).
 static LAST_BYTES: [bool; 256] = last_bytes();
 
@@ -887,10 +890,12 @@ const fn last_bytes() -> [bool; 256] {
 static LAST_WORD_SET: WordSet = WordSet::new(LAST_WORDS);
 
 /// A person named by a cue at `run[k]`: the number of run tokens in the name, or 0.
-pub(super) fn cued(t: &[u8], run: &[Tok], k: usize) -> usize {
+///
+/// `last_angle` is [`last_angle`] of `run` (computed once per run, not once per token).
+pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -> usize {
     if !run
         .get(k)
-        .is_some_and(|f| maybe_cue(t, run, k, f.raw_start))
+        .is_some_and(|f| maybe_cue(t, k, f.raw_start, last_angle))
     {
         return 0;
     }
