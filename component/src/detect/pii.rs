@@ -268,7 +268,7 @@ struct Blocks<'t> {
 /// Pack 64 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time: the multiply by
 /// 0x0102040810204080 moves byte j's low bit to bit 56 + j without carries.
 #[inline(always)]
-fn pack64(f: &[u8; 64]) -> u64 {
+pub(crate) fn pack64(f: &[u8; 64]) -> u64 {
     let mut m = 0u64;
     for (j, ch) in f.chunks_exact(8).enumerate() {
         let mut b = [0u8; 8];

@@ -137,15 +137,8 @@ impl<'t> Starts<'t> {
                 *o = u8::from(start_at(*p, *c));
             }
         }
-        let mut m = 0u64;
-        for (j, ch) in f.chunks_exact(8).enumerate() {
-            let mut b = [0u8; 8];
-            b.copy_from_slice(ch);
-            let x = u64::from_le_bytes(b);
-            m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
-        }
         self.base = base;
-        self.mask = m;
+        self.mask = crate::detect::pii::pack64(&f);
     }
 
     /// Next house-number start at or after `i`.
