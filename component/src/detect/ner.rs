@@ -198,6 +198,20 @@ fn decode(t: &[u8], i: usize) -> (char, usize) {
     if b < 0x80 {
         return (char::from(b), 1);
     }
+    // Fast path: a whole, valid sequence of the length its lead byte announces.
+    let n = match b {
+        0xC2..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF4 => 4,
+        _ => 0,
+    };
+    if let Some(c) = t
+        .get(i..i.saturating_add(n))
+        .and_then(|x| std::str::from_utf8(x).ok())
+        .and_then(|s| s.chars().next())
+    {
+        return (c, n);
+    }
     let end = t.len().min(i.saturating_add(4));
     let Some(bytes) = t.get(i..end) else {
         return (char::REPLACEMENT_CHARACTER, 1);
@@ -1346,6 +1360,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let t = text;
     names::csv(t, out);
     let mut run: Vec<Tok> = Vec::new();
+    let mut sql = names::SqlKeyword::default();
     let mut pos = 0usize;
     while let Some(s) = next_candidate(t, pos) {
         if let Some(p) = quick_reject(t, s) {
@@ -1440,6 +1455,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             }
             if at(t, q) == b'\''
                 && tok.title
+                && sql.near(t, q)
                 && let Some((vs, ve)) = names::sql_value(t, q)
             {
                 out.push(person(vs, ve, PERSON_CUE_CONF));

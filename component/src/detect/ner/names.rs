@@ -1187,6 +1187,12 @@ pub(super) fn cjk_token(t: &[u8], p: usize, end: usize, out: &mut Vec<crate::ent
 /// `(start, end)`.
 fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
     let rest = t.get(p..).unwrap_or_default();
+    // Every cue starts with 我 (E6 88 91), 私 (E7 A7 81) or わ (E3 82 8F); most characters are
+    // rejected by these three bytes.
+    let cue_lead = matches!(
+        rest,
+        [0xE6, 0x88, 0x91, ..] | [0xE7, 0xA7, 0x81, ..] | [0xE3, 0x82, 0x8F, ..]
+    );
     for (cue, cn) in [
         ("我叫", Some(false)),
         ("我是", Some(true)),
@@ -1195,7 +1201,7 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
         ("わたしは", None),
         ("私の名前は", None),
     ] {
-        if rest.starts_with(cue.as_bytes()) {
+        if cue_lead && rest.starts_with(cue.as_bytes()) {
             let s = p + cue.len();
             let e = match cn {
                 Some(surname) => cn_name(t, s, surname).filter(|&e| {
@@ -1206,6 +1212,11 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
             };
             return e.map(|e| (s, e));
         }
+    }
+    // The other forms follow a space (a speaker label after its timestamp) or a quote (a JSON
+    // value): a character inside a run of text is neither.
+    if p == 0 || !matches!(at(t, p - 1), b' ' | b'"') {
+        return None;
     }
     let (c, _) = decode(t, p);
     if !is_han(c) {
@@ -1378,10 +1389,51 @@ fn trim_span(t: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
     (s, e)
 }
 
+/// How far back [`sql_value`] looks for the `VALUES` keyword.
+const SQL_LOOK_BACK: usize = 2048;
+
+/// The last `VALUES` keyword (any case) before a position, found by one forward pass over the
+/// text: [`sql_value`] walks back byte by byte over up to 2 KiB, and most quoted title-case
+/// tokens (`'Content-Type'` in code) have no `VALUES` anywhere before them.
+#[derive(Default)]
+pub(super) struct SqlKeyword {
+    /// Every `VALUES` starting before this has been seen.
+    searched: usize,
+    /// The start of the last one seen.
+    last: Option<usize>,
+}
+
+impl SqlKeyword {
+    /// Is there a `VALUES` starting in `[q - SQL_LOOK_BACK, q)`? `q` is expected not to
+    /// decrease between calls (the scan moves forward); a smaller `q` searches its window again.
+    pub(super) fn near(&mut self, t: &[u8], q: usize) -> bool {
+        let floor = q.saturating_sub(SQL_LOOK_BACK);
+        if q < self.searched {
+            let w = t.get(floor..q).unwrap_or_default();
+            return w.windows(6).any(|x| x.eq_ignore_ascii_case(b"values"));
+        }
+        let mut i = self.searched;
+        while i < q {
+            let Some(k) = t.get(i..q).and_then(|x| memchr::memchr2(b'v', b'V', x)) else {
+                break;
+            };
+            let at_v = i + k;
+            if t.get(at_v..at_v + 6)
+                .is_some_and(|x| x.eq_ignore_ascii_case(b"values"))
+            {
+                self.last = Some(at_v);
+            }
+            i = at_v + 1;
+        }
+        self.searched = q;
+        self.last.is_some_and(|v| v >= floor)
+    }
+}
+
 /// An SQL string value starting at the quote `q` of `INSERT … (cols) VALUES (…, 'Jane Doe', …)`
 /// whose column is a person key. Returns the value's `(start, end)`. Looks back at most 2 KiB.
 pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
-    let floor = q.saturating_sub(2048);
+    let floor = q.saturating_sub(SQL_LOOK_BACK);
     // Column index: top-level commas back to the row's `(`.
     let (mut p, idx) = back_to_open(t, q, floor)?;
     // Back over earlier rows `(…), ` to `VALUES`.

@@ -145,7 +145,9 @@ fn classify(w: &[u8]) -> Option<Field> {
             .get(usize::from(a)..usize::from(b))
             .unwrap_or_default()
         {
-            if !low.get(i..).is_some_and(|r| r.starts_with(kw)) {
+            // The second byte first: most positions fail there, without a `memcmp` call.
+            let rest = low.get(i..).unwrap_or_default();
+            if kw.get(1) != rest.get(1) || !rest.starts_with(kw) {
                 continue;
             }
             let e = i + kw.len();
