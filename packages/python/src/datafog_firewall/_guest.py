@@ -167,9 +167,17 @@ def result(value: Any, ok_type: Optional[type] = None) -> "tuple[bool, Any]":
 
 
 def _first_line(e: BaseException) -> str:
-    """The first non-empty line of a wasmtime error (the rest is a backtrace). Never contains
-    input text: wasmtime's messages name functions and trap codes, not values."""
-    for line in str(e).splitlines():
+    """The reason of a wasmtime error: its `Caused by:` lines when it has them (a trap's first
+    line is only "error while executing at wasm backtrace:"), else its first non-empty line. The
+    full error stays chained as `__cause__`. Never contains input text: wasmtime's messages name
+    functions and trap codes, not values."""
+    text = str(e)
+    if "Caused by:" in text:
+        causes = [line.strip() for line in text.split("Caused by:", 1)[1].splitlines()]
+        causes = [c for c in causes if c]
+        if causes:
+            return "; ".join(causes)
+    for line in text.splitlines():
         if line.strip():
             return line.strip()
     return type(e).__name__
