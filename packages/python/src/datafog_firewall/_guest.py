@@ -10,9 +10,14 @@ they are set and read with `setattr`/`getattr`), enums are `str`, `list<u8>` is 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import platform
+import stat
+import tempfile
 import threading
-from importlib import resources
+from importlib import metadata, resources
+from pathlib import Path
 from typing import Any, Callable, Dict, Optional
 
 import wasmtime
@@ -45,12 +50,18 @@ class Compiled:
         except OSError as e:
             raise ComponentLoadError(f"cannot read the DataFog component {path}: {e.strerror}") from None
         self.engine = wasmtime.Engine()
-        try:
-            self.component = wc.Component(self.engine, wasm)
-        except (wasmtime.WasmtimeError, ValueError) as e:
-            raise ComponentLoadError(
-                f"{path} is not a loadable WebAssembly component: {_first_line(e)}"
-            ) from e
+        self.cached = False
+        self.component = _load_cached(self.engine, wasm)
+        if self.component is not None:
+            self.cached = True
+        else:
+            try:
+                self.component = wc.Component(self.engine, wasm)
+            except (wasmtime.WasmtimeError, ValueError) as e:
+                raise ComponentLoadError(
+                    f"{path} is not a loadable WebAssembly component: {_first_line(e)}"
+                ) from e
+            _store_cached(self.component, wasm)
         self.linker = wc.Linker(self.engine)
         # A wasm32-wasip2 build imports WASI interfaces it never calls; an empty WASI context
         # (set on each store) satisfies them.
@@ -72,6 +83,84 @@ class Compiled:
                 raise ComponentLoadError(f"{self.path}: {INTERFACE} has no export `{name}`")
             self._exports[name] = index
         return index
+
+
+def cache_dir() -> Optional[Path]:
+    """Where compiled components are kept between processes: `DATAFOG_CACHE_DIR`, else
+    `$XDG_CACHE_HOME/datafog-firewall` (`~/.cache/datafog-firewall`). `DATAFOG_CACHE_DIR=""`
+    turns the cache off."""
+    explicit = os.environ.get("DATAFOG_CACHE_DIR")
+    if explicit is not None:
+        return Path(explicit) if explicit else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "datafog-firewall"
+
+
+def _cache_file(wasm: bytes) -> Optional[Path]:
+    directory = cache_dir()
+    if directory is None:
+        return None
+    # The artifact is native code for this wasmtime, this machine and this exact component.
+    key = hashlib.sha256(wasm).hexdigest()[:32]
+    tag = f"wasmtime-{_wasmtime_version()}-{platform.machine()}"
+    return directory / f"datafog-{key}-{tag}.cwasm"
+
+
+def _wasmtime_version() -> str:
+    try:
+        return metadata.version("wasmtime")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _trusted(path: Path) -> bool:
+    """A compiled artifact is loaded as native code: only from a file and a directory that
+    this user owns and nobody else can write."""
+    if not hasattr(os, "getuid"):
+        return True
+    try:
+        for p in (path.parent, path):
+            st = p.stat()
+            if st.st_uid != os.getuid() or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+                return False
+    except OSError:
+        return False
+    return True
+
+
+def _load_cached(engine: wasmtime.Engine, wasm: bytes) -> Optional[wc.Component]:
+    path = _cache_file(wasm)
+    if path is None or not path.is_file() or not _trusted(path):
+        return None
+    try:
+        return wc.Component.deserialize_file(engine, str(path))
+    except (wasmtime.WasmtimeError, ValueError):
+        # Stale or foreign (another wasmtime build): compile again and overwrite it.
+        return None
+
+
+def _store_cached(component: wc.Component, wasm: bytes) -> None:
+    """Best effort: a cache that cannot be written (read-only home) only costs the compile."""
+    path = _cache_file(wasm)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not _trusted_dir(path.parent):
+            return
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(component.serialize())
+        os.replace(tmp, path)
+    except (OSError, wasmtime.WasmtimeError):
+        pass
+
+
+def _trusted_dir(directory: Path) -> bool:
+    if not hasattr(os, "getuid"):
+        return True
+    st = directory.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
 _COMPILED: Dict[str, Compiled] = {}
