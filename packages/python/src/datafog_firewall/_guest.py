@@ -23,6 +23,7 @@ from typing import Any, Callable, Dict, Optional
 import wasmtime
 from wasmtime import component as wc
 
+from ._fast import FrozenFunc
 from ._types import ComponentLoadError, GuestTrap
 
 #: The exported interface this package is written against (`wit/firewall.wit`).
@@ -199,9 +200,16 @@ class Guest:
             raise ComponentLoadError(
                 f"cannot instantiate {self.compiled.path}: {_first_line(e)}"
             ) from e
-        self._funcs: Dict[str, Callable[..., Any]] = {}
+        self._funcs: Dict[str, FrozenFunc] = {}
         #: The export that trapped, once one has: the instance is then unusable.
         self.trapped: Optional[str] = None
+
+    def stock_func(self, name: str) -> wc.Func:
+        """Export `name` as wasmtime-py's own `Func` (slower; `call` freezes its types)."""
+        func = self.instance.get_func(self.store, self.compiled.export(name))
+        if func is None:
+            raise ComponentLoadError(f"{self.compiled.path}: `{name}` is not a function")
+        return func
 
     def call(self, name: str, *args: Any) -> Any:
         """Call export `name` (a plain function, or `[method]engine.scan` etc.). A trap raises
@@ -213,9 +221,7 @@ class Guest:
             )
         func = self._funcs.get(name)
         if func is None:
-            func = self.instance.get_func(self.store, self.compiled.export(name))
-            if func is None:
-                raise ComponentLoadError(f"{self.compiled.path}: `{name}` is not a function")
+            func = FrozenFunc(self.stock_func(name), self.store)
             self._funcs[name] = func
         try:
             return func(self.store, *args)
