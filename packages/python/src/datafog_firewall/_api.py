@@ -204,7 +204,8 @@ def scan(text: str, types: Types = None, *, offsets: Offsets = "codepoint") -> L
 
 def redact(text: str) -> str:
     """`text` with every finding of the built-in detectors replaced by `[REDACTED]`."""
-    return _plain("redact-text", _text(text))
+    out: str = _plain("redact-text", _text(text))
+    return out
 
 
 def decide(action: ActionLike, findings: Iterable[FindingLike] = ()) -> Decision:
@@ -264,7 +265,8 @@ def verify_chain(lines: Iterable[str], prev_hash: Optional[str] = None) -> Chain
 
 def core_version() -> str:
     """The component's core version (`<crate version>+<source digest>`)."""
-    return _plain("core-version")
+    version: str = _plain("core-version")
+    return version
 
 
 def component_path() -> str:

@@ -99,17 +99,17 @@ def freeze(ty: Optional[T.ValType]) -> Optional[T.ValType]:
         payload = freeze(ty.payload)  # type: ignore[attr-defined]
         ty.__class__ = _Option
         ty._frozen = payload  # type: ignore[attr-defined]
-        ty._tag = T.OptionType._tagged(ty)  # type: ignore[attr-defined]
+        ty._tag = T.OptionType._tagged(ty)  # type: ignore[attr-defined, arg-type]
     elif cls is T.ResultType:
         ok, err = freeze(ty.ok), freeze(ty.err)  # type: ignore[attr-defined]
         ty.__class__ = _Result
         ty._ok, ty._err = ok, err  # type: ignore[attr-defined]
-        ty._tag = T.ResultType._tagged(ty)  # type: ignore[attr-defined]
+        ty._tag = T.ResultType._tagged(ty)  # type: ignore[attr-defined, arg-type]
     elif cls is T.VariantType:
         cases = [(name, freeze(t)) for name, t in ty.cases]  # type: ignore[attr-defined]
         ty.__class__ = _Variant
         ty._frozen = cases  # type: ignore[attr-defined]
-        ty._tag = T.VariantType._tagged(ty)  # type: ignore[attr-defined]
+        ty._tag = T.VariantType._tagged(ty)  # type: ignore[attr-defined, arg-type]
     return ty
 
 

@@ -51,18 +51,17 @@ class Compiled:
         except OSError as e:
             raise ComponentLoadError(f"cannot read the DataFog component {path}: {e.strerror}") from None
         self.engine = wasmtime.Engine()
-        self.cached = False
-        self.component = _load_cached(self.engine, wasm)
-        if self.component is not None:
-            self.cached = True
-        else:
+        cached = _load_cached(self.engine, wasm)
+        self.cached = cached is not None
+        if cached is None:
             try:
-                self.component = wc.Component(self.engine, wasm)
+                cached = wc.Component(self.engine, wasm)
             except (wasmtime.WasmtimeError, ValueError) as e:
                 raise ComponentLoadError(
                     f"{path} is not a loadable WebAssembly component: {_first_line(e)}"
                 ) from e
-            _store_cached(self.component, wasm)
+            _store_cached(cached, wasm)
+        self.component: wc.Component = cached
         self.linker = wc.Linker(self.engine)
         # A wasm32-wasip2 build imports WASI interfaces it never calls; an empty WASI context
         # (set on each store) satisfies them.

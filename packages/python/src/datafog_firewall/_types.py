@@ -264,7 +264,7 @@ def _str(v: Any, name: str) -> str:
 def _int(v: Any, name: str) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise TypeError(f"{name} must be an int, not {type(v).__name__}")
-    return v
+    return int(v)
 
 
 def _mode(v: Union[str, TransformMode]) -> TransformMode:
