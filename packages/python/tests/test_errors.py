@@ -98,6 +98,8 @@ def test_a_broken_component_is_an_error_not_an_empty_result(tmp_path, monkeypatc
 
 
 def test_chain_errors():
+    with pytest.raises(TypeError, match="lines"):
+        df.verify_chain("{}\n{}")
     assert df.verify_chain([]).count == 0
     assert df.verify_chain(["", ""]).count == 0
     with pytest.raises(df.ChainError) as raised:

@@ -245,6 +245,9 @@ def verify_chain(lines: Iterable[str], prev_hash: Optional[str] = None) -> Chain
     """Verify a receipt log (its JSONL lines, in order; blank lines are skipped) from the
     genesis hash, or from `prev_hash` (a rotated log's predecessor's `last_hash`). Raises
     `ChainError` at the first break."""
+    if isinstance(lines, (str, bytes)):
+        # Iterating a whole log would verify it one character at a time.
+        raise TypeError("verify_chain takes the log's lines (e.g. text.splitlines()), not one string")
     lines = [_str_line(line) for line in lines]
     if prev_hash is None:
         checked = _plain("verify-chain", lines)
