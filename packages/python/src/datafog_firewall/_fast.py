@@ -19,7 +19,7 @@ from ctypes import byref, pointer
 from typing import Any, List, Optional, Sequence, Tuple
 
 from wasmtime import _ffi as ffi
-from wasmtime.component import Func
+from wasmtime.component import Func, Record
 from wasmtime.component import _types as T
 from wasmtime.component._enter import enter_wasm
 
@@ -28,6 +28,28 @@ class _Record(T.RecordType):
     @property
     def fields(self) -> List[Tuple[str, T.ValType]]:
         return self._frozen  # type: ignore[attr-defined, no-any-return]
+
+    def convert_from_c(self, c: "ffi.wasmtime_component_val_t") -> Any:
+        """`RecordType.convert_from_c` without decoding each field's name from C: a record
+        value's fields come in its type's order, so the frozen names are the names."""
+        assert c.kind == ffi.WASMTIME_COMPONENT_RECORD.value
+        try:
+            fields = self._frozen  # type: ignore[attr-defined]
+            raw = c.of.record
+            if raw.size != len(fields):
+                raise ValueError(f"record value has {raw.size} fields, its type {len(fields)}")
+            ret = Record()
+            values = ret.__dict__
+            data = raw.data
+            for i, (name, ty) in enumerate(fields):
+                val = data[i].val
+                values[name] = ty.convert_from_c(val)
+                # Ownership moved to Python: what the delete below frees must be plain.
+                val.kind = ffi.WASMTIME_COMPONENT_BOOL
+                val.of.boolean = False
+            return ret
+        finally:
+            ffi.wasmtime_component_valrecord_delete(c.of.record)
 
 
 class _List(T.ListType):
