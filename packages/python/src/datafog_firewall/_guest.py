@@ -18,7 +18,7 @@ import tempfile
 import threading
 from importlib import metadata, resources
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Dict, Optional
 
 import wasmtime
 from wasmtime import component as wc
@@ -226,7 +226,7 @@ class Guest:
             return func(self.store, *args)
         except UnicodeEncodeError:
             # A `str` with a lone surrogate cannot cross into the component (WIT strings are
-            # Unicode). The codec's message would quote the text: say where instead.
+            # Unicode). The codec's message quotes part of the input: say what is wrong instead.
             raise ValueError(
                 "text is not valid Unicode (it contains a lone surrogate code point)"
             ) from None
