@@ -1,0 +1,56 @@
+"""Build hook: put the component and the starter policy inside the package.
+
+The component (`datafog.wasm`) is a build artifact of `datafog-component`, not a source file, so
+it is copied at build time from, in order:
+
+1. `DATAFOG_WASM`, when set (a file);
+2. `$CARGO_TARGET_DIR/wasm32-wasip2/release/datafog.wasm`, when `CARGO_TARGET_DIR` is set;
+3. `<repo>/target/wasm32-wasip2/release/datafog.wasm`.
+
+The build fails when none exists: a wheel without the component would install and then fail on
+first use. `starter_policy.json` is the repository's `config/policy.json` (what the module-level
+`decide` and `transform` use).
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+from setuptools import setup
+from setuptools.command.build_py import build_py
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+
+
+def component_source() -> Path:
+    explicit = os.environ.get("DATAFOG_WASM")
+    if explicit:
+        return Path(explicit)
+    target = os.environ.get("CARGO_TARGET_DIR")
+    base = Path(target) if target else REPO / "target"
+    if not base.is_absolute():
+        base = REPO / base
+    return base / "wasm32-wasip2" / "release" / "datafog.wasm"
+
+
+class BuildWithComponent(build_py):
+    def run(self) -> None:
+        super().run()
+        wasm = component_source()
+        if not wasm.is_file():
+            raise SystemExit(
+                f"datafog-firewall: component not found at {wasm}; build it with "
+                "`cargo build --release --locked --target wasm32-wasip2 -p datafog-component` "
+                "or set DATAFOG_WASM to a datafog.wasm"
+            )
+        policy = REPO / "config" / "policy.json"
+        if not policy.is_file():
+            raise SystemExit(f"datafog-firewall: starter policy not found at {policy}")
+        out = Path(self.build_lib) / "datafog_firewall"
+        out.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(wasm, out / "datafog.wasm")
+        shutil.copyfile(policy, out / "starter_policy.json")
+
+
+setup(cmdclass={"build_py": BuildWithComponent})
