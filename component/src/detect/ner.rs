@@ -686,14 +686,28 @@ fn is_location_stop(l: &[u8]) -> bool {
 static LOCATION_STOP_SET: WordSet = WordSet::new(LOCATION_STOP);
 
 /// A sorted word list indexed by first byte: the entries starting with each byte (a contiguous
-/// range of the sorted list) and a bit per entry length. Most lookups are rejected by one table
-/// read; the rest binary-search only the words that share the first byte.
+/// range of the sorted list), a bit per entry length, and a hash filter. Most lookups are
+/// rejected by two table reads; the rest binary-search only the words that share the first byte.
 pub(super) struct WordSet {
     words: &'static [&'static [u8]],
     /// Per first byte: bit `n` is set when an entry of length `n` (< 32) starts with it.
     lens: [u32; 256],
     /// Per first byte: the range `[lo, hi)` of `words` starting with it.
     range: [(u16, u16); 256],
+    /// Bit `fnv1a(w) % 4096` is set for every entry `w`: a clear bit means "not in the set".
+    filter: [u64; 64],
+}
+
+/// FNV-1a (32 bits) of `w`: the hash of the word filters ([`WordSet`], the given-name lexicon).
+#[inline]
+pub(super) const fn fnv1a(mut w: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    while let [b, rest @ ..] = w {
+        h ^= *b as u32;
+        h = h.wrapping_mul(0x0100_0193);
+        w = rest;
+    }
+    h
 }
 
 impl WordSet {
@@ -706,10 +720,13 @@ impl WordSet {
     pub(super) const fn new(words: &'static [&'static [u8]]) -> WordSet {
         let mut lens = [0u32; 256];
         let mut range = [(0u16, 0u16); 256];
+        let mut filter = [0u64; 64];
         let mut i = 0usize;
         while i < words.len() {
             let w = words[i];
             assert!(!w.is_empty() && w.len() < 32 && i < u16::MAX as usize);
+            let h = (fnv1a(w) % 4096) as usize;
+            filter[h / 64] |= 1 << (h % 64);
             let b = w[0] as usize;
             lens[b] |= 1 << w.len();
             if range[b].1 == 0 {
@@ -718,7 +735,12 @@ impl WordSet {
             range[b].1 = i as u16 + 1;
             i += 1;
         }
-        WordSet { words, lens, range }
+        WordSet {
+            words,
+            lens,
+            range,
+            filter,
+        }
     }
 
     #[inline]
@@ -728,6 +750,10 @@ impl WordSet {
         };
         let b = usize::from(b0);
         if l.len() >= 32 || self.lens.get(b).is_none_or(|m| m & (1 << l.len()) == 0) {
+            return false;
+        }
+        let h = (fnv1a(l) % 4096) as usize;
+        if self.filter.get(h / 64).is_none_or(|m| m & (1 << (h % 64)) == 0) {
             return false;
         }
         self.range.get(b).is_some_and(|&(lo, hi)| {
