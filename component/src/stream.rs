@@ -4,28 +4,35 @@
 //!
 //! A [`Redactor`] (or a detect-only [`Scanner`]) keeps one buffer: a **look-behind** of bytes
 //! already emitted (context only: `password=`, `My name is`, a JSON key, a CSV header) followed
-//! by the **pending** bytes not yet emitted. When at least `2 * look_ahead` bytes are pending it
-//! scans the whole buffer with [`crate::detect::scan`] and emits up to a **cut** `look_ahead`
-//! bytes before the end of the buffer, moved back so that it never falls inside a finding (nor
-//! inside a UTF-8 character). Bytes up to the cut are transformed by the plan exactly as
+//! by the **pending** bytes not yet emitted. When `look_ahead + step` bytes are pending it scans
+//! the whole buffer with [`crate::detect::scan`] and emits up to a **cut** `look_ahead` bytes
+//! before the end of the buffer, moved back so that it never falls inside a finding (nor inside a
+//! UTF-8 character). Bytes up to the cut are transformed by the plan as
 //! [`crate::transform::apply`] would and returned, with the findings that start before the cut;
-//! the buffer then drops everything but `look_behind` bytes before the cut.
+//! the buffer then drops everything but `look_behind` bytes before the cut. Line breaks play no
+//! part: a megabyte line without one streams the same way.
 //!
 //! **Contract.** For any split of a text into chunks, the concatenated [`Output::bytes`] equal
 //! `transform::apply(text, &scan(text, opts), plan, key).output` and the concatenated
-//! [`Output::findings`] equal `scan(text, opts)`, provided every finding of the text is decided
-//! by at most `look_behind` bytes before it and `look_ahead - len` bytes after it (its
-//! detection context) and is shorter than `look_ahead`. Where that does not hold the output says
-//! so instead of silently differing: [`Output::overlong`] counts entities cut because they grew
-//! past the window (their head was transformed, as a piece of its own), [`Output::late`] counts
-//! findings that started in bytes already emitted (context that came too late; their head went out
-//! as it was). A gate that must not leak fails closed on either. See `docs/scan.md` ("Streaming")
-//! for the sizes, why, and the measured bounds.
+//! [`Output::findings`] equal `scan(text, opts)`, provided every finding of the text is shorter
+//! than `look_ahead` and decided by at most `look_behind` bytes before it and
+//! `look_ahead - len` bytes after it (its detection context). Beyond that:
+//! - an entity that grows past the window is cut: [`Output::overlong`] counts it, its head is
+//!   transformed as a piece of its own, the rest as far as the detectors still see it;
+//! - a finding that starts in bytes already emitted (context that came too late) is counted in
+//!   [`Output::late`]: its head went out as it was;
+//! - a finding whose deciding context lies farther back than the look-behind (a CSV header
+//!   thousands of lines up) is not found at all, silently, as a one-shot scan of that part alone
+//!   would not find it.
 //!
-//! **Bounds.** The buffer never holds more than `look_behind + 2 * look_ahead + 3` bytes between
-//! two pushes, plus the chunk being pushed; each byte is scanned at most
-//! `1 + ceil((look_behind + look_ahead) / look_ahead)` times (3 with the defaults) when chunks are
-//! smaller than the window, about once when they are larger.
+//! A gate that must not leak fails closed on `overlong` or `late`. See `docs/scan.md`
+//! ("Streaming") for the sizes, why, and the measurements.
+//!
+//! **Bounds.** The buffer never holds more than [`Window::capacity`]
+//! (`look_behind + look_ahead + step + 3`) bytes between two pushes, plus the chunk being pushed.
+//! Each scan emits `step` bytes or more (less only by the length of a finding that straddles the
+//! cut), so each byte is scanned about `(look_behind + look_ahead + step) / step` times (1.6
+//! with the defaults) when chunks are smaller than `step`, and about once when they are larger.
 
 use crate::detect::{ScanOptions, scan};
 use crate::entity::Finding;
@@ -39,22 +46,34 @@ pub struct Window {
     /// Bytes held back after each cut: the longest entity (plus the context after it) that
     /// streams exactly.
     pub look_ahead: usize,
+    /// Bytes a scan emits at least: a stream scans once `look_ahead + step` bytes are pending.
+    /// Larger steps scan each byte fewer times (`(look_behind + look_ahead + step) / step`) and
+    /// hold more, and a consumer waits longer for the first bytes.
+    pub step: usize,
 }
 
 impl Window {
     /// 4 KiB of look-behind covers the farthest look-back of the detectors that is bounded by a
     /// constant (the CSV/TSV line walk, 4 KiB; an SQL `INSERT` column list, 2.5 KiB; field labels
     /// 48 B; NER cues 96 B); 16 KiB of look-ahead covers an RSA-8192 PEM block (6.4 KB) and any
-    /// provider token or keyed value (at most 512 B of value).
+    /// provider token or keyed value (at most 512 B of value); a 32 KiB step scans each byte
+    /// 1.6 times (52 KiB scanned per 32 KiB emitted).
     pub const DEFAULT: Window = Window {
         look_behind: 4 * 1024,
         look_ahead: 16 * 1024,
+        step: 32 * 1024,
     };
+
+    /// Pending bytes that trigger a scan (`look_ahead + step`, at least 1).
+    const fn trigger(self) -> usize {
+        let t = self.look_ahead.saturating_add(self.step);
+        if t == 0 { 1 } else { t }
+    }
 
     /// The most bytes a stream holds between two pushes (the chunk being pushed comes on top).
     pub const fn capacity(self) -> usize {
         self.look_behind
-            .saturating_add(self.look_ahead.saturating_mul(2))
+            .saturating_add(self.trigger())
             .saturating_add(3)
     }
 }
@@ -139,9 +158,9 @@ impl<'a> Core<'a> {
         self.buf.extend_from_slice(chunk);
         self.peak = self.peak.max(self.buf.len());
         let mut out = Output::default();
-        // Scan only once `2 * look_ahead` bytes are pending, so each scan emits at least
-        // `look_ahead` bytes and the work stays linear for small chunks.
-        if self.end() - self.emitted >= self.window.look_ahead.saturating_mul(2) {
+        // Scan only once `look_ahead + step` bytes are pending, so each scan emits at least
+        // `step` bytes and the work stays linear for small chunks.
+        if self.end() - self.emitted >= self.window.trigger() {
             out.absorb(self.step(false));
         }
         out
@@ -179,7 +198,7 @@ impl<'a> Core<'a> {
             }
             // A finding that starts in bytes already emitted, or one so long that holding it
             // back would exceed the memory bound: cut at the target, inside it.
-            let floor = e0.max(end.saturating_sub(self.window.look_ahead.saturating_mul(2)));
+            let floor = e0.max(end.saturating_sub(self.window.trigger()));
             if cut < floor {
                 cut = target;
             }
@@ -380,7 +399,7 @@ impl<'a> Redactor<'a> {
     }
 
     /// Add the next chunk (any bytes; a chunk may end inside a UTF-8 character). Returns what
-    /// became final; often nothing until `2 * look_ahead` bytes are pending.
+    /// became final; nothing until `look_ahead + step` bytes are pending.
     pub fn push(&mut self, chunk: &[u8]) -> Output {
         self.core.push(chunk)
     }

@@ -189,12 +189,15 @@ fn same(
 
 /// The window for a case: 1 KiB of look-behind (more than the longest case, so a case's own
 /// context always fits) and the smallest power-of-two look-ahead of at least 256 B that holds
-/// the longest finding plus 128 B of context after it.
+/// the longest finding plus 128 B of context after it; the step equals the look-ahead (a scan
+/// every `2 * look_ahead` pending bytes, the cut `look_ahead` before the end).
 fn window_for(found: &[Finding]) -> Window {
     let longest = found.iter().map(Finding::len).max().unwrap_or(0);
+    let h = (longest + 128).next_power_of_two().max(256);
     Window {
         look_behind: 1024,
-        look_ahead: (longest + 128).next_power_of_two().max(256),
+        look_ahead: h,
+        step: h,
     }
 }
 
@@ -234,6 +237,7 @@ impl MaxWith for Window {
         Window {
             look_behind: self.look_behind.max(other.look_behind),
             look_ahead: self.look_ahead.max(other.look_ahead),
+            step: self.look_ahead.max(other.look_ahead),
         }
     }
 }
@@ -476,6 +480,7 @@ fn split_utf8_characters() {
     let window = Window {
         look_behind: 256,
         look_ahead: 128,
+        step: 128,
     };
     for s in (0..=text.len()).step_by(STRIDE) {
         let got = redact_stream(text.as_bytes(), &[s], &opts, window);
@@ -500,6 +505,7 @@ fn empty_chunks_and_empty_stream() {
     let window = Window {
         look_behind: 256,
         look_ahead: 256,
+        step: 256,
     };
     // An empty chunk between every byte.
     let mut cuts = Vec::new();
@@ -527,6 +533,7 @@ fn invalid_utf8_passes_through() {
     let window = Window {
         look_behind: 256,
         look_ahead: 256,
+        step: 256,
     };
     for s in (0..=text.len()).step_by(STRIDE * 3) {
         let got = redact_stream(&text, &[s], &opts, window);
@@ -595,6 +602,7 @@ fn documented_limits() {
     let small = Window {
         look_behind: 512,
         look_ahead: 512,
+        step: 512,
     };
     let got = redact_stream(text.as_bytes(), &cuts, &opts, small);
     assert!(got.overlong >= 1, "an overlong key must be flagged");
@@ -620,6 +628,7 @@ fn documented_limits() {
     let window = Window {
         look_behind: 1024,
         look_ahead: 256,
+        step: 256,
     };
     let cuts: Vec<usize> = (64..near.len()).step_by(64).collect();
     let got = redact_stream(near.as_bytes(), &cuts, &opts, window);
