@@ -268,7 +268,7 @@ impl<'a> Core<'a> {
 /// runs past it. Invalid bytes are single units, as `scan` treats them.
 fn char_floor(buf: &[u8], base: usize, floor: usize, p: usize) -> usize {
     let at = |i: usize| buf.get(i.wrapping_sub(base)).copied();
-    if !at(p).is_some_and(|b| b & 0xC0 == 0x80) {
+    if at(p).is_none_or(|b| b & 0xC0 != 0x80) {
         return p;
     }
     for k in 1..=3usize {

@@ -5,6 +5,15 @@
 //!
 //! `cargo test -p datafog-component --release --test stream_bench -- --ignored --nocapture`
 
+// clippy.toml allows these inside `#[test]` functions; the shared helpers need them too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure is a test failure"
+)]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -11,6 +11,15 @@
 //! take a seeded sample instead: two split points per corpus case, random splits for every 8th
 //! case, every 5th offset of the smaller walks, a 1 MiB line instead of 4 MiB.
 
+// clippy.toml allows these inside `#[test]` functions; the shared helpers need them too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure is a test failure"
+)]
+
 use std::path::PathBuf;
 
 use datafog::entity::EntityType;
