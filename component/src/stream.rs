@@ -103,6 +103,9 @@ pub struct Output {
     /// entity): their context arrived after the look-behind was gone, and their head went out
     /// untransformed. Reported from the cut on. Outside the equivalence contract.
     pub late: usize,
+    /// Bytes the detectors read for this output (the work bound: over a whole stream, about
+    /// `(look_behind + look_ahead + step) / step` times its length).
+    pub scanned: usize,
 }
 
 impl Output {
@@ -112,6 +115,7 @@ impl Output {
         self.entities_transformed += other.entities_transformed;
         self.overlong += other.overlong;
         self.late += other.late;
+        self.scanned += other.scanned;
     }
 }
 
@@ -203,11 +207,17 @@ impl<'a> Core<'a> {
                 cut = target;
             }
             if cut <= e0 {
-                return Output::default();
+                return Output {
+                    scanned: self.buf.len(),
+                    ..Output::default()
+                };
             }
         }
 
-        let mut out = Output::default();
+        let mut out = Output {
+            scanned: self.buf.len(),
+            ..Output::default()
+        };
         let mut local: Vec<Finding> = Vec::new();
         let mut forced = None;
         for f in &found {
