@@ -19,8 +19,8 @@
 //! `look_ahead - len` bytes after it (its detection context). Beyond that:
 //! - an entity that grows past the window is cut: [`Output::overlong`] counts it, its head is
 //!   transformed as a piece of its own, the rest as far as the detectors still see it;
-//! - a finding that starts in bytes already emitted (context that came too late) is counted in
-//!   [`Output::late`]: its head went out as it was;
+//! - a finding missed while pending (context after it came too late) and found later in bytes
+//!   already emitted is counted in [`Output::late`]: its head (or all of it) went out as it was;
 //! - a finding whose deciding context lies farther back than the look-behind (a CSV header
 //!   thousands of lines up) is not found at all, silently, as a one-shot scan of that part alone
 //!   would not find it.
@@ -95,13 +95,20 @@ pub struct Output {
     pub findings: Vec<Finding>,
     /// Replacements made in `bytes` (one per merged span, as `transform::Stats` counts them).
     pub entities_transformed: usize,
-    /// Entities cut at the window's edge because they grew past `look_ahead`: the piece up to
-    /// the cut is reported (and transformed) now, the rest follows as a piece starting at the cut
-    /// as far as the detectors still see the entity. Outside the equivalence contract.
+    /// Cuts made inside an entity because it grew past the window (one per cut, so a very long
+    /// entity may count more than once): the piece up to the cut is reported (and transformed)
+    /// now, the rest follows as pieces starting at the cut as far as the detectors still see the
+    /// entity. Outside the equivalence contract.
     pub overlong: usize,
-    /// Findings that started in bytes already emitted (not as the continuation of an overlong
-    /// entity): their context arrived after the look-behind was gone, and their head went out
-    /// untransformed. Reported from the cut on. Outside the equivalence contract.
+    /// Findings missed while their bytes were pending, because context after them arrived
+    /// later than `look_ahead` (a name is a name once the `<email>` after it is seen), and found
+    /// by a later scan in bytes already emitted: either reaching into the pending bytes (reported
+    /// from the last cut on, the rest transformed) or wholly in the look-behind (reported with
+    /// their span; those bytes are gone). Their head went out untransformed. Bytes already inside
+    /// reported findings, the continuation of an overlong entity, and the first
+    /// `min(256, look_behind / 4)` bytes of a buffer that does not start the stream (where the
+    /// detectors see a start of text that is not one) do not count. Outside the equivalence
+    /// contract.
     pub late: usize,
     /// Bytes the detectors read for this output (the work bound: over a whole stream, about
     /// `(look_behind + look_ahead + step) / step` times its length).
@@ -133,6 +140,9 @@ struct Core<'a> {
     emitted: usize,
     /// The cut of the last step when it fell inside a finding (an overlong entity continues).
     forced_at: Option<usize>,
+    /// Spans reported so far that still reach into the buffer (sorted by start): a finding a
+    /// later scan sees wholly inside the look-behind was decided unless these miss a byte of it.
+    recent: Vec<(usize, usize)>,
     peak: usize,
 }
 
@@ -150,6 +160,7 @@ impl<'a> Core<'a> {
             base: 0,
             emitted: 0,
             forced_at: None,
+            recent: Vec::new(),
             peak: 0,
         }
     }
@@ -220,9 +231,32 @@ impl<'a> Core<'a> {
         };
         let mut local: Vec<Finding> = Vec::new();
         let mut forced = None;
+        // Near the start of a buffer that does not start the stream, the detectors see a text
+        // start that is not one (a word cut in two, a label cut off): what they find there is
+        // not evidence of a miss.
+        let margin = if base == 0 {
+            0
+        } else {
+            LATE_MARGIN.min(self.window.look_behind / 4)
+        };
         for f in &found {
             let (s, e) = (base + f.start, base + f.end);
-            if e <= e0 || s >= cut {
+            if e <= e0 {
+                // Wholly in bytes already emitted. Unless its bytes were all inside reported
+                // findings, it was missed when they were pending (the context after it came
+                // later than `look_ahead`) and went out as it was: say so, with its span.
+                if s >= base + margin && !covered(&self.recent, s, e) {
+                    out.late += 1;
+                    out.findings.push(Finding {
+                        entity_type: f.entity_type.clone(),
+                        start: s,
+                        end: e,
+                        confidence: f.confidence,
+                    });
+                }
+                continue;
+            }
+            if s >= cut {
                 continue;
             }
             if s < e0 && self.forced_at != Some(e0) {
@@ -247,6 +281,12 @@ impl<'a> Core<'a> {
             });
         }
         self.forced_at = forced;
+        // A late finding comes before the findings of this step's region; keep the promised order.
+        out.findings
+            .sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        self.recent
+            .extend(out.findings.iter().map(|f| (f.start, f.end)));
+        self.recent.sort_unstable();
 
         let region = self.buf.get(e0 - base..cut - base).unwrap_or_default();
         match &self.plan {
@@ -268,9 +308,30 @@ impl<'a> Core<'a> {
             .max(base);
             self.buf.drain(..keep_from - base);
             self.base = keep_from;
+            self.recent.retain(|&(_, e)| e > keep_from);
         }
         out
     }
+}
+
+/// How far into a buffer that does not start the stream a finding wholly in the look-behind
+/// must start to count as `late` (at most a quarter of the look-behind): beyond the longest
+/// left cue of the detectors (NER 96 B, field labels 48 B) and a cut word.
+const LATE_MARGIN: usize = 256;
+
+/// Do the spans (sorted by start) cover every byte of `[s, e)`?
+fn covered(spans: &[(usize, usize)], s: usize, e: usize) -> bool {
+    let mut at = s;
+    for &(a, b) in spans {
+        if a > at {
+            break;
+        }
+        at = at.max(b);
+        if at >= e {
+            return true;
+        }
+    }
+    at >= e
 }
 
 /// The largest character boundary `<= p` and `>= floor` (absolute offsets into `buf`, which
