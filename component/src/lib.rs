@@ -10,6 +10,7 @@ pub mod detect;
 pub mod entity;
 pub mod policy;
 pub mod receipt;
+pub mod stream;
 pub mod transform;
 
 #[cfg(all(target_arch = "wasm32", feature = "guest"))]
