@@ -16,8 +16,6 @@ proxy_wasm::main! {{
 
 /// Decision header on every response (the request's decision).
 const DECISION_HEADER: &str = "x-datafog-decision";
-/// Decision header on a scanned response (`streamed` when decided chunk by chunk).
-const RESPONSE_DECISION_HEADER: &str = "x-datafog-response-decision";
 
 /// Counter ids (`datafog.<direction>.<outcome>`; Envoy shows them as `wasmcustom.datafog...`).
 #[derive(Clone, Copy, Debug, Default)]
@@ -118,6 +116,7 @@ impl RootContext for Root {
             resp: Body::Off,
             req_decision: None,
             resp_decision: None,
+            req_headers: Vec::new(),
         }))
     }
 
@@ -162,6 +161,8 @@ struct Http {
     /// The request's decision, sent back in `x-datafog-decision`.
     req_decision: Option<String>,
     resp_decision: Option<String>,
+    /// The selected request headers (name, value), as they came.
+    req_headers: Vec<(String, String)>,
 }
 
 impl Context for Http {}
@@ -288,23 +289,23 @@ impl Http {
         match length {
             Some(n) if n > self.cfg.body_cap => self.over_cap(dir, n),
             Some(_) => {
-                // Held until the body is decided, so its length (and the decision header of a
-                // response) can still be set.
+                // Buffered in the body callbacks (Pause there). The headers go on now: a Pause
+                // here would stop the body callbacks too (proxy-wasm hosts turn a headers Pause
+                // into StopAllIteration), so the length is dropped before the body may change;
+                // Envoy then frames the body itself (chunked on HTTP/1.1).
+                self.set_header(dir, "content-length", None);
                 match dir {
                     Dir::Request => self.req = Body::Buffer,
                     Dir::Response => self.resp = Body::Buffer,
                 }
-                Next::Pause
+                Next::Continue
             }
             None => {
                 let header_findings = Vec::new();
                 let s = Box::new(Stream::new(self.cfg, self.action_for(dir), &header_findings));
                 match dir {
                     Dir::Request => self.req = Body::Stream(s),
-                    Dir::Response => {
-                        self.resp = Body::Stream(s);
-                        self.set_header(Dir::Response, RESPONSE_DECISION_HEADER, Some("streamed"));
-                    }
+                    Dir::Response => self.resp = Body::Stream(s),
                 }
                 Next::Continue
             }
@@ -330,11 +331,12 @@ impl Http {
                     return Next::Pause;
                 }
                 let body = self.body(dir, size);
-                let headers = if dir == Dir::Request { self.selected_headers() } else { Vec::new() };
+                // Request headers are no longer readable in a body callback: the copy taken
+                // with the headers.
+                let headers = if dir == Dir::Request { self.req_headers.clone() } else { Vec::new() };
                 let v = gate::decide_whole(self.cfg, &self.action_for(dir), &headers, &body);
                 self.record(dir, &v.decision, &v.summary, body.len() as u64);
                 if !self.enforce() {
-                    self.mark_response_header(dir);
                     return Next::Continue;
                 }
                 if v.decision.effect == Effect::Deny {
@@ -347,12 +349,7 @@ impl Http {
                 }
                 if let Some(new) = &v.body {
                     self.set_body(dir, size, new);
-                    self.set_header(dir, "content-length", Some(&new.len().to_string()));
                 }
-                for (name, value) in &v.headers {
-                    self.set_header(dir, name, Some(value));
-                }
-                self.mark_response_header(dir);
                 Next::Continue
             }
             Body::Stream(mut s) => {
@@ -407,19 +404,6 @@ impl Http {
         }
     }
 
-    fn mark_response_header(&self, dir: Dir) {
-        if dir == Dir::Response {
-            if let Some(d) = &self.resp_decision {
-                self.set_header(Dir::Response, RESPONSE_DECISION_HEADER, Some(d));
-            }
-            self.set_header(
-                Dir::Response,
-                DECISION_HEADER,
-                Some(self.req_decision.as_deref().unwrap_or("not_scanned")),
-            );
-        }
-    }
-
     fn selected_headers(&self) -> Vec<(String, String)> {
         self.cfg
             .scan_headers
@@ -439,30 +423,26 @@ impl HttpContext for Http {
         if !self.cfg.scan_request {
             return Next::Continue;
         }
+        // The headers leave before the body is seen, so the selected header values are decided
+        // (denied, rewritten) now; their findings also count in the body's decision.
         let headers = self.selected_headers();
-        if end_of_stream {
-            let v = gate::decide_whole(self.cfg, &self.action, &headers, b"");
+        let v = gate::decide_whole(self.cfg, &self.action, &headers, b"");
+        self.req_headers = headers;
+        let next = if end_of_stream { Next::Continue } else { self.start(Dir::Request, false) };
+        let body_follows = !matches!(self.req, Body::Off);
+        if !body_follows || v.decision.effect == Effect::Deny {
+            self.req = Body::Off;
             self.record(Dir::Request, &v.decision, &v.summary, 0);
-            if self.enforce() {
-                if v.decision.effect == Effect::Deny {
-                    self.refuse(403, "policy_denied", "request denied by policy", Some(&v.decision));
-                    return Next::Pause;
-                }
-                for (name, value) in &v.headers {
-                    self.set_http_request_header(name, Some(value));
-                }
-            }
-            return Next::Continue;
         }
-        let next = self.start(Dir::Request, false);
-        if matches!(self.req, Body::Off) && self.req_decision.is_none() && next == Next::Continue {
-            // A body of a content type not scanned: decide on the headers alone.
-            let v = gate::decide_whole(self.cfg, &self.action, &headers, b"");
-            self.record(Dir::Request, &v.decision, &v.summary, 0);
-            if self.enforce() && v.decision.effect == Effect::Deny {
-                self.refuse(403, "policy_denied", "request denied by policy", Some(&v.decision));
-                return Next::Pause;
-            }
+        if !self.enforce() || next == Next::Pause {
+            return next;
+        }
+        if v.decision.effect == Effect::Deny {
+            self.refuse(403, "policy_denied", "request denied by policy", Some(&v.decision));
+            return Next::Pause;
+        }
+        for (name, value) in &v.headers {
+            self.set_http_request_header(name, Some(value));
         }
         next
     }
