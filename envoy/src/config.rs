@@ -67,10 +67,14 @@ fn default_directions() -> Vec<String> {
     vec!["request".to_owned()]
 }
 fn default_content_types() -> Vec<String> {
-    ["application/json", "text/", "application/x-www-form-urlencoded"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect()
+    [
+        "application/json",
+        "text/",
+        "application/x-www-form-urlencoded",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect()
 }
 fn default_response_action() -> String {
     "http.response".to_owned()
@@ -127,7 +131,9 @@ impl Config {
         };
         let policy = Policy::from_json(&policy_bytes).map_err(|e| format!("`policy`: {e}"))?;
         if raw.body_cap == 0 || raw.body_cap > MAX_BODY_CAP {
-            return Err(format!("`body_cap` must be between 1 and {MAX_BODY_CAP} bytes"));
+            return Err(format!(
+                "`body_cap` must be between 1 and {MAX_BODY_CAP} bytes"
+            ));
         }
         let (mut scan_request, mut scan_response) = (false, false);
         for d in &raw.directions {
@@ -155,7 +161,11 @@ impl Config {
         let mut scan_headers = Vec::new();
         for h in &raw.scan_headers {
             let h = h.trim().to_ascii_lowercase();
-            if h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b)) {
+            if h.is_empty()
+                || !h
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_:".contains(&b))
+            {
                 return Err("`scan_headers`: an entry is not a header name".into());
             }
             scan_headers.push(h);
@@ -197,7 +207,9 @@ impl Config {
             None => true,
             Some(ct) => {
                 let ct = ct.trim().to_ascii_lowercase();
-                self.content_types.iter().any(|p| ct.starts_with(p.as_str()))
+                self.content_types
+                    .iter()
+                    .any(|p| ct.starts_with(p.as_str()))
             }
         }
     }
@@ -210,9 +222,18 @@ fn describe(e: &serde_json::Error) -> String {
     if msg.starts_with("unknown field") || msg.starts_with("missing field") {
         msg
     } else if msg.starts_with("unknown variant") {
-        format!("an enum field has an unknown value (mode: enforce|observe, over_cap: deny|pass) at line {} column {}", e.line(), e.column())
+        format!(
+            "an enum field has an unknown value (mode: enforce|observe, over_cap: deny|pass) at line {} column {}",
+            e.line(),
+            e.column()
+        )
     } else {
-        format!("{:?} error at line {} column {}", e.classify(), e.line(), e.column())
+        format!(
+            "{:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        )
     }
 }
 
@@ -236,7 +257,8 @@ mod tests {
 
     #[test]
     fn policy_as_string() -> Result<(), String> {
-        let cfg = serde_json::json!({"policy": POLICY, "mode": "observe", "directions": ["response"]});
+        let cfg =
+            serde_json::json!({"policy": POLICY, "mode": "observe", "directions": ["response"]});
         let c = Config::parse(cfg.to_string().as_bytes())?;
         assert_eq!(c.mode, Mode::Observe);
         assert!(!c.scan_request && c.scan_response);
@@ -249,7 +271,10 @@ mod tests {
             ("", "empty"),
             ("{", "not valid"),
             ("{}", "`policy` (or `policy_path`) is required"),
-            (r#"{"policy":{"rules":[{"id":"x","effect":"maybe"}]}}"#, "`policy`"),
+            (
+                r#"{"policy":{"rules":[{"id":"x","effect":"maybe"}]}}"#,
+                "`policy`",
+            ),
             (r#"{"polcy":{}}"#, "unknown field"),
             (r#"{"policy":1}"#, "policy object"),
         ];

@@ -24,7 +24,13 @@ struct Metrics {
     response: [u32; 5],
 }
 
-const OUTCOMES: [&str; 5] = ["allow", "allow_with_redaction", "transform", "deny", "over_cap"];
+const OUTCOMES: [&str; 5] = [
+    "allow",
+    "allow_with_redaction",
+    "transform",
+    "deny",
+    "over_cap",
+];
 
 fn outcome_index(effect: Effect) -> usize {
     match effect {
@@ -218,7 +224,11 @@ impl Http {
             "datafog decision: direction={} effect={} rules={} findings={} bytes={} mode={} request_id={}",
             dir.as_str(),
             d.effect.as_str(),
-            if d.matched_rules.is_empty() { "-".to_owned() } else { d.matched_rules.join(",") },
+            if d.matched_rules.is_empty() {
+                "-".to_owned()
+            } else {
+                d.matched_rules.join(",")
+            },
             summary,
             bytes,
             if self.enforce() { "enforce" } else { "observe" },
@@ -253,8 +263,9 @@ impl Http {
     fn over_cap(&mut self, dir: Dir, bytes: u64) -> Next {
         self.metrics.count(dir, 4);
         log::warn!(
-            "datafog decision: direction={} effect=over_cap bytes>{} over_cap={:?} request_id={}",
+            "datafog decision: direction={} effect=over_cap bytes={} body_cap={} over_cap={:?} request_id={}",
             dir.as_str(),
+            bytes,
             self.cfg.body_cap,
             self.cfg.over_cap,
             self.request_id,
@@ -263,7 +274,6 @@ impl Http {
             Dir::Request => self.req = Body::Off,
             Dir::Response => self.resp = Body::Off,
         }
-        let _ = bytes;
         if self.cfg.over_cap == OverCap::Pass || !self.enforce() {
             match dir {
                 Dir::Request => self.req_decision = Some("unscanned".to_owned()),
@@ -285,7 +295,9 @@ impl Http {
         if end_of_stream || !self.cfg.scans_content_type(ct.as_deref()) {
             return Next::Continue;
         }
-        let length = self.header(dir, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+        let length = self
+            .header(dir, "content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok());
         match length {
             Some(n) if n > self.cfg.body_cap => self.over_cap(dir, n),
             Some(_) => {
@@ -301,8 +313,19 @@ impl Http {
                 Next::Continue
             }
             None => {
-                let header_findings = Vec::new();
-                let s = Box::new(Stream::new(self.cfg, self.action_for(dir), &header_findings));
+                // The selected request headers' findings count in the stream's decisions.
+                let header_findings: Vec<_> = match dir {
+                    Dir::Request => gate::scan_headers(self.cfg, &self.req_headers)
+                        .into_iter()
+                        .flat_map(|(_, f)| f)
+                        .collect(),
+                    Dir::Response => Vec::new(),
+                };
+                let s = Box::new(Stream::new(
+                    self.cfg,
+                    self.action_for(dir),
+                    &header_findings,
+                ));
                 match dir {
                     Dir::Request => self.req = Body::Stream(s),
                     Dir::Response => self.resp = Body::Stream(s),
@@ -333,7 +356,11 @@ impl Http {
                 let body = self.body(dir, size);
                 // Request headers are no longer readable in a body callback: the copy taken
                 // with the headers.
-                let headers = if dir == Dir::Request { self.req_headers.clone() } else { Vec::new() };
+                let headers = if dir == Dir::Request {
+                    self.req_headers.clone()
+                } else {
+                    Vec::new()
+                };
                 let v = gate::decide_whole(self.cfg, &self.action_for(dir), &headers, &body);
                 self.record(dir, &v.decision, &v.summary, body.len() as u64);
                 if !self.enforce() {
@@ -408,7 +435,10 @@ impl Http {
         self.cfg
             .scan_headers
             .iter()
-            .filter_map(|name| self.get_http_request_header(name).map(|v| (name.clone(), v)))
+            .filter_map(|name| {
+                self.get_http_request_header(name)
+                    .map(|v| (name.clone(), v))
+            })
             .collect()
     }
 }
@@ -416,7 +446,12 @@ impl Http {
 impl HttpContext for Http {
     fn on_http_request_headers(&mut self, _n: usize, end_of_stream: bool) -> Next {
         let get = |name: &str| self.get_http_request_header(name).unwrap_or_default();
-        let action = gate::request_action(&get(":method"), &get(":scheme"), &get(":authority"), &get(":path"));
+        let action = gate::request_action(
+            &get(":method"),
+            &get(":scheme"),
+            &get(":authority"),
+            &get(":path"),
+        );
         let request_id = get("x-request-id");
         self.action = action;
         self.request_id = request_id;
@@ -428,7 +463,11 @@ impl HttpContext for Http {
         let headers = self.selected_headers();
         let v = gate::decide_whole(self.cfg, &self.action, &headers, b"");
         self.req_headers = headers;
-        let next = if end_of_stream { Next::Continue } else { self.start(Dir::Request, false) };
+        let next = if end_of_stream {
+            Next::Continue
+        } else {
+            self.start(Dir::Request, false)
+        };
         let body_follows = !matches!(self.req, Body::Off);
         if !body_follows || v.decision.effect == Effect::Deny {
             self.req = Body::Off;
@@ -438,7 +477,12 @@ impl HttpContext for Http {
             return next;
         }
         if v.decision.effect == Effect::Deny {
-            self.refuse(403, "policy_denied", "request denied by policy", Some(&v.decision));
+            self.refuse(
+                403,
+                "policy_denied",
+                "request denied by policy",
+                Some(&v.decision),
+            );
             return Next::Pause;
         }
         for (name, value) in &v.headers {

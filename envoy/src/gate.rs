@@ -73,7 +73,8 @@ pub fn decide_whole(
                 Err(_) => None,
             };
             if verdict.body.is_none() {
-                verdict.decision = refuse(verdict.decision, "body is not UTF-8 and cannot be redacted");
+                verdict.decision =
+                    refuse(verdict.decision, "body is not UTF-8 and cannot be redacted");
             }
         }
         for ((name, value), (_, found)) in headers.iter().zip(&header_findings) {
@@ -114,16 +115,21 @@ pub fn summarize(findings: &[Finding]) -> String {
 
 /// The 403 (or 413) body: the API's error envelope (`docs/openapi.json`, `ErrorBody`) with the
 /// decision next to it.
-pub fn envelope(code: &str, message: &str, request_id: &str, decision: Option<&Decision>) -> Vec<u8> {
+pub fn envelope(
+    code: &str,
+    message: &str,
+    request_id: &str,
+    decision: Option<&Decision>,
+) -> Vec<u8> {
     let mut error = serde_json::json!({
         "code": code,
         "message": message,
         "request_id": if request_id.is_empty() { "unknown" } else { request_id },
     });
-    if let (Some(d), Some(obj)) = (decision, error.as_object_mut()) {
-        if !d.reason.is_empty() {
-            obj.insert("details".into(), d.reason.clone().into());
-        }
+    if let (Some(d), Some(obj)) = (decision, error.as_object_mut())
+        && !d.reason.is_empty()
+    {
+        obj.insert("details".into(), d.reason.clone().into());
     }
     let mut body = serde_json::json!({ "error": error });
     if let (Some(d), Some(obj)) = (decision, body.as_object_mut()) {

@@ -19,14 +19,22 @@ fn whole_body_allow_redact_deny() -> Result<(), String> {
     let v = decide_whole(&c, &action(), &[], b"hello world");
     assert_eq!(v.decision.effect, Effect::Allow);
     assert!(v.body.is_none());
-    let v = decide_whole(&c, &action(), &[], b"mail me at jane.doe@example.com please");
+    let v = decide_whole(
+        &c,
+        &action(),
+        &[],
+        b"mail me at jane.doe@example.com please",
+    );
     assert_eq!(v.decision.effect, Effect::AllowWithRedaction);
     let body = String::from_utf8(v.body.unwrap_or_default()).map_err(|e| e.to_string())?;
     assert!(!body.contains("jane.doe@example.com"), "{body}");
     assert_eq!(v.summary, "email:1");
     let v = decide_whole(&c, &action(), &[], b"key AKIAQWERTY23ZXCV45BN");
     assert_eq!(v.decision.effect, Effect::Deny);
-    assert_eq!(v.decision.matched_rules.first().map(String::as_str), Some("deny-secrets"));
+    assert_eq!(
+        v.decision.matched_rules.first().map(String::as_str),
+        Some("deny-secrets")
+    );
     Ok(())
 }
 
@@ -45,7 +53,12 @@ fn header_values_are_scanned_and_rewritten() -> Result<(), String> {
 fn envelope_shape() -> Result<(), String> {
     let c = cfg("")?;
     let v = decide_whole(&c, &action(), &[], b"key AKIAQWERTY23ZXCV45BN");
-    let body = envelope("policy_denied", "request denied by policy", "r1", Some(&v.decision));
+    let body = envelope(
+        "policy_denied",
+        "request denied by policy",
+        "r1",
+        Some(&v.decision),
+    );
     let json: serde_json::Value = serde_json::from_slice(&body).map_err(|e| e.to_string())?;
     assert_eq!(json["error"]["code"], "policy_denied");
     assert_eq!(json["error"]["request_id"], "r1");
@@ -85,7 +98,11 @@ fn every_split_point_matches_the_whole_body() -> Result<(), String> {
         let (a, b) = text.split_at(cut);
         let (got, d) = stream_all(&c, &[a, b]);
         assert_eq!(got, want, "cut at {cut}");
-        assert_eq!(d.map(|d| d.effect), Some(whole.decision.effect), "cut at {cut}");
+        assert_eq!(
+            d.map(|d| d.effect),
+            Some(whole.decision.effect),
+            "cut at {cut}"
+        );
     }
     // And byte by byte.
     let bytes: Vec<&[u8]> = text.chunks(1).collect();
