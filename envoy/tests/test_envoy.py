@@ -201,7 +201,8 @@ def start_envoy(envoy, yaml_text, tmp, name):
     log = open(os.path.join(tmp, name + ".log"), "w+")
     proc = subprocess.Popen(
         [envoy, "-c", path, "--log-level", "info", "--concurrency", "1",
-         "--base-id", str(os.getpid() % 60000 + (1 if name == "bad" else 0))],
+         # Distinct shared-memory ids: several Envoys (this test's, anyone else's) on one machine.
+         "--base-id", str(os.getpid() % 60000 * 3 + {"good": 0, "observe": 1, "bad": 2}[name])],
         stdout=log, stderr=subprocess.STDOUT)
     return proc, log
 
@@ -380,6 +381,21 @@ def main():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+    # Observe mode: decided, logged and marked, never denied nor rewritten.
+    observe = dict(CONFIG, mode="observe")
+    admin3, listen3, plain3 = free_port(), free_port(), free_port()
+    proc3, log3 = start_envoy(envoy, envoy_yaml(admin3, listen3, plain3, upstream_port, wasm, observe), tmp, "observe")
+    try:
+        check(wait_ready(admin3, proc3), "observe mode: envoy starts")
+        body = ("key " + SECRET + " mail " + EMAIL).encode()
+        r, _ = request(listen3, "POST", "/echo", body, {"content-type": "text/plain"})
+        check(r.status == 200 and r.getheader("x-datafog-decision") == "deny; observe" and RECEIVED.get("body") == body,
+              "observe mode: a deny is forwarded unchanged, x-datafog-decision: deny; observe")
+        check((stat(admin3, "datafog.request.deny") or 0) == 1, "observe mode: the deny is counted")
+    finally:
+        proc3.terminate()
+        proc3.wait(timeout=10)
 
     # A malformed configuration: Envoy logs the line and refuses to start the filter.
     bad = dict(CONFIG, mode="block")
