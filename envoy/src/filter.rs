@@ -388,7 +388,16 @@ impl Http {
                     Step::Deny(d) => denied = Some(d),
                 }
                 if denied.is_none() && s.bytes_in > self.cfg.body_cap {
-                    return self.over_cap(dir, s.bytes_in);
+                    let next = self.over_cap(dir, s.bytes_in);
+                    if next == Next::Continue && self.enforce() {
+                        // `pass`: the bytes the scanner still holds go out with this chunk
+                        // (decided as far as they were scanned), the rest unscanned.
+                        if let (Step::Emit(rest), _, _) = s.finish() {
+                            out.extend(rest);
+                        }
+                        self.set_body(dir, size, &out);
+                    }
+                    return next;
                 }
                 let mut final_decision = None;
                 let bytes_in = s.bytes_in;

@@ -202,7 +202,7 @@ def start_envoy(envoy, yaml_text, tmp, name):
     proc = subprocess.Popen(
         [envoy, "-c", path, "--log-level", "info", "--concurrency", "1",
          # Distinct shared-memory ids: several Envoys (this test's, anyone else's) on one machine.
-         "--base-id", str(os.getpid() % 60000 * 3 + {"good": 0, "observe": 1, "bad": 2}[name])],
+         "--base-id", str(os.getpid() % 60000 * 4 + {"good": 0, "observe": 1, "pass": 2, "bad": 3}[name])],
         stdout=log, stderr=subprocess.STDOUT)
     return proc, log
 
@@ -396,6 +396,25 @@ def main():
     finally:
         proc3.terminate()
         proc3.wait(timeout=10)
+
+    # over_cap = pass: a chunked body past the cap goes through whole; what was scanned before the
+    # cap was decided (the email in the first chunk is redacted), the rest is not.
+    passing = dict(CONFIG, over_cap="pass")
+    admin4, listen4, plain4 = free_port(), free_port(), free_port()
+    proc4, _ = start_envoy(envoy, envoy_yaml(admin4, listen4, plain4, upstream_port, wasm, passing), tmp, "pass")
+    try:
+        check(wait_ready(admin4, proc4), "over_cap pass: envoy starts")
+        big = ("mail " + EMAIL + " " + PAD * (BODY_CAP // len(PAD) + 2)).encode()
+        step = 8192
+        r, _ = chunked_request(listen4, "/echo", [big[i:i + step] for i in range(0, len(big), step)], pause=0.005)
+        got = RECEIVED.get("body", b"")
+        check(r.status == 200 and r.getheader("x-datafog-decision") == "unscanned"
+              and EMAIL.encode() not in got and got.startswith(b"mail ")
+              and got.endswith(big[len("mail ") + len(EMAIL):]),
+              "over_cap pass: the whole body arrives, marked unscanned, the scanned part redacted")
+    finally:
+        proc4.terminate()
+        proc4.wait(timeout=10)
 
     # A malformed configuration: Envoy logs the line and refuses to start the filter.
     bad = dict(CONFIG, mode="block")
