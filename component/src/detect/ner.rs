@@ -753,7 +753,11 @@ impl WordSet {
             return false;
         }
         let h = (fnv1a(l) % 4096) as usize;
-        if self.filter.get(h / 64).is_none_or(|m| m & (1 << (h % 64)) == 0) {
+        if self
+            .filter
+            .get(h / 64)
+            .is_none_or(|m| m & (1 << (h % 64)) == 0)
+        {
             return false;
         }
         self.range.get(b).is_some_and(|&(lo, hi)| {
