@@ -80,7 +80,7 @@ pub(super) fn value(t: &[u8], s: usize) -> Option<usize> {
             n += 1;
         }
     }
-    if KEYS.binary_search(&key.get(..n)?).is_err() {
+    if !super::lexicon::has(KEYS, key.get(..n)?) {
         return None;
     }
     // The value: to the closing quote, or to the end of the line (trimmed).
