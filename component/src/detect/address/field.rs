@@ -34,6 +34,9 @@ const KEYS: &[&[u8]] = &[
     b"workaddress",
 ];
 
+/// The last bytes of the `KEYS`.
+const KEY_LAST: super::lexicon::ByteSet = super::lexicon::ByteSet::lasts(KEYS);
+
 /// If `s` starts the value of an address field: `s` (the value starts there).
 pub(super) fn value_start(t: &[u8], s: usize) -> Option<usize> {
     value(t, s).map(|_| s)
@@ -62,6 +65,11 @@ pub(super) fn value(t: &[u8], s: usize) -> Option<usize> {
     }
     if matches!(at(t, j.wrapping_sub(1)), b'"' | b'\'') {
         j -= 1;
+    }
+    // Most keys cannot end a known one: test the last byte before reading the key.
+    let last = at(t, j.wrapping_sub(1)).to_ascii_lowercase();
+    if !(KEY_LAST.contains(last) || last == b'_' || last == b'-') {
+        return None;
     }
     // The key: up to 32 of `[A-Za-z0-9_-]`, compared without `_`/`-`, case-insensitively.
     let mut key = [0u8; 32];

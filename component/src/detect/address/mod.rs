@@ -224,8 +224,11 @@ fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
         .or_else(|| found.map(|(s, _)| s).filter(|&s| s < d))
         .or_else(|| {
             // A value that starts with a name (`"Damrak 1"`): the word before is capitalised.
-            let w0 = word_before(t, d.checked_sub(1)?)?;
-            (at(t, d - 1) == b' ' && cap_start(t.get(w0..)?))
+            if at(t, d.checked_sub(1)?) != b' ' {
+                return None;
+            }
+            let w0 = word_before(t, d - 1)?;
+            cap_start(t.get(w0..)?)
                 .then(|| eu::words_start(t, d))
                 .flatten()
         })
