@@ -75,56 +75,29 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     }
 }
 
-/// May a house number start right after byte `prev`: not after a digit, letter, non-ASCII byte or
-/// a byte that joins it to a longer number or identifier (`v1.2`, `$5`, `#3`, `a_1`, `x=2`).
-const PREV_BAD: [u64; 4] = {
-    let mut set = [0u64; 4];
-    let mut b = 0usize;
-    while b < 256 {
-        let c = b as u8;
-        let bad = c.is_ascii_alphanumeric()
-            || c >= 0x80
-            || matches!(
-                c,
-                b'.' | b'-' | b'/' | b':' | b'$' | b'#' | b'+' | b'_' | b'@' | b'\\' | b'%' | b'='
-            );
-        if bad {
-            set[b >> 6] |= 1 << (b & 63);
-        }
-        b += 1;
-    }
-    set
-};
-
-#[inline]
-fn prev_ok(prev: u8) -> bool {
-    PREV_BAD
-        .get(usize::from(prev >> 6))
-        .is_some_and(|w| w & (1 << (prev & 63)) == 0)
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The ASCII digits of 8 bytes as one bit per byte (bit `k` for byte `k`, little-endian).
+/// Can byte `c` not come right before a house number: a digit, letter or non-ASCII byte, or a
+/// byte that joins a number to a longer number or identifier (`v1.2`, `$5`, `#3`, `a_1`, `x=2`).
+/// Branch-free so the block loop vectorises.
 #[inline(always)]
-fn digits8(x: u64) -> u64 {
-    // SWAR on the low 7 bits of each byte (no carries between bytes): the high bit of
-    // `low + 0x50` is `low >= 0x30`, of `low + 0x46` is `low >= 0x3A`; bytes >= 0x80 are dropped.
-    let low = x & !HIGH;
-    let m = low.wrapping_add(0x50 * ONES) & !low.wrapping_add(0x46 * ONES) & !x & HIGH;
-    // Gather the 8 high bits into one byte.
-    ((m >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+fn joins(c: u8) -> bool {
+    // `-./0123456789:` is one range, `#$%` another.
+    (c.wrapping_sub(b'-') < 14)
+        | ((c | 0x20).wrapping_sub(b'a') < 26)
+        | (c >= 0x80)
+        | (c.wrapping_sub(b'#') < 3)
+        | (c == b'=')
+        | (c == b'+')
+        | (c == b'_')
+        | (c == b'@')
+        | (c == b'\\')
 }
 
 /// House-number starts: a digit at a word start that is not part of a longer number or
-/// identifier (the byte before the text read as 0). Per aligned 64-byte block, a SWAR pass finds
-/// the digit runs; the byte before each run is tested only there (`prev_ok`). Blocks only move
-/// forward, so each is loaded once.
+/// identifier (`joins`; the byte before the text is read as 0), as a bit mask per aligned 64-byte
+/// block. Blocks only move forward, so each is classified once.
 struct Starts<'t> {
     t: &'t [u8],
     base: usize,
-    /// House-number starts in the block at `base`, one bit per byte.
     mask: u64,
 }
 
@@ -139,46 +112,25 @@ impl<'t> Starts<'t> {
 
     #[inline]
     fn load(&mut self, base: usize) {
-        let mut digits = 0u64;
+        // The block, zero-padded past the end of the text (0 is neither a digit nor `joins`).
+        let mut block = [0u8; 64];
         match self.t.get(base..base + 64) {
-            Some(block) => {
-                for (j, ch) in block.chunks_exact(8).enumerate() {
-                    let mut b = [0u8; 8];
-                    b.copy_from_slice(ch);
-                    digits |= digits8(u64::from_le_bytes(b)) << (8 * j);
-                }
-            }
+            Some(b) => block.copy_from_slice(b),
             None => {
-                // The last, short block: zero bytes are not digits.
                 let rest = self.t.get(base..).unwrap_or_default();
-                for (j, ch) in rest.chunks(8).enumerate() {
-                    let mut b = [0u8; 8];
-                    if let Some(d) = b.get_mut(..ch.len()) {
-                        d.copy_from_slice(ch);
-                    }
-                    digits |= digits8(u64::from_le_bytes(b)) << (8 * j);
+                if let Some(b) = block.get_mut(..rest.len()) {
+                    b.copy_from_slice(rest);
                 }
             }
         }
-        let prev_digit = base
+        let (digit, join) = classify(&block);
+        let prev_joins = base
             .checked_sub(1)
             .and_then(|j| self.t.get(j))
-            .is_some_and(u8::is_ascii_digit);
-        // Keep the run starts whose previous byte lets a number start (branch-free per run).
-        let mut runs = digits & !((digits << 1) | u64::from(prev_digit));
-        let mut keep = 0u64;
-        while runs != 0 {
-            let k = runs.trailing_zeros();
-            let prev = (base + k as usize)
-                .checked_sub(1)
-                .and_then(|j| self.t.get(j))
-                .copied()
-                .unwrap_or(0);
-            keep |= u64::from(prev_ok(prev)) << k;
-            runs &= runs - 1;
-        }
+            .is_some_and(|&p| joins(p));
         self.base = base;
-        self.mask = keep;
+        // A number starts at a digit whose previous byte does not join (a digit joins).
+        self.mask = digit & !((join << 1) | u64::from(prev_joins));
     }
 
     /// Next house-number start at or after `i`.
@@ -197,6 +149,21 @@ impl<'t> Starts<'t> {
         }
         None
     }
+}
+
+/// The digit and `joins` masks of a block (bit `k` for byte `k`).
+#[inline(always)]
+fn classify(block: &[u8; 64]) -> (u64, u64) {
+    let mut digit = [0u8; 64];
+    let mut join = [0u8; 64];
+    for ((d, j), &c) in digit.iter_mut().zip(join.iter_mut()).zip(block) {
+        *d = u8::from(c.wrapping_sub(b'0') < 10);
+        *j = u8::from(joins(c));
+    }
+    (
+        crate::detect::pii::pack64(&digit),
+        crate::detect::pii::pack64(&join),
+    )
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
