@@ -67,11 +67,8 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             i = e.max(d + 1);
             continue;
         }
-        // Skip the rest of this digit run.
-        i = d;
-        while at(t, i).is_ascii_digit() {
-            i += 1;
-        }
+        // No start lies inside this digit run (a digit joins), so the next one is past it.
+        i = d + 1;
     }
 }
 
