@@ -950,21 +950,33 @@ pub(super) struct ByteSet([u64; 4]);
 impl ByteSet {
     /// The first bytes of the words.
     pub(super) const fn firsts(list: &[&[u8]]) -> Self {
-        Self::of(list, true)
+        Self::of(list, 0)
     }
 
     /// The last bytes of the words.
     pub(super) const fn lasts(list: &[&[u8]]) -> Self {
-        Self::of(list, false)
+        Self::of(list, 1)
     }
 
+    /// The last-but-one bytes of the words (of those with two or more).
+    pub(super) const fn penults(list: &[&[u8]]) -> Self {
+        Self::of(list, 2)
+    }
+
+    /// Byte `from_end` from the end of each word (0: the first byte).
     #[allow(clippy::indexing_slicing)]
-    const fn of(list: &[&[u8]], first: bool) -> Self {
+    const fn of(list: &[&[u8]], from_end: usize) -> Self {
         let mut set = [0u64; 4];
         let mut k = 0;
         while k < list.len() {
             let w = list[k];
-            let b = if first { w.first() } else { w.last() };
+            let b = if from_end == 0 {
+                w.first()
+            } else if w.len() >= from_end {
+                Some(&w[w.len() - from_end])
+            } else {
+                None
+            };
             if let Some(&b) = b {
                 set[(b >> 6) as usize] |= 1 << (b & 63);
             }
