@@ -109,8 +109,9 @@ impl<'t> Starts<'t> {
 
     #[inline]
     fn load(&mut self, base: usize) {
-        // The block, zero-padded past the end of the text (0 is neither a digit nor `joins`).
-        let mut block = [0u8; 64];
+        // window[k] = t[base - 1 + k], 0 outside the text (0 is neither a digit nor `joins`).
+        let mut window = [0u8; 65];
+        let (first, block) = window.split_at_mut(1);
         match self.t.get(base..base + 64) {
             Some(b) => block.copy_from_slice(b),
             None => {
@@ -120,14 +121,23 @@ impl<'t> Starts<'t> {
                 }
             }
         }
-        let (digit, join) = classify(&block);
-        let prev_joins = base
-            .checked_sub(1)
-            .and_then(|j| self.t.get(j))
-            .is_some_and(|&p| joins(p));
-        self.base = base;
+        if let Some((f, p)) = first
+            .first_mut()
+            .zip(base.checked_sub(1).and_then(|j| self.t.get(j)))
+        {
+            *f = *p;
+        }
         // A number starts at a digit whose previous byte does not join (a digit joins).
-        self.mask = digit & !((join << 1) | u64::from(prev_joins));
+        let mut start = [0u8; 64];
+        for ((s, &p), &c) in start
+            .iter_mut()
+            .zip(&window)
+            .zip(window.get(1..).unwrap_or_default())
+        {
+            *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
+        }
+        self.base = base;
+        self.mask = crate::detect::pii::pack64(&start);
     }
 
     /// Next house-number start at or after `i`.
@@ -146,21 +156,6 @@ impl<'t> Starts<'t> {
         }
         None
     }
-}
-
-/// The digit and `joins` masks of a block (bit `k` for byte `k`).
-#[inline(always)]
-fn classify(block: &[u8; 64]) -> (u64, u64) {
-    let mut digit = [0u8; 64];
-    let mut join = [0u8; 64];
-    for ((d, j), &c) in digit.iter_mut().zip(join.iter_mut()).zip(block) {
-        *d = u8::from(c.wrapping_sub(b'0') < 10);
-        *j = u8::from(joins(c));
-    }
-    (
-        crate::detect::pii::pack64(&digit),
-        crate::detect::pii::pack64(&join),
-    )
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
