@@ -109,35 +109,32 @@ impl<'t> Starts<'t> {
 
     #[inline]
     fn load(&mut self, base: usize) {
-        // window[k] = t[base - 1 + k], 0 outside the text (0 is neither a digit nor `joins`).
-        let mut window = [0u8; 65];
-        let (first, block) = window.split_at_mut(1);
-        match self.t.get(base..base + 64) {
-            Some(b) => block.copy_from_slice(b),
+        let full = base
+            .checked_sub(1)
+            .and_then(|s| self.t.get(s..base + 64))
+            .and_then(|w| <&[u8; 65]>::try_from(w).ok());
+        self.base = base;
+        self.mask = match full {
+            Some(w) => start_mask(w),
             None => {
+                // The first or last block: window[k] = t[base - 1 + k], 0 outside the text (0 is
+                // neither a digit nor `joins`).
+                let mut window = [0u8; 65];
+                let (first, block) = window.split_at_mut(1);
                 let rest = self.t.get(base..).unwrap_or_default();
+                let rest = rest.get(..64).unwrap_or(rest);
                 if let Some(b) = block.get_mut(..rest.len()) {
                     b.copy_from_slice(rest);
                 }
+                if let Some((f, p)) = first
+                    .first_mut()
+                    .zip(base.checked_sub(1).and_then(|j| self.t.get(j)))
+                {
+                    *f = *p;
+                }
+                start_mask(&window)
             }
-        }
-        if let Some((f, p)) = first
-            .first_mut()
-            .zip(base.checked_sub(1).and_then(|j| self.t.get(j)))
-        {
-            *f = *p;
-        }
-        // A number starts at a digit whose previous byte does not join (a digit joins).
-        let mut start = [0u8; 64];
-        for ((s, &p), &c) in start
-            .iter_mut()
-            .zip(&window)
-            .zip(window.get(1..).unwrap_or_default())
-        {
-            *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
-        }
-        self.base = base;
-        self.mask = crate::detect::pii::pack64(&start);
+        };
     }
 
     /// Next house-number start at or after `i`.
@@ -156,6 +153,21 @@ impl<'t> Starts<'t> {
         }
         None
     }
+}
+
+/// The starts in a 64-byte block from its window (the byte before it, then the block): a digit
+/// whose previous byte does not join (a digit joins). One vectorised byte loop and a pack.
+#[inline(always)]
+fn start_mask(window: &[u8; 65]) -> u64 {
+    let mut start = [0u8; 64];
+    for ((s, &p), &c) in start
+        .iter_mut()
+        .zip(window)
+        .zip(window.get(1..).unwrap_or_default())
+    {
+        *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
+    }
+    crate::detect::pii::pack64(&start)
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
