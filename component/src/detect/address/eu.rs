@@ -2,10 +2,14 @@
 //! (`Hauptstraße 5`, `Via Roma 10`, `Calle Mayor 5`, `Keizersgracht 123`, `Am Markt 3`) and the
 //! postcode-first city tail (`75016 Paris`, `1012 LG Amsterdam`, `D-10115 Berlin`).
 
+use super::lexicon::ByteSet;
 use super::lexicon::{
     ARTICLES, COMPOUND, FR_AMBIGUOUS, FR_TYPES, LEAD_PREPS, LEAD_TYPES, PARTICLES, STOP_BEFORE,
 };
 use super::{at, cap_start, has_lower, in_list, is_name, is_word_byte, lower, word_end};
+
+/// The first bytes of the `FR_TYPES` words.
+const FR_FIRST: ByteSet = ByteSet::firsts(FR_TYPES);
 
 /// What kind of postcode a tail had: a 4-digit one is also a year, so it cannot carry a bare
 /// street name on its own.
@@ -35,6 +39,10 @@ pub(super) fn forward_fr(t: &[u8], d: usize, p: usize) -> Option<(usize, usize)>
         return None;
     }
     q += 1;
+    // Most words after a number cannot start a type word: one bit test before the list search.
+    if !FR_FIRST.contains(at(t, q).to_ascii_lowercase()) {
+        return None;
+    }
     let te = word_end(t, q);
     let tw = t.get(q..te)?;
     if !in_list(FR_TYPES, tw) {
@@ -252,6 +260,9 @@ fn unit(t: &[u8], p: usize) -> Option<usize> {
 /// A French street without a house number on the line before a postcode line
 /// (`rue de Guillet\n49271 Sainte-Jacques`), where `d` starts the postcode: the span.
 pub(super) fn prev_line_street(t: &[u8], d: usize) -> Option<(usize, usize)> {
+    if at(t, d.checked_sub(1)?) != b'\n' {
+        return None;
+    }
     let le = match (at(t, d.checked_sub(2)?), at(t, d - 1)) {
         (b'\r', b'\n') => d - 2,
         (_, b'\n') => d - 1,
@@ -299,33 +310,14 @@ fn compound_risk(w: &[u8], l: usize) -> Risk {
     }
 }
 
-/// The last bytes of the `COMPOUND` words, as a 256-bit set (built at compile time).
-#[allow(clippy::indexing_slicing)]
-const COMPOUND_LAST: [u64; 4] = {
-    let mut set = [0u64; 4];
-    let mut k = 0;
-    while k < COMPOUND.len() {
-        let w = COMPOUND[k];
-        if let Some(&b) = w.last() {
-            set[(b >> 6) as usize] |= 1 << (b & 63);
-        }
-        k += 1;
-    }
-    set
-};
+/// The last bytes of the `COMPOUND` words.
+const COMPOUND_LAST: ByteSet = ByteSet::lasts(COMPOUND);
 
 /// If `w` ends with a compound street word (`straße`, `gracht`, `gatan`...): that word's length.
 fn compound_len(w: &[u8]) -> Option<usize> {
     // Most words cannot end a street word at all: test their last byte first (one bit test
     // instead of six list searches).
-    let last = w.last()?.to_ascii_lowercase();
-    if COMPOUND_LAST
-        .get(usize::from(last >> 6))
-        .copied()
-        .unwrap_or(0)
-        & (1 << (last & 63))
-        == 0
-    {
+    if !COMPOUND_LAST.contains(w.last()?.to_ascii_lowercase()) {
         return None;
     }
     let mut buf = [0u8; 24];

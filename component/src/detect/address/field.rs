@@ -34,6 +34,10 @@ const KEYS: &[&[u8]] = &[
     b"workaddress",
 ];
 
+/// The last and last-but-one bytes of the `KEYS`.
+const KEY_LAST: super::lexicon::ByteSet = super::lexicon::ByteSet::lasts(KEYS);
+const KEY_PENULT: super::lexicon::ByteSet = super::lexicon::ByteSet::penults(KEYS);
+
 /// If `s` starts the value of an address field: `s` (the value starts there).
 pub(super) fn value_start(t: &[u8], s: usize) -> Option<usize> {
     value(t, s).map(|_| s)
@@ -63,6 +67,14 @@ pub(super) fn value(t: &[u8], s: usize) -> Option<usize> {
     if matches!(at(t, j.wrapping_sub(1)), b'"' | b'\'') {
         j -= 1;
     }
+    // Most keys cannot end a known one: test the last two bytes before reading the key (unless
+    // one is a `_`/`-`, which the comparison drops).
+    let last = at(t, j.wrapping_sub(1)).to_ascii_lowercase();
+    let penult = at(t, j.wrapping_sub(2)).to_ascii_lowercase();
+    let dash = |b: u8| b == b'_' || b == b'-';
+    if !(dash(last) || dash(penult) || KEY_LAST.contains(last) && KEY_PENULT.contains(penult)) {
+        return None;
+    }
     // The key: up to 32 of `[A-Za-z0-9_-]`, compared without `_`/`-`, case-insensitively.
     let mut key = [0u8; 32];
     let mut n = 0;
@@ -80,7 +92,7 @@ pub(super) fn value(t: &[u8], s: usize) -> Option<usize> {
             n += 1;
         }
     }
-    if KEYS.binary_search(&key.get(..n)?).is_err() {
+    if !super::lexicon::has(KEYS, key.get(..n)?) {
         return None;
     }
     // The value: to the closing quote, or to the end of the line (trimmed).

@@ -942,6 +942,57 @@ pub(super) const CUES: &[&[u8]] = &[
 ];
 
 /// Is `w` (already lower-case) in the sorted list `list`?
+/// A set of bytes as 256 bits, built at compile time from a word list: one test instead of a
+/// list search for the many words that cannot match.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    /// The first bytes of the words.
+    pub(super) const fn firsts(list: &[&[u8]]) -> Self {
+        Self::of(list, 0)
+    }
+
+    /// The last bytes of the words.
+    pub(super) const fn lasts(list: &[&[u8]]) -> Self {
+        Self::of(list, 1)
+    }
+
+    /// The last-but-one bytes of the words (of those with two or more).
+    pub(super) const fn penults(list: &[&[u8]]) -> Self {
+        Self::of(list, 2)
+    }
+
+    /// Byte `from_end` from the end of each word (0: the first byte).
+    #[allow(clippy::indexing_slicing)]
+    const fn of(list: &[&[u8]], from_end: usize) -> Self {
+        let mut set = [0u64; 4];
+        let mut k = 0;
+        while k < list.len() {
+            let w = list[k];
+            let b = if from_end == 0 {
+                w.first()
+            } else if w.len() >= from_end {
+                Some(&w[w.len() - from_end])
+            } else {
+                None
+            };
+            if let Some(&b) = b {
+                set[(b >> 6) as usize] |= 1 << (b & 63);
+            }
+            k += 1;
+        }
+        ByteSet(set)
+    }
+
+    #[inline]
+    pub(super) fn contains(&self, b: u8) -> bool {
+        self.0
+            .get(usize::from(b >> 6))
+            .is_some_and(|w| w & (1 << (b & 63)) != 0)
+    }
+}
+
 pub(super) fn has(list: &[&[u8]], w: &[u8]) -> bool {
     list.binary_search_by(|x| cmp(x, w)).is_ok()
 }

@@ -67,39 +67,31 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
             i = e.max(d + 1);
             continue;
         }
-        // Skip the rest of this digit run.
-        i = d;
-        while at(t, i).is_ascii_digit() {
-            i += 1;
-        }
+        // No start lies inside this digit run (a digit joins), so the next one is past it.
+        i = d + 1;
     }
 }
 
-/// May byte `cur` (after `prev`) start a house number: a digit at a word start that is not part
-/// of a longer number or identifier. Branch-free so the block loop vectorises.
+/// Can byte `c` not come right before a house number: a digit, letter or non-ASCII byte, or a
+/// byte that joins a number to a longer number or identifier (`v1.2`, `$5`, `#3`, `a_1`, `x=2`).
+/// Branch-free so the block loop vectorises.
 #[inline(always)]
-fn start_at(prev: u8, cur: u8) -> bool {
-    let digit = cur.wrapping_sub(b'0') < 10;
-    let prev_ok = !((prev.wrapping_sub(b'0') < 10)
-        | ((prev | 0x20).wrapping_sub(b'a') < 26)
-        | (prev >= 0x80)
-        | (prev == b'.')
-        | (prev == b'-')
-        | (prev == b'/')
-        | (prev == b':')
-        | (prev == b'$')
-        | (prev == b'#')
-        | (prev == b'+')
-        | (prev == b'_')
-        | (prev == b'@')
-        | (prev == b'\\')
-        | (prev == b'%')
-        | (prev == b'='));
-    digit & prev_ok
+fn joins(c: u8) -> bool {
+    // `-./0123456789:` is one range, `#$%` another.
+    (c.wrapping_sub(b'-') < 14)
+        | ((c | 0x20).wrapping_sub(b'a') < 26)
+        | (c >= 0x80)
+        | (c.wrapping_sub(b'#') < 3)
+        | (c == b'=')
+        | (c == b'+')
+        | (c == b'_')
+        | (c == b'@')
+        | (c == b'\\')
 }
 
-/// House-number starts (`start_at`, with the byte before the text read as 0) as a bit mask per
-/// aligned 64-byte block; blocks only move forward, so each is classified once.
+/// House-number starts: a digit at a word start that is not part of a longer number or
+/// identifier (`joins`; the byte before the text is read as 0), as a bit mask per aligned 64-byte
+/// block. Blocks only move forward, so each is classified once.
 struct Starts<'t> {
     t: &'t [u8],
     base: usize,
@@ -115,30 +107,34 @@ impl<'t> Starts<'t> {
         }
     }
 
-    #[inline(never)]
+    #[inline]
     fn load(&mut self, base: usize) {
-        // window[k] = t[base - 1 + k] (0 outside the text), k in 0..65.
-        let mut window = [0u8; 65];
-        match base.checked_sub(1).and_then(|s| self.t.get(s..base + 64)) {
-            Some(w) => window.copy_from_slice(w),
-            None => {
-                for (k, d) in window.iter_mut().enumerate() {
-                    *d = (base + k)
-                        .checked_sub(1)
-                        .and_then(|j| self.t.get(j))
-                        .copied()
-                        .unwrap_or(0);
-                }
-            }
-        }
-        let mut f = [0u8; 64];
-        for (o, w) in f.iter_mut().zip(window.windows(2)) {
-            if let [p, c] = w {
-                *o = u8::from(start_at(*p, *c));
-            }
-        }
+        let full = base
+            .checked_sub(1)
+            .and_then(|s| self.t.get(s..base + 64))
+            .and_then(|w| <&[u8; 65]>::try_from(w).ok());
         self.base = base;
-        self.mask = crate::detect::pii::pack64(&f);
+        self.mask = match full {
+            Some(w) => start_mask(w),
+            None => {
+                // The first or last block: window[k] = t[base - 1 + k], 0 outside the text (0 is
+                // neither a digit nor `joins`).
+                let mut window = [0u8; 65];
+                let (first, block) = window.split_at_mut(1);
+                let rest = self.t.get(base..).unwrap_or_default();
+                let rest = rest.get(..64).unwrap_or(rest);
+                if let Some(b) = block.get_mut(..rest.len()) {
+                    b.copy_from_slice(rest);
+                }
+                if let Some((f, p)) = first
+                    .first_mut()
+                    .zip(base.checked_sub(1).and_then(|j| self.t.get(j)))
+                {
+                    *f = *p;
+                }
+                start_mask(&window)
+            }
+        };
     }
 
     /// Next house-number start at or after `i`.
@@ -157,6 +153,21 @@ impl<'t> Starts<'t> {
         }
         None
     }
+}
+
+/// The starts in a 64-byte block from its window (the byte before it, then the block): a digit
+/// whose previous byte does not join (a digit joins). One vectorised byte loop and a pack.
+#[inline(always)]
+fn start_mask(window: &[u8; 65]) -> u64 {
+    let mut start = [0u8; 64];
+    for ((s, &p), &c) in start
+        .iter_mut()
+        .zip(window)
+        .zip(window.get(1..).unwrap_or_default())
+    {
+        *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
+    }
+    crate::detect::pii::pack64(&start)
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
@@ -184,8 +195,11 @@ fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
         .or_else(|| found.map(|(s, _)| s).filter(|&s| s < d))
         .or_else(|| {
             // A value that starts with a name (`"Damrak 1"`): the word before is capitalised.
-            let w0 = word_before(t, d.checked_sub(1)?)?;
-            (at(t, d - 1) == b' ' && cap_start(t.get(w0..)?))
+            if at(t, d.checked_sub(1)?) != b' ' {
+                return None;
+            }
+            let w0 = word_before(t, d - 1)?;
+            cap_start(t.get(w0..)?)
                 .then(|| eu::words_start(t, d))
                 .flatten()
         })
