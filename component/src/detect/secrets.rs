@@ -457,13 +457,28 @@ fn entropy(v: &[u8]) -> f64 {
         }
     }
     let n = v.len() as f64;
+    // Most bytes of a value occur once or twice: compute each count's term once (the same
+    // expression on the same count gives the same bits, and the sum keeps its order).
+    let mut terms = [f64::NAN; 8];
     let mut h = 0.0;
     for &b in v {
         if let Some(c) = counts.get_mut(usize::from(b))
             && *c > 0
         {
-            let p = f64::from(*c) / n;
-            h -= p * p.log2();
+            let term = |c: u16| {
+                let p = f64::from(c) / n;
+                p * p.log2()
+            };
+            let t = match terms.get_mut(usize::from(*c)) {
+                Some(slot) => {
+                    if slot.is_nan() {
+                        *slot = term(*c);
+                    }
+                    *slot
+                }
+                None => term(*c),
+            };
+            h -= t;
             *c = 0;
         }
     }
