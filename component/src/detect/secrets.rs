@@ -655,27 +655,40 @@ fn is_placeholder(v: &[u8]) -> bool {
         _ => {}
     }
     // A reference to where the secret lives: SOPS, Vault, 1Password, AWS / Azure secret stores.
-    if SECRET_REFERENCES.iter().any(|p| {
+    // Gated on the first byte (`secret_reference_first_bytes` checks the gate covers the list).
+    if matches!(
+        first.to_ascii_lowercase(),
+        b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g'
+    ) && SECRET_REFERENCES.iter().any(|p| {
         v.len() >= p.len()
             && v.get(..p.len())
                 .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
     }) {
         return true;
     }
-    if v.iter()
-        .all(|b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_'))
-    {
+    // One pass for the byte tests below (this runs for every accepted value).
+    let (mut brace, mut star, mut dot, mut e2) = (false, false, false, false);
+    let mut all_masked = true;
+    for &b in v {
+        match b {
+            b'{' => brace = true,
+            b'*' => star = true,
+            b'.' => dot = true,
+            0xE2 => e2 = true,
+            _ => {}
+        }
+        all_masked &= matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_');
+    }
+    if all_masked {
         return true;
     }
-    if v.contains(&b'{') && (contains(v, b"{{") || contains(v, b"${")) {
+    if brace && (contains(v, b"{{") || contains(v, b"${")) {
         return true;
     }
-    if (v.contains(&b'*') && contains(v, b"***")) || (v.contains(&b'.') && contains(v, b"...")) {
+    if (star && contains(v, b"***")) || (dot && contains(v, b"...")) {
         return true;
     }
-    if v.contains(&0xE2)
-        && (contains(v, "\u{2026}".as_bytes()) || contains(v, "\u{2022}\u{2022}".as_bytes()))
-    {
+    if e2 && (contains(v, "\u{2026}".as_bytes()) || contains(v, "\u{2022}\u{2022}".as_bytes())) {
         return true;
     }
     if v.len() <= 11 && PLACEHOLDER_WORDS.iter().any(|w| eq_ic(v, w)) {
@@ -789,6 +802,21 @@ mod tests {
                     .filter(|v| vendor_group(v.anchor) == g)
                     .count();
             assert!((1..=64).contains(&n), "group {g}: {n} patterns");
+        }
+    }
+
+    /// `is_placeholder` tries `SECRET_REFERENCES` only for values starting with one of these.
+    #[test]
+    fn secret_reference_first_bytes() {
+        for r in SECRET_REFERENCES {
+            let first = r.as_bytes().first().map(u8::to_ascii_lowercase);
+            assert!(
+                matches!(
+                    first,
+                    Some(b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g')
+                ),
+                "{r}"
+            );
         }
     }
 
