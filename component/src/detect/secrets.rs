@@ -82,7 +82,12 @@ enum Anchor {
 /// the 3-byte anchors alone (slim Teddy, 3-byte masks) plus the longer ones alone (fat Teddy,
 /// 4-byte masks) measured about three times faster than one mixed set (whose 3-byte masks let
 /// through many false candidates). The 4+-byte vendor prefixes (`vendor::VENDORS`) form a third
-/// group (a packed searcher takes at most 64 patterns); 3-byte ones join group 0, except the ten
+/// group (a packed searcher takes at most 64 patterns), with the rare provider prefixes that
+/// overlap no other pattern of groups 1 and 2 (`ghp_`, `whsec_`, ` -u `, ...): group 1 then has
+/// at most 32 patterns, which selects the slim Teddy (32 bytes a step instead of fat's 16;
+/// `group_1_is_slim`), and since none of the moved patterns can overlap a pattern of either
+/// group, every group's non-overlapping matches are the same as with them in group 1
+/// (`moved_anchors_overlap_nothing`). 3-byte vendor prefixes join group 0, except the ten
 /// Azure `<digit>Q~` anchors, found by one `memchr` pass for `~` (`vendor::azure_scan`). The match
 /// streams are merged by offset, so the handlers still see one left-to-right sequence of anchors.
 const ANCHORS: &[(&str, Anchor, usize)] = &[
@@ -121,13 +126,13 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("hooks.slack.com", Anchor::SlackHook, 1),
     ("npm_", Anchor::Npm, 1),
     ("xapp-", Anchor::SlackApp, 1),
-    ("whsec_", Anchor::Stripe, 1),
-    ("ghp_", Anchor::GithubClassic, 1),
-    ("gho_", Anchor::GithubClassic, 1),
-    ("ghu_", Anchor::GithubClassic, 1),
-    ("ghs_", Anchor::GithubClassic, 1),
-    ("ghr_", Anchor::GithubClassic, 1),
-    ("github_pat_", Anchor::GithubPat, 1),
+    ("whsec_", Anchor::Stripe, 2),
+    ("ghp_", Anchor::GithubClassic, 2),
+    ("gho_", Anchor::GithubClassic, 2),
+    ("ghu_", Anchor::GithubClassic, 2),
+    ("ghs_", Anchor::GithubClassic, 2),
+    ("ghr_", Anchor::GithubClassic, 2),
+    ("github_pat_", Anchor::GithubPat, 2),
     ("glpat-", Anchor::Gitlab, 1),
     ("glptt-", Anchor::Gitlab, 1),
     ("gldt-", Anchor::Gitlab, 1),
@@ -136,7 +141,7 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("k_test_", Anchor::Stripe, 1),
     ("mysql", Anchor::Mysql, 1),
     ("mariadb", Anchor::Mysql, 1),
-    (" -u ", Anchor::UserFlag, 1),
+    (" -u ", Anchor::UserFlag, 2),
     ("--user", Anchor::UserFlag, 1),
 ];
 
@@ -457,13 +462,28 @@ fn entropy(v: &[u8]) -> f64 {
         }
     }
     let n = v.len() as f64;
+    // Most bytes of a value occur once or twice: compute each count's term once (the same
+    // expression on the same count gives the same bits, and the sum keeps its order).
+    let mut terms = [f64::NAN; 8];
     let mut h = 0.0;
     for &b in v {
         if let Some(c) = counts.get_mut(usize::from(b))
             && *c > 0
         {
-            let p = f64::from(*c) / n;
-            h -= p * p.log2();
+            let term = |c: u16| {
+                let p = f64::from(c) / n;
+                p * p.log2()
+            };
+            let t = match terms.get_mut(usize::from(*c)) {
+                Some(slot) => {
+                    if slot.is_nan() {
+                        *slot = term(*c);
+                    }
+                    *slot
+                }
+                None => term(*c),
+            };
+            h -= t;
             *c = 0;
         }
     }
@@ -640,27 +660,40 @@ fn is_placeholder(v: &[u8]) -> bool {
         _ => {}
     }
     // A reference to where the secret lives: SOPS, Vault, 1Password, AWS / Azure secret stores.
-    if SECRET_REFERENCES.iter().any(|p| {
+    // Gated on the first byte (`secret_reference_first_bytes` checks the gate covers the list).
+    if matches!(
+        first.to_ascii_lowercase(),
+        b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g'
+    ) && SECRET_REFERENCES.iter().any(|p| {
         v.len() >= p.len()
             && v.get(..p.len())
                 .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
     }) {
         return true;
     }
-    if v.iter()
-        .all(|b| matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_'))
-    {
+    // One pass for the byte tests below (this runs for every accepted value).
+    let (mut brace, mut star, mut dot, mut e2) = (false, false, false, false);
+    let mut all_masked = true;
+    for &b in v {
+        match b {
+            b'{' => brace = true,
+            b'*' => star = true,
+            b'.' => dot = true,
+            0xE2 => e2 = true,
+            _ => {}
+        }
+        all_masked &= matches!(b, b'*' | b'x' | b'X' | b'.' | b'#' | b'?' | b'-' | b'_');
+    }
+    if all_masked {
         return true;
     }
-    if v.contains(&b'{') && (contains(v, b"{{") || contains(v, b"${")) {
+    if brace && (contains(v, b"{{") || contains(v, b"${")) {
         return true;
     }
-    if (v.contains(&b'*') && contains(v, b"***")) || (v.contains(&b'.') && contains(v, b"...")) {
+    if (star && contains(v, b"***")) || (dot && contains(v, b"...")) {
         return true;
     }
-    if v.contains(&0xE2)
-        && (contains(v, "\u{2026}".as_bytes()) || contains(v, "\u{2022}\u{2022}".as_bytes()))
-    {
+    if e2 && (contains(v, "\u{2026}".as_bytes()) || contains(v, "\u{2022}\u{2022}".as_bytes())) {
         return true;
     }
     if v.len() <= 11 && PLACEHOLDER_WORDS.iter().any(|w| eq_ic(v, w)) {
@@ -775,6 +808,62 @@ mod tests {
                     .count();
             assert!((1..=64).contains(&n), "group {g}: {n} patterns");
         }
+    }
+
+    /// `is_placeholder` tries `SECRET_REFERENCES` only for values starting with one of these.
+    #[test]
+    fn secret_reference_first_bytes() {
+        for r in SECRET_REFERENCES {
+            let first = r.as_bytes().first().map(u8::to_ascii_lowercase);
+            assert!(
+                matches!(
+                    first,
+                    Some(b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g')
+                ),
+                "{r}"
+            );
+        }
+    }
+
+    /// Group 1 stays within the slim Teddy's 32 patterns (past that the packed searcher picks
+    /// the fat variant, about twice the cost per byte).
+    #[test]
+    fn group_1_is_slim() {
+        let n = ANCHORS.iter().filter(|a| a.2 == 1).count();
+        assert!(n <= 32, "group 1: {n} patterns");
+    }
+
+    /// Whether some text holds occurrences of `a` and `b` that share a byte.
+    fn can_overlap(a: &str, b: &str) -> bool {
+        a.contains(b)
+            || b.contains(a)
+            || (1..a.len().min(b.len())).any(|k| {
+                a.get(a.len() - k..) == b.get(..k) || b.get(b.len() - k..) == a.get(..k)
+            })
+    }
+
+    /// The non-vendor anchors of group 2 overlap no other pattern of groups 1 and 2, so each
+    /// group's leftmost-first non-overlapping matches do not depend on which of the two groups
+    /// holds them (and no two streams report one start for them).
+    #[test]
+    fn moved_anchors_overlap_nothing() {
+        let others: Vec<&str> = ANCHORS
+            .iter()
+            .filter(|a| a.2 >= 1)
+            .map(|a| a.0)
+            .chain(
+                vendor::VENDORS
+                    .iter()
+                    .filter(|v| !v.separate() && vendor_group(v.anchor) == 2)
+                    .map(|v| v.anchor),
+            )
+            .collect();
+        for a in ANCHORS.iter().filter(|a| a.2 == 2) {
+            for o in others.iter().filter(|o| **o != a.0) {
+                assert!(!can_overlap(a.0, o), "{:?} overlaps {o:?}", a.0);
+            }
+        }
+        assert!(can_overlap("AGPA", "PASS") && !can_overlap("ghp_", "oken"));
     }
 
     #[test]

@@ -169,6 +169,8 @@ pub(super) struct WeakMemo {
     xs: NextHit,
     dots: NextHit,
     distinct: Distinct6,
+    /// Furthest end of a window queried so far (see `weak`).
+    seen_end: usize,
 }
 
 /// The `k` bytes ending at `i` all satisfy `pred`.
@@ -189,6 +191,16 @@ impl WeakMemo {
             // Short bodies: the plain function (the distinct-byte bar is below six).
             return super::weak_body(text.get(a..b).unwrap_or_default());
         }
+        // A window that overlaps no earlier one (the common case: separate values) gains nothing
+        // from the memos, and the plain single pass is several times cheaper than filling them.
+        // Only a window overlapping the previous one (an anchor inside an earlier value) uses
+        // the memos, so a chain of overlapping windows still costs one plain pass plus one
+        // linear memo pass.
+        if a >= self.seen_end {
+            self.seen_end = b;
+            return super::weak_body(text.get(a..b).unwrap_or_default());
+        }
+        self.seen_end = self.seen_end.max(b);
         let same6 = |t: &[u8], i: usize| {
             let c = at(t, i);
             ends_run(t, i, 6, |x| x == c)
