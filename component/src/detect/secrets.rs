@@ -837,9 +837,8 @@ mod tests {
     fn can_overlap(a: &str, b: &str) -> bool {
         a.contains(b)
             || b.contains(a)
-            || (1..a.len().min(b.len())).any(|k| {
-                a.get(a.len() - k..) == b.get(..k) || b.get(b.len() - k..) == a.get(..k)
-            })
+            || (1..a.len().min(b.len()))
+                .any(|k| a.get(a.len() - k..) == b.get(..k) || b.get(b.len() - k..) == a.get(..k))
     }
 
     /// The non-vendor anchors of group 2 overlap no other pattern of groups 1 and 2, so each
