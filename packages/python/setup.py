@@ -4,8 +4,12 @@ The component (`datafog.wasm`) is a build artifact of `datafog-component`, not a
 it is copied at build time from, in order:
 
 1. `DATAFOG_WASM`, when set (a file);
-2. `$CARGO_TARGET_DIR/wasm32-wasip2/release/datafog.wasm`, when `CARGO_TARGET_DIR` is set;
-3. `<repo>/target/wasm32-wasip2/release/datafog.wasm`.
+2. `$CARGO_TARGET_DIR/hosts/datafog-strict-init.wasm`, when `CARGO_TARGET_DIR` is set;
+3. `<repo>/target/hosts/datafog-strict-init.wasm`.
+
+The default is the import-free, pre-initialised build that `scripts/build-strict` makes (no WASI
+imports; `docs/embedding.md`, "Strict hosts"). A wasm32-wasip2 build given by `DATAFOG_WASM` works
+too: the loader links an empty WASI context.
 
 The build fails when none exists: a wheel without the component would install and then fail on
 first use. `starter_policy.json` is the repository's `config/policy.json` (what the module-level
@@ -31,7 +35,7 @@ def component_source() -> Path:
     base = Path(target) if target else REPO / "target"
     if not base.is_absolute():
         base = REPO / base
-    return base / "wasm32-wasip2" / "release" / "datafog.wasm"
+    return base / "hosts" / "datafog-strict-init.wasm"
 
 
 class BuildWithComponent(build_py):
@@ -41,8 +45,8 @@ class BuildWithComponent(build_py):
         if not wasm.is_file():
             raise SystemExit(
                 f"datafog-firewall: component not found at {wasm}; build it with "
-                "`cargo build --release --locked --target wasm32-wasip2 -p datafog-component` "
-                "or set DATAFOG_WASM to a datafog.wasm"
+                "`scripts/build-strict` (the import-free component) "
+                "or set DATAFOG_WASM to a DataFog component"
             )
         policy = REPO / "config" / "policy.json"
         if not policy.is_file():

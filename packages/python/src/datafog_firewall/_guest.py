@@ -63,8 +63,9 @@ class Compiled:
             _store_cached(cached, wasm)
         self.component: wc.Component = cached
         self.linker = wc.Linker(self.engine)
-        # A wasm32-wasip2 build imports WASI interfaces it never calls; an empty WASI context
-        # (set on each store) satisfies them.
+        # The packaged build imports nothing (`scripts/build-strict`). A wasm32-wasip2 build given
+        # by DATAFOG_WASM imports WASI interfaces it never calls; an empty WASI context (set on
+        # each store) satisfies them.
         self.linker.add_wasip2()
         iface = self.component.get_export_index(INTERFACE)
         if iface is None:
