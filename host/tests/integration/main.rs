@@ -15,6 +15,7 @@ mod support;
 
 mod bounds;
 mod canary;
+mod console;
 mod checkpoints;
 mod errors;
 mod guest;
