@@ -138,7 +138,9 @@ impl ConsoleQuery {
                 .as_deref()
                 .is_none_or(|a| r.action.action_type.eq_ignore_ascii_case(a))
             && self.entity_type.as_deref().is_none_or(|e| {
-                r.findings.iter().any(|f| f.entity_type.eq_ignore_ascii_case(e))
+                r.findings
+                    .iter()
+                    .any(|f| f.entity_type.eq_ignore_ascii_case(e))
                     || r.finding_counts.keys().any(|k| k.eq_ignore_ascii_case(e))
             })
             && self.actor.as_deref().is_none_or(|a| r.actor_id == a)
@@ -152,7 +154,9 @@ fn parse_count(q: &Params, name: &str, default: usize, max: usize) -> Result<usi
             .parse::<usize>()
             .ok()
             .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| ApiError::invalid_query(name, format!("want an integer from 1 to {max}"))),
+            .ok_or_else(|| {
+                ApiError::invalid_query(name, format!("want an integer from 1 to {max}"))
+            }),
     }
 }
 
@@ -284,7 +288,10 @@ impl StatsQuery {
         };
         let after = parse_time(q, "after")?.unwrap_or(before - span);
         if after >= before {
-            return Err(ApiError::invalid_query("after", "want a time before `before`"));
+            return Err(ApiError::invalid_query(
+                "after",
+                "want a time before `before`",
+            ));
         }
         let buckets = (before - after).whole_seconds() / bucket.secs() + 1;
         if buckets > MAX_BUCKETS {
@@ -559,7 +566,14 @@ impl PolicyView {
 mod tests {
     use super::*;
 
-    fn line(ts: &str, decision: &str, rule: &str, action: &str, entity: &str, actor: &str) -> String {
+    fn line(
+        ts: &str,
+        decision: &str,
+        rule: &str,
+        action: &str,
+        entity: &str,
+        actor: &str,
+    ) -> String {
         let findings = if entity.is_empty() {
             String::new()
         } else {
@@ -574,23 +588,51 @@ mod tests {
 
     #[test]
     fn page_filters_and_stops() {
-        let q = ConsoleQuery::from_query("decision=deny&rule=r1&entity_type=EMAIL&actor=bob&limit=1")
-            .unwrap();
+        let q =
+            ConsoleQuery::from_query("decision=deny&rule=r1&entity_type=EMAIL&actor=bob&limit=1")
+                .unwrap();
         let mut page = ConsolePage::new(q);
         assert_eq!(
-            page.offer(&line("2026-01-01T00:00:03Z", "allow", "r1", "x", "email", "bob")),
+            page.offer(&line(
+                "2026-01-01T00:00:03Z",
+                "allow",
+                "r1",
+                "x",
+                "email",
+                "bob"
+            )),
             Flow::More
         );
         assert_eq!(
-            page.offer(&line("2026-01-01T00:00:02Z", "deny", "r1", "x", "email", "bob")),
+            page.offer(&line(
+                "2026-01-01T00:00:02Z",
+                "deny",
+                "r1",
+                "x",
+                "email",
+                "bob"
+            )),
             Flow::More
         );
         assert_eq!(
-            page.offer(&line("2026-01-01T00:00:01Z", "deny", "r1", "x", "email", "bob")),
+            page.offer(&line(
+                "2026-01-01T00:00:01Z",
+                "deny",
+                "r1",
+                "x",
+                "email",
+                "bob"
+            )),
             Flow::Full
         );
-        let body = String::from_utf8(page.finish(Some(Cursor { segment: 0, offset: 7 }), false))
-            .unwrap();
+        let body = String::from_utf8(page.finish(
+            Some(Cursor {
+                segment: 0,
+                offset: 7,
+            }),
+            false,
+        ))
+        .unwrap();
         assert!(body.contains("2026-01-01T00:00:02Z"), "{body}");
         assert!(!body.contains("2026-01-01T00:00:03Z"), "{body}");
         assert!(body.contains("\"next_cursor\":\"0.7\""), "{body}");
@@ -627,17 +669,58 @@ mod tests {
         let now = OffsetDateTime::parse("2026-01-01T00:10:00Z", &Rfc3339).unwrap();
         let q = StatsQuery::from_query("after=2026-01-01T00:00:00Z", now).unwrap();
         let mut s = Stats::new(q);
-        assert!(s.offer(&line("2026-01-01T00:10:00Z", "deny", "r1", "shell.exec", "", "")));
-        assert!(s.offer(&line("2026-01-01T00:09:30Z", "deny", "r1", "shell.exec", "email", "")));
-        assert!(s.offer(&line("2026-01-01T00:01:00Z", "allow", "r2", "file.read", "", "")));
-        assert!(s.offer(&line("2025-12-31T23:59:30Z", "allow", "r2", "file.read", "", "")));
-        assert!(!s.offer(&line("2025-12-31T23:58:00Z", "allow", "r2", "file.read", "", "")));
+        assert!(s.offer(&line(
+            "2026-01-01T00:10:00Z",
+            "deny",
+            "r1",
+            "shell.exec",
+            "",
+            ""
+        )));
+        assert!(s.offer(&line(
+            "2026-01-01T00:09:30Z",
+            "deny",
+            "r1",
+            "shell.exec",
+            "email",
+            ""
+        )));
+        assert!(s.offer(&line(
+            "2026-01-01T00:01:00Z",
+            "allow",
+            "r2",
+            "file.read",
+            "",
+            ""
+        )));
+        assert!(s.offer(&line(
+            "2025-12-31T23:59:30Z",
+            "allow",
+            "r2",
+            "file.read",
+            "",
+            ""
+        )));
+        assert!(!s.offer(&line(
+            "2025-12-31T23:58:00Z",
+            "allow",
+            "r2",
+            "file.read",
+            "",
+            ""
+        )));
         let out = s.finish(true);
         assert_eq!(out.total, 2);
         assert_eq!(out.series.len(), 10);
         assert_eq!(out.series[9].deny, 1);
         assert_eq!(out.series[1].allow, 1);
-        assert_eq!(out.top_rules[0], Named { name: "r1".into(), count: 1 });
+        assert_eq!(
+            out.top_rules[0],
+            Named {
+                name: "r1".into(),
+                count: 1
+            }
+        );
         assert_eq!(out.top_entity_types[0].name, "email");
         assert_eq!(out.by_decision["deny"], 1);
     }

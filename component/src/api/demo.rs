@@ -115,11 +115,7 @@ pub fn file_name(name: &str) -> Result<&str, ApiError> {
     if name.is_empty() {
         return Err(invalid("filename is required"));
     }
-    if name.len() > 255
-        || name == "."
-        || name == ".."
-        || name.contains(['/', '\\', '\0'])
-    {
+    if name.len() > 255 || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
         return Err(invalid(
             "filename must be one plain name inside the sandbox (no `/`, `\\`, `..` or absolute path)",
         ));

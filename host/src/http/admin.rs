@@ -165,7 +165,11 @@ async fn receipt(State(s): State<Shared>, id: Result<Path<String>, PathRejection
             return Ok(None);
         };
         let files = st.receipts.chain_files()?;
-        let line_no = match files.len().checked_sub(segment + 1).and_then(|i| files.get(i)) {
+        let line_no = match files
+            .len()
+            .checked_sub(segment + 1)
+            .and_then(|i| files.get(i))
+        {
             Some(f) => lines_before(f, offset)? + 1,
             None => 0,
         };
@@ -190,7 +194,8 @@ async fn receipt(State(s): State<Shared>, id: Result<Path<String>, PathRejection
 
 /// `GET /admin/api/stats`.
 async fn stats(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
-    let query = StatsQuery::from_query(q.as_deref().unwrap_or(""), time::OffsetDateTime::now_utc())?;
+    let query =
+        StatsQuery::from_query(q.as_deref().unwrap_or(""), time::OffsetDateTime::now_utc())?;
     let st = s.clone();
     let out = blocking(move || {
         let files = st.receipts.chain_files()?;

@@ -40,7 +40,11 @@ pub fn scan_back(
     });
     let mut segment = start.segment;
     let mut first = true;
-    while let Some(file) = files.len().checked_sub(segment + 1).and_then(|i| files.get(i)) {
+    while let Some(file) = files
+        .len()
+        .checked_sub(segment + 1)
+        .and_then(|i| files.get(i))
+    {
         let size = file.size()?;
         let end = if first { start.offset.min(size) } else { size };
         first = false;
@@ -146,7 +150,9 @@ pub fn lines_before(file: &SegmentReader, offset: u64) -> std::io::Result<u64> {
     let mut at = 0u64;
     let mut count = 0u64;
     while at < offset {
-        let want = usize::try_from(offset - at).unwrap_or(usize::MAX).min(buf.len());
+        let want = usize::try_from(offset - at)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
         let n = file.read_at(buf.get_mut(..want).unwrap_or_default(), at)?;
         if n == 0 {
             break;

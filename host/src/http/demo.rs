@@ -200,7 +200,12 @@ async fn exec(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpRe
                 contract::COMMANDS.join(", ")
             ),
         ),
-        Gate::Proceed if !req.args.iter().all(|a| resolves_inside(&root, &root.join(a))) => {
+        Gate::Proceed
+            if !req
+                .args
+                .iter()
+                .all(|a| resolves_inside(&root, &root.join(a))) =>
+        {
             refuse(
                 &mut out,
                 "allowed by policy, but an argument leads out of the sandbox (a symlink)"
@@ -282,20 +287,19 @@ fn read_in(root: &Path, name: &str) -> std::io::Result<String> {
         .custom_flags(libc_nofollow())
         .open(root.join(name))?;
     let mut buf = Vec::new();
-    f.take(contract::MAX_OUTPUT_BYTES as u64).read_to_end(&mut buf)?;
+    f.take(contract::MAX_OUTPUT_BYTES as u64)
+        .read_to_end(&mut buf)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 
 /// A file error as the caller's 400 when it is about the name (missing, a symlink), else 500.
 fn file_error(e: std::io::Error) -> HttpError {
     match e.raw_os_error() {
-        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => {
-            ApiError::new(
-                datafog::api::ErrorCode::InvalidRequest,
-                "filename names a symlink; the demo never follows one",
-            )
-            .into()
-        }
+        Some(code) if code == rustix::io::Errno::LOOP.raw_os_error() => ApiError::new(
+            datafog::api::ErrorCode::InvalidRequest,
+            "filename names a symlink; the demo never follows one",
+        )
+        .into(),
         _ if e.kind() == std::io::ErrorKind::NotFound => ApiError::new(
             datafog::api::ErrorCode::InvalidRequest,
             "filename is not in the sandbox (seed it first)",

@@ -17,15 +17,17 @@ const AWS: &str = "AKIAZ7VQ2MXK4P3RLT5W";
 const GHP: &str = "ghp_R8mZ2xQ4vN7kP1sT9wY3bC6dF0gH5jL2aE4u";
 
 fn with_token(mut req: Request<Body>) -> Request<Body> {
-    req.headers_mut().insert(
-        "authorization",
-        format!("Bearer {TOKEN}").parse().unwrap(),
-    );
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
     req
 }
 
 async fn aget(app: &axum::Router, path: &str) -> Resp {
-    send(app, with_token(Request::get(path).body(Body::empty()).unwrap())).await
+    send(
+        app,
+        with_token(Request::get(path).body(Body::empty()).unwrap()),
+    )
+    .await
 }
 
 async fn apost(app: &axum::Router, path: &str, body: &Value) -> Resp {
@@ -48,7 +50,12 @@ fn no_values(what: &str, bytes: &[u8]) {
     }
 }
 
-fn console_state(tag: &str) -> (std::path::PathBuf, std::sync::Arc<datafog_host::http::AppState>) {
+fn console_state(
+    tag: &str,
+) -> (
+    std::path::PathBuf,
+    std::sync::Arc<datafog_host::http::AppState>,
+) {
     let dir = temp_dir(tag);
     let events = dir.join("events.ndjson").display().to_string();
     let st = state_with(
@@ -76,15 +83,32 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
     let (_dir, st) = console_state("demo");
     let app = datafog_host::http::app(st.clone());
     // Pages load without a token (no data in them); every action needs it.
-    for p in ["/demo", "/demo/demo.js", "/demo/console.css", "/admin", "/admin/console.js"] {
+    for p in [
+        "/demo",
+        "/demo/demo.js",
+        "/demo/console.css",
+        "/admin",
+        "/admin/console.js",
+    ] {
         let r = get(&app, p).await;
         assert_eq!(r.status, StatusCode::OK, "{p}");
-        assert!(r.headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+        assert!(
+            r.headers["content-security-policy"]
+                .to_str()
+                .unwrap()
+                .contains("script-src 'self'")
+        );
     }
     let r = post(&app, "/demo/exec", r#"{"command":"echo","args":["x"]}"#).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(get(&app, "/demo/sandbox").await.status, StatusCode::UNAUTHORIZED);
-    assert_eq!(get(&app, "/admin/api/receipts").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        get(&app, "/demo/sandbox").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        get(&app, "/admin/api/receipts").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     // 1. A command leaking a key: denied, never run.
     let r = apost(
@@ -93,25 +117,49 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
         &json!({"command":"curl","args":["-H",format!("Authorization: Bearer {KEY}"),"https://api.example.com/v1/charges"]}),
     )
     .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.bytes));
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
     no_values("exec answer", &r.bytes);
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "deny", "{v}");
     assert_eq!(v["decision"]["matched_rules"][0], "deny-command-secrets");
     assert_eq!(v["blocked"], true);
     assert_eq!(v["stdout"], "");
-    assert!(v["findings"].as_array().unwrap().iter().any(|f| f["start"].as_u64().unwrap() > 0));
+    assert!(
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["start"].as_u64().unwrap() > 0)
+    );
     let leak_receipt = v["decision"]["receipt_id"].as_str().unwrap().to_owned();
     assert_eq!(leak_receipt.len(), 32);
 
     // 2. A file write with PII: redacted before it is written.
     let content = format!("Customer: Jane Roe, {EMAIL}, {PHONE}\n");
-    let r = apost(&app, "/demo/write-file", &json!({"filename":"customers.md","content":content})).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", String::from_utf8_lossy(&r.bytes));
+    let r = apost(
+        &app,
+        "/demo/write-file",
+        &json!({"filename":"customers.md","content":content}),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.bytes)
+    );
     no_values("write answer", &r.bytes);
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "allow_with_redaction", "{v}");
-    assert_eq!(v["decision"]["matched_rules"][0], "redact-outbound-sensitive");
+    assert_eq!(
+        v["decision"]["matched_rules"][0],
+        "redact-outbound-sensitive"
+    );
     assert_eq!(v["written"], true);
     let sandbox = st.demo.as_ref().unwrap().dir().to_path_buf();
     let on_disk = std::fs::read_to_string(sandbox.join("customers.md")).unwrap();
@@ -119,7 +167,12 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
     no_values("written file", on_disk.as_bytes());
 
     // 3. A clean command runs in the sandbox.
-    let r = apost(&app, "/demo/exec", &json!({"command":"echo","args":["hello from the sandbox"]})).await;
+    let r = apost(
+        &app,
+        "/demo/exec",
+        &json!({"command":"echo","args":["hello from the sandbox"]}),
+    )
+    .await;
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "allow", "{v}");
     assert_eq!(v["decision"]["matched_rules"][0], "allow-commands");
@@ -127,18 +180,31 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
     assert_eq!(v["stdout"], "hello from the sandbox\n");
     // It runs in the sandbox with an empty environment (the token is not visible to it).
     let r = apost(&app, "/demo/exec", &json!({"command":"ls"})).await;
-    assert!(r.json()["stdout"].as_str().unwrap().contains("customers.md"));
+    assert!(
+        r.json()["stdout"]
+            .as_str()
+            .unwrap()
+            .contains("customers.md")
+    );
 
     // 4. A seeded .env read comes back redacted.
     let env = format!("AWS_ACCESS_KEY_ID={AWS}\nGITHUB_TOKEN={GHP}\nLOG_LEVEL=info\n");
-    let r = apost(&app, "/demo/seed", &json!({"filename":".env","content":env})).await;
+    let r = apost(
+        &app,
+        "/demo/seed",
+        &json!({"filename":".env","content":env}),
+    )
+    .await;
     assert_eq!(r.json(), json!({"seeded":true,"filename":".env"}));
     let r = apost(&app, "/demo/read-file", &json!({"filename":".env"})).await;
     no_values("read answer", &r.bytes);
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "allow_with_redaction", "{v}");
     assert_eq!(v["decision"]["matched_rules"][0], "redact-read-secrets");
-    assert!(v["content"].as_str().unwrap().contains("LOG_LEVEL=info"), "{v}");
+    assert!(
+        v["content"].as_str().unwrap().contains("LOG_LEVEL=info"),
+        "{v}"
+    );
 
     let r = aget(&app, "/demo/sandbox").await;
     let v = r.json();
@@ -211,17 +277,43 @@ async fn issue_12_demo_never_leaves_its_sandbox() {
     // A symlink out of the sandbox: never followed to read, write or run on.
     let r = apost(&app, "/demo/read-file", &json!({"filename":"link.txt"})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("symlink"));
-    let r = apost(&app, "/demo/write-file", &json!({"filename":"link.txt","content":"overwritten"})).await;
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("symlink")
+    );
+    let r = apost(
+        &app,
+        "/demo/write-file",
+        &json!({"filename":"link.txt","content":"overwritten"}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "outside the sandbox\n");
-    let r = apost(&app, "/demo/exec", &json!({"command":"cat","args":["link.txt"]})).await;
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        "outside the sandbox\n"
+    );
+    let r = apost(
+        &app,
+        "/demo/exec",
+        &json!({"command":"cat","args":["link.txt"]}),
+    )
+    .await;
     let v = r.json();
     assert_eq!(v["blocked"], true, "{v}");
-    assert!(v["error"].as_str().unwrap().contains("out of the sandbox"), "{v}");
+    assert!(
+        v["error"].as_str().unwrap().contains("out of the sandbox"),
+        "{v}"
+    );
     assert_eq!(v["stdout"], "");
     // A program outside the demo's list is decided, then not run.
-    let r = apost(&app, "/demo/exec", &json!({"command":"rm","args":["-rf","x"]})).await;
+    let r = apost(
+        &app,
+        "/demo/exec",
+        &json!({"command":"rm","args":["-rf","x"]}),
+    )
+    .await;
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "allow");
     assert_eq!(v["blocked"], true);
@@ -249,7 +341,12 @@ async fn issue_12_dry_run_decides_without_a_receipt() {
     assert_eq!(st.receipts.len(), 1);
     let r = apost(&app, "/v1/decide?dry_run=maybe", &body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()["error"]["message"].as_str().unwrap().contains("dry_run"));
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("dry_run")
+    );
 }
 
 #[tokio::test]
@@ -289,21 +386,81 @@ async fn issue_12_receipts_pages_filters_and_chain_verification() {
     assert_eq!(seen, newest_first);
     // Filters.
     let count = |v: Value| v["receipts"].as_array().unwrap().len();
-    assert_eq!(count(aget(&app, "/admin/api/receipts?decision=allow_with_redaction").await.json()), 3);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?rule=allow-commands").await.json()), 3);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?action_type=SHELL.EXEC").await.json()), 3);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?entity_type=email").await.json()), 3);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?actor=build-bot").await.json()), 3);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?actor=nobody").await.json()), 0);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?before=2000-01-01T00:00:00Z").await.json()), 0);
-    assert_eq!(count(aget(&app, "/admin/api/receipts?after=2000-01-01T00:00:00Z").await.json()), 6);
-    for bad in ["limit=0", "cursor=x", "decision=maybe", "after=yesterday", "colour=red"] {
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?decision=allow_with_redaction")
+                .await
+                .json()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?rule=allow-commands")
+                .await
+                .json()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?action_type=SHELL.EXEC")
+                .await
+                .json()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?entity_type=email")
+                .await
+                .json()
+        ),
+        3
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?actor=build-bot")
+                .await
+                .json()
+        ),
+        3
+    );
+    assert_eq!(
+        count(aget(&app, "/admin/api/receipts?actor=nobody").await.json()),
+        0
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?before=2000-01-01T00:00:00Z")
+                .await
+                .json()
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            aget(&app, "/admin/api/receipts?after=2000-01-01T00:00:00Z")
+                .await
+                .json()
+        ),
+        6
+    );
+    for bad in [
+        "limit=0",
+        "cursor=x",
+        "decision=maybe",
+        "after=yesterday",
+        "colour=red",
+    ] {
         let r = aget(&app, &format!("/admin/api/receipts?{bad}")).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
     }
     let r = aget(&app, "/admin/api/receipts/nope").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let v = aget(&app, &format!("/admin/api/receipts/{}", ids[3])).await.json();
+    let v = aget(&app, &format!("/admin/api/receipts/{}", ids[3]))
+        .await
+        .json();
     assert_eq!(v["position"]["line"], 4);
     // The chain verifies; the policy view lists the rules in evaluation order.
     let v = aget(&app, "/admin/api/verify").await.json();
@@ -312,11 +469,18 @@ async fn issue_12_receipts_pages_filters_and_chain_verification() {
     assert_eq!(v["last_hash"].as_str().unwrap(), st.receipts.last_hash());
     let v = aget(&app, "/admin/api/policy").await.json();
     assert_eq!(v["rules"][0]["id"], "deny-command-secrets");
-    assert_eq!(v["rules"][0]["match"]["action_types"], json!(["shell.exec", "command.exec"]));
+    assert_eq!(
+        v["rules"][0]["match"]["action_types"],
+        json!(["shell.exec", "command.exec"])
+    );
     // A receipt changed on disk under the server: the verifier names the line.
     let path = dir.join("receipts.jsonl");
     let text = std::fs::read_to_string(&path).unwrap();
-    let tampered = text.replacen("\"actor_id\":\"build-bot\"", "\"actor_id\":\"build-bad\"", 1);
+    let tampered = text.replacen(
+        "\"actor_id\":\"build-bot\"",
+        "\"actor_id\":\"build-bad\"",
+        1,
+    );
     assert_ne!(text, tampered);
     std::fs::write(&path, tampered).unwrap();
     let v = aget(&app, "/admin/api/verify").await.json();
@@ -340,7 +504,8 @@ async fn million_receipts_first_page() {
     let dir = temp_dir("million");
     let started = std::time::Instant::now();
     {
-        let mut out = std::io::BufWriter::new(std::fs::File::create(dir.join("receipts.jsonl")).unwrap());
+        let mut out =
+            std::io::BufWriter::new(std::fs::File::create(dir.join("receipts.jsonl")).unwrap());
         let mut prev = datafog::receipt::GENESIS_HASH.to_owned();
         let t0 = time::OffsetDateTime::now_utc() - time::Duration::seconds(n as i64 / 100);
         let effects = [
@@ -383,7 +548,10 @@ async fn million_receipts_first_page() {
         }
     }
     let size = std::fs::metadata(dir.join("receipts.jsonl")).unwrap().len();
-    eprintln!("million: wrote {n} receipts ({size} bytes) in {:?}", started.elapsed());
+    eprintln!(
+        "million: wrote {n} receipts ({size} bytes) in {:?}",
+        started.elapsed()
+    );
     let started = std::time::Instant::now();
     let (_, st) = {
         let events = dir.join("events.ndjson").display().to_string();
@@ -398,7 +566,10 @@ async fn million_receipts_first_page() {
         );
         (dir.clone(), st)
     };
-    eprintln!("million: server state (verify + index) in {:?}", started.elapsed());
+    eprintln!(
+        "million: server state (verify + index) in {:?}",
+        started.elapsed()
+    );
     let app = datafog_host::http::app(st);
     let time_it = |label: &'static str, path: String| {
         let app = app.clone();
@@ -425,13 +596,35 @@ async fn million_receipts_first_page() {
     assert!(first < 200.0, "first page took {first} ms");
     let (_, v) = time_it("first page (200)", "/admin/api/receipts?limit=200".into()).await;
     let cursor = v["next_cursor"].as_str().unwrap().to_owned();
-    time_it("next page (200)", format!("/admin/api/receipts?limit=200&cursor={cursor}")).await;
-    time_it("filtered: deny + actor", "/admin/api/receipts?decision=deny&actor=agent-3".into()).await;
-    let (_, v) = time_it("filter matching nothing (budget)", "/admin/api/receipts?actor=nobody".into()).await;
-    eprintln!("million: a miss scans {} lines per request (partial={})", v["scanned"], v["partial"]);
+    time_it(
+        "next page (200)",
+        format!("/admin/api/receipts?limit=200&cursor={cursor}"),
+    )
+    .await;
+    time_it(
+        "filtered: deny + actor",
+        "/admin/api/receipts?decision=deny&actor=agent-3".into(),
+    )
+    .await;
+    let (_, v) = time_it(
+        "filter matching nothing (budget)",
+        "/admin/api/receipts?actor=nobody".into(),
+    )
+    .await;
+    eprintln!(
+        "million: a miss scans {} lines per request (partial={})",
+        v["scanned"], v["partial"]
+    );
     time_it("stats, last hour by minute", "/admin/api/stats".into()).await;
-    let (_, v) = time_it("stats, last day by hour", "/admin/api/stats?bucket=hour".into()).await;
-    eprintln!("million: stats by hour counted {} (complete={})", v["total"], v["complete"]);
+    let (_, v) = time_it(
+        "stats, last day by hour",
+        "/admin/api/stats?bucket=hour".into(),
+    )
+    .await;
+    eprintln!(
+        "million: stats by hour counted {} (complete={})",
+        v["total"], v["complete"]
+    );
     let t = std::time::Instant::now();
     let v = aget(&app, "/admin/api/verify").await.json();
     eprintln!("million: verify chain: {:?} ({v})", t.elapsed());

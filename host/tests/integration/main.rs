@@ -15,8 +15,8 @@ mod support;
 
 mod bounds;
 mod canary;
-mod console;
 mod checkpoints;
+mod console;
 mod errors;
 mod guest;
 mod idempotency;
