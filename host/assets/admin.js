@@ -376,6 +376,11 @@ document.addEventListener("DOMContentLoaded", () => {
   $("try-form").addEventListener("submit", (ev) => { ev.preventDefault(); tryIt().catch(fail); });
   $("ev-refresh").addEventListener("click", () => loadEvents().catch(fail));
   $("he-refresh").addEventListener("click", () => loadHealth().catch(fail));
+  // A receipt link (`/admin#receipt=<id>`) followed while the console is open.
+  window.addEventListener("hashchange", () => {
+    const m = /^#receipt=([0-9a-f]{1,64})$/.exec(location.hash);
+    if (m && sessionStorage.getItem(TOKEN_KEY) !== null) show("receipts").then(() => openReceipt(m[1])).catch(fail);
+  });
   const saved = sessionStorage.getItem(TOKEN_KEY);
   if (saved !== null) signIn(saved);
   else $("token").focus();
