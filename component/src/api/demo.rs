@@ -212,10 +212,10 @@ pub fn gate(effect: Effect) -> Gate {
 
 /// The blocked answer's `error` text (names the rules, never a value).
 pub fn blocked_message(resp: &DecideResponse) -> String {
-    if resp.matched_rules.is_empty() {
-        format!("blocked by policy: {}", resp.reason)
-    } else {
-        format!("blocked by policy rule {}", resp.matched_rules.join(", "))
+    match resp.matched_rules.first() {
+        None => format!("blocked by policy: {}", resp.reason),
+        // The deciding rule (rules are listed in evaluation order).
+        Some(rule) => format!("blocked by policy rule {rule}"),
     }
 }
 
