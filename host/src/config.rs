@@ -31,6 +31,8 @@
 //! | `DATAFOG_IDEMPOTENCY_CACHE_MB` | `64` | response bodies kept for idempotent replays, all endpoints together (see `idempotency`) |
 //! | `DATAFOG_ACCESS_LOG` | off | `1`/`true`: one log line per request (Go logs every request) |
 //! | `DATAFOG_CHECKPOINT_KEY_PATH` | `<receipts dir>/datafog_checkpoint.key` | Ed25519 seed that signs receipt checkpoints; 32 random bytes generated (mode 0600) when the file is missing |
+//! | `DATAFOG_ENABLE_DEMO` | `false` | serve demo mode (`/demo*`, `http::demo`) with a fresh sandbox directory |
+//! | `DATAFOG_ENABLE_ADMIN_UI` | `false` | serve the read-only admin console (`/admin`, `/admin/api/*`, `http::admin`) |
 //! | `DATAFOG_CHECKPOINT_EVERY` | `1000` | a signed checkpoint after every this many receipts (and at start and shutdown when the chain moved); `0`: no checkpoints |
 
 use std::path::{Path, PathBuf};
@@ -85,6 +87,10 @@ pub struct Settings {
     pub checkpoint_key_path: PathBuf,
     /// `DATAFOG_CHECKPOINT_EVERY`: receipts between signed checkpoints (0: no checkpoints).
     pub checkpoint_every: u64,
+    /// `DATAFOG_ENABLE_DEMO`: serve demo mode (`/demo*`).
+    pub enable_demo: bool,
+    /// `DATAFOG_ENABLE_ADMIN_UI`: serve the admin console (`/admin`).
+    pub enable_admin_ui: bool,
 }
 
 impl Settings {
@@ -174,6 +180,8 @@ impl Settings {
         let allow_no_auth = flag("DATAFOG_ALLOW_NO_AUTH");
         let access_log = flag("DATAFOG_ACCESS_LOG");
         let fgprof = flag("DATAFOG_FGPROF");
+        let enable_demo = flag("DATAFOG_ENABLE_DEMO");
+        let enable_admin_ui = flag("DATAFOG_ENABLE_ADMIN_UI");
         let cors_origins = match get("DATAFOG_CORS_ORIGINS") {
             None => CorsOrigins::Off,
             Some(v) => CorsOrigins::parse(&v).unwrap_or_else(|e| {
@@ -229,6 +237,8 @@ impl Settings {
             fgprof,
             checkpoint_key_path,
             checkpoint_every,
+            enable_demo,
+            enable_admin_ui,
         };
         (settings, warnings)
     }

@@ -128,6 +128,16 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         ),
         None => None,
     };
+    let demo = if settings.enable_demo {
+        let sandbox = http::demo::Sandbox::create()?;
+        eprintln!(
+            "datafog-api demo mode on (DATAFOG_ENABLE_DEMO): sandbox `{}`",
+            sandbox.dir().display()
+        );
+        Some(sandbox)
+    } else {
+        None
+    };
     Ok(Arc::new(AppState {
         runtime,
         identity,
@@ -161,6 +171,8 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
             &settings.receipt_path,
             settings.min_free_disk_mb.saturating_mul(1 << 20),
         ),
+        demo,
+        admin_ui: settings.enable_admin_ui,
     }))
 }
 

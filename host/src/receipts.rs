@@ -567,6 +567,15 @@ impl ReceiptStore {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 
+    /// Where receipt `id` is: its file counted back from the current one (0; 1 is the newest
+    /// rotated segment) and its byte offset there (the admin console's chain position).
+    pub fn locate(&self, id: &str) -> Option<(usize, u64)> {
+        let (segment, offset, _) = self.index.read().ok()?.get(id).copied()?;
+        let readers = self.readers.read().ok()?;
+        let back = readers.range(segment..).count().checked_sub(1)?;
+        Some((back, offset))
+    }
+
     /// The stored line of the receipt whose `idempotency_key_digest` is `digest`, if start-up
     /// indexed one (a decide idempotency key from before the restart).
     pub fn get_by_idempotency(&self, digest: &str) -> std::io::Result<Option<String>> {
@@ -802,6 +811,18 @@ pub fn same_file(file: &File, path: &Path) -> std::io::Result<()> {
 pub struct SegmentReader {
     file: Arc<File>,
     at: u64,
+}
+
+impl SegmentReader {
+    /// The file's length now.
+    pub fn size(&self) -> std::io::Result<u64> {
+        Ok(self.file.metadata()?.len())
+    }
+
+    /// A positioned read (the reader's own position is not moved).
+    pub fn read_at(&self, buf: &mut [u8], offset: u64) -> std::io::Result<usize> {
+        self.file.read_at(buf, offset)
+    }
 }
 
 impl std::io::Read for SegmentReader {

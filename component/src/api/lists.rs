@@ -40,20 +40,20 @@ use crate::receipt::Receipt;
 pub const DEFAULT_LIMIT: usize = 100;
 pub const MAX_LIMIT: usize = 1000;
 
-type Params = HashMap<String, String>;
+pub(super) type Params = HashMap<String, String>;
 
 /// A free-text parameter's value, `None` when absent or empty (no filter).
-fn value<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+pub(super) fn value<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
     q.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
 /// A typed parameter's value (trimmed), `None` only when absent: an empty value must parse like
 /// any other, so `after=` is a 400, as the OpenAPI document's formats say.
-fn typed<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+pub(super) fn typed<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
     q.get(name).map(|v| v.trim())
 }
 
-fn parse_time(q: &Params, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+pub(super) fn parse_time(q: &Params, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
     typed(q, name)
         .map(|v| {
             OffsetDateTime::parse(v, &Rfc3339).map_err(|_| {
@@ -80,7 +80,7 @@ fn parse_limit(q: &Params) -> Result<usize, ApiError> {
 }
 
 /// `decision`: one of the policy effects, case-insensitive.
-fn parse_decision(q: &Params) -> Result<Option<String>, ApiError> {
+pub(super) fn parse_decision(q: &Params) -> Result<Option<String>, ApiError> {
     typed(q, "decision")
         .map(|v| {
             let v = v.to_ascii_lowercase();
@@ -95,12 +95,12 @@ fn parse_decision(q: &Params) -> Result<Option<String>, ApiError> {
 }
 
 /// A case-insensitive free-text filter value: trimmed, lower-cased; empty is no filter.
-fn lower(q: &Params, name: &str) -> Option<String> {
+pub(super) fn lower(q: &Params, name: &str) -> Option<String> {
     value(q, name).map(str::to_ascii_lowercase)
 }
 
 /// The raw query string's parameters, each one the route takes (`known`) and given once.
-fn params(query: &str, known: &[&str]) -> Result<Params, ApiError> {
+pub(super) fn params(query: &str, known: &[&str]) -> Result<Params, ApiError> {
     let mut q = Params::new();
     for (k, v) in parse_query(query)? {
         if !known.contains(&k.as_str()) {

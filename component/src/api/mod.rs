@@ -5,6 +5,8 @@
 //! (or [`decide`]) and persists the returned receipt.
 
 pub mod bounds;
+pub mod console;
+pub mod demo;
 pub mod error;
 pub mod handlers;
 pub mod http;
@@ -59,6 +61,28 @@ pub fn validate_decide(req: &DecideRequest) -> Result<(), ApiError> {
         return Err(ApiError::action_type_required());
     }
     Ok(())
+}
+
+/// `/v1/decide`'s query: `dry_run=true` (or `1`; exact, lower case) asks for the decision without a receipt (the
+/// host writes nothing: no receipt, no event, no idempotency entry; `receipt_id` is empty).
+/// `false`/`0` or no `dry_run` is a normal decision. Other parameters are ignored, as Go ignored
+/// every query parameter of this route.
+pub fn decide_dry_run(query: &str) -> Result<bool, ApiError> {
+    let mut dry = None;
+    for (k, v) in http::parse_query(query)? {
+        if k != "dry_run" {
+            continue;
+        }
+        if dry.is_some() {
+            return Err(ApiError::invalid_query("dry_run", "given more than once"));
+        }
+        dry = Some(match v.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(ApiError::invalid_query("dry_run", "want true or false")),
+        });
+    }
+    Ok(dry.unwrap_or(false))
 }
 
 /// `/v1/transform`, normalising in place (Go normalises before fingerprinting): `text is

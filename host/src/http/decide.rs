@@ -6,7 +6,7 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodFilter, on};
 use datafog::api::{self, ApiError, DecideContext, DecideRequest};
@@ -25,8 +25,18 @@ pub fn router() -> Router<Shared> {
     Router::new().route("/v1/decide", post(on(MethodFilter::POST, decide)))
 }
 
-async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+async fn decide(
+    State(s): State<Shared>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult {
+    let dry_run = api::decide_dry_run(q.as_deref().unwrap_or(""))?;
     let (req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    if dry_run {
+        // A decision and nothing else: no receipt, no event, no idempotency entry, no metrics.
+        return to_json(&dry_decide(&s, req).await?).map(json_bytes);
+    }
     // Fail closed before the disk is full (`crate::disk`): no decision without room for its
     // receipt. Checked before the idempotency cache: a replay needs no new receipt, but a refusal
     // is cheap to retry and never answers a decision that was not made.
@@ -84,8 +94,46 @@ fn restore(s: &AppState, req: &DecideRequest) -> Result<Option<(String, Vec<u8>)
     Ok(Some((receipt.input_hash, body)))
 }
 
+/// `/v1/decide?dry_run=true`: the guest decides as for any request (the receipt it builds is
+/// dropped); `receipt_id` is empty.
+pub(super) async fn dry_decide(
+    s: &Shared,
+    req: DecideRequest,
+) -> Result<api::DecideResponse, HttpError> {
+    let token_key = s.key.clone();
+    let size = request_size(&req);
+    let Decided { mut response, .. } = in_guest(s, size, move |i| {
+        let ctx = DecideContext {
+            receipt_id: "0".repeat(32),
+            timestamp: now_rfc3339_nanos(),
+            prev_hash: String::new(),
+            key: &token_key,
+            input_hash: String::new(),
+        };
+        i.guest.decide_request(i.policy, req, ctx)
+    })
+    .await?;
+    response.receipt_id = String::new();
+    Ok(response)
+}
+
+fn request_size(req: &DecideRequest) -> usize {
+    req.text.len()
+        + req.action.command.len()
+        + req.action.args.iter().map(String::len).sum::<usize>()
+}
+
 /// Decide `req`; `input_hash`: its `input_hash` if already computed (else empty).
 async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<u8>, HttpError> {
+    to_json(&decide_once(s, req, input_hash).await?)
+}
+
+/// Decide `req` with a durable receipt (what `/v1/decide` and demo mode do).
+pub(super) async fn decide_once(
+    s: &Shared,
+    req: DecideRequest,
+    input_hash: String,
+) -> Result<api::DecideResponse, HttpError> {
     // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
     let receipt_id = random_hex16().map_err(|e| {
         eprintln!("datafog-api: decide refused: {e}");
@@ -94,9 +142,7 @@ async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<
     let timestamp = now_rfc3339_nanos();
     let token_key = s.key.clone();
     let idempotency_key = req.idempotency_key.clone();
-    let size = req.text.len()
-        + req.action.command.len()
-        + req.action.args.iter().map(String::len).sum::<usize>();
+    let size = request_size(&req);
     // Decide in the guest, in parallel with other requests: the receipt comes back unsealed
     // (empty `prev_hash`).
     let Decided {
@@ -151,5 +197,5 @@ async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<
     if let Some(events) = &s.events {
         events.append(&event);
     }
-    to_json(&response)
+    Ok(response)
 }

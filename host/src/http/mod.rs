@@ -7,10 +7,14 @@
 //!   metrics, access log; [`body`]: body limits and JSON decoding; [`limit`]: token buckets.
 //! - Routes: [`health`] (`/health`, `/v1/policy/version`, `/openapi.json`), [`scan`],
 //!   [`transform`] (`/v1/transform`, `/v1/anonymize`), [`decide`], [`receipts`], [`events`],
-//!   [`metrics`].
+//!   [`metrics`]; [`demo`] (`/demo*`, `DATAFOG_ENABLE_DEMO`) and [`admin`] (`/admin*`,
+//!   `DATAFOG_ENABLE_ADMIN_UI`, reading the receipts backwards with [`admin_scan`]).
 
+pub mod admin;
+pub mod admin_scan;
 pub mod body;
 pub mod decide;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod health;
@@ -79,6 +83,10 @@ pub struct AppState {
     /// How long a request waits for a guest instance when all are busy (the write timeout: a
     /// response later than that could not be written anyway).
     pub guest_wait: std::time::Duration,
+    /// Demo mode's sandbox (`DATAFOG_ENABLE_DEMO`); `None`: the `/demo*` routes are not served.
+    pub demo: Option<demo::Sandbox>,
+    /// `DATAFOG_ENABLE_ADMIN_UI`: serve the admin console.
+    pub admin_ui: bool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -101,6 +109,8 @@ pub fn app(state: Shared) -> Router {
         .merge(receipts::router())
         .merge(events::router())
         .merge(metrics::router())
+        .merge(demo::router(state.demo.is_some()))
+        .merge(admin::router(state.admin_ui))
         .fallback(error::not_found)
         .layer(error::catch_panic())
         .layer(axum_middleware::from_fn_with_state(

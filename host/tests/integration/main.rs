@@ -16,6 +16,7 @@ mod support;
 mod bounds;
 mod canary;
 mod checkpoints;
+mod console;
 mod errors;
 mod guest;
 mod idempotency;
