@@ -53,8 +53,10 @@ pub fn state_dir() -> PathBuf {
     if let Some(d) = crate::config::coalesce([std::env::var("DATAFOG_SHIM_STATE_DIR").ok()]) {
         return PathBuf::from(d);
     }
-    match crate::config::coalesce([std::env::var("HOME").ok(), std::env::var("USERPROFILE").ok()])
-    {
+    match crate::config::coalesce([
+        std::env::var("HOME").ok(),
+        std::env::var("USERPROFILE").ok(),
+    ]) {
         Some(h) => PathBuf::from(h).join(".datafog").join("hook-memory"),
         None => std::env::temp_dir().join("datafog-hook-memory"),
     }
@@ -73,6 +75,7 @@ struct State {
 }
 
 /// One session's memory.
+#[derive(Debug)]
 pub struct Memory {
     path: PathBuf,
     hasher: KeyedHasher,
@@ -345,7 +348,10 @@ pub fn is_fragment(value: &str) -> bool {
 /// The file content an `Edit` / `MultiEdit` input produces from `current` (the file as it is),
 /// with the byte ranges the edits wrote; `None` if an `old_string` is not found. `replace_all`
 /// edits replace every occurrence.
-pub fn edit_result(current: &str, edits: &[(String, String, bool)]) -> Option<(String, Vec<(usize, usize)>)> {
+pub fn edit_result(
+    current: &str,
+    edits: &[(String, String, bool)],
+) -> Option<(String, Vec<(usize, usize)>)> {
     let mut text = current.to_owned();
     let mut spans: Vec<(usize, usize)> = Vec::new();
     for (old, new, all) in edits {
@@ -448,7 +454,13 @@ pub fn learn(
 
 /// Why the memory blocks a tool input, if it does (never a value): a remembered secret value in
 /// `text`, a variable that held a secret (fragment), or an edit that completes a secret.
-pub fn pre_reason(mem: Option<&Memory>, tool: &str, input: &serde_json::Value, text: &str, cwd: &Path) -> Option<String> {
+pub fn pre_reason(
+    mem: Option<&Memory>,
+    tool: &str,
+    input: &serde_json::Value,
+    text: &str,
+    cwd: &Path,
+) -> Option<String> {
     if let Some(mem) = mem {
         if mem.known_in(text) {
             return Some(format!(
@@ -472,22 +484,38 @@ pub fn pre_reason(mem: Option<&Memory>, tool: &str, input: &serde_json::Value, t
         }
     }
     if matches!(tool, "Edit" | "MultiEdit") {
-        let path = input.get("file_path").and_then(|v| v.as_str()).unwrap_or("");
-        let s = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned();
-        let b = |v: &serde_json::Value| v.get("replace_all").and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let path = input
+            .get("file_path")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        let s = |v: &serde_json::Value, k: &str| {
+            v.get(k).and_then(|x| x.as_str()).unwrap_or("").to_owned()
+        };
+        let b = |v: &serde_json::Value| {
+            v.get("replace_all")
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        };
         let edits: Vec<(String, String, bool)> = if tool == "Edit" {
             vec![(s(input, "old_string"), s(input, "new_string"), b(input))]
         } else {
             input
                 .get("edits")
                 .and_then(|e| e.as_array())
-                .map(|a| a.iter().map(|e| (s(e, "old_string"), s(e, "new_string"), b(e))).collect())
+                .map(|a| {
+                    a.iter()
+                        .map(|e| (s(e, "old_string"), s(e, "new_string"), b(e)))
+                        .collect()
+                })
                 .unwrap_or_default()
         };
         let current = std::fs::File::open(cwd.join(path)).ok().and_then(|f| {
             use std::io::Read as _;
             let mut buf = String::new();
-            f.take(crate::claude::READ_LIMIT).read_to_string(&mut buf).ok().map(|_| buf)
+            f.take(crate::claude::READ_LIMIT)
+                .read_to_string(&mut buf)
+                .ok()
+                .map(|_| buf)
         })?;
         let (text, spans) = edit_result(&current, &edits)?;
         if let Some(t) = straddling_secret(&text, &spans) {
@@ -517,13 +545,13 @@ mod tests {
     #[test]
     fn edit_result_and_straddling() {
         let cur = "KEY=sk_live_51HxQ2bKc9\n";
-        let (text, spans) = edit_result(
-            cur,
-            &[("9\n".into(), "9ZtRv7mWp3LnY8dE\n".into(), false)],
-        )
-        .unwrap();
+        let (text, spans) =
+            edit_result(cur, &[("9\n".into(), "9ZtRv7mWp3LnY8dE\n".into(), false)]).unwrap();
         assert_eq!(text, "KEY=sk_live_51HxQ2bKc9ZtRv7mWp3LnY8dE\n");
-        assert_eq!(straddling_secret(&text, &spans).as_deref(), Some("stripe_key"));
+        assert_eq!(
+            straddling_secret(&text, &spans).as_deref(),
+            Some("stripe_key")
+        );
         // An edit next to, not across, a secret.
         let (text, spans) = edit_result(
             "KEY=sk_live_51HxQ2bKc9ZtRv7mWp3LnY8dE\nA=1\n",

@@ -48,28 +48,15 @@ const STD: u8 = 2; // + /
 const URL: u8 = 4; // - _
 const HEX: u8 = 8; // 0-9a-fA-F
 
-static CLASS: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut i = 0;
-    while i < 256 {
-        let b = i as u8;
-        if b.is_ascii_alphanumeric() {
-            t[i] = B64;
-            if b.is_ascii_hexdigit() {
-                t[i] |= HEX;
-            }
-        } else if b == b'+' || b == b'/' {
-            t[i] = STD;
-        } else if b == b'-' || b == b'_' {
-            t[i] = URL;
-        }
-        i += 1;
-    }
-    t
-};
-
+#[inline]
 fn class(b: u8) -> u8 {
-    CLASS.get(usize::from(b)).copied().unwrap_or(0)
+    match b {
+        b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => B64 | HEX,
+        b'g'..=b'z' | b'G'..=b'Z' => B64,
+        b'+' | b'/' => STD,
+        b'-' | b'_' => URL,
+        _ => 0,
+    }
 }
 
 /// A decoded run: its bytes and, per decoded byte, the original span it came from.
@@ -115,14 +102,13 @@ pub fn find(text: &[u8], found: &[Finding], out: &mut Vec<Finding>) {
     level(text, &skip, MAX_DEPTH, &mut budget, out);
 }
 
-/// True if some encoding the pass handles might be present (the cheap gate).
-pub fn may_contain_encoding(text: &[u8]) -> bool {
-    memchr::memchr2(b'%', b'\\', text).is_some()
-        || has_invisible(text)
-        || long_run(text, 0).is_some()
-}
-
-fn level(text: &[u8], skip: &[(usize, usize)], depth: usize, budget: &mut usize, out: &mut Vec<Finding>) {
+fn level(
+    text: &[u8],
+    skip: &[(usize, usize)],
+    depth: usize,
+    budget: &mut usize,
+    out: &mut Vec<Finding>,
+) {
     if depth == 0 {
         return;
     }
@@ -163,13 +149,19 @@ fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut V
     let mut i = 0;
     while let Some((s, e)) = long_run(text, i) {
         i = e.max(s + 1);
-        let with_pad = e + text.get(e..).map_or(0, |t| t.iter().take(2).take_while(|&&b| b == b'=').count());
+        let with_pad = e + text
+            .get(e..)
+            .map_or(0, |t| t.iter().take(2).take_while(|&&b| b == b'=').count());
         if with_pad - s > MAX_RUN || with_pad - s > *budget || inside(skip, s, with_pad) {
             continue;
         }
         let Some(run) = text.get(s..e) else { continue };
         let pad = with_pad - e;
-        let bytes = if pad == 0 && run.len() % 2 == 0 && run.iter().all(|&b| class(b) & HEX != 0) && run.len() >= MIN_HEX {
+        let bytes = if pad == 0
+            && run.len() % 2 == 0
+            && run.iter().all(|&b| class(b) & HEX != 0)
+            && run.len() >= MIN_HEX
+        {
             hex(run)
         } else {
             None
@@ -178,12 +170,19 @@ fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut V
         let Some(bytes) = bytes else { continue };
         *budget = budget.saturating_sub(bytes.len());
         if printable(&bytes) {
-            out.push(Decoded { bytes, src: Vec::new(), run: (s, with_pad) });
+            out.push(Decoded {
+                bytes,
+                src: Vec::new(),
+                run: (s, with_pad),
+            });
         }
     }
     // Percent and escape sequences, token by token.
     let mut from = 0;
-    while let Some(off) = text.get(from..).and_then(|t| memchr::memchr2(b'%', b'\\', t)) {
+    while let Some(off) = text
+        .get(from..)
+        .and_then(|t| memchr::memchr2(b'%', b'\\', t))
+    {
         let at = from + off;
         let (ts, te) = token(text, at);
         from = te.max(at + 1);
@@ -326,7 +325,10 @@ pub fn printable(bytes: &[u8]) -> bool {
 }
 
 fn is_token_byte(b: u8) -> bool {
-    !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')')
+    !matches!(
+        b,
+        b' ' | b'\t' | b'\n' | b'\r' | b'"' | b'\'' | b'`' | b'<' | b'>' | b'(' | b')'
+    )
 }
 
 /// The token (run of non-space, non-quote bytes) around `at`, at most `MAX_RUN` bytes each side.
@@ -353,7 +355,9 @@ fn unescape(text: &[u8], ts: usize, te: usize) -> Option<Decoded> {
     while i < tok.len() {
         let b = get(i);
         let hx = |k: usize, n: usize| -> Option<u32> {
-            (0..n).try_fold(0u32, |acc, j| Some(acc << 4 | u32::from(hex_val(get(k + j))?)))
+            (0..n).try_fold(0u32, |acc, j| {
+                Some(acc << 4 | u32::from(hex_val(get(k + j))?))
+            })
         };
         let seq: Option<(Vec<u8>, usize)> = match (b, get(i + 1)) {
             (b'%', _) => hx(i + 1, 2).map(|v| (vec![v as u8], 3)),
@@ -363,7 +367,10 @@ fn unescape(text: &[u8], ts: usize, te: usize) -> Option<Decoded> {
                 .map(|c| (c.to_string().into_bytes(), 6)),
             (b'\\', b'0'..=b'7') => {
                 let n = (1..=4)
-                    .take_while(|&j| j <= 3 + usize::from(get(i + 1) == b'0') && matches!(get(i + j), b'0'..=b'7'))
+                    .take_while(|&j| {
+                        j <= 3 + usize::from(get(i + 1) == b'0')
+                            && matches!(get(i + j), b'0'..=b'7')
+                    })
                     .count();
                 let v = (1..=n).fold(0u32, |acc, j| acc * 8 + u32::from(get(i + j) - b'0'));
                 u8::try_from(v).ok().map(|v| (vec![v], n + 1))
@@ -386,7 +393,11 @@ fn unescape(text: &[u8], ts: usize, te: usize) -> Option<Decoded> {
             }
         }
     }
-    (seqs > 0).then_some(Decoded { bytes, src, run: (ts, te) })
+    (seqs > 0).then_some(Decoded {
+        bytes,
+        src,
+        run: (ts, te),
+    })
 }
 
 /// Length of an invisible character at `i` (UTF-8), or 0.
@@ -399,7 +410,10 @@ fn invisible_at(text: &[u8], i: usize) -> usize {
 }
 
 fn next_invisible(text: &[u8], mut from: usize) -> Option<usize> {
-    while let Some(off) = text.get(from..).and_then(|t| memchr::memchr3(0xE2, 0xEF, 0xC2, t)) {
+    while let Some(off) = text
+        .get(from..)
+        .and_then(|t| memchr::memchr3(0xE2, 0xEF, 0xC2, t))
+    {
         let at = from + off;
         if invisible_at(text, at) > 0 {
             return Some(at);
@@ -432,7 +446,11 @@ fn strip_invisible(text: &[u8], ts: usize, te: usize) -> Decoded {
         src.push((i, i + 1));
         i += 1;
     }
-    Decoded { bytes, src, run: (ts, te) }
+    Decoded {
+        bytes,
+        src,
+        run: (ts, te),
+    }
 }
 
 #[cfg(test)]
@@ -444,7 +462,10 @@ mod tests {
         let mut out = String::new();
         for c in s.as_bytes().chunks(3) {
             let n = c.len();
-            let v = c.iter().enumerate().fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
+            let v = c
+                .iter()
+                .enumerate()
+                .fold(0u32, |a, (i, &b)| a | u32::from(b) << (16 - 8 * i));
             for k in 0..4 {
                 if k <= n {
                     out.push(A[((v >> (18 - 6 * k)) & 63) as usize] as char);
@@ -513,7 +534,10 @@ mod tests {
         let text = "key sk_live_4eC39Hq\u{200B}LyjWDarjtT1zdp7dc end";
         let f = decoded(text);
         assert_eq!(f.len(), 1, "{f:?}");
-        assert_eq!(&text[f[0].start..f[0].end], "sk_live_4eC39Hq\u{200B}LyjWDarjtT1zdp7dc");
+        assert_eq!(
+            &text[f[0].start..f[0].end],
+            "sk_live_4eC39Hq\u{200B}LyjWDarjtT1zdp7dc"
+        );
         let text = "k=sk_live_4eC39Hq\u{00AD}LyjWDarjtT1zdp7dc\u{FEFF}";
         assert_eq!(decoded(text).len(), 1);
     }

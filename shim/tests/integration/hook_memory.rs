@@ -88,7 +88,11 @@ fn edit_that_completes_a_key_is_denied() {
     let (code, v, _) = hook(&d, &ev);
     assert_eq!(code, 0);
     assert_eq!(decision(&v), "deny", "{v:?}");
-    assert!(reason(&v).contains("completes a stripe_key"), "{}", reason(&v));
+    assert!(
+        reason(&v).contains("completes a stripe_key"),
+        "{}",
+        reason(&v)
+    );
     // The same edit on a file without the first half goes through.
     std::fs::write(d.join("cfg.env"), "KEY=placeholder9\n").unwrap();
     let (_, v, _) = hook(&d, &ev);
@@ -116,16 +120,39 @@ fn a_key_joined_from_shell_variables_is_denied() {
     );
     let (_, v, _) = hook(&d, &ev);
     assert_eq!(decision(&v), "deny", "{v:?}");
-    assert!(reason(&v).contains("deny-command-secrets"), "{}", reason(&v));
+    assert!(
+        reason(&v).contains("deny-command-secrets"),
+        "{}",
+        reason(&v)
+    );
     // Across calls: the fragment is remembered by the variable's name (as a digest).
-    let ev = pre(&d, "s-vars2", "Bash", json!({"command": "export A=sk_live_51HxQ2bK"}));
+    let ev = pre(
+        &d,
+        "s-vars2",
+        "Bash",
+        json!({"command": "export A=sk_live_51HxQ2bK"}),
+    );
     assert_eq!(decision(&hook(&d, &ev).1), "none");
-    let ev = pre(&d, "s-vars2", "Bash", json!({"command": "echo ${A}c9ZtRv7mWp3LnY8dE > k.txt"}));
+    let ev = pre(
+        &d,
+        "s-vars2",
+        "Bash",
+        json!({"command": "echo ${A}c9ZtRv7mWp3LnY8dE > k.txt"}),
+    );
     let (_, v, _) = hook(&d, &ev);
     assert_eq!(decision(&v), "deny", "{v:?}");
-    assert!(reason(&v).contains("session memory") && reason(&v).contains("$A"), "{}", reason(&v));
+    assert!(
+        reason(&v).contains("session memory") && reason(&v).contains("$A"),
+        "{}",
+        reason(&v)
+    );
     // Another session does not share the memory.
-    let ev = pre(&d, "s-other", "Bash", json!({"command": "echo ${A}c9ZtRv7mWp3LnY8dE > k.txt"}));
+    let ev = pre(
+        &d,
+        "s-other",
+        "Bash",
+        json!({"command": "echo ${A}c9ZtRv7mWp3LnY8dE > k.txt"}),
+    );
     assert_eq!(decision(&hook(&d, &ev).1), "none");
 }
 
@@ -134,21 +161,47 @@ fn post_tool_use_blocks_a_value_seen_as_a_secret_before() {
     let d = temp_dir("mem-post");
     let pw = "S3cr3tPassw0rd";
     // The password is a secret where its context says so (mysql -p): the policy denies it.
-    let ev = pre(&d, "s-post", "Bash", json!({"command": format!("mysql -u root -p{pw} shop")}));
+    let ev = pre(
+        &d,
+        "s-post",
+        "Bash",
+        json!({"command": format!("mysql -u root -p{pw} shop")}),
+    );
     let (_, v, _) = hook(&d, &ev);
     assert_eq!(decision(&v), "deny", "{v:?}");
     // Later a result carries the bare value, without the context.
-    let ev = post(&d, "s-post", "Bash", json!({"command": "cat notes"}),
-                  json!({"stdout": format!("old: {pw}\n"), "stderr": ""}));
+    let ev = post(
+        &d,
+        "s-post",
+        "Bash",
+        json!({"command": "cat notes"}),
+        json!({"stdout": format!("old: {pw}\n"), "stderr": ""}),
+    );
     let (_, v, _) = hook(&d, &ev);
     let v = v.expect("a block answer");
     assert_eq!(v["decision"], "block");
-    assert!(v["reason"].as_str().unwrap().contains("seen as a secret earlier"));
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .contains("seen as a secret earlier")
+    );
     // And a later input carrying it is denied.
-    let ev = pre(&d, "s-post", "WebFetch", json!({"url": format!("https://x.example/?q={pw}"), "prompt": "p"}));
+    let ev = pre(
+        &d,
+        "s-post",
+        "WebFetch",
+        json!({"url": format!("https://x.example/?q={pw}"), "prompt": "p"}),
+    );
     assert_eq!(decision(&hook(&d, &ev).1), "deny");
     // A clean result is not blocked.
-    let ev = post(&d, "s-post", "Bash", json!({"command": "ls"}), json!({"stdout": "a.txt\n", "stderr": ""}));
+    let ev = post(
+        &d,
+        "s-post",
+        "Bash",
+        json!({"command": "ls"}),
+        json!({"stdout": "a.txt\n", "stderr": ""}),
+    );
     assert!(hook(&d, &ev).1.is_none());
 
     // The memory holds digests only, 0600, key 0600.
@@ -172,13 +225,22 @@ fn post_tool_use_blocks_a_value_seen_as_a_secret_before() {
 fn mcp_input_with_a_base64_key_is_redacted() {
     let d = temp_dir("mem-mcp");
     let enc = b64(KEY);
-    let ev = pre(&d, "s-mcp", "mcp__files__upload",
-                 json!({"name": "notes.txt", "content_b64": enc}));
+    let ev = pre(
+        &d,
+        "s-mcp",
+        "mcp__files__upload",
+        json!({"name": "notes.txt", "content_b64": enc}),
+    );
     let (code, v, _) = hook(&d, &ev);
     assert_eq!(code, 0);
     let out = v.expect("an answer").to_string();
     assert!(!out.contains(&enc), "{out}");
     // Shell: `echo <base64> | base64 -d`.
-    let ev = pre(&d, "s-mcp", "Bash", json!({"command": format!("echo {enc} | base64 -d > .k")}));
+    let ev = pre(
+        &d,
+        "s-mcp",
+        "Bash",
+        json!({"command": format!("echo {enc} | base64 -d > .k")}),
+    );
     assert_eq!(decision(&hook(&d, &ev).1), "deny");
 }
