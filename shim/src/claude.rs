@@ -420,13 +420,13 @@ fn pre_tool_use(
     input: &Value,
     cwd: &Path,
     on_allow: OnAllow,
-    mut mem: Option<&mut Memory>,
+    mem: Option<&mut Memory>,
 ) -> Option<Value> {
     let m = map_pre(tool, input, Some(cwd))?;
     let check = gate.check(&m.action, &m.text, m.kind, "");
     // The session memory: what earlier calls saw, and edits that complete a secret.
     let remembered = crate::memory::pre_reason(mem.as_deref(), tool, input, &m.text, cwd);
-    if let Some(mem) = mem.as_deref_mut() {
+    if let Some(mem) = mem {
         // Values the policy let through untouched are not remembered as secrets.
         let acted = check.effect().is_some_and(|e| e != Effect::Allow);
         crate::memory::learn(mem, &check, tool, input, acted);

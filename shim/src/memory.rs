@@ -278,10 +278,11 @@ fn var_refs(line: &str) -> Vec<String> {
         while b.get(e).is_some_and(|&c| is_name_byte(c)) {
             e += 1;
         }
-        if e > s && !b.get(s).is_some_and(u8::is_ascii_digit) {
-            if let Some(n) = line.get(s..e) {
-                out.push(n.to_owned());
-            }
+        if e > s
+            && !b.get(s).is_some_and(u8::is_ascii_digit)
+            && let Some(n) = line.get(s..e)
+        {
+            out.push(n.to_owned());
         }
         i = e.max(i + off + 1);
     }
