@@ -28,6 +28,7 @@ use crate::config::{Mode, Raw, Settings};
 use crate::exit::{Exit, Fail};
 use crate::gate::{Check, Gate, Kind};
 use crate::json::Json;
+use crate::memory::Memory;
 
 /// Tools the PreToolUse hook is registered for.
 pub const PRE_MATCHER: &str =
@@ -36,7 +37,7 @@ pub const PRE_MATCHER: &str =
 pub const POST_MATCHER: &str = "Bash|Read|WebFetch|WebSearch|mcp__.*";
 
 /// Largest file content the hook reads for a decision (Read, `cat FILE`).
-const READ_LIMIT: u64 = 1 << 20;
+pub const READ_LIMIT: u64 = 1 << 20;
 
 /// `--on-allow`: what an allowed call answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -255,9 +256,15 @@ fn map_pre(tool: &str, input: &Value, cwd: Option<&Path>) -> Option<Mapped> {
                 });
             Mapped {
                 action: action("shell.exec", line, &cmd, args),
-                text: match cwd {
-                    Some(cwd) => format!("{line}{}", peeked_files(line, cwd)),
-                    None => line.to_owned(),
+                text: {
+                    // `A=sk_..; B=..; echo $A$B`: the joined value too (issue 15).
+                    let joined = crate::memory::expand_assignments(line)
+                        .map(|x| format!("\n{x}"))
+                        .unwrap_or_default();
+                    match cwd {
+                        Some(cwd) => format!("{line}{joined}{}", peeked_files(line, cwd)),
+                        None => format!("{line}{joined}"),
+                    }
                 },
                 fields: Vec::new(),
                 kind: Kind::Command,
@@ -413,9 +420,17 @@ fn pre_tool_use(
     input: &Value,
     cwd: &Path,
     on_allow: OnAllow,
+    mem: Option<&mut Memory>,
 ) -> Option<Value> {
     let m = map_pre(tool, input, Some(cwd))?;
     let check = gate.check(&m.action, &m.text, m.kind, "");
+    // The session memory: what earlier calls saw, and edits that complete a secret.
+    let remembered = crate::memory::pre_reason(mem.as_deref(), tool, input, &m.text, cwd);
+    if let Some(mem) = mem {
+        // Values the policy let through untouched are not remembered as secrets.
+        let acted = check.effect().is_some_and(|e| e != Effect::Allow);
+        crate::memory::learn(mem, &check, tool, input, acted);
+    }
     if let Some(l) = check.receipt_line() {
         eprintln!("{l}");
     }
@@ -444,7 +459,17 @@ fn pre_tool_use(
         ));
     }
     if gate.mode == Mode::Observe {
+        if let Some(why) = remembered {
+            eprintln!("datafog-shim: hook memory (observe): {why}");
+        }
         return None;
+    }
+    if let Some(why) = remembered {
+        return Some(pre_answer(
+            "deny",
+            &format!("datafog: {tool} blocked by the session memory: {why}"),
+            None,
+        ));
     }
     let allow_word = match on_allow {
         OnAllow::Allow => "allow",
@@ -508,13 +533,23 @@ fn pre_tool_use(
 }
 
 /// Answer one PostToolUse event; `None`: no answer.
-fn post_tool_use(gate: &mut Gate, tool: &str, input: &Value, resp: &Value) -> Option<Value> {
+fn post_tool_use(
+    gate: &mut Gate,
+    tool: &str,
+    input: &Value,
+    resp: &Value,
+    mem: Option<&mut Memory>,
+) -> Option<Value> {
     let m = map_pre(tool, input, None)?;
     let text = result_text(tool, resp);
     if text.trim().is_empty() {
         return None;
     }
     let check = gate.check(&m.action, &text, Kind::Data, "output");
+    let known = mem.as_deref().is_some_and(|mem| mem.known_in(&text));
+    if let Some(mem) = mem {
+        crate::memory::learn(mem, &check, tool, &Value::Null, true);
+    }
     if let Some(l) = check.receipt_line() {
         eprintln!("{l} stage=output");
     }
@@ -530,6 +565,12 @@ fn post_tool_use(gate: &mut Gate, tool: &str, input: &Value, resp: &Value) -> Op
     }
     if gate.mode == Mode::Observe {
         return None;
+    }
+    if known && check.effect() != Some(Effect::Deny) && !check.has_secret() {
+        return Some(post_block(&format!(
+            "datafog: the {tool} result carries a value seen as a secret earlier in this session. \
+             Do not repeat, store or send it."
+        )));
     }
     if check.effect() == Some(Effect::Deny) || check.has_secret() {
         let reason = format!(
@@ -661,14 +702,24 @@ pub fn hook(s: &Settings, on_allow: OnAllow, raw: &[u8], deadline: Instant) -> R
     })?;
     gate.set_deadline(deadline);
     gate.session_id = s_of(&event, "session_id").to_owned();
+    let mut mem = match Memory::open(&crate::memory::state_dir(), &gate.session_id) {
+        Ok(m) => m,
+        Err(e) => {
+            gate.warnings.push(format!("hook memory unavailable: {e}"));
+            None
+        }
+    };
     let answer = match name {
-        "PreToolUse" => pre_tool_use(&mut gate, tool, &input, &cwd, on_allow),
+        "PreToolUse" => pre_tool_use(&mut gate, tool, &input, &cwd, on_allow, mem.as_mut()),
         "PostToolUse" => {
             let resp = event.get("tool_response").cloned().unwrap_or(Value::Null);
-            post_tool_use(&mut gate, tool, &input, &resp)
+            post_tool_use(&mut gate, tool, &input, &resp, mem.as_mut())
         }
         _ => None,
     };
+    if let Some(Err(e)) = mem.as_mut().map(Memory::save) {
+        gate.warnings.push(format!("hook memory not saved: {e}"));
+    }
     for w in gate.warnings.drain(..) {
         eprintln!("datafog-shim: warning: {}", crate::redact::text(&w));
     }

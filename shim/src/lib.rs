@@ -8,6 +8,7 @@
 //! - [`commands`]: `shell`, `run`, `read-file`, `write-file`; [`exec`] runs the child.
 //! - [`wrapper`]: `hooks install|list|uninstall` wrapper scripts (the Go format), `adapters list`.
 //! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
+//! - [`memory`]: the Claude Code hook's session memory (keyed digests, 0600 file).
 //! - [`exit`]: the shim's exit codes.
 
 pub mod backend;
@@ -19,6 +20,7 @@ pub mod exec;
 pub mod exit;
 pub mod gate;
 pub mod json;
+pub mod memory;
 pub mod redact;
 pub mod scan;
 pub mod verify;

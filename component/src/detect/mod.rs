@@ -6,11 +6,13 @@
 //! family, anchored by `memchr`/`aho-corasick`, with a local validator per candidate
 //! (see `docs/decisions/0001-detection-engine.md`). `regex` is used only for policy custom detectors.
 //!
-//! Pipeline: detectors append raw findings -> allow-list and confidence floor -> overlap
+//! Pipeline: detectors append raw findings -> the decoding pass (`decode`) appends what encoded
+//! runs hide -> allow-list and confidence floor -> overlap
 //! resolution (no finding inside a stronger one) -> type filter; sorted by start, longer first.
 
 pub mod address;
 pub mod custom;
+pub mod decode;
 pub mod ner;
 pub mod offsets;
 pub mod pii;
@@ -142,6 +144,10 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     for det in opts.custom {
         det.find(text, &mut out);
     }
+    // Encoded runs (base64, hex, percent, escapes, invisible characters): `decode`.
+    let mut decoded = Vec::new();
+    decode::find(text, &out, &mut decoded);
+    out.append(&mut decoded);
     out.retain(|f| {
         f.start < f.end
             && f.end <= text.len()

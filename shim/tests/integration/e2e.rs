@@ -2,7 +2,7 @@
 //! (in-process, port 0, the starter policy), offline mode, wrappers through PATH, the Claude Code
 //! hook protocol with recorded events (`tests/fixtures/claude/`), and exit codes.
 
-mod support {
+pub(crate) mod support {
     use std::io::Write;
     use std::path::{Path, PathBuf};
     use std::process::{Command, Output, Stdio};

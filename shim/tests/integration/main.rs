@@ -12,5 +12,6 @@
 )]
 
 mod e2e;
+mod hook_memory;
 mod scan;
 mod verify;

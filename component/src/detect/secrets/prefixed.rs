@@ -14,9 +14,32 @@ fn left_ok(cx: &Ctx<'_>, s: usize) -> bool {
     !is_alnum(before(cx.text, s))
 }
 
+/// Longest word a distinctive prefix may be glued to.
+const GLUE_MAX: usize = 12;
+
+/// Left boundary for distinctive prefixes (`sk_live_`, `ghp_`, `github_pat_`, `xoxb-`, `AKIA`):
+/// a boundary, or a short word glued on the left (`wosk_live_...`, issue 15): at most
+/// `GLUE_MAX` alphanumerics after a non-alphanumeric byte, all lower case when `lower_only`
+/// (AKIA ids: an upper-case run is more likely base32 than a glued word). Returns whether the
+/// token is glued, `None` if the boundary fails.
+fn left_glued(cx: &Ctx<'_>, s: usize, lower_only: bool) -> Option<bool> {
+    if !is_alnum(before(cx.text, s)) {
+        return Some(false);
+    }
+    let mut i = s;
+    while i > 0 && is_alnum(at(cx.text, i - 1)) {
+        i -= 1;
+        if s - i > GLUE_MAX {
+            return None;
+        }
+    }
+    let word = cx.text.get(i..s)?;
+    (!lower_only || word.iter().all(u8::is_ascii_lowercase)).then_some(true)
+}
+
 /// `AKIA`/`ASIA`/... + 16 `[A-Z2-7]`, word-bounded.
 pub(super) fn aws_access_key(cx: &mut Ctx<'_>, s: usize) {
-    if !left_ok(cx, s) {
+    if left_glued(cx, s, true).is_none() {
         return;
     }
     let body_start = s + 4;
@@ -82,7 +105,7 @@ fn paired_secret(cx: &mut Ctx<'_>, from: usize) {
 
 /// `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_` + 36..=255 `[A-Za-z0-9]`.
 pub(super) fn github_classic(cx: &mut Ctx<'_>, s: usize, e: usize) {
-    if !left_ok(cx, s) {
+    if left_glued(cx, s, false).is_none() {
         return;
     }
     let end = run(cx.text, e, 256, is_alnum);
@@ -97,7 +120,7 @@ pub(super) fn github_classic(cx: &mut Ctx<'_>, s: usize, e: usize) {
 
 /// `github_pat_` + `[A-Za-z0-9]{22,}` + `_` + `[A-Za-z0-9]{30,}` (82 body bytes today).
 pub(super) fn github_pat(cx: &mut Ctx<'_>, s: usize, e: usize) {
-    if !left_ok(cx, s) {
+    if left_glued(cx, s, false).is_none() {
         return;
     }
     let text = cx.text;
@@ -223,7 +246,7 @@ fn slack_body(cx: &mut Ctx<'_>, from: usize, min_segments: usize) -> Option<usiz
 
 /// `xoxb-`/`xoxp-`/`xoxa-`/`xoxr-`/`xoxs-`/`xoxo-`/`xoxe-` and `xoxe.xoxb-`/`xoxe.xoxp-`.
 pub(super) fn slack_xox(cx: &mut Ctx<'_>, s: usize) {
-    if !left_ok(cx, s) {
+    if left_glued(cx, s, false).is_none() {
         return;
     }
     let text = cx.text;
@@ -267,15 +290,34 @@ pub(super) fn stripe(cx: &mut Ctx<'_>, s: usize, e: usize) {
             _ => return,
         }
     };
-    if !left_ok(cx, s) {
+    let glued = if whsec {
+        !left_ok(cx, s)
+    } else {
+        match left_glued(cx, s, false) {
+            Some(g) => g,
+            None => return,
+        }
+    };
+    if whsec && glued {
         return;
     }
-    let (min, max) = if whsec { (24, 128) } else { (10, 247) };
+    // Glued to a word: a real key's body (24+ bytes with digits), not `risk_test_cases`.
+    let (min, max) = if whsec {
+        (24, 128)
+    } else if glued {
+        (20, 247)
+    } else {
+        (10, 247)
+    };
     let end = run(cx.text, e, max + 1, is_alnum);
     let Some(body) = cx.text.get(e..end) else {
         return;
     };
-    if !(min..=max).contains(&body.len()) || weak_body(body) || wordy(body) {
+    if !(min..=max).contains(&body.len())
+        || weak_body(body)
+        || wordy(body)
+        || (glued && !body.iter().any(u8::is_ascii_digit))
+    {
         return;
     }
     cx.push(EntityType::StripeKey, s, end, CONF_PREFIXED);
