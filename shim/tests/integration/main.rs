@@ -12,5 +12,6 @@
 )]
 
 mod e2e;
+mod policy;
 mod scan;
 mod verify;
