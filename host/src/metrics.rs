@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -51,6 +51,8 @@ pub struct Metrics {
     inner: Mutex<Inner>,
     /// The policy's custom detector names: label values besides the built-in types.
     custom_types: BTreeSet<String>,
+    /// Policy reloads (`crate::reload`): applied, refused.
+    reloads: [AtomicU64; 2],
 }
 
 /// One unlabelled series: its `# HELP` and `# TYPE` lines and its value.
@@ -112,7 +114,13 @@ impl Metrics {
         Metrics {
             inner: Mutex::default(),
             custom_types: custom_types.into_iter().collect(),
+            reloads: Default::default(),
         }
+    }
+
+    /// A policy reload: `ok` applied, else refused (the old policy stays).
+    pub fn record_reload(&self, ok: bool) {
+        self.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
     }
 
     /// The `entity_type` label of a finding's type (see the module docs).
@@ -393,6 +401,18 @@ impl Metrics {
             ),
         ] {
             scalar(&mut out, name, "counter", help, n);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP datafog_policy_reload_total Policy reloads (SIGHUP or the file watch) by result: ok (applied) or error (refused; the previous policy stays)."
+        );
+        let _ = writeln!(out, "# TYPE datafog_policy_reload_total counter");
+        for (result, n) in ["ok", "error"].iter().zip(&self.reloads) {
+            let _ = writeln!(
+                out,
+                "datafog_policy_reload_total{{result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
         }
         out
     }

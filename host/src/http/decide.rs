@@ -6,13 +6,14 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodFilter, on};
 use datafog::api::{self, ApiError, DecideContext, DecideRequest};
 use datafog_embed::Decided;
 
 use super::body::read_json;
+use super::middleware::{TraceContext, adopt_trace_id};
 use super::{
     AppState, HttpError, HttpResult, Shared, idempotent_or_restore, in_guest, json_bytes,
     now_rfc3339_nanos, post, random_hex16, to_json,
@@ -25,8 +26,14 @@ pub fn router() -> Router<Shared> {
     Router::new().route("/v1/decide", post(on(MethodFilter::POST, decide)))
 }
 
-async fn decide(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let (req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+async fn decide(
+    State(s): State<Shared>,
+    trace: Option<Extension<TraceContext>>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult {
+    let (mut req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    adopt_trace_id(&mut req.trace_id, trace.as_deref());
     // Fail closed before the disk is full (`crate::disk`): no decision without room for its
     // receipt. Checked before the idempotency cache: a replay needs no new receipt, but a refusal
     // is cheap to retry and never answers a decision that was not made.
@@ -88,7 +95,7 @@ fn restore(s: &AppState, req: &DecideRequest) -> Result<Option<(String, Vec<u8>)
 async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<u8>, HttpError> {
     // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
     let receipt_id = random_hex16().map_err(|e| {
-        eprintln!("datafog-api: decide refused: {e}");
+        tracing::error!("decide refused: {e}");
         HttpError::from(ApiError::internal())
     })?;
     let timestamp = now_rfc3339_nanos();
