@@ -201,7 +201,9 @@ pub async fn serve(
             let at = l
                 .local_addr()
                 .map_err(|e| format!("listen on {addr} (DATAFOG_PPROF_ADDR): {e}"))?;
-            tracing::warn!("datafog-api profiling server listening on {at} (no auth; keep it private)");
+            tracing::warn!(
+                "datafog-api profiling server listening on {at} (no auth; keep it private)"
+            );
             let router = pprof::router(settings.fgprof);
             Some(tokio::spawn(async move {
                 let _ = axum::serve(l, router)

@@ -33,10 +33,7 @@ fn main() {
         ["precompile"] => precompile(&settings),
         ["-h" | "--help" | "help"] => println!("{USAGE}"),
         _ => {
-            tracing::error!(
-                "unknown arguments `{}`; {USAGE}",
-                args.join(" ")
-            );
+            tracing::error!("unknown arguments `{}`; {USAGE}", args.join(" "));
             std::process::exit(2);
         }
     }

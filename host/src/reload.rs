@@ -86,17 +86,13 @@ async fn reload_inner(
         .and_then(|b| String::from_utf8(b).map_err(|_| "is not valid UTF-8".to_owned()))
         .map_err(|e| ReloadError(format!("read `{}`: {e}", path.display())))?;
     let wait = state.guest_wait.max(Duration::from_secs(5));
-    state
-        .runtime
-        .reload(json, wait)
-        .await
-        .map_err(|e| match e {
-            crate::runtime::StartError::Policy(_) => ReloadError(format!(
-                "invalid policy: {}",
-                e.to_string().lines().collect::<Vec<_>>().join("; ")
-            )),
-            crate::runtime::StartError::Component(_) => ReloadError(e.to_string()),
-        })
+    state.runtime.reload(json, wait).await.map_err(|e| match e {
+        crate::runtime::StartError::Policy(_) => ReloadError(format!(
+            "invalid policy: {}",
+            e.to_string().lines().collect::<Vec<_>>().join("; ")
+        )),
+        crate::runtime::StartError::Component(_) => ReloadError(e.to_string()),
+    })
 }
 
 /// Start the reload triggers: `SIGHUP` (Unix), and the file watch when `watch` is set.
@@ -113,7 +109,9 @@ pub fn spawn(state: Arc<AppState>, path: PathBuf, watch: Option<Duration>) {
                     }
                 });
             }
-            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP; policy reload by signal is off"),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGHUP; policy reload by signal is off")
+            }
         }
     }
     if let Some(every) = watch {

@@ -236,7 +236,12 @@ pub struct Outcome {
 
 /// Decide `case` under `policy` with the core's decide handler (the server's code path: scan the
 /// text, reconcile supplied findings, decide). `Err`: the request was refused (400-like).
-pub fn decide(policy: &Policy, action: &Action, text: &str, findings: &[CaseFinding]) -> Result<Outcome, String> {
+pub fn decide(
+    policy: &Policy,
+    action: &Action,
+    text: &str,
+    findings: &[CaseFinding],
+) -> Result<Outcome, String> {
     let req = DecideRequest {
         action: action.clone(),
         text: text.to_owned(),
@@ -257,9 +262,18 @@ pub fn decide(policy: &Policy, action: &Action, text: &str, findings: &[CaseFind
         key: &[0u8; 32],
         input_hash: String::new(),
     };
-    let (resp, _receipt) = datafog::api::decide(policy, &req, ctx)
-        .map_err(|e| format!("the request was refused: {} ({})", e.message, e.code.as_str()))?;
-    let mut entities: BTreeSet<String> = resp.findings.iter().map(|f| f.entity_type.clone()).collect();
+    let (resp, _receipt) = datafog::api::decide(policy, &req, ctx).map_err(|e| {
+        format!(
+            "the request was refused: {} ({})",
+            e.message,
+            e.code.as_str()
+        )
+    })?;
+    let mut entities: BTreeSet<String> = resp
+        .findings
+        .iter()
+        .map(|f| f.entity_type.clone())
+        .collect();
     entities.extend(resp.finding_counts.keys().cloned());
     Ok(Outcome {
         decision: resp.decision,

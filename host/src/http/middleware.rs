@@ -56,7 +56,10 @@ impl TraceContext {
     /// The context of a request with `header` (its `traceparent`, if any): the client's trace id
     /// when the header is valid, a new one otherwise; always a new span id.
     pub fn of(header: Option<&str>) -> TraceContext {
-        let span_id = new_request_id().get(..16).unwrap_or("0000000000000001").to_owned();
+        let span_id = new_request_id()
+            .get(..16)
+            .unwrap_or("0000000000000001")
+            .to_owned();
         match header.and_then(parse_traceparent) {
             Some((trace_id, flags)) => TraceContext {
                 trace_id: trace_id.to_owned(),
@@ -97,7 +100,9 @@ pub fn adopt_trace_id(body_trace_id: &mut String, ctx: Option<&TraceContext>) {
 /// `(trace id, flags)` of a valid `traceparent` value (W3C Trace Context level 1).
 pub fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
     let hex = |s: &str, n: usize| {
-        s.len() == n && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     };
     let mut parts = v.trim().split('-');
     let (version, trace, parent, flags) =
@@ -230,11 +235,11 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
             let (id, method) = logged();
             tracing::error!(
                 request_id = %id,
-                trace_id = %trace_id,
                 method = %method,
                 route = %route,
                 status = e.status.as_u16(),
                 code = %e.code,
+                trace_id = %trace_id,
                 error = %e.message,
                 "request failed"
             );

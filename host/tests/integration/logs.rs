@@ -62,7 +62,10 @@ async fn issue_13_json_logs_access_lines_and_traceparent() {
     // 2. An invalid traceparent (all-zero trace id) is ignored: a new trace id.
     let r = c
         .get(format!("{base}/health"))
-        .header("traceparent", format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)))
+        .header(
+            "traceparent",
+            format!("00-{}-00f067aa0ba902b7-01", "0".repeat(32)),
+        )
         .header("x-request-id", "health-check-1")
         .send()
         .await
@@ -90,9 +93,10 @@ async fn issue_13_json_logs_access_lines_and_traceparent() {
         assert!(l["timestamp"].is_string() && l["level"].is_string(), "{l}");
     }
     assert!(
-        lines
-            .iter()
-            .any(|l| l["message"].as_str().unwrap_or("").starts_with("datafog-api listening on ")),
+        lines.iter().any(|l| l["message"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("datafog-api listening on ")),
         "{text}"
     );
     let access: Vec<&Value> = lines
@@ -101,14 +105,18 @@ async fn issue_13_json_logs_access_lines_and_traceparent() {
         .collect();
     assert_eq!(access.len(), 4, "{text}");
     for a in &access {
-        for field in ["method", "route", "status", "latency_ms", "request_id", "trace_id"] {
+        for field in [
+            "method",
+            "route",
+            "status",
+            "latency_ms",
+            "request_id",
+            "trace_id",
+        ] {
             assert!(!a[field].is_null(), "{field} missing in {a}");
         }
     }
-    let decide_line = access
-        .iter()
-        .find(|a| a["route"] == "/v1/decide")
-        .unwrap();
+    let decide_line = access.iter().find(|a| a["route"] == "/v1/decide").unwrap();
     assert_eq!(decide_line["method"], "POST");
     assert_eq!(decide_line["status"], 200);
     assert_eq!(decide_line["trace_id"], TRACE);
@@ -122,7 +130,10 @@ async fn issue_13_json_logs_access_lines_and_traceparent() {
         "{text}"
     );
     assert!(!text.contains(SECRET) && !text.contains(EMAIL), "{text}");
-    assert!(!text.contains(&"ab".repeat(16)), "a path id reached the log: {text}");
+    assert!(
+        !text.contains(&"ab".repeat(16)),
+        "a path id reached the log: {text}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }
@@ -141,14 +152,24 @@ async fn issue_13_log_filter_drops_info_lines() {
     );
     let c = reqwest::Client::new();
     assert_eq!(
-        c.get(format!("{base}/health")).send().await.unwrap().status(),
+        c.get(format!("{base}/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
     std::thread::sleep(Duration::from_millis(300));
     let text = log.lock().unwrap().clone();
     assert!(!text.contains("request complete"), "{text}");
-    assert!(text.contains(" INFO ") && text.contains("datafog-api listening on "), "{text}");
-    assert!(!text.trim_start().starts_with('{'), "text is the default: {text}");
+    assert!(
+        text.contains(" INFO ") && text.contains("datafog-api listening on "),
+        "{text}"
+    );
+    assert!(
+        !text.trim_start().starts_with('{'),
+        "text is the default: {text}"
+    );
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -15,8 +15,7 @@ use crate::support::{repo, start_logged, temp_dir};
 /// The starter policy with another version and, when `allow_db`, a rule allowing `db.query`.
 fn policy(version: &str, allow_db: bool) -> String {
     let mut p: Value =
-        serde_json::from_slice(&std::fs::read(repo().join("config/policy.json")).unwrap())
-            .unwrap();
+        serde_json::from_slice(&std::fs::read(repo().join("config/policy.json")).unwrap()).unwrap();
     p["policy_version"] = json!(version);
     if allow_db {
         p["rules"].as_array_mut().unwrap().push(json!({
@@ -71,7 +70,10 @@ async fn wait_for_version(c: &reqwest::Client, base: &str, version: &str) -> Val
         if h["policy_version"] == version {
             return h;
         }
-        assert!(Instant::now() < deadline, "never reloaded to {version}: {h}");
+        assert!(
+            Instant::now() < deadline,
+            "never reloaded to {version}: {h}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -114,7 +116,10 @@ async fn issue_13_sighup_reloads_the_policy_and_a_bad_file_keeps_the_old_one() {
     let h = health(&c, &base).await;
     assert_eq!(h["policy_version"], "v1");
     assert_eq!(h["policy_hash"], format!("sha256:{}", sha256_hex(&v1)));
-    assert!(h["policy_loaded_at"].as_str().unwrap().ends_with('Z'), "{h}");
+    assert!(
+        h["policy_loaded_at"].as_str().unwrap().ends_with('Z'),
+        "{h}"
+    );
     let d = decide(&c, &base, "db.query").await;
     assert_eq!(d["decision"], "deny");
     assert_eq!(d["policy_version"], "v1");
@@ -172,14 +177,20 @@ async fn issue_13_sighup_reloads_the_policy_and_a_bad_file_keeps_the_old_one() {
     sighup(&child);
     let deadline = Instant::now() + Duration::from_secs(20);
     while reload_count(&c, &base, "error").await < 2 {
-        assert!(Instant::now() < deadline, "the second refusal was not counted");
+        assert!(
+            Instant::now() < deadline,
+            "the second refusal was not counted"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert_eq!(decide(&c, &base, "db.query").await["policy_version"], "v2");
     assert_eq!(reload_count(&c, &base, "ok").await, 1);
     let text = log.lock().unwrap().clone();
     assert!(text.contains("policy reload refused"), "{text}");
-    assert!(text.contains("deny-command-secrets") && text.contains("effect"), "{text}");
+    assert!(
+        text.contains("deny-command-secrets") && text.contains("effect"),
+        "{text}"
+    );
 
     child.kill().unwrap();
     child.wait().unwrap();
@@ -195,7 +206,10 @@ async fn issue_13_reloads_under_load_fail_no_request() {
     let path_s = path.display().to_string();
     let (mut child, base, _log) = start_logged(
         &dir,
-        &[("DATAFOG_POLICY_PATH", &path_s), ("DATAFOG_GUEST_POOL", "4")],
+        &[
+            ("DATAFOG_POLICY_PATH", &path_s),
+            ("DATAFOG_GUEST_POOL", "4"),
+        ],
     );
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
@@ -208,7 +222,9 @@ async fn issue_13_reloads_under_load_fail_no_request() {
             while !stop.load(Ordering::Relaxed) {
                 let r = c
                     .post(format!("{base}/v1/decide"))
-                    .json(&json!({"action": {"type": "db.query"}, "text": "mail jane@corp.example"}))
+                    .json(
+                        &json!({"action": {"type": "db.query"}, "text": "mail jane@corp.example"}),
+                    )
                     .send()
                     .await;
                 match r {
@@ -261,7 +277,10 @@ async fn issue_13_the_file_watch_reloads_a_changed_policy() {
     let path_s = path.display().to_string();
     let (mut child, base, _log) = start_logged(
         &dir,
-        &[("DATAFOG_POLICY_PATH", &path_s), ("DATAFOG_POLICY_WATCH", "1")],
+        &[
+            ("DATAFOG_POLICY_PATH", &path_s),
+            ("DATAFOG_POLICY_WATCH", "1"),
+        ],
     );
     let c = reqwest::Client::new();
     assert_eq!(decide(&c, &base, "db.query").await["decision"], "deny");

@@ -43,7 +43,12 @@ fn issue_13_the_shipped_policies_pass_their_tests() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     // Every example policy in config/ has a test file.
-    for name in ["policy.json", "examples/extensions.json", "examples/go-v2-shipped.json", "examples/go-v2-previous.json"] {
+    for name in [
+        "policy.json",
+        "examples/extensions.json",
+        "examples/go-v2-shipped.json",
+        "examples/go-v2-previous.json",
+    ] {
         let covered = std::fs::read_dir(r.join("config/tests"))
             .unwrap()
             .chain(std::fs::read_dir(r.join("config/tests/examples")).unwrap())
@@ -51,7 +56,9 @@ fn issue_13_the_shipped_policies_pass_their_tests() {
             .filter(|e| e.file_name().to_string_lossy().ends_with("_test.json"))
             .any(|e| {
                 let t: Value = serde_json::from_slice(&std::fs::read(e.path()).unwrap()).unwrap();
-                t["policy"].as_str().is_some_and(|p| p.ends_with(name.rsplit('/').next().unwrap()))
+                t["policy"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with(name.rsplit('/').next().unwrap()))
             });
         assert!(covered, "no test file for config/{name}");
     }
@@ -85,8 +92,14 @@ fn issue_13_check_names_every_problem_and_exits_1() {
         stderr.contains("rule `deny-command-secrets`, field `rules[0].effect`"),
         "{stderr}"
     );
-    assert!(stderr.contains("rule `allow-commands`") && stderr.contains("ssnn"), "{stderr}");
-    assert!(stderr.contains("rules[2].mtach") && stderr.contains("help: "), "{stderr}");
+    assert!(
+        stderr.contains("rule `allow-commands`") && stderr.contains("ssnn"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rules[2].mtach") && stderr.contains("help: "),
+        "{stderr}"
+    );
     assert!(stderr.lines().count() >= 3, "{stderr}");
     // Unreadable: 2.
     let missing = shim(&["policy", "check", dir.join("nope.json").to_str().unwrap()]);
@@ -120,17 +133,32 @@ fn issue_13_test_reports_each_failing_expectation() {
     let out = shim(&["policy", "test", dir.to_str().unwrap()]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
-    assert!(!stdout.contains("ok   "), "passing cases are quiet without -v: {stdout}");
-    assert!(stdout.contains("FAIL") && stdout.contains("wrong decision and rules"), "{stdout}");
-    assert!(stdout.contains("decision: want allow, got deny"), "{stdout}");
+    assert!(
+        !stdout.contains("ok   "),
+        "passing cases are quiet without -v: {stdout}"
+    );
+    assert!(
+        stdout.contains("FAIL") && stdout.contains("wrong decision and rules"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("decision: want allow, got deny"),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(r#"matched_rules: want ["allow-commands"], got ["deny-command-secrets", "allow-commands"]"#),
         "{stdout}"
     );
-    assert!(stdout.contains("unknown supplied type") && stdout.contains("refused"), "{stdout}");
+    assert!(
+        stdout.contains("unknown supplied type") && stdout.contains("refused"),
+        "{stdout}"
+    );
     assert!(stdout.contains("1 passed, 2 failed"), "{stdout}");
     // The case's text (a token) is never printed.
-    assert!(!stdout.contains("ghp_") && !stderr.contains("ghp_"), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains("ghp_") && !stderr.contains("ghp_"),
+        "{stdout}{stderr}"
+    );
 
     // A test file with a typo in a field is invalid (exit 1), not silently lenient.
     let typo = dir.join("typo_test.json");
@@ -160,7 +188,9 @@ fn issue_13_test_reports_each_failing_expectation() {
     // No test files: 2.
     let empty = temp("empty");
     assert_eq!(
-        shim(&["policy", "test", empty.to_str().unwrap()]).status.code(),
+        shim(&["policy", "test", empty.to_str().unwrap()])
+            .status
+            .code(),
         Some(2)
     );
 }
@@ -182,10 +212,19 @@ fn issue_13_explain_walks_every_rule_in_order() {
     assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
     assert!(stdout.contains("decision: deny"), "{stdout}");
     assert!(stdout.contains("stripe_key"), "{stdout}");
-    assert!(!stdout.contains("sk_live_"), "no value in the output: {stdout}");
-    let rules: Vec<&str> = stdout.lines().filter(|l| l.contains("(priority ")).collect();
+    assert!(
+        !stdout.contains("sk_live_"),
+        "no value in the output: {stdout}"
+    );
+    let rules: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains("(priority "))
+        .collect();
     assert_eq!(rules.len(), 7, "{stdout}");
-    assert!(rules[0].contains("deny-command-secrets") && rules[0].ends_with("matched"), "{stdout}");
+    assert!(
+        rules[0].contains("deny-command-secrets") && rules[0].ends_with("matched"),
+        "{stdout}"
+    );
     assert!(
         rules
             .iter()
@@ -211,7 +250,9 @@ fn issue_13_explain_walks_every_rule_in_order() {
     {
         use std::io::Write as _;
         let mut stdin = child.stdin.take().unwrap();
-        stdin.write_all(b"send it to jane.doe@corp.example").unwrap();
+        stdin
+            .write_all(b"send it to jane.doe@corp.example")
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -225,7 +266,10 @@ fn issue_13_explain_walks_every_rule_in_order() {
         .find(|r| r["id"] == "redact-outbound-sensitive")
         .unwrap();
     assert_eq!(redact["matched"], true);
-    let secrets = rules.iter().find(|r| r["id"] == "deny-command-secrets").unwrap();
+    let secrets = rules
+        .iter()
+        .find(|r| r["id"] == "deny-command-secrets")
+        .unwrap();
     assert_eq!(secrets["failed"], "match.action_types");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("jane.doe"));
     // A bad action is a usage error.
