@@ -51,8 +51,10 @@ pub struct Metrics {
     inner: Mutex<Inner>,
     /// The policy's custom detector names: label values besides the built-in types.
     custom_types: BTreeSet<String>,
-    /// Policy reloads (`crate::reload`): applied, refused.
-    reloads: [AtomicU64; 2],
+    /// Policy reloads (`crate::reload`) applied.
+    reloads_ok: AtomicU64,
+    /// Policy reloads refused (the previous policy stays).
+    reloads_failed: AtomicU64,
 }
 
 /// One unlabelled series: its `# HELP` and `# TYPE` lines and its value.
@@ -114,13 +116,19 @@ impl Metrics {
         Metrics {
             inner: Mutex::default(),
             custom_types: custom_types.into_iter().collect(),
-            reloads: Default::default(),
+            reloads_ok: AtomicU64::new(0),
+            reloads_failed: AtomicU64::new(0),
         }
     }
 
     /// A policy reload: `ok` applied, else refused (the old policy stays).
     pub fn record_reload(&self, ok: bool) {
-        self.reloads[usize::from(!ok)].fetch_add(1, Ordering::Relaxed);
+        let n = if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_failed
+        };
+        n.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The `entity_type` label of a finding's type (see the module docs).
@@ -407,7 +415,7 @@ impl Metrics {
             "# HELP datafog_policy_reload_total Policy reloads (SIGHUP or the file watch) by result: ok (applied) or error (refused; the previous policy stays)."
         );
         let _ = writeln!(out, "# TYPE datafog_policy_reload_total counter");
-        for (result, n) in ["ok", "error"].iter().zip(&self.reloads) {
+        for (result, n) in [("ok", &self.reloads_ok), ("error", &self.reloads_failed)] {
             let _ = writeln!(
                 out,
                 "datafog_policy_reload_total{{result=\"{result}\"}} {}",
