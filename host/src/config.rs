@@ -3,7 +3,10 @@
 //!
 //! | Variable | Default | |
 //! |---|---|---|
-//! | `DATAFOG_POLICY_PATH` | `config/policy.json` | policy loaded once at start |
+//! | `DATAFOG_POLICY_PATH` | `config/policy.json` | policy loaded at start and re-read on `SIGHUP` (see `reload`) |
+//! | `DATAFOG_POLICY_WATCH` | `0` (off) | also reload the policy when the file changes, checked every this many seconds |
+//! | `DATAFOG_LOG_FORMAT` | `text` | `json`: one JSON object per log line (see `logs`) |
+//! | `DATAFOG_LOG` | `info` | log level filter, `tracing` EnvFilter syntax (`warn`, `info,datafog_host::access=off`) |
 //! | `DATAFOG_RECEIPT_PATH` | `datafog_receipts.jsonl` | receipts JSONL |
 //! | `DATAFOG_RECEIPT_ROTATE_MB` | `256` | rotate the receipts file at this size into numbered segments (`<path>.000001`, ...) that continue one chain; `0`: never |
 //! | `DATAFOG_EVENTS_PATH` | unset | NDJSON decision events (read by `/v1/events`, one written per decision) |
@@ -91,6 +94,12 @@ pub struct Settings {
     pub enable_demo: bool,
     /// `DATAFOG_ENABLE_ADMIN_UI`: serve the admin console (`/admin`).
     pub enable_admin_ui: bool,
+    /// `DATAFOG_POLICY_WATCH`: poll the policy file this often and reload it on a change.
+    pub policy_watch: Option<Duration>,
+    /// `DATAFOG_LOG_FORMAT=json`: JSON log lines (else text).
+    pub log_json: bool,
+    /// `DATAFOG_LOG`: the log filter (EnvFilter syntax), `info` when unset.
+    pub log_filter: String,
 }
 
 impl Settings {
@@ -164,6 +173,22 @@ impl Settings {
                 .map(|d| d.join("datafog")),
         };
         let checkpoint_every = int("DATAFOG_CHECKPOINT_EVERY", 1000);
+        let policy_watch = match int("DATAFOG_POLICY_WATCH", 0) {
+            0 => None,
+            n => Some(Duration::from_secs(n.min(86_400))),
+        };
+        let log_json = match get("DATAFOG_LOG_FORMAT") {
+            None => false,
+            Some(v) if v.eq_ignore_ascii_case("json") => true,
+            Some(v) if v.eq_ignore_ascii_case("text") => false,
+            Some(v) => {
+                warnings.push(format!(
+                    "invalid DATAFOG_LOG_FORMAT={v:?} (want text or json); using text"
+                ));
+                false
+            }
+        };
+        let log_filter = get("DATAFOG_LOG").unwrap_or_else(|| "info".to_owned());
         let checkpoint_key_path = get("DATAFOG_CHECKPOINT_KEY_PATH")
             .map(PathBuf::from)
             .unwrap_or_else(|| receipt_path.with_file_name("datafog_checkpoint.key"));
@@ -239,6 +264,9 @@ impl Settings {
             checkpoint_every,
             enable_demo,
             enable_admin_ui,
+            policy_watch,
+            log_json,
+            log_filter,
         };
         (settings, warnings)
     }

@@ -62,15 +62,15 @@ impl DiskFloor {
                 if self.below.swap(below, Ordering::Relaxed) != below {
                     let mib = |b: u64| b >> 20;
                     if below {
-                        eprintln!(
-                            "datafog-api: receipts disk `{}` has {} MiB free, under the {} MiB floor (DATAFOG_MIN_FREE_DISK_MB): refusing decisions (507 insufficient_storage) until space is freed",
+                        tracing::warn!(
+                            "receipts disk `{}` has {} MiB free, under the {} MiB floor (DATAFOG_MIN_FREE_DISK_MB): refusing decisions (507 insufficient_storage) until space is freed",
                             self.dir.display(),
                             mib(free),
                             mib(self.floor)
                         );
                     } else {
-                        eprintln!(
-                            "datafog-api: receipts disk `{}` has {} MiB free again: decisions resume",
+                        tracing::info!(
+                            "receipts disk `{}` has {} MiB free again: decisions resume",
                             self.dir.display(),
                             mib(free)
                         );

@@ -13,6 +13,8 @@
 //! - [`metrics`]: Prometheus text and the Go JSON shape; [`histogram`]: the receipts writer's
 //!   latency and batch-size histograms, which `receipts` records and `metrics` renders.
 //! - [`pprof`]: the optional profiling server.
+//! - [`reload`]: hot policy reload (`SIGHUP`, `DATAFOG_POLICY_WATCH`).
+//! - [`logs`]: structured logs (`tracing`; text or `DATAFOG_LOG_FORMAT=json`, `DATAFOG_LOG`).
 
 pub mod config;
 pub mod conn;
@@ -20,10 +22,12 @@ pub mod disk;
 pub mod histogram;
 pub mod http;
 pub mod idempotency;
+pub mod logs;
 pub mod metrics;
 pub mod native;
 pub mod pprof;
 pub mod receipts;
+pub mod reload;
 pub mod runtime;
 
 use std::sync::{Arc, Mutex};
@@ -74,8 +78,8 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     let native_policy = datafog::policy::Policy::from_json(policy_json.as_bytes()).ok();
     // A `"lenient": true` policy loads with unknown fields: say which, once, at start.
     for w in native_policy.iter().flat_map(|p| p.warnings()) {
-        eprintln!(
-            "datafog-api: warning: policy `{}`: `{}`: {}{}",
+        tracing::warn!(
+            "policy `{}`: `{}`: {}{}",
             policy_path.display(),
             w.field,
             w.message,
@@ -95,7 +99,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         })
         .unwrap_or_default();
     let config = runtime_config(settings);
-    let (runtime, identity) = Runtime::new(&wasm, policy_json, config).map_err(|e| match e {
+    let (runtime, _identity) = Runtime::new(&wasm, policy_json, config).map_err(|e| match e {
         runtime::StartError::Policy(_) => format!(
             "load policy `{}`: invalid policy:\n{}",
             policy_path.display(),
@@ -115,8 +119,8 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     )
     .map_err(|e| format!("init receipts: {e}"))?;
     if let Some((offset, cut)) = recovery.torn {
-        eprintln!(
-            "datafog-api: receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",
+        tracing::warn!(
+            "receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",
             settings.receipt_path.display(),
             recovery.count
         );
@@ -140,7 +144,6 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     };
     Ok(Arc::new(AppState {
         runtime,
-        identity,
         started_at: http::now_rfc3339_secs(),
         started: Instant::now(),
         receipts: Arc::new(receipts),
@@ -159,7 +162,6 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         access_log: settings.access_log,
-        log_policy: native_policy,
         cors_origins: settings.cors_origins.clone(),
         allowed_hosts: settings.allowed_hosts.clone(),
         body_budget: http::body::BodyBudget::new(
@@ -192,15 +194,15 @@ pub async fn serve(
         state.receipts.checkpoint_key(),
         state.receipts.checkpoint_file(),
     ) {
-        (Some(key), Some((path, every))) => eprintln!(
+        (Some(key), Some((path, every))) => tracing::info!(
             "datafog-api checkpoints every {every} receipts to `{}`, key id {}, public key {}",
             path.display(),
             key.key_id(),
             key.hex()
         ),
-        _ => eprintln!("datafog-api checkpoints off (DATAFOG_CHECKPOINT_EVERY=0)"),
+        _ => tracing::info!("datafog-api checkpoints off (DATAFOG_CHECKPOINT_EVERY=0)"),
     }
-    eprintln!("datafog-api listening on {local}");
+    tracing::info!("datafog-api listening on {local}");
     // The profiling server (Go: stopped first on shutdown).
     let (pprof_stop, pprof_stopped) = tokio::sync::oneshot::channel::<()>();
     let pprof_task = match &settings.pprof_addr {
@@ -211,7 +213,9 @@ pub async fn serve(
             let at = l
                 .local_addr()
                 .map_err(|e| format!("listen on {addr} (DATAFOG_PPROF_ADDR): {e}"))?;
-            eprintln!("datafog-api profiling server listening on {at} (no auth; keep it private)");
+            tracing::warn!(
+                "datafog-api profiling server listening on {at} (no auth; keep it private)"
+            );
             let router = pprof::router(settings.fgprof);
             Some(tokio::spawn(async move {
                 let _ = axum::serve(l, router)
@@ -261,7 +265,7 @@ pub async fn serve(
                     Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: back off, keep serving.
-                        eprintln!("datafog-api: accept: {e}");
+                        tracing::warn!("accept: {e}");
                         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                         continue;
                     }
@@ -279,7 +283,7 @@ pub async fn serve(
             () = &mut signal => break,
         }
     }
-    eprintln!("shutdown signal received");
+    tracing::info!("shutdown signal received");
     trimmer.abort();
     let _ = pprof_stop.send(());
     if let Some(task) = pprof_task {
@@ -292,14 +296,14 @@ pub async fn serve(
         .await
         .is_err()
     {
-        eprintln!(
-            "datafog-api: requests still running after {:?}; closing",
+        tracing::warn!(
+            "requests still running after {:?}; closing",
             settings.shutdown_timeout
         );
     }
     let receipts = state.receipts.clone();
     let _ = tokio::task::spawn_blocking(move || receipts.close()).await;
-    eprintln!("datafog-api: receipts flushed; bye");
+    tracing::info!("receipts flushed; bye");
     Ok(())
 }
 

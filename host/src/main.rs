@@ -15,8 +15,12 @@ const USAGE: &str = "usage: `datafog-api` (serve) or `datafog-api precompile` (c
 
 fn main() {
     let (settings, warnings) = Settings::from_lookup(|k| std::env::var(k).ok());
+    // Logs first (`datafog_host::logs`): every later line, warnings included, goes through them.
+    if let Some(w) = datafog_host::logs::init(settings.log_json, &settings.log_filter) {
+        tracing::warn!("{w}");
+    }
     for w in &warnings {
-        eprintln!("datafog-api: warning: {w}");
+        tracing::warn!("{w}");
     }
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args
@@ -29,10 +33,7 @@ fn main() {
         ["precompile"] => precompile(&settings),
         ["-h" | "--help" | "help"] => println!("{USAGE}"),
         _ => {
-            eprintln!(
-                "datafog-api: unknown arguments `{}`; {USAGE}",
-                args.join(" ")
-            );
+            tracing::error!("unknown arguments `{}`; {USAGE}", args.join(" "));
             std::process::exit(2);
         }
     }
@@ -44,24 +45,24 @@ fn precompile(settings: &Settings) {
     let wasm = match datafog_host::component_bytes(settings) {
         Ok(w) => w,
         Err(e) => {
-            eprintln!("datafog-api precompile: {e}");
+            tracing::error!("datafog-api precompile: {e}");
             std::process::exit(1);
         }
     };
     let config = datafog_host::runtime_config(settings);
     let began = std::time::Instant::now();
     match runtime::precompile(&wasm, &config) {
-        Ok((path, true)) => eprintln!(
+        Ok((path, true)) => tracing::info!(
             "datafog-api precompile: compiled the component in {} ms into {}",
             began.elapsed().as_millis(),
             path.display()
         ),
-        Ok((path, false)) => eprintln!(
+        Ok((path, false)) => tracing::info!(
             "datafog-api precompile: {} is already compiled for this build; nothing to do",
             path.display()
         ),
         Err(e) => {
-            eprintln!("datafog-api precompile: {e}");
+            tracing::error!("datafog-api precompile: {e}");
             std::process::exit(1);
         }
     }
@@ -74,7 +75,7 @@ fn serve(settings: &Settings) {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("datafog-api: start the async runtime: {e}");
+            tracing::error!("start the async runtime: {e}");
             std::process::exit(1);
         }
     };
@@ -88,14 +89,20 @@ fn serve(settings: &Settings) {
             .local_addr()
             .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
         if let Some(warning) = settings.check_exposure(bound)? {
-            eprintln!("datafog-api: warning: {warning}");
+            tracing::warn!("{warning}");
         }
         // Clients that connect meanwhile wait in the listen backlog.
         let state = build_state(settings)?;
+        // SIGHUP (and DATAFOG_POLICY_WATCH) reload the policy (`datafog_host::reload`).
+        datafog_host::reload::spawn(
+            state.clone(),
+            settings.policy_path.clone(),
+            settings.policy_watch,
+        );
         datafog_host::serve(listener, settings, state, shutdown_signal()).await
     };
     if let Err(e) = rt.block_on(run) {
-        eprintln!("datafog-api: {e}");
+        tracing::error!("{e}");
         std::process::exit(1);
     }
 }

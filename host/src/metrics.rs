@@ -11,7 +11,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -51,6 +51,10 @@ pub struct Metrics {
     inner: Mutex<Inner>,
     /// The policy's custom detector names: label values besides the built-in types.
     custom_types: BTreeSet<String>,
+    /// Policy reloads (`crate::reload`) applied.
+    reloads_ok: AtomicU64,
+    /// Policy reloads refused (the previous policy stays).
+    reloads_failed: AtomicU64,
 }
 
 /// One unlabelled series: its `# HELP` and `# TYPE` lines and its value.
@@ -112,7 +116,19 @@ impl Metrics {
         Metrics {
             inner: Mutex::default(),
             custom_types: custom_types.into_iter().collect(),
+            reloads_ok: AtomicU64::new(0),
+            reloads_failed: AtomicU64::new(0),
         }
+    }
+
+    /// A policy reload: `ok` applied, else refused (the old policy stays).
+    pub fn record_reload(&self, ok: bool) {
+        let n = if ok {
+            &self.reloads_ok
+        } else {
+            &self.reloads_failed
+        };
+        n.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The `entity_type` label of a finding's type (see the module docs).
@@ -393,6 +409,18 @@ impl Metrics {
             ),
         ] {
             scalar(&mut out, name, "counter", help, n);
+        }
+        let _ = writeln!(
+            out,
+            "# HELP datafog_policy_reload_total Policy reloads (SIGHUP or the file watch) by result: ok (applied) or error (refused; the previous policy stays)."
+        );
+        let _ = writeln!(out, "# TYPE datafog_policy_reload_total counter");
+        for (result, n) in [("ok", &self.reloads_ok), ("error", &self.reloads_failed)] {
+            let _ = writeln!(
+                out,
+                "datafog_policy_reload_total{{result=\"{result}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
         }
         out
     }

@@ -198,8 +198,8 @@ impl CheckpointWriter {
                     *latest = Some(cp);
                 }
             }
-            Err(e) => eprintln!(
-                "datafog-api: {why} checkpoint of {} receipts not written to `{}`: {e}; the next one is tried later",
+            Err(e) => tracing::error!(
+                "{why} checkpoint of {} receipts not written to `{}`: {e}; the next one is tried later",
                 self.count,
                 self.shared.path.display()
             ),
@@ -507,7 +507,7 @@ impl ReceiptStore {
                     return Err(AppendError::Store(e.clone()));
                 }
                 // Retry (see the module docs): continue the chain from the file as it is.
-                eprintln!("datafog-api: retrying the receipts file after a failed write");
+                tracing::warn!("retrying the receipts file after a failed write");
                 head.last_hash = health.durable_hash.clone();
                 health.failed = None;
                 health.generation += 1;
@@ -919,8 +919,8 @@ impl Files {
         }
         let segment = datafog_files::receipts::segment_path(&r.path, r.current);
         if segment.exists() {
-            eprintln!(
-                "datafog-api: not rotating the receipts file: `{}` exists already",
+            tracing::warn!(
+                "not rotating the receipts file: `{}` exists already",
                 segment.display()
             );
             return Ok(());
@@ -934,8 +934,8 @@ impl Files {
         if let Err(e) = std::fs::rename(&r.path, &segment)
             .and_then(|()| datafog_files::sync_parent_dir(&r.path))
         {
-            eprintln!(
-                "datafog-api: rotating the receipts file to `{}` failed: {e}; retrying after the next batch",
+            tracing::error!(
+                "rotating the receipts file to `{}` failed: {e}; retrying after the next batch",
                 segment.display()
             );
             return Ok(());
@@ -949,8 +949,8 @@ impl Files {
                 r.current = next;
                 self.file = file;
                 self.end = 0;
-                eprintln!(
-                    "datafog-api: receipts file rotated to `{}`; the chain continues in `{}`",
+                tracing::info!(
+                    "receipts file rotated to `{}`; the chain continues in `{}`",
                     segment.display(),
                     r.path.display()
                 );
@@ -1052,7 +1052,7 @@ fn write_loop(
                 }
                 // Between batches: nothing is queued against the old file's offsets.
                 if let Err(msg) = files.rotate_if_due() {
-                    eprintln!("datafog-api: {msg}");
+                    tracing::error!("{msg}");
                     if let Ok(mut h) = health.lock() {
                         h.failed = Some((msg, Instant::now()));
                         h.permanent = true;
@@ -1073,7 +1073,7 @@ fn write_loop(
                 } else {
                     "cutting the file back failed too; refusing receipts until restart".to_owned()
                 };
-                eprintln!("datafog-api: {msg}; {retry}");
+                tracing::error!("{msg}; {retry}");
                 if let Ok(mut h) = health.lock() {
                     h.failed = Some((msg.clone(), Instant::now()));
                     h.permanent |= cut.is_err();

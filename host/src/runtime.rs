@@ -11,6 +11,15 @@
 //! [`TICK`]) and a per-store memory limit. A trap or a timeout drops that instance (its store is
 //! not reused) and answers [`GuestFailure`]; the next call takes or builds another instance.
 //!
+//! The policy can be replaced while the server runs ([`Runtime::reload`]): the new document is
+//! loaded into a fresh instance first (a document the guest refuses changes nothing), then
+//! swapped in as the next [`ActivePolicy`] generation. Instances remember the generation their
+//! policy handle came from; a call that takes an instance of an older generation reloads it (or
+//! drops it and makes a new one) before it runs, so every call runs on exactly one policy, a call
+//! already running finishes on the policy it started with, and no call fails because of a swap.
+//! What the guest answers (the receipt's `policy_id` and `policy_version`) is therefore the policy
+//! that decided.
+//!
 //! Guest calls are synchronous: callers run them inline for small payloads or on
 //! `tokio::task::spawn_blocking`. Every call first takes a permit ([`Runtime::acquire`]): there are
 //! as many as the pooling allocator has instance slots ([`Runtime::capacity`]), so a burst of
@@ -20,7 +29,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use datafog::policy::PolicyError;
@@ -87,6 +96,49 @@ impl std::error::Error for GuestFailure {}
 pub struct Instance {
     pub guest: datafog_embed::Instance,
     pub policy: PolicyHandle,
+    /// The [`ActivePolicy::generation`] `policy` was loaded from.
+    generation: u64,
+}
+
+/// The policy the runtime serves: the document, what the guest reported about it, and when it
+/// was loaded. Replaced as a whole by [`Runtime::reload`].
+#[derive(Debug)]
+pub struct ActivePolicy {
+    /// 1 at start, +1 per successful reload.
+    pub generation: u64,
+    pub json: Arc<str>,
+    pub identity: PolicyIdentity,
+    /// `sha256:` and the hex SHA-256 of the document's bytes.
+    pub hash: String,
+    /// RFC 3339, UTC, second precision.
+    pub loaded_at: String,
+    /// The same document parsed natively (see `crate::http::AppState::log_policy`); `None` only if
+    /// the native parse failed where the guest's succeeded.
+    pub native: Option<Arc<datafog::policy::Policy>>,
+}
+
+impl ActivePolicy {
+    fn new(generation: u64, json: Arc<str>, identity: PolicyIdentity) -> ActivePolicy {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(json.as_bytes());
+        let mut hash = String::with_capacity(7 + 64);
+        hash.push_str("sha256:");
+        for b in digest {
+            use std::fmt::Write as _;
+            let _ = write!(hash, "{b:02x}");
+        }
+        let native = datafog::policy::Policy::from_json(json.as_bytes())
+            .ok()
+            .map(Arc::new);
+        ActivePolicy {
+            generation,
+            json,
+            identity,
+            hash,
+            loaded_at: crate::http::now_rfc3339_secs(),
+            native,
+        }
+    }
 }
 
 impl std::fmt::Debug for Instance {
@@ -99,7 +151,12 @@ impl std::fmt::Debug for Instance {
 pub struct Runtime {
     engine: Engine,
     pre: GuestPre,
-    policy_json: String,
+    /// The policy new calls run on (see [`Runtime::reload`]).
+    policy: RwLock<Arc<ActivePolicy>>,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+    /// `policy`'s generation, read without the lock on every call.
+    generation: AtomicU64,
     config: RuntimeConfig,
     idle: Mutex<Vec<Instance>>,
     stop: Arc<AtomicBool>,
@@ -180,16 +237,16 @@ impl Runtime {
                 .map_err(|e| StartError::Component(format!("compile the component: {}", wt(e))))?;
         let took = began.elapsed().as_millis();
         match loaded {
-            Loaded::Cached(path) => eprintln!(
-                "datafog-api: loaded the precompiled component from {} in {took} ms",
+            Loaded::Cached(path) => tracing::info!(
+                "loaded the precompiled component from {} in {took} ms",
                 path.display()
             ),
-            Loaded::Compiled { cached: Some(path) } => eprintln!(
-                "datafog-api: compiled the component in {took} ms (no compiled copy yet; cached at {} for the next start; `datafog-api precompile` does this ahead of time)",
+            Loaded::Compiled { cached: Some(path) } => tracing::info!(
+                "compiled the component in {took} ms (no compiled copy yet; cached at {} for the next start; `datafog-api precompile` does this ahead of time)",
                 path.display()
             ),
-            Loaded::Compiled { cached: None } => eprintln!(
-                "datafog-api: compiled the component in {took} ms (no cache: DATAFOG_CACHE_DIR is off or not writable)"
+            Loaded::Compiled { cached: None } => tracing::info!(
+                "compiled the component in {took} ms (no cache: DATAFOG_CACHE_DIR is off or not writable)"
             ),
         }
         let pre = datafog_embed::instance_pre(&engine, &component).map_err(|e| {
@@ -203,7 +260,16 @@ impl Runtime {
         let runtime = Arc::new(Runtime {
             engine: engine.clone(),
             pre,
-            policy_json,
+            policy: RwLock::new(Arc::new(ActivePolicy::new(
+                0,
+                policy_json.into(),
+                PolicyIdentity {
+                    policy_id: String::new(),
+                    policy_version: String::new(),
+                },
+            ))),
+            reloading: tokio::sync::Mutex::new(()),
+            generation: AtomicU64::new(0),
             config,
             idle: Mutex::new(Vec::new()),
             stop: stop.clone(),
@@ -229,17 +295,9 @@ impl Runtime {
             .core_version()
             .map_err(|e| StartError::Component(format!("read the core version: {}", wt(e))))?;
         datafog_embed::check_version(&version).map_err(StartError::Component)?;
-        let loaded = first
-            .load(&runtime.policy_json)
-            .map_err(|e| StartError::Component(format!("load the policy: {}", wt(e))))?;
-        let policy = loaded.map_err(StartError::Policy)?;
-        let mut inst = Instance {
-            guest: first,
-            policy,
-        };
-        let identity = runtime
-            .identity(&mut inst)
-            .map_err(|e| StartError::Component(format!("read the policy identity: {}", wt(e))))?;
+        let json = runtime.policy().json.clone();
+        let (inst, identity) = runtime.validate(first, &json, 1)?;
+        runtime.set_policy(Arc::new(ActivePolicy::new(1, json, identity.clone())));
         runtime.put_back(inst);
         for _ in 1..runtime.config.pool_size {
             match runtime.instantiate() {
@@ -248,6 +306,78 @@ impl Runtime {
             }
         }
         Ok((runtime, identity))
+    }
+
+    /// The policy new calls run on.
+    pub fn policy(&self) -> Arc<ActivePolicy> {
+        match self.policy.read() {
+            Ok(p) => p.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn set_policy(&self, p: Arc<ActivePolicy>) {
+        let generation = p.generation;
+        match self.policy.write() {
+            Ok(mut g) => *g = p,
+            Err(poisoned) => *poisoned.into_inner() = p,
+        }
+        self.generation.store(generation, Ordering::Release);
+    }
+
+    /// Load `json` into `guest` (a fresh instance) and read the identity it reports: the
+    /// validation of a start and of a reload. `Err(StartError::Policy)` lists every problem.
+    fn validate(
+        &self,
+        mut guest: datafog_embed::Instance,
+        json: &str,
+        generation: u64,
+    ) -> Result<(Instance, PolicyIdentity), StartError> {
+        let loaded = guest
+            .load(json)
+            .map_err(|e| StartError::Component(format!("load the policy: {}", wt(e))))?;
+        let policy = loaded.map_err(StartError::Policy)?;
+        let mut inst = Instance {
+            guest,
+            policy,
+            generation,
+        };
+        let identity = self
+            .identity(&mut inst)
+            .map_err(|e| StartError::Component(format!("read the policy identity: {}", wt(e))))?;
+        Ok((inst, identity))
+    }
+
+    /// Replace the policy with `json`, which is validated first: loaded into a fresh instance
+    /// (under an instance permit, waiting up to `wait`), so a document the guest refuses
+    /// changes nothing and the error lists every problem. On success the new policy is the
+    /// next [`ActivePolicy`] generation: calls that start from now on run on it, calls in
+    /// flight finish on the one they started with, and idle instances switch on their next
+    /// call.
+    pub async fn reload(
+        self: &Arc<Self>,
+        json: String,
+        wait: Duration,
+    ) -> Result<Arc<ActivePolicy>, StartError> {
+        let _one = self.reloading.lock().await;
+        let permit = self
+            .acquire(wait)
+            .await
+            .map_err(|e| StartError::Component(e.to_string()))?;
+        let rt = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let generation = rt.policy().generation.saturating_add(1);
+            let json: Arc<str> = json.into();
+            let guest = rt.instantiate_raw().map_err(StartError::Component)?;
+            let (inst, identity) = rt.validate(guest, &json, generation)?;
+            let active = Arc::new(ActivePolicy::new(generation, json, identity));
+            rt.set_policy(active.clone());
+            rt.put_back(inst);
+            Ok(active)
+        })
+        .await
+        .map_err(|_| StartError::Component("the reload task failed".to_owned()))?
     }
 
     fn identity(&self, inst: &mut Instance) -> wasmtime::Result<PolicyIdentity> {
@@ -279,11 +409,17 @@ impl Runtime {
             .map_err(|e| format!("instantiate: {}", wt(e)))
     }
 
-    /// A fresh instance with the policy loaded.
+    /// A fresh instance with the current policy loaded.
     fn instantiate(&self) -> Result<Instance, GuestFailure> {
-        let mut guest = self.instantiate_raw().map_err(GuestFailure::Unavailable)?;
+        let guest = self.instantiate_raw().map_err(GuestFailure::Unavailable)?;
+        self.load_current(guest)
+    }
+
+    /// Load the current policy into `guest` (whose store has the instance-making deadline).
+    fn load_current(&self, mut guest: datafog_embed::Instance) -> Result<Instance, GuestFailure> {
+        let active = self.policy();
         let loaded = guest
-            .load(&self.policy_json)
+            .load(&active.json)
             .map_err(|e| GuestFailure::Unavailable(format!("load the policy: {}", wt(e))))?;
         let policy = loaded.map_err(|e| {
             GuestFailure::Unavailable(format!(
@@ -291,7 +427,27 @@ impl Runtime {
                 e.errors.len()
             ))
         })?;
-        Ok(Instance { guest, policy })
+        Ok(Instance {
+            guest,
+            policy,
+            generation: active.generation,
+        })
+    }
+
+    /// `inst` on the current policy: as is, or with its old policy unloaded and the current one
+    /// loaded (a reload happened since it last ran).
+    fn refresh(&self, mut inst: Instance) -> Result<Instance, GuestFailure> {
+        if inst.generation == self.generation.load(Ordering::Acquire) {
+            return Ok(inst);
+        }
+        inst.guest
+            .store
+            .set_epoch_deadline(self.deadline_ticks().saturating_mul(5).max(100));
+        // Unloading frees the old policy's guest memory; an instance that cannot is dropped.
+        inst.guest
+            .unload(inst.policy)
+            .map_err(|e| GuestFailure::Unavailable(format!("unload the old policy: {}", wt(e))))?;
+        self.load_current(inst.guest)
     }
 
     fn put_back(&self, inst: Instance) {
@@ -324,8 +480,8 @@ impl Runtime {
             Ok(Ok(p)) => Ok(p),
             _ => {
                 self.busy.fetch_add(1, Ordering::Relaxed);
-                eprintln!(
-                    "datafog-api: guest call refused: all {} instance slots busy for {wait:?}",
+                tracing::warn!(
+                    "guest call refused: all {} instance slots busy for {wait:?}",
                     self.capacity()
                 );
                 Err(GuestFailure::Busy)
@@ -342,6 +498,8 @@ impl Runtime {
         f: impl FnOnce(&mut Instance) -> wasmtime::Result<R>,
     ) -> Result<R, GuestFailure> {
         let taken = self.idle.lock().ok().and_then(|mut idle| idle.pop());
+        // An instance of an older policy generation switches first; one that cannot is replaced.
+        let taken = taken.and_then(|i| self.refresh(i).ok());
         let mut inst = match taken {
             Some(i) => i,
             None => match self.instantiate() {
@@ -351,8 +509,8 @@ impl Runtime {
                     // Instantiation and the policy load see no request data: their first line
                     // (no backtrace) is safe to log.
                     let text = e.to_string();
-                    eprintln!(
-                        "datafog-api: guest call failed: {}",
+                    tracing::error!(
+                        "guest call failed: {}",
                         text.lines().next().unwrap_or_default()
                     );
                     return Err(e);
@@ -370,14 +528,14 @@ impl Runtime {
                 let reason = failure_reason(&e);
                 if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     self.timeouts.fetch_add(1, Ordering::Relaxed);
-                    eprintln!(
-                        "datafog-api: guest call exceeded its deadline ({:?}); instance dropped",
+                    tracing::warn!(
+                        "guest call exceeded its deadline ({:?}); instance dropped",
                         self.config.call_timeout
                     );
                     Err(GuestFailure::Timeout)
                 } else {
                     self.traps.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("datafog-api: guest call trapped ({reason}); instance dropped");
+                    tracing::error!("guest call trapped ({reason}); instance dropped");
                     Err(GuestFailure::Trap(reason))
                 }
             }

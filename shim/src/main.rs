@@ -8,6 +8,8 @@ use datafog_shim::config::{Raw, Settings, coalesce};
 use datafog_shim::exit::{Exit, Fail};
 use datafog_shim::{commands, scan, verify, wrapper};
 
+mod policy_cmd;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "datafog-shim",
@@ -82,6 +84,9 @@ enum Command {
     /// Receipts tools.
     #[command(subcommand)]
     Receipts(ReceiptsCommand),
+    /// Policy tools: check, test, explain (exit 0 ok, 1 invalid or failed, 2 usage or I/O).
+    #[command(subcommand)]
+    Policy(policy_cmd::PolicyCommand),
 }
 
 #[derive(Debug, Args)]
@@ -315,7 +320,7 @@ fn dispatch(cli: &Cli) -> Result<Exit, Fail> {
             Ok(Exit::Ok)
         }
         Command::Hook(HookCommand::Claude { on_allow: a }) => Ok(claude::hook_main(&raw, a)),
-        Command::Scan(_) | Command::Receipts(_) => Ok(Exit::Internal),
+        Command::Scan(_) | Command::Receipts(_) | Command::Policy(_) => Ok(Exit::Internal),
     }
 }
 
@@ -336,12 +341,13 @@ fn main() -> ExitCode {
             let _ = e.print();
             return match e.kind() {
                 ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ExitCode::SUCCESS,
-                // `scan` and `receipts verify` exit 2 on a usage error, as grep does (docs/scan.md);
+                // `scan`, `receipts verify` and `policy` exit 2 on a usage error, as grep does
+                // (docs/scan.md, docs/shim.md);
                 // so does `hook claude`: exit 2 is the Claude Code protocol's blocking error (any
                 // other code lets the tool call run).
                 _ if matches!(
                     failed_subcommand().as_deref(),
-                    Some("scan" | "receipts" | "hook")
+                    Some("scan" | "receipts" | "hook" | "policy")
                 ) =>
                 {
                     ExitCode::from(2)
@@ -353,6 +359,7 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Scan(a) => return scan::run(a),
         Command::Receipts(ReceiptsCommand::Verify(a)) => return verify::run(a),
+        Command::Policy(p) => return policy_cmd::run(p),
         _ => {}
     }
     match dispatch(&cli) {

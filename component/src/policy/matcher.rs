@@ -81,25 +81,35 @@ fn any_glob(globs: &[Glob], value: &str) -> bool {
 impl Compiled {
     /// True if every condition holds (an empty list is no constraint).
     pub(crate) fn matches(&self, cx: &Context<'_>) -> bool {
+        self.first_mismatch(cx).is_none()
+    }
+
+    /// The first condition that does not hold, named by its field in the rule (`match.tools`,
+    /// `entity_requirements`, ...), in the order [`Compiled::matches`] checks them; `None` when
+    /// every condition holds.
+    pub(crate) fn first_mismatch(&self, cx: &Context<'_>) -> Option<&'static str> {
         let a = cx.action;
-        if !any_glob(&self.action_types, &a.action_type)
-            || !any_glob(&self.tools, &a.tool)
-            || !any_glob(&self.commands, &a.command)
-        {
-            return false;
+        if !any_glob(&self.action_types, &a.action_type) {
+            return Some("match.action_types");
+        }
+        if !any_glob(&self.tools, &a.tool) {
+            return Some("match.tools");
+        }
+        if !any_glob(&self.commands, &a.command) {
+            return Some("match.commands");
         }
         if !self
             .args
             .iter()
             .all(|g| a.args.iter().any(|arg| g.matches(arg)))
         {
-            return false;
+            return Some("match.args");
         }
         if !self.adapters.is_empty() && !self.adapters.iter().any(|t| adapter_matches(t, cx)) {
-            return false;
+            return Some("match.adapters");
         }
         if self.require_sensitive_only && !a.sensitive {
-            return false;
+            return Some("require_sensitive_only");
         }
         if !self.resource_prefixes.is_empty()
             && (a.resource.is_empty()
@@ -108,7 +118,7 @@ impl Compiled {
                     .iter()
                     .any(|p| a.resource.starts_with(p.as_str())))
         {
-            return false;
+            return Some("match.resource_prefixes");
         }
         if !self.resources.is_empty()
             && (a.resource.is_empty()
@@ -117,12 +127,17 @@ impl Compiled {
                     .iter()
                     .any(|g| g.matches(cx.resource_clean())))
         {
-            return false;
+            return Some("match.resources");
         }
         let floor = self.min_confidence;
-        self.all_entities.iter().all(|e| cx.present(e, floor))
-            && (self.any_entities.is_empty()
-                || self.any_entities.iter().any(|e| cx.present(e, floor)))
+        if !self.all_entities.iter().all(|e| cx.present(e, floor)) {
+            return Some("entity_requirements");
+        }
+        if !(self.any_entities.is_empty() || self.any_entities.iter().any(|e| cx.present(e, floor)))
+        {
+            return Some("any_entities");
+        }
+        None
     }
 }
 

@@ -116,6 +116,20 @@ impl Decision {
     }
 }
 
+/// How one rule fared in [`Policy::explain`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RuleTrace {
+    pub id: String,
+    pub priority: i64,
+    pub effect: Effect,
+    pub matched: bool,
+    /// The first condition that did not hold, by its field in the rule (`match.action_types`,
+    /// `match.tools`, `match.commands`, `match.args`, `match.adapters`,
+    /// `require_sensitive_only`, `match.resource_prefixes`, `match.resources`,
+    /// `entity_requirements`, `any_entities`); `None` when the rule matched.
+    pub failed: Option<String>,
+}
+
 /// A rule's `match` block, as written (entries trimmed of nothing: exactly as in the file).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Match {
@@ -213,6 +227,25 @@ impl Policy {
             allow: self.allow_list.as_ref(),
             min_confidence: self.min_confidence,
         }
+    }
+
+    /// Every rule in evaluation order and whether it matches `action` with `findings` (and if
+    /// not, the first condition that failed): what [`Policy::decide`] visits, for `policy
+    /// explain`. The decision itself is [`Policy::decide`]'s.
+    pub fn explain(&self, action: &Action, findings: &[Finding]) -> Vec<RuleTrace> {
+        let cx = matcher::Context::new(action, findings);
+        self.rules_in_order()
+            .map(|rule| {
+                let failed = rule.compiled.first_mismatch(&cx);
+                RuleTrace {
+                    id: rule.id.clone(),
+                    priority: rule.priority,
+                    effect: rule.effect,
+                    matched: failed.is_none(),
+                    failed: failed.map(str::to_owned),
+                }
+            })
+            .collect()
     }
 
     /// Evaluate `action` with `findings`.

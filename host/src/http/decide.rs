@@ -6,13 +6,14 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Extension, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodFilter, on};
 use datafog::api::{self, ApiError, DecideContext, DecideRequest};
 use datafog_embed::Decided;
 
 use super::body::read_json;
+use super::middleware::{TraceContext, adopt_trace_id};
 use super::{
     AppState, HttpError, HttpResult, Shared, idempotent_or_restore, in_guest, json_bytes,
     now_rfc3339_nanos, post, random_hex16, to_json,
@@ -28,11 +29,13 @@ pub fn router() -> Router<Shared> {
 async fn decide(
     State(s): State<Shared>,
     RawQuery(q): RawQuery,
+    trace: Option<Extension<TraceContext>>,
     headers: HeaderMap,
     body: Body,
 ) -> HttpResult {
     let dry_run = api::decide_dry_run(q.as_deref().unwrap_or(""))?;
-    let (req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    let (mut req, _held): (DecideRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    adopt_trace_id(&mut req.trace_id, trace.as_deref());
     if dry_run {
         // A decision and nothing else: no receipt, no event, no idempotency entry, no metrics.
         return to_json(&dry_decide(&s, req).await?).map(json_bytes);
@@ -136,7 +139,7 @@ pub(super) async fn decide_once(
 ) -> Result<api::DecideResponse, HttpError> {
     // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
     let receipt_id = random_hex16().map_err(|e| {
-        eprintln!("datafog-api: decide refused: {e}");
+        tracing::error!("decide refused: {e}");
         HttpError::from(ApiError::internal())
     })?;
     let timestamp = now_rfc3339_nanos();

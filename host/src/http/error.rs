@@ -98,7 +98,7 @@ pub fn envelope(e: &HttpError, request_id: &str) -> Response {
 pub fn catch_panic()
 -> tower_http::catch_panic::CatchPanicLayer<fn(Box<dyn std::any::Any + Send>) -> Response> {
     fn on_panic(_: Box<dyn std::any::Any + Send>) -> Response {
-        eprintln!("datafog-api: a request handler panicked; answered 500 internal_error");
+        tracing::error!("a request handler panicked; answered 500 internal_error");
         HttpError::from(ApiError::internal()).into_response()
     }
     tower_http::catch_panic::CatchPanicLayer::custom(on_panic as fn(_) -> _)

@@ -51,7 +51,7 @@ impl Events {
             .map_err(|_| std::io::Error::other("events file lock poisoned"))
             .and_then(|mut f| f.write_all(&bytes));
         if let Err(e) = written {
-            eprintln!("datafog-api: write event to {}: {e}", self.path.display());
+            tracing::error!("write event to {}: {e}", self.path.display());
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `GET /health`, `GET /v1/policy/version` (the core's handlers, on the identity the guest
-//! reported at start) and `GET /openapi.json`.
+//! reported for the policy the runtime serves now; a reload changes it) and `GET /openapi.json`.
+//! `/health` adds the policy document's hash and when it was loaded.
 
 use axum::Router;
 use axum::extract::State;
@@ -7,8 +8,20 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, on};
 use datafog::api;
+use serde::Serialize;
 
 use super::{Shared, get, json_response};
+
+/// The core's health body plus what this host knows about the loaded policy.
+#[derive(Serialize)]
+struct Health {
+    #[serde(flatten)]
+    base: api::HealthResponse,
+    /// `sha256:<hex>` of the policy document's bytes.
+    policy_hash: String,
+    /// When this policy was loaded (start or the last successful reload), RFC 3339 UTC seconds.
+    policy_loaded_at: String,
+}
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -21,11 +34,16 @@ pub fn router() -> Router<Shared> {
 }
 
 async fn health(State(s): State<Shared>) -> Response {
-    json_response(&api::handle_health(&s.identity, &s.started_at))
+    let p = s.runtime.policy();
+    json_response(&Health {
+        base: api::handle_health(&p.identity, &s.started_at),
+        policy_hash: p.hash.clone(),
+        policy_loaded_at: p.loaded_at.clone(),
+    })
 }
 
 async fn policy_version(State(s): State<Shared>) -> Response {
-    json_response(&s.identity)
+    json_response(&s.runtime.policy().identity)
 }
 
 /// `docs/openapi.json`, embedded in the core (checked against real responses by

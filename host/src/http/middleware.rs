@@ -1,6 +1,14 @@
-//! The middleware, outermost first: [`front`] (CORS, OPTIONS 204, request id) → gzip
-//! (tower-http) → [`guard`] (auth, rate limits, then the error envelope with the request id,
-//! metrics and the access log) → the route.
+//! The middleware, outermost first: [`front`] (CORS, OPTIONS 204, request id, W3C trace
+//! context) → gzip (tower-http) → [`guard`] (auth, rate limits, then the error envelope with the
+//! request id, metrics and the access log) → the route.
+//!
+//! Trace context: a valid W3C `traceparent` request header (`00-<32 hex trace id>-<16 hex parent
+//! id>-<2 hex flags>`, lowercase, ids not all zero; a future version's longer header is read by
+//! its first four fields) gives the request its trace id; a missing or invalid one is ignored and
+//! a new trace id is generated. Every response but a preflight carries `traceparent` with that
+//! trace id, this server's own span id and the flags, so a caller can follow one request from the
+//! agent through the firewall. The access log line names the trace id, and a scan, decide,
+//! transform or anonymize body without a `trace_id` takes the header's (see [`TraceContext`]).
 
 use std::time::Instant;
 
@@ -31,8 +39,91 @@ fn new_request_id() -> String {
     })
 }
 
+/// A request's W3C trace context (see the module docs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceContext {
+    /// 32 lowercase hex.
+    pub trace_id: String,
+    /// This server's span: 16 lowercase hex.
+    pub span_id: String,
+    /// 2 lowercase hex.
+    pub flags: String,
+    /// The trace id came from the client's `traceparent` (else it was generated here).
+    pub from_client: bool,
+}
+
+impl TraceContext {
+    /// The context of a request with `header` (its `traceparent`, if any): the client's trace id
+    /// when the header is valid, a new one otherwise; always a new span id.
+    pub fn of(header: Option<&str>) -> TraceContext {
+        let span_id = new_request_id()
+            .get(..16)
+            .unwrap_or("0000000000000001")
+            .to_owned();
+        match header.and_then(parse_traceparent) {
+            Some((trace_id, flags)) => TraceContext {
+                trace_id: trace_id.to_owned(),
+                span_id,
+                flags: flags.to_owned(),
+                from_client: true,
+            },
+            None => TraceContext {
+                trace_id: new_request_id(),
+                span_id,
+                flags: "00".to_owned(),
+                from_client: false,
+            },
+        }
+    }
+
+    /// The `traceparent` response header.
+    pub fn header(&self) -> String {
+        format!("00-{}-{}-{}", self.trace_id, self.span_id, self.flags)
+    }
+
+    /// The trace id a request body without one takes: the client's, never a generated one (a
+    /// generated id would put a value into receipts that no caller knows).
+    pub fn client_trace_id(ctx: Option<&TraceContext>) -> Option<&str> {
+        ctx.filter(|c| c.from_client).map(|c| c.trace_id.as_str())
+    }
+}
+
+/// A request body's `trace_id`: when blank, the client's `traceparent` trace id (if any).
+pub fn adopt_trace_id(body_trace_id: &mut String, ctx: Option<&TraceContext>) {
+    if body_trace_id.is_empty()
+        && let Some(t) = TraceContext::client_trace_id(ctx)
+    {
+        t.clone_into(body_trace_id);
+    }
+}
+
+/// `(trace id, flags)` of a valid `traceparent` value (W3C Trace Context level 1).
+pub fn parse_traceparent(v: &str) -> Option<(&str, &str)> {
+    let hex = |s: &str, n: usize| {
+        s.len() == n
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    };
+    let mut parts = v.trim().split('-');
+    let (version, trace, parent, flags) =
+        (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let rest = parts.next();
+    if !hex(version, 2) || version == "ff" || !hex(trace, 32) || !hex(parent, 16) || !hex(flags, 2)
+    {
+        return None;
+    }
+    // Version 00 has exactly four fields; a later version may append more.
+    if version == "00" && rest.is_some() {
+        return None;
+    }
+    if trace.bytes().all(|b| b == b'0') || parent.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    Some((trace, flags))
+}
+
 /// CORS (an allowed `Origin` is reflected; `DATAFOG_CORS_ORIGINS`), OPTIONS → 204 before
-/// anything else, request id.
+/// anything else, request id, trace context.
 pub async fn front(State(s): State<Shared>, mut req: Request, next: Next) -> Response {
     let origin = req
         .headers()
@@ -49,9 +140,19 @@ pub async fn front(State(s): State<Shared>, mut req: Request, next: Next) -> Res
         )
         .map_or_else(new_request_id, str::to_owned);
         req.extensions_mut().insert(RequestId(id.clone()));
+        let trace = TraceContext::of(
+            req.headers()
+                .get("traceparent")
+                .and_then(|v| v.to_str().ok()),
+        );
+        let traceparent = HeaderValue::from_str(&trace.header());
+        req.extensions_mut().insert(trace);
         let mut r = next.run(req).await;
         if let Ok(v) = HeaderValue::from_str(&id) {
             r.headers_mut().insert("x-request-id", v);
+        }
+        if let Ok(v) = traceparent {
+            r.headers_mut().insert("traceparent", v);
         }
         r
     };
@@ -83,6 +184,11 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         .extensions()
         .get::<RequestId>()
         .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let trace_id = req
+        .extensions()
+        .get::<TraceContext>()
+        .map(|t| t.trace_id.clone())
         .unwrap_or_default();
     // The console's static pages hold no data and a browser cannot send a header to load them
     // (see `admin`); everything they call needs the token.
@@ -130,11 +236,15 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
             && e.code != ErrorCode::InsufficientStorage.as_str()
         {
             let (id, method) = logged();
-            eprintln!(
-                "datafog-api: request_id={id} method={method} route={route} status={} code={} message={:?}",
-                e.status.as_u16(),
-                e.code,
-                e.message
+            tracing::error!(
+                request_id = %id,
+                method = %method,
+                route = %route,
+                status = e.status.as_u16(),
+                code = %e.code,
+                trace_id = %trace_id,
+                error = %e.message,
+                "request failed"
             );
         }
         let mut headers = std::mem::take(resp.headers_mut());
@@ -152,9 +262,15 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         .record_request(method.as_str(), &route, status, elapsed);
     if s.access_log {
         let (id, method) = logged();
-        eprintln!(
-            "request complete request_id={id} method={method} route={route} status={status} latency_ms={}",
-            elapsed.as_millis()
+        tracing::info!(
+            target: crate::logs::ACCESS,
+            method = %method,
+            route = %route,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            request_id = %id,
+            trace_id = %trace_id,
+            "request complete"
         );
     }
     resp
@@ -168,7 +284,8 @@ const KNOWN_METHODS: [&str; 9] = [
 /// in running text or inside identifiers, replaced by `[REDACTED:<type>]` (the core's
 /// `Redactor`, as receipts record ids); without a native policy, nothing of it.
 fn loggable(s: &Shared, text: &str) -> String {
-    match &s.log_policy {
+    // The policy the runtime serves now, parsed natively (`runtime::ActivePolicy::native`).
+    match &s.runtime.policy().native {
         Some(p) => datafog::api::handlers::Redactor::new(p, &[]).redact(text),
         None => "[not logged]".to_owned(),
     }

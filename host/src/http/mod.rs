@@ -33,7 +33,7 @@ use axum::http::{HeaderValue, header};
 use axum::middleware as axum_middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter};
-use datafog::api::{ApiError, PolicyVersionResponse};
+use datafog::api::ApiError;
 use serde::Serialize;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::SizeAbove;
@@ -50,9 +50,9 @@ use crate::runtime::{Instance, Runtime};
 
 /// Everything the handlers share.
 pub struct AppState {
+    /// The guest pool, and the policy it runs (`runtime.policy()`: id, version, hash, when it
+    /// was loaded; replaced by a reload, see `crate::reload`).
     pub runtime: Arc<Runtime>,
-    /// The loaded policy's id and version (read from the guest at start).
-    pub identity: PolicyVersionResponse,
     /// RFC 3339, UTC, second precision.
     pub started_at: String,
     pub started: Instant,
@@ -68,10 +68,6 @@ pub struct AppState {
     pub metrics: Metrics,
     pub idempotency: IdempotencyCache,
     pub access_log: bool,
-    /// The policy, parsed natively: its detectors redact what a log line quotes from a request
-    /// (see `middleware::loggable`). `None` only if the native parse failed where the guest's
-    /// succeeded (then log lines quote nothing from requests).
-    pub log_policy: Option<datafog::policy::Policy>,
     /// Origins that get CORS headers (`DATAFOG_CORS_ORIGINS`; off by default).
     pub cors_origins: datafog::api::http::CorsOrigins,
     /// `Host` names served while auth is off, besides loopback names (`DATAFOG_ALLOWED_HOSTS`).
@@ -92,7 +88,7 @@ pub struct AppState {
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
-            .field("identity", &self.identity)
+            .field("policy", &self.runtime.policy().identity)
             .finish_non_exhaustive()
     }
 }

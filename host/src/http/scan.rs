@@ -2,12 +2,13 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodFilter, on};
 use datafog::api::{self, ScanRequest};
 
 use super::body::read_json;
+use super::middleware::{TraceContext, adopt_trace_id};
 use super::{HttpError, HttpResult, Shared, fingerprint_if, idempotent, in_guest, post, to_json};
 use crate::idempotency::Endpoint;
 use crate::native;
@@ -16,8 +17,14 @@ pub fn router() -> Router<Shared> {
     Router::new().route("/v1/scan", post(on(MethodFilter::POST, scan)))
 }
 
-async fn scan(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let (req, _held): (ScanRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+async fn scan(
+    State(s): State<Shared>,
+    trace: Option<Extension<TraceContext>>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult {
+    let (mut req, _held): (ScanRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    adopt_trace_id(&mut req.trace_id, trace.as_deref());
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         // Go validates before the idempotency check: an invalid request is never replayed.

@@ -4,12 +4,13 @@
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::http::HeaderMap;
 use axum::routing::{MethodFilter, on};
 use datafog::api::{self, AnonymizeRequest, TransformRequest};
 
 use super::body::read_json;
+use super::middleware::{TraceContext, adopt_trace_id};
 use super::{HttpResult, Shared, fingerprint_if, idempotent, in_guest, post, to_json};
 use crate::idempotency::Endpoint;
 use crate::native;
@@ -20,8 +21,14 @@ pub fn router() -> Router<Shared> {
         .route("/v1/anonymize", post(on(MethodFilter::POST, anonymize)))
 }
 
-async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
+async fn transform(
+    State(s): State<Shared>,
+    trace: Option<Extension<TraceContext>>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult {
     let (mut req, _held): (TransformRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    adopt_trace_id(&mut req.trace_id, trace.as_deref());
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         // Go validates (and normalises `mode`/`entity_modes`) before fingerprinting.
@@ -40,8 +47,14 @@ async fn transform(State(s): State<Shared>, headers: HeaderMap, body: Body) -> H
     idempotent(&s, Endpoint::Transform, &key, fp, work).await
 }
 
-async fn anonymize(State(s): State<Shared>, headers: HeaderMap, body: Body) -> HttpResult {
-    let (req, _held): (AnonymizeRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+async fn anonymize(
+    State(s): State<Shared>,
+    trace: Option<Extension<TraceContext>>,
+    headers: HeaderMap,
+    body: Body,
+) -> HttpResult {
+    let (mut req, _held): (AnonymizeRequest, _) = read_json(&s.body_budget, &headers, body).await?;
+    adopt_trace_id(&mut req.trace_id, trace.as_deref());
     let key = req.idempotency_key.clone();
     if !key.is_empty() {
         api::validate_anonymize(&req)?;

@@ -17,7 +17,7 @@ fn start(dir: &Path, extra: &[(&str, &str)]) -> (Child, String, String) {
         .lock()
         .unwrap()
         .lines()
-        .find(|l| l.starts_with("datafog-api checkpoints every "))
+        .find(|l| l.contains("datafog-api checkpoints every "))
         .and_then(|l| l.rsplit(' ').next())
         .unwrap_or_default()
         .to_owned();

@@ -171,6 +171,16 @@ pub fn limit_file_size(cmd: &mut std::process::Command, limit: u64) {
 /// The server's log, every stderr line as it is written.
 pub type Log = std::sync::Arc<std::sync::Mutex<String>>;
 
+/// The address of a `datafog-api listening on ADDR` log line, text or JSON (`datafog_host::logs`).
+pub fn listen_addr_in(line: &str) -> Option<String> {
+    let message = match serde_json::from_str::<Value>(line) {
+        Ok(v) => v["message"].as_str()?.to_owned(),
+        Err(_) => line.to_owned(),
+    };
+    let (_, rest) = message.split_once("datafog-api listening on ")?;
+    rest.split_whitespace().next().map(str::to_owned)
+}
+
 /// Spawn `cmd` (a `datafog-api`) and wait until it listens: the child, the `host:port` it listens
 /// on, and its log (a thread keeps appending to it).
 pub fn spawn_logged(cmd: &mut std::process::Command) -> (std::process::Child, String, Log) {
@@ -184,8 +194,8 @@ pub fn spawn_logged(cmd: &mut std::process::Command) -> (std::process::Child, St
             .expect("server exited before listening")
             .unwrap();
         log.lock().unwrap().push_str(&format!("{line}\n"));
-        if let Some(a) = line.strip_prefix("datafog-api listening on ") {
-            break a.to_owned();
+        if let Some(a) = listen_addr_in(&line) {
+            break a;
         }
     };
     let sink = log.clone();

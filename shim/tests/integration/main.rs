@@ -13,5 +13,6 @@
 
 mod e2e;
 mod hook_memory;
+mod policy;
 mod scan;
 mod verify;

@@ -502,9 +502,10 @@ fn start_native(extra_env: &[(&str, &str)]) -> Result<Host, String> {
         let log = proc.log_tail();
         if let Some(addr) = log
             .lines()
-            .find_map(|l| l.strip_prefix("datafog-api listening on "))
+            .find_map(|l| l.split_once("datafog-api listening on ").map(|(_, a)| a))
+            .and_then(|a| a.split_whitespace().next())
         {
-            break addr.trim().to_owned();
+            break addr.to_owned();
         }
         if let Some(status) = proc.exited() {
             return Err(format!(
