@@ -7,6 +7,7 @@
 //! - [`redact`]: local redaction of what the shim writes itself (events, stderr).
 //! - [`commands`]: `shell`, `run`, `read-file`, `write-file`; [`exec`] runs the child.
 //! - [`wrapper`]: `hooks install|list|uninstall` wrapper scripts (the Go format), `adapters list`.
+//! - [`refs`]: file and environment references of a command line (issue 15).
 //! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
 //! - [`exit`]: the shim's exit codes.
 
@@ -20,6 +21,8 @@ pub mod exit;
 pub mod gate;
 pub mod json;
 pub mod redact;
+pub mod refs;
 pub mod scan;
+pub mod stdin;
 pub mod verify;
 pub mod wrapper;
