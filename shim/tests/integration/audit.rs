@@ -9,8 +9,10 @@
 //! expected caught gets through; a residual that gets caught is reported, not a failure (so the
 //! lead can flip it after merging the helpers named in the reason).
 //!
-//! `DATAFOG_AUDIT_SHIM=/path/to/datafog-shim` runs the inventory against another build (main's,
-//! for the "before" count) and only prints the table.
+//! `DATAFOG_AUDIT_SHIM=/path/to/datafog-shim DATAFOG_AUDIT_POLICY=/path/to/its/policy.json`
+//! runs the inventory against another build and its starter policy (main's, for the "before"
+//! count; the test server loads that policy too) and only prints the table:
+//! `cargo test -p datafog-shim --test integration -- audit --nocapture`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -243,7 +245,7 @@ fn shell_cases() -> Vec<ShellCase> {
                 "-c",
                 "echo connecting > out.txt",
                 "mysql",
-                "-pS3cr3tPassw0rd42",
+                "-pTr0ub4dorxq",
             ]),
             Residual(DECODE),
         ),
