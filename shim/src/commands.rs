@@ -252,11 +252,11 @@ fn exec_gated(
         }
     }
     if !std::io::stdin().is_terminal() {
-        let pump_gate = build_gate(s)?;
+        let settings = s.clone();
         let pump_action = action.clone();
         input.stdin = Some(Box::new(move |child_stdin, slot| {
             crate::stdin::pump(
-                pump_gate,
+                || build_gate(&settings).map_err(|f| f.message),
                 &pump_action,
                 std::io::stdin().lock(),
                 child_stdin,

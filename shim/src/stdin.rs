@@ -25,10 +25,11 @@ pub const STEP: usize = 64 * 1024;
 const LOOK_BEHIND: usize = datafog::stream::Window::DEFAULT.look_behind;
 const LOOK_AHEAD: usize = datafog::stream::Window::DEFAULT.look_ahead;
 
-/// Forward `input` to `out`, deciding it with `gate` as `action`. On a block the message goes
-/// to `blocked` before `out` is dropped.
+/// Forward `input` to `out`, deciding it as `action` with the gate `make_gate` builds once the
+/// first bytes arrive (an empty stdin costs no policy load). On a block the message goes to
+/// `blocked` before `out` is dropped.
 pub fn pump(
-    mut gate: Gate,
+    make_gate: impl FnOnce() -> Result<Gate, String>,
     action: &Action,
     mut input: impl Read,
     mut out: impl Write,
@@ -44,6 +45,8 @@ pub fn pump(
     let mut emitted = 0usize;
     let mut chunk = vec![0u8; 64 * 1024];
     let mut eof = false;
+    let mut make_gate = Some(make_gate);
+    let mut gate: Option<Gate> = None;
     loop {
         while !eof && buf.len() - emitted < STEP + LOOK_AHEAD {
             match input.read(&mut chunk) {
@@ -56,6 +59,17 @@ pub fn pump(
         if buf.len() == emitted {
             return;
         }
+        if gate.is_none() {
+            let Some(make) = make_gate.take() else { return };
+            match make() {
+                Ok(g) => gate = Some(g),
+                Err(e) => {
+                    block(format!("stdin withheld: {e}"));
+                    return;
+                }
+            }
+        }
+        let Some(gate) = gate.as_mut() else { return };
         let ctx = emitted.saturating_sub(LOOK_BEHIND);
         let window = buf.get(ctx..).unwrap_or_default();
         // Decide only whole characters: an incomplete one at the end waits for the next read.
