@@ -652,7 +652,6 @@ pub fn check_reads(
 }
 
 #[cfg(test)]
-#[expect(clippy::unwrap_used, reason = "test code")]
 mod tests {
     use super::{env_names, resolve};
     use std::path::{Path, PathBuf};

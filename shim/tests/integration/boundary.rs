@@ -82,7 +82,10 @@ fn boundaries(len: usize) -> Vec<usize> {
 /// Build payloads carrying every (sample, offset) across a boundary, several per payload (one
 /// per boundary, so neighbouring samples stay far apart); the filler is commas, a long line with
 /// no space (the audit's case).
-fn payloads(samples: &[(String, String, String)]) -> Vec<(String, Vec<(usize, String, String)>)> {
+/// A payload and its placements: (start of the value, type, value).
+type Payload = (String, Vec<(usize, String, String)>);
+
+fn payloads(samples: &[(String, String, String)]) -> Vec<Payload> {
     let len = 6 * REMOTE_CHUNK;
     let bounds = boundaries(len);
     let mut jobs: Vec<(String, String, String, usize)> = Vec::new();
@@ -106,7 +109,7 @@ fn payloads(samples: &[(String, String, String)]) -> Vec<(String, Vec<(usize, St
         for ((t, text, value, k), &b) in group.iter().zip(&bounds) {
             let vstart = text.find(value.as_str()).unwrap();
             let at = b - k - vstart;
-            assert!(at >= s.len() + 1, "samples overlap");
+            assert!(at > s.len(), "samples overlap");
             s.push_str(&",".repeat(at - s.len()));
             s.push_str(text);
             placed.push((b - k, t.clone(), value.clone()));
