@@ -120,13 +120,7 @@ fn leaves(v: &Value, path: &mut Vec<Key>, out: &mut Vec<(Vec<Key>, String)>) {
 }
 
 fn read_capped(path: &Path) -> Option<String> {
-    let f = std::fs::File::open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
-        return None;
-    }
-    let mut buf = Vec::new();
-    f.take(READ_LIMIT).read_to_end(&mut buf).ok()?;
-    Some(String::from_utf8_lossy(&buf).into_owned())
+    crate::refs::read_capped(path, READ_LIMIT)
 }
 
 /// Split a command line into words: whitespace-separated, with '...' and "..." quoting and
@@ -185,64 +179,6 @@ pub fn words(line: &str) -> Vec<String> {
     out
 }
 
-/// Programs whose file arguments are printed: their files' content is part of the payload.
-const READERS: &[&str] = &[
-    "cat", "tac", "head", "tail", "less", "more", "bat", "batcat", "nl", "strings", "xxd", "od",
-    "hexdump", "base64", "source", ".", "grep", "rg", "awk", "sed", "sort", "uniq", "cut", "jq",
-    "yq", "column", "diff", "env",
-];
-
-/// Content of the files a command line prints (`cat .env`, `head -n 5 a b`, `grep X f`,
-/// `cmd < file`), so a secret in a file is decided on before the command runs. A heuristic: the
-/// output check of `datafog-shim shell` is the general mechanism.
-fn peeked_files(line: &str, cwd: &Path) -> String {
-    let mut out = String::new();
-    let mut budget = READ_LIMIT;
-    let normalised = line
-        .replace("&&", ";")
-        .replace("||", ";")
-        .replace(['|', '&', '\n'], ";");
-    for segment in normalised.split(';') {
-        let w = words(segment);
-        let Some(first) = w.first() else { continue };
-        let prog = first.rsplit('/').next().unwrap_or(first);
-        let reader = READERS.contains(&prog);
-        let mut prev_redirect = false;
-        for (i, arg) in w.iter().enumerate() {
-            let redirect_in = prev_redirect;
-            prev_redirect = arg == "<";
-            let inline_redirect = arg.strip_prefix('<').filter(|r| !r.is_empty());
-            let candidate = if redirect_in {
-                Some(arg.as_str())
-            } else if let Some(r) = inline_redirect {
-                Some(r)
-            } else if reader && i > 0 && !arg.starts_with('-') && !arg.starts_with('>') {
-                Some(arg.as_str())
-            } else {
-                None
-            };
-            let Some(c) = candidate else { continue };
-            let p = cwd.join(c);
-            if budget == 0 {
-                return out;
-            }
-            if let Some(content) = read_capped(&p) {
-                let take = content
-                    .len()
-                    .min(usize::try_from(budget).unwrap_or(usize::MAX));
-                let mut end = take;
-                while !content.is_char_boundary(end) {
-                    end -= 1;
-                }
-                out.push('\n');
-                out.push_str(content.get(..end).unwrap_or_default());
-                budget = budget.saturating_sub(end as u64);
-            }
-        }
-    }
-    out
-}
-
 /// Map a tool call; `cwd: None` skips reading files (the PostToolUse check has the result).
 fn map_pre(tool: &str, input: &Value, cwd: Option<&Path>) -> Option<Mapped> {
     let m = match tool {
@@ -256,16 +192,8 @@ fn map_pre(tool: &str, input: &Value, cwd: Option<&Path>) -> Option<Mapped> {
                 });
             Mapped {
                 action: action("shell.exec", line, &cmd, args),
-                text: {
-                    // `A=sk_..; B=..; echo $A$B`: the joined value too (issue 15).
-                    let joined = crate::memory::expand_assignments(line)
-                        .map(|x| format!("\n{x}"))
-                        .unwrap_or_default();
-                    match cwd {
-                        Some(cwd) => format!("{line}{joined}{}", peeked_files(line, cwd)),
-                        None => format!("{line}{joined}"),
-                    }
-                },
+                // The files it reads are decided (and appended) in `pre_tool_use`.
+                text: line.to_owned(),
                 fields: Vec::new(),
                 kind: Kind::Command,
             }
@@ -422,7 +350,35 @@ fn pre_tool_use(
     on_allow: OnAllow,
     mem: Option<&mut Memory>,
 ) -> Option<Value> {
-    let m = map_pre(tool, input, Some(cwd))?;
+    let mut m = map_pre(tool, input, Some(cwd))?;
+    if tool == "Bash" {
+        // Issue 15: the files the command reads, decided by path and content first.
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let paths = crate::refs::resolve(s(input, "command"), cwd, home.as_deref());
+        let (blocked, contents) = crate::refs::check_reads(gate, &paths, "claude", false);
+        if let Some(c) = blocked {
+            if let Some(l) = c.receipt_line() {
+                eprintln!("{l}");
+            }
+            let reason = c
+                .primary()
+                .map_or_else(|| c.error.clone().unwrap_or_default(), |r| r.reason.clone());
+            return Some(pre_answer(
+                "deny",
+                &format!(
+                    "datafog: Bash blocked: it reads a file the policy does not let out ({}): {reason}",
+                    who(&c)
+                ),
+                None,
+            ));
+        }
+        m.text.push_str(&contents);
+        let expanded = crate::refs::expanded(s(input, "command"));
+        if !expanded.is_empty() {
+            m.text.push('\n');
+            m.text.push_str(&expanded);
+        }
+    }
     let check = gate.check(&m.action, &m.text, m.kind, "");
     // The session memory: what earlier calls saw, and edits that complete a secret.
     let remembered = crate::memory::pre_reason(mem.as_deref(), tool, input, &m.text, cwd);

@@ -130,26 +130,160 @@ fn check_stream(
     Ok((Some(check), shown))
 }
 
+/// Shells whose `-c` argument is a script: its references are resolved as a line of its own.
+const SHELLS: &[&str] = &["sh", "bash", "zsh", "dash", "ksh", "fish", "ash"];
+
+/// The lines whose references count for a command: the command line (its words are resolved as
+/// given, `refs::resolve_argv`; the joined line serves the environment and expansion checks), and
+/// a shell's `-c` script (resolved as a line).
+fn ref_lines(program: &str, args: &[String]) -> Vec<String> {
+    let mut lines = vec![command_line(program, args)];
+    let base = program.rsplit('/').next().unwrap_or(program);
+    if SHELLS.contains(&base)
+        && let Some(i) = args
+            .iter()
+            .position(|a| a == "-c" || a == "-lc" || a == "-ec")
+        && let Some(script) = args.get(i + 1)
+    {
+        lines.push(script.clone());
+    }
+    lines
+}
+
+/// Report a block found before the command runs (a file it reads, its environment).
+fn refuse_blocked(gate: &mut Gate, check: &Check, what: &str) -> Exit {
+    flush_warnings(gate);
+    eprint(&format!("{what}: {}", check.blocked_message()));
+    if let Some(l) = check.receipt_line() {
+        eprint_receipt(&l);
+    }
+    if check.error.is_some() {
+        Exit::PolicyUnavailable
+    } else {
+        Exit::Blocked
+    }
+}
+
 /// Gate and run a command; `check_output`: capture its output and check it before it is shown.
+///
+/// Before it runs (issue 15): the files its line reads are decided as `file.read`
+/// (`refs::check_reads`) and their content joins the command's payload; the values of the
+/// environment variables it references (`refs::env_names`) are decided as the command's action
+/// (stage `env`) and passed redacted when the plan says so; the shim's stdin, when it is not a
+/// terminal, is checked as it streams to the child (`crate::stdin`).
 fn exec_gated(
+    s: &Settings,
     gate: &mut Gate,
     action: &Action,
     program: &str,
     args: &[String],
     check_output: bool,
 ) -> Result<Exit, Fail> {
-    let pre = gate.check(action, &command_line(program, args), Kind::Command, "");
+    let lines = ref_lines(program, args);
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let mut argv = vec![program.to_owned()];
+    argv.extend(args.iter().cloned());
+    let mut paths = crate::refs::resolve_argv(&argv, &cwd, home.as_deref());
+    for l in lines.iter().skip(1) {
+        for p in crate::refs::resolve(l, &cwd, home.as_deref()) {
+            if !paths.contains(&p) {
+                paths.push(p);
+            }
+        }
+    }
+    let (blocked, contents) =
+        crate::refs::check_reads(gate, &paths, &action.tool, action.sensitive);
+    if let Some(c) = blocked {
+        return Ok(refuse_blocked(
+            gate,
+            &c,
+            "blocked: the command reads a file the policy keeps in",
+        ));
+    }
+    let mut payload = format!("{}{contents}", command_line(program, args));
+    for l in &lines {
+        let e = crate::refs::expanded(l);
+        if !e.is_empty() {
+            payload.push('\n');
+            payload.push_str(&e);
+        }
+    }
+    let pre = gate.check(action, &payload, Kind::Command, "");
     if let Some(exit) = refuse(gate, &pre, "running") {
         return Ok(exit);
     }
+    let mut input = exec::ChildInput::default();
+    // The referenced environment variables that are set, as `NAME=value` lines.
+    let mut vars: Vec<(String, String)> = Vec::new();
+    for l in &lines {
+        for n in crate::refs::env_names(l) {
+            if let Ok(v) = std::env::var(&n)
+                && !vars.iter().any(|(k, _)| *k == n)
+            {
+                vars.push((n, v));
+            }
+        }
+    }
+    if !vars.is_empty() {
+        let text: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        let env_check = gate.check(action, &text, Kind::Data, "env");
+        if !env_check.allowed {
+            return Ok(refuse_blocked(
+                gate,
+                &env_check,
+                "blocked: an environment variable the command uses",
+            ));
+        }
+        if env_check.transforms() {
+            for (k, v) in &vars {
+                let red = gate.apply_to(&env_check, v).map_err(|e| {
+                    Fail::new(
+                        Exit::PolicyUnavailable,
+                        format!(
+                            "not run: could not apply the policy's plan to the environment: {e}"
+                        ),
+                    )
+                })?;
+                if red != *v {
+                    input.env.push((k.clone(), red));
+                }
+            }
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        let settings = s.clone();
+        let pump_action = action.clone();
+        input.stdin = Some(Box::new(move |child_stdin, slot| {
+            crate::stdin::pump(
+                || build_gate(&settings).map_err(|f| f.message),
+                &pump_action,
+                std::io::stdin().lock(),
+                child_stdin,
+                &slot,
+            );
+        }));
+    }
     if !check_output {
-        let exit = exec::run_inherited(program, args)?;
+        let (exit, stdin_blocked) = exec::run_inherited(program, args, input)?;
+        if let Some(m) = stdin_blocked {
+            eprint(&m);
+            return Ok(Exit::Blocked);
+        }
         if let Some(l) = pre.receipt_line() {
             eprint_receipt(&l);
         }
         return Ok(exit);
     }
-    let out = exec::run_captured(program, args)?;
+    let out = exec::run_captured(program, args, input)?;
+    if let Some(m) = &out.stdin_blocked {
+        // The child got only the input decided before the block; its output is not shown.
+        eprint(m);
+        if let Some(l) = pre.receipt_line() {
+            eprint_receipt(&l);
+        }
+        return Ok(Exit::Blocked);
+    }
     if out.overflow {
         // Not checked, so not shown (observe mode included: what was dropped cannot be shown).
         eprint(&format!(
@@ -214,7 +348,7 @@ pub fn shell(s: &Settings, argv: &[String]) -> Result<Exit, Fail> {
         sensitive: s.sensitive,
     };
     let check_output = s.output_check != OutputCheck::Off;
-    exec_gated(&mut gate, &action, command, args, check_output)
+    exec_gated(s, &mut gate, &action, command, args, check_output)
 }
 
 /// `run --adapter A [--target T] [--] [args...]` (the wrapper scripts' entry point).
@@ -251,7 +385,7 @@ pub fn run(s: &Settings, adapter: &str, target: &str, argv: &[String]) -> Result
         OutputCheck::Off => false,
         OutputCheck::Auto => !std::io::stdout().is_terminal(),
     };
-    exec_gated(&mut gate, &action, &target, args, check_output)
+    exec_gated(s, &mut gate, &action, &target, args, check_output)
 }
 
 /// `read-file <path>`: the content is decided before anything is printed.

@@ -4,7 +4,8 @@
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 
 use crate::exit::{Exit, Fail};
 
@@ -12,6 +13,50 @@ use crate::exit::{Exit, Fail};
 /// rest is read and dropped (so the child never blocks on a full pipe) and the output is withheld:
 /// memory stays bounded, and a payload that large would take hundreds of decide calls.
 pub const CAPTURE_LIMIT: usize = 16 << 20;
+
+/// What the child gets besides its arguments: environment overrides (redacted values of
+/// variables the command references) and, when the shim's stdin is checked, the pump that
+/// forwards it.
+#[derive(Default)]
+pub struct ChildInput {
+    pub env: Vec<(String, String)>,
+    pub stdin: Option<StdinPump>,
+}
+
+impl std::fmt::Debug for ChildInput {
+    /// Names only: the values may be secrets (redacted or not).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.env.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("ChildInput")
+            .field("env", &names)
+            .field("stdin", &self.stdin.is_some())
+            .finish()
+    }
+}
+
+/// Forwards the shim's stdin to the child's, checking it first (`crate::stdin`); runs on its own
+/// thread. It stores a message in the slot *before* it closes the child's stdin when the gate
+/// blocks the rest of the input.
+pub type StdinPump = Box<dyn FnOnce(ChildStdin, Arc<Mutex<Option<String>>>) + Send>;
+
+/// Start the pump (if any) on the child's stdin; the returned slot says whether it blocked.
+fn start_pump(
+    child: &mut std::process::Child,
+    pump: Option<StdinPump>,
+) -> Arc<Mutex<Option<String>>> {
+    let slot = Arc::new(Mutex::new(None));
+    if let (Some(pump), Some(stdin)) = (pump, child.stdin.take()) {
+        let s = Arc::clone(&slot);
+        // Not joined: a child that exits without reading all its input leaves the pump blocked
+        // on the shim's stdin; the process ends without it.
+        std::thread::spawn(move || pump(stdin, s));
+    }
+    slot
+}
+
+fn blocked_of(slot: &Arc<Mutex<Option<String>>>) -> Option<String> {
+    slot.lock().ok().and_then(|g| g.clone())
+}
 
 /// A finished child with captured output.
 #[derive(Debug)]
@@ -21,6 +66,8 @@ pub struct Captured {
     pub stderr: Vec<u8>,
     /// A stream went over [`CAPTURE_LIMIT`]: what was kept is incomplete.
     pub overflow: bool,
+    /// The stdin check blocked the rest of the input (the child saw end of input instead).
+    pub stdin_blocked: Option<String>,
 }
 
 /// Read `r` to the end, keeping at most `limit` bytes; `true` if more came.
@@ -65,14 +112,21 @@ fn spawn_error(program: &str, e: &std::io::Error) -> Fail {
 }
 
 /// Run with stdout and stderr captured (both read concurrently, so neither pipe fills up).
-pub fn run_captured(program: &str, args: &[String]) -> Result<Captured, Fail> {
+pub fn run_captured(program: &str, args: &[String], input: ChildInput) -> Result<Captured, Fail> {
+    let stdin = if input.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    };
     let mut child = Command::new(program)
         .args(args)
-        .stdin(Stdio::inherit())
+        .envs(input.env)
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| spawn_error(program, &e))?;
+    let slot = start_pump(&mut child, input.stdin);
     let err_pipe = child.stderr.take();
     let reader = std::thread::spawn(move || match err_pipe {
         Some(p) => read_capped(p, CAPTURE_LIMIT).unwrap_or_default(),
@@ -92,14 +146,31 @@ pub fn run_captured(program: &str, args: &[String]) -> Result<Captured, Fail> {
         stdout,
         stderr,
         overflow: out_over || err_over,
+        stdin_blocked: blocked_of(&slot),
     })
 }
 
-/// Run with the shim's own stdin, stdout and stderr.
-pub fn run_inherited(program: &str, args: &[String]) -> Result<Exit, Fail> {
-    let status = Command::new(program)
+/// Run with the shim's own stdout and stderr (and stdin, unless a pump checks it); the second
+/// value is the stdin check's block message, if it blocked.
+pub fn run_inherited(
+    program: &str,
+    args: &[String],
+    input: ChildInput,
+) -> Result<(Exit, Option<String>), Fail> {
+    let stdin = if input.stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::inherit()
+    };
+    let mut child = Command::new(program)
         .args(args)
-        .status()
+        .envs(input.env)
+        .stdin(stdin)
+        .spawn()
         .map_err(|e| spawn_error(program, &e))?;
-    Ok(exit_of(status))
+    let slot = start_pump(&mut child, input.stdin);
+    let status = child
+        .wait()
+        .map_err(|e| Fail::new(Exit::Internal, format!("wait for {program}: {e}")))?;
+    Ok((exit_of(status), blocked_of(&slot)))
 }

@@ -20,7 +20,14 @@ use crate::events::EventSink;
 
 /// Largest piece of text sent in one decide call to a remote host (its body limit is 1 MiB and
 /// JSON escaping can grow text several times). Offline mode decides the whole text at once.
-const REMOTE_CHUNK: usize = 128 * 1024;
+pub const REMOTE_CHUNK: usize = 128 * 1024;
+
+/// Bytes two neighbouring remote pieces share: the core stream window's look-behind plus
+/// look-ahead (`datafog::stream::Window::DEFAULT`, 4 + 16 KiB), so every entity the core streams
+/// exactly (at most `look_ahead` long, decided by at most `look_behind` bytes before it) lies whole,
+/// with its context, inside at least one piece (issue 15, finding 1).
+pub const OVERLAP: usize =
+    datafog::stream::Window::DEFAULT.look_behind + datafog::stream::Window::DEFAULT.look_ahead;
 
 /// What is being checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +116,56 @@ impl Check {
                     Effect::AllowWithRedaction | Effect::Transform
                 ) && !p.resp.transform_plan.is_empty()
             })
+    }
+
+    /// The findings of every piece with offsets in the whole payload, deduplicated. A finding
+    /// touching a cut between two pieces may be a truncated entity (`sk_live_4eC3` at a piece's
+    /// end): it is dropped, since the neighbouring piece holds the whole entity (pieces share
+    /// [`OVERLAP`] bytes).
+    pub fn findings(&self) -> Vec<ScanFinding> {
+        let total = self.pieces.last().map_or(0, |p| p.end);
+        let mut out: Vec<ScanFinding> = Vec::new();
+        for p in &self.pieces {
+            for f in &p.resp.findings {
+                let (start, end) = (p.start + f.start, p.start + f.end);
+                let at_cut = (p.start > 0 && start <= p.start) || (p.end < total && end >= p.end);
+                if at_cut && self.pieces.len() > 1 {
+                    continue;
+                }
+                let g = ScanFinding {
+                    start,
+                    end,
+                    ..f.clone()
+                };
+                if !out
+                    .iter()
+                    .any(|o| o.start == g.start && o.end == g.end && o.entity_type == g.entity_type)
+                {
+                    out.push(g);
+                }
+            }
+        }
+        out.sort_by_key(|f| (f.start, f.end));
+        out
+    }
+
+    /// The plan steps of every piece decided `allow_with_redaction` or `transform`, in piece
+    /// order, without repeats.
+    pub fn plan(&self) -> Vec<datafog::TransformStep> {
+        let mut plan: Vec<datafog::TransformStep> = Vec::new();
+        for p in &self.pieces {
+            if matches!(
+                p.resp.decision,
+                Effect::AllowWithRedaction | Effect::Transform
+            ) {
+                for step in &p.resp.transform_plan {
+                    if !plan.contains(step) {
+                        plan.push(step.clone());
+                    }
+                }
+            }
+        }
+        plan
     }
 
     /// Distinct entity types found (names only, never values).
@@ -219,33 +276,65 @@ impl Gate {
         check
     }
 
-    /// The payload as it may go on: the plan applied piece by piece in enforced mode, the
-    /// original text otherwise. An error means the payload must not go on (fail closed).
+    /// The payload as it may go on: the plan applied in enforced mode, the original text
+    /// otherwise. An error means the payload must not go on (fail closed).
+    ///
+    /// The plan is the steps of every piece decided `allow_with_redaction` or `transform` (a
+    /// whole-text decision would contribute all of them); it is applied to the whole payload with
+    /// the check's findings ([`Check::findings`], absolute, deduplicated), in segments of at most
+    /// one piece's size cut outside every finding (one segment offline).
     pub fn apply(&mut self, check: &Check, text: &str) -> Result<String, String> {
         if !check.transforms() {
             return Ok(text.to_owned());
         }
-        let mut out = String::with_capacity(text.len());
-        let mut cursor = 0;
-        for p in &check.pieces {
-            let piece = text.get(p.start..p.end).unwrap_or_default();
-            out.push_str(text.get(cursor..p.start).unwrap_or_default());
-            if matches!(
-                p.resp.decision,
-                Effect::AllowWithRedaction | Effect::Transform
-            ) {
-                let findings: Vec<ScanFinding> = p.resp.findings.clone();
-                out.push_str(
-                    &self
-                        .backend
-                        .transform(piece, &findings, &p.resp.transform_plan)?,
-                );
-            } else {
-                out.push_str(piece);
-            }
-            cursor = p.end;
+        self.apply_range(check, text, 0, text.len())
+    }
+
+    /// The plan of `check` (decided on `text`) applied to `text[start..end]` only, with the
+    /// findings wholly inside that range (the caller cuts outside findings): for a stream that
+    /// emits a decided text piece by piece.
+    pub fn apply_range(
+        &mut self,
+        check: &Check,
+        text: &str,
+        start: usize,
+        end: usize,
+    ) -> Result<String, String> {
+        let region = text
+            .get(start..end)
+            .ok_or("the range is not on character boundaries")?;
+        if !check.transforms() {
+            return Ok(region.to_owned());
         }
-        out.push_str(text.get(cursor..).unwrap_or_default());
+        let plan = check.plan();
+        let findings: Vec<ScanFinding> = check
+            .findings()
+            .into_iter()
+            .filter(|f| f.start >= start && f.end <= end)
+            .map(|f| ScanFinding {
+                start: f.start - start,
+                end: f.end - start,
+                ..f
+            })
+            .collect();
+        let mut out = String::with_capacity(region.len());
+        for (s0, e0) in segments(region, self.chunk_limit(), &findings) {
+            let seg = region.get(s0..e0).unwrap_or_default();
+            let inside: Vec<ScanFinding> = findings
+                .iter()
+                .filter(|f| f.start >= s0 && f.end <= e0)
+                .map(|f| ScanFinding {
+                    start: f.start - s0,
+                    end: f.end - s0,
+                    ..f.clone()
+                })
+                .collect();
+            if inside.is_empty() {
+                out.push_str(seg);
+            } else {
+                out.push_str(&self.backend.transform(seg, &inside, &plan)?);
+            }
+        }
         Ok(out)
     }
 }
@@ -270,140 +359,124 @@ impl Gate {
     }
 }
 
-/// Byte ranges covering `text`, each at most `limit` bytes, cut on character boundaries and,
-/// where possible, after a newline (else after a space or tab), so a value on one line is never
-/// cut in two. A PEM block (`-----BEGIN ...` to `-----END ...`) spans lines, so a cut never falls
-/// inside one either: the piece ends before the block's BEGIN line, or, when the block itself
-/// starts the piece and is longer than `limit`, the piece runs to the end of its END line (up to
-/// `2 * limit`; a block longer than that is cut, and its first piece is still a private key). An
-/// empty text is one empty range (the action is still decided).
+/// Byte ranges covering `text`, each at most `limit` bytes, on character boundaries; each piece
+/// after the first starts [`OVERLAP`] bytes (at most: moved forward to a character boundary)
+/// before the previous one ends, so any stretch of at most `OVERLAP - 3` bytes lies whole inside
+/// one piece, wherever it falls. An empty text is one empty range (the action is still decided).
+/// `limit` must exceed `2 * OVERLAP` (it is raised to that).
 pub fn split(text: &str, limit: usize) -> Vec<(usize, usize)> {
     if text.len() <= limit {
         return vec![(0, text.len())];
     }
-    let limit = limit.max(1);
+    let limit = limit.max(2 * OVERLAP + 8);
+    let mut out = Vec::new();
+    let mut start = 0usize;
+    loop {
+        let end = floor_char(text, start.saturating_add(limit).min(text.len()));
+        out.push((start, end));
+        if end >= text.len() {
+            return out;
+        }
+        start = ceil_char(text, end - OVERLAP);
+    }
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Non-overlapping ranges covering `text`, each at most `limit` bytes unless a finding longer
+/// than that forces more, never cutting inside a finding nor a character (for applying a plan
+/// piecewise: a transform call per segment stays under the host's body limit).
+fn segments(text: &str, limit: usize, findings: &[ScanFinding]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut start = 0;
     while start < text.len() {
-        let end = cut(text, start, limit);
+        let mut end = floor_char(text, start.saturating_add(limit).min(text.len()));
+        // Move the cut back before any finding it falls inside (findings may overlap, so repeat).
+        while let Some(f) = findings
+            .iter()
+            .find(|f| f.start < end && f.end > end && f.start > start)
+        {
+            end = f.start;
+        }
+        // A finding that starts the segment and runs past the cut: the segment takes all of it.
+        if let Some(f) = findings
+            .iter()
+            .filter(|f| f.start <= start && f.end > end)
+            .max_by_key(|f| f.end)
+        {
+            end = ceil_char(text, f.end.min(text.len()));
+        }
+        if end <= start {
+            end = ceil_char(text, start + 1);
+        }
         out.push((start, end));
         start = end;
+    }
+    if out.is_empty() {
+        out.push((0, 0));
     }
     out
 }
 
-/// Where the piece starting at `start` ends (see [`split`]).
-fn cut(text: &str, start: usize, limit: usize) -> usize {
-    let hard = start.saturating_add(limit);
-    if hard >= text.len() {
-        return text.len();
-    }
-    let mut end = hard;
-    while end > start && !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let piece = text.get(start..end).unwrap_or_default();
-    if let Some(at) = piece.rfind('\n').or_else(|| piece.rfind([' ', '\t']))
-        && at > 0
-    {
-        end = start + at + 1;
-    }
-    let piece = text.get(start..end).unwrap_or_default();
-    // An open PEM block: its last BEGIN has no END after it in the piece.
-    if let Some(begin) = piece.rfind("-----BEGIN")
-        && !piece.get(begin..).unwrap_or_default().contains("-----END")
-    {
-        let line_start = piece
-            .get(..begin)
-            .and_then(|p| p.rfind('\n'))
-            .map_or(0, |n| n + 1);
-        if line_start > 0 {
-            return start + line_start;
-        }
-        let block = start + begin;
-        let far = start
-            .saturating_add(limit.saturating_mul(2))
-            .min(text.len());
-        if let Some(q) = text.get(block..far).and_then(|b| b.find("-----END")) {
-            let after = block + q;
-            let line_end = text
-                .get(after..far)
-                .and_then(|t| t.find('\n'))
-                .map_or(far, |n| after + n + 1);
-            if text.is_char_boundary(line_end) {
-                return line_end;
-            }
-        }
-    }
-    if end == start {
-        // No character boundary within `limit` (cannot happen for limit >= 4): take one char.
-        end = text
-            .get(start..)
-            .and_then(|t| t.chars().next())
-            .map_or(text.len(), |c| start + c.len_utf8());
-    }
-    end
-}
-
 #[cfg(test)]
 mod tests {
-    use super::split;
+    use super::{OVERLAP, ScanFinding, segments, split};
 
     #[test]
-    fn split_covers_text_on_boundaries() {
-        let t = "aé\nbbbb\ncc";
-        let parts = split(t, 4);
+    fn pieces_overlap_so_any_short_stretch_is_whole_in_one() {
+        let t = "aé,".repeat(200_000);
+        let limit = 128 * 1024;
+        let parts = split(&t, limit);
         assert_eq!(parts.first().map(|p| p.0), Some(0));
         assert_eq!(parts.last().map(|p| p.1), Some(t.len()));
         for w in parts.windows(2) {
-            assert_eq!(w[0].1, w[1].0);
+            assert!(w[1].0 < w[0].1 && w[0].1 - w[1].0 >= OVERLAP - 3, "{w:?}");
         }
-        for (s, e) in parts {
-            assert!(t.is_char_boundary(s) && t.is_char_boundary(e));
+        for &(s, e) in &parts {
+            assert!(t.is_char_boundary(s) && t.is_char_boundary(e) && e - s <= limit);
+        }
+        // Every window of OVERLAP - 3 bytes is inside some piece.
+        for at in (0..t.len() - OVERLAP).step_by(997) {
+            let (a, b) = (at, at + OVERLAP - 3);
+            assert!(parts.iter().any(|&(s, e)| s <= a && b <= e), "{a}..{b}");
         }
         assert_eq!(split("", 4), vec![(0, 0)]);
+        assert_eq!(split("abc", 4), vec![(0, 3)]);
     }
 
-    fn covers(t: &str, parts: &[(usize, usize)]) {
-        assert_eq!(parts.first().map(|p| p.0), Some(0));
-        assert_eq!(parts.last().map(|p| p.1), Some(t.len()));
-        for w in parts.windows(2) {
+    #[test]
+    fn segments_never_cut_a_finding() {
+        let t = "x".repeat(1000);
+        let f = |start, end| ScanFinding {
+            entity_type: "email".into(),
+            start,
+            end,
+            ..ScanFinding::default()
+        };
+        let fs = [f(95, 110), f(100, 120), f(290, 320)];
+        let segs = segments(&t, 100, &fs);
+        assert_eq!(segs.first().map(|s| s.0), Some(0));
+        assert_eq!(segs.last().map(|s| s.1), Some(1000));
+        for w in segs.windows(2) {
             assert_eq!(w[0].1, w[1].0);
         }
-    }
-
-    #[test]
-    fn a_pem_block_is_never_cut() {
-        let key = format!(
-            "-----BEGIN PRIVATE KEY-----\n{}-----END PRIVATE KEY-----\n",
-            "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n".repeat(20)
-        );
-        let before = "log line with some words\n".repeat(40);
-        let t = format!("{before}{key}tail line\n");
-        // The block would straddle the first cut: the piece ends before its BEGIN line.
-        let parts = split(&t, before.len() + 100);
-        covers(&t, &parts);
-        assert_eq!(parts[0], (0, before.len()));
-        // A block longer than the limit that starts a piece: that piece runs through END.
-        assert!(key.len() > 800 && key.len() < 1600, "{}", key.len());
-        let parts = split(&t, 800);
-        covers(&t, &parts);
-        let whole = parts
-            .iter()
-            .any(|&(s, e)| t[s..e].contains("-----BEGIN") && t[s..e].contains("-----END"));
-        assert!(whole, "{parts:?}");
-        for &(s, e) in &parts {
-            assert!(e - s <= 1600, "{}", e - s);
-        }
-    }
-
-    #[test]
-    fn a_long_line_is_cut_between_words() {
-        let t = "token_abcdef ".repeat(10);
-        let parts = split(&t, 20);
-        covers(&t, &parts);
-        for &(s, e) in &parts {
-            assert!(t[s..e].ends_with(' '), "{:?}", &t[s..e]);
+        for x in &fs {
+            assert!(
+                segs.iter().any(|&(s, e)| s <= x.start && x.end <= e),
+                "{segs:?}"
+            );
         }
     }
 }

@@ -7,6 +7,7 @@
 //! - [`redact`]: local redaction of what the shim writes itself (events, stderr).
 //! - [`commands`]: `shell`, `run`, `read-file`, `write-file`; [`exec`] runs the child.
 //! - [`wrapper`]: `hooks install|list|uninstall` wrapper scripts (the Go format), `adapters list`.
+//! - [`refs`]: file and environment references of a command line (issue 15).
 //! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
 //! - [`memory`]: the Claude Code hook's session memory (keyed digests, 0600 file).
 //! - [`exit`]: the shim's exit codes.
@@ -22,6 +23,8 @@ pub mod gate;
 pub mod json;
 pub mod memory;
 pub mod redact;
+pub mod refs;
 pub mod scan;
+pub mod stdin;
 pub mod verify;
 pub mod wrapper;

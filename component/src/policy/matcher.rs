@@ -28,6 +28,7 @@ pub(crate) struct Compiled {
     pub(crate) args: Vec<Glob>,
     pub(crate) adapters: Vec<AdapterTarget>,
     pub(crate) resources: Vec<Glob>,
+    pub(crate) resources_except: Vec<Glob>,
     pub(crate) resource_prefixes: Vec<String>,
     pub(crate) require_sensitive_only: bool,
     pub(crate) all_entities: Vec<EntityRef>,
@@ -128,6 +129,15 @@ impl Compiled {
                     .any(|g| g.matches(cx.resource_clean())))
         {
             return Some("match.resources");
+        }
+        if !self.resources_except.is_empty()
+            && !a.resource.is_empty()
+            && self
+                .resources_except
+                .iter()
+                .any(|g| g.matches(cx.resource_clean()))
+        {
+            return false;
         }
         let floor = self.min_confidence;
         if !self.all_entities.iter().all(|e| cx.present(e, floor)) {

@@ -138,6 +138,9 @@ pub struct Match {
     pub resource_prefixes: Vec<String>,
     /// Extension: globs on `action.resource`.
     pub resources: Vec<String>,
+    /// Extension: globs on `action.resource` that keep the rule from matching (an allow-list
+    /// beside `resources`, e.g. `.env.example` beside `.env*`).
+    pub resources_except: Vec<String>,
     pub commands: Vec<String>,
     pub args: Vec<String>,
     pub adapters: Vec<String>,

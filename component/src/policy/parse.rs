@@ -776,12 +776,13 @@ fn parse_allow_list(r: &Reader<'_>, errs: &mut Errors) -> Option<AllowList> {
 }
 
 /// Go's singular names for blank-entry messages, per `match` list.
-const MATCH_LISTS: [(&str, &str, bool); 7] = [
+const MATCH_LISTS: [(&str, &str, bool); 8] = [
     // (key, singular for "has empty <x> condition", case-insensitive)
     ("action_types", "action_type", true),
     ("tools", "tool", true),
     ("resource_prefixes", "resource_prefix", false),
     ("resources", "resource", false),
+    ("resources_except", "resource_except", false),
     ("commands", "command", true),
     ("args", "arg", true),
     ("adapters", "adapter", true),
@@ -904,6 +905,7 @@ fn parse_rule(
                         "action_types" => compiled.action_types = globs,
                         "tools" => compiled.tools = globs,
                         "resources" => compiled.resources = globs,
+                        "resources_except" => compiled.resources_except = globs,
                         "commands" => compiled.commands = globs,
                         _ => compiled.args = globs,
                     }
@@ -914,6 +916,7 @@ fn parse_rule(
                 "tools" => &mut conditions.tools,
                 "resource_prefixes" => &mut conditions.resource_prefixes,
                 "resources" => &mut conditions.resources,
+                "resources_except" => &mut conditions.resources_except,
                 "commands" => &mut conditions.commands,
                 "args" => &mut conditions.args,
                 _ => &mut conditions.adapters,

@@ -736,3 +736,53 @@ fn decide_is_cheap() {
     assert_eq!(denies, n);
     println!("decide: {:?} per call (debug build)", start.elapsed() / n);
 }
+
+/// Issue 15: the starter policy denies reading credential files by path, with an allow-list.
+#[test]
+fn issue_15_starter_denies_sensitive_paths() {
+    let p = load(STARTER);
+    let mut a = action("file.read");
+    for path in [
+        "/w/.env",
+        "/w/app/.env.local",
+        "/home/u/.ssh/id_ed25519",
+        "/home/u/.aws/credentials",
+        "/home/u/.config/gcloud/legacy_credentials/x/adc.json",
+        "/w/certs/server.pem",
+        "/proc/123/environ",
+        "/proc/self/environ",
+        "/w/x/../.env",
+    ] {
+        a.resource = path.into();
+        let d = p.decide(&a, &[]);
+        assert_eq!(d.effect, Effect::Deny, "{path}");
+        assert_eq!(
+            d.matched_rules.first().map(String::as_str),
+            Some("deny-sensitive-files")
+        );
+    }
+    for path in [
+        "/w/.env.example",
+        "/w/README.md",
+        "/home/u/.ssh/id_ed25519.pub",
+        "/w/environment.txt",
+    ] {
+        a.resource = path.into();
+        assert_eq!(p.decide(&a, &[]).effect, Effect::Allow, "{path}");
+    }
+    // A rule with `resources_except` only: every resource but the excepted ones.
+    let p = load(
+        r#"{"policy_id":"p","policy_version":"1","rules":[
+        {"id":"d","effect":"deny","match":{"resources_except":["/ok/**"]}},
+        {"id":"a","effect":"allow"}]}"#,
+    );
+    a.resource = "/ok/x".into();
+    assert_eq!(p.decide(&a, &[]).effect, Effect::Allow);
+    a.resource = "/no/x".into();
+    assert_eq!(p.decide(&a, &[]).effect, Effect::Deny);
+    let e = load_err(
+        r#"{"policy_id":"p","policy_version":"1","rules":[
+        {"id":"d","effect":"deny","match":{"resources_except":[" "]}}]}"#,
+    );
+    assert!(e.to_string().contains("resource_except"), "{e}");
+}

@@ -15,7 +15,7 @@ async fn health_and_policy_version() {
     assert!(v["started_at"].as_str().unwrap().ends_with('Z'));
     let v = get(&app, "/v1/policy/version").await.json();
     assert_eq!(v["policy_id"], "datafog-starter");
-    assert_eq!(v["policy_version"], "v2026-11-24-1");
+    assert_eq!(v["policy_version"], "v2026-12-04-1");
 }
 
 #[tokio::test]

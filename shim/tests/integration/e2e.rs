@@ -18,8 +18,11 @@ pub(crate) mod support {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
     }
 
+    /// The starter policy (`DATAFOG_AUDIT_POLICY` overrides it for the audit's "before" run
+    /// against an older build, `audit.rs`).
     pub fn policy() -> PathBuf {
-        repo().join("config/policy.json")
+        std::env::var_os("DATAFOG_AUDIT_POLICY")
+            .map_or_else(|| repo().join("config/policy.json"), PathBuf::from)
     }
 
     pub fn temp_dir(tag: &str) -> PathBuf {
@@ -152,10 +155,15 @@ pub(crate) mod support {
             .collect()
     }
 
-    /// A workspace with a `.env` carrying a secret and a clean README.
+    /// A workspace with a `.env` and a `config.txt` carrying a secret, `secret.rev` carrying it
+    /// reversed (no finding in the file; `rev secret.rev` prints the secret: for output checks),
+    /// and a clean README.
     pub fn project(tag: &str) -> PathBuf {
         let d = temp_dir(tag);
         std::fs::write(d.join(".env"), format!("STRIPE_KEY={SECRET}\n")).unwrap();
+        std::fs::write(d.join("config.txt"), format!("STRIPE_KEY={SECRET}\n")).unwrap();
+        let rev: String = format!("STRIPE_KEY={SECRET}").chars().rev().collect();
+        std::fs::write(d.join("secret.rev"), format!("{rev}\n")).unwrap();
         std::fs::write(d.join("README.md"), "# Demo\nNothing sensitive here.\n").unwrap();
         d
     }
@@ -221,7 +229,7 @@ mod commands {
     fn output_carrying_a_secret_is_withheld() {
         let d = project("shell-cat-env");
         let mut c = online(&d);
-        c.args(["shell", "cat", ".env"]);
+        c.args(["shell", "rev", "secret.rev"]);
         let r = run(c, "");
         assert_eq!(r.code, 77, "{}", r.stderr);
         assert_eq!(r.stdout, "");
@@ -263,8 +271,14 @@ mod commands {
     #[test]
     fn read_file_redacts_secrets_before_printing() {
         let d = project("read");
+        // Issue 15: a credential file is denied by its path.
         let mut c = online(&d);
         c.args(["read-file", ".env"]);
+        let r = run(c, "");
+        assert_eq!((r.code, r.stdout.as_str()), (77, ""), "{}", r.stderr);
+        assert!(r.stderr.contains("deny-sensitive-files"), "{}", r.stderr);
+        let mut c = online(&d);
+        c.args(["read-file", "config.txt"]);
         let r = run(c, "");
         assert_eq!(r.code, 0, "{}", r.stderr);
         assert_eq!(r.stdout, "STRIPE_KEY=[REDACTED]\n");
@@ -446,17 +460,19 @@ mod commands {
             "--event-sink",
             sink.to_str().unwrap(),
             "shell",
-            "cat",
-            ".env",
+            "rev",
+            "secret.rev",
         ]);
         let r = run(c, "");
         assert_eq!(r.code, 77);
         let ev = events(&sink);
-        assert_eq!(ev.len(), 2, "{ev:?}");
-        assert_eq!(ev[0]["allowed"], true);
-        assert_eq!(ev[1]["stage"], "output");
-        assert_eq!(ev[1]["decision"], "deny");
-        assert_eq!(ev[1]["allowed"], false);
+        // The file the command reads (issue 15), the command, its output.
+        assert_eq!(ev.len(), 3, "{ev:?}");
+        assert_eq!(ev[0]["stage"], "reference");
+        assert_eq!(ev[1]["allowed"], true);
+        assert_eq!(ev[2]["stage"], "output");
+        assert_eq!(ev[2]["decision"], "deny");
+        assert_eq!(ev[2]["allowed"], false);
         assert!(!std::fs::read_to_string(&sink).unwrap().contains(SECRET));
     }
 
@@ -728,10 +744,11 @@ mod offline {
                 .contains("jane.roe")
         );
         let mut c = offline(&d);
-        c.args(["read-file", ".env"]);
+        c.args(["read-file", "config.txt"]);
         assert_eq!(run(c, "").stdout, "STRIPE_KEY=[REDACTED]\n");
-        // shell: command + output checks (2 each), write-file 1, read-file 1.
-        assert_eq!(verify(&d), 6);
+        // shell echo: command + output checks (2), shell cat .env: the file it reads, denied by
+        // path (1), write-file 1, read-file 1.
+        assert_eq!(verify(&d), 5);
         let text = std::fs::read_to_string(d.join("receipts.jsonl")).unwrap();
         assert!(!text.contains(SECRET) && !text.contains("jane.roe@example.com"));
         // The `--policy` flag works like the variable.
@@ -745,7 +762,7 @@ mod offline {
             "true",
         ]);
         assert_eq!(run(c, "").code, 0);
-        assert_eq!(verify(&d), 7);
+        assert_eq!(verify(&d), 6);
     }
 
     #[test]
@@ -803,7 +820,7 @@ mod offline {
         assert_eq!(r.code, 0, "{} {}", r.stdout, r.stderr);
         let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["ok"], true, "{v}");
-        assert_eq!(v["receipts"], 5, "{v}");
+        assert_eq!(v["receipts"], 4, "{v}");
         // A changed byte: the binary reports the break (exit 1).
         let text = std::fs::read_to_string(&file).unwrap();
         std::fs::write(&file, text.replacen("\"deny\"", "\"allow\"", 1)).unwrap();
@@ -1332,7 +1349,8 @@ mod claude {
         let v = v.unwrap();
         assert_eq!(pre(&v)["permissionDecision"], "deny");
         let reason = pre(&v)["permissionDecisionReason"].as_str().unwrap();
-        assert!(reason.contains("deny-command-secrets"), "{reason}");
+        // Issue 15: the file it reads is denied by path before the command line is decided.
+        assert!(reason.contains("deny-sensitive-files"), "{reason}");
         let (id, dec) = &receipts_of(&r.stderr)[0];
         assert_eq!(dec, "deny");
         assert!(reason.contains(id.as_str()), "{reason}");
@@ -1345,8 +1363,20 @@ mod claude {
     #[test]
     fn read_of_a_file_with_a_secret_is_denied_with_a_hint() {
         let d = project("cc-read");
+        // Issue 15: `.env` is denied by its path.
         let (_, v) = hook(&d, "pre_read_env.json", &[]);
         let v = v.unwrap();
+        assert_eq!(pre(&v)["permissionDecision"], "deny");
+        let reason = pre(&v)["permissionDecisionReason"].as_str().unwrap();
+        assert!(reason.contains("deny-sensitive-files"), "{reason}");
+        // Another file with a secret: denied with a hint to read it redacted.
+        let mut c = online(&d);
+        c.args(["hook", "claude"]);
+        let r = run(
+            c,
+            &fixture("pre_read_env.json", &d).replace("/.env", "/config.txt"),
+        );
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(pre(&v)["permissionDecision"], "deny");
         let reason = pre(&v)["permissionDecisionReason"].as_str().unwrap();
         assert!(reason.contains("datafog-shim read-file"), "{reason}");

@@ -11,6 +11,8 @@
     reason = "test code: a failure is a test failure"
 )]
 
+mod audit;
+mod boundary;
 mod e2e;
 mod hook_memory;
 mod policy;
