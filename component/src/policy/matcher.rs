@@ -137,7 +137,7 @@ impl Compiled {
                 .iter()
                 .any(|g| g.matches(cx.resource_clean()))
         {
-            return false;
+            return Some("match.resources_except");
         }
         let floor = self.min_confidence;
         if !self.all_entities.iter().all(|e| cx.present(e, floor)) {

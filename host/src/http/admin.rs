@@ -262,9 +262,10 @@ async fn verify(State(s): State<Shared>) -> HttpResult {
     Ok(json_response(&out))
 }
 
-/// `GET /admin/api/policy`: the loaded policy's rules in evaluation order.
+/// `GET /admin/api/policy`: the policy new calls run on (it follows a reload), its rules in
+/// evaluation order.
 async fn policy(State(s): State<Shared>) -> HttpResult {
-    match &s.log_policy {
+    match &s.runtime.policy().native {
         Some(p) => Ok(json_response(&PolicyView::of(p))),
         None => Err(ApiError::internal().into()),
     }
