@@ -743,6 +743,7 @@ mod tests {
         let mut sorted = prios.clone();
         sorted.sort_by(|a, b| b.cmp(a));
         assert_eq!(prios, sorted);
-        assert_eq!(v.rules[0].id, "deny-command-secrets");
+        // The starter's highest priority (200): credential files by path (issue 15).
+        assert_eq!(v.rules[0].id, "deny-sensitive-files");
     }
 }

@@ -468,9 +468,10 @@ async fn issue_12_receipts_pages_filters_and_chain_verification() {
     assert_eq!(v["count"], 6);
     assert_eq!(v["last_hash"].as_str().unwrap(), st.receipts.last_hash());
     let v = aget(&app, "/admin/api/policy").await.json();
-    assert_eq!(v["rules"][0]["id"], "deny-command-secrets");
+    assert_eq!(v["rules"][0]["id"], "deny-sensitive-files");
+    assert_eq!(v["rules"][1]["id"], "deny-command-secrets");
     assert_eq!(
-        v["rules"][0]["match"]["action_types"],
+        v["rules"][1]["match"]["action_types"],
         json!(["shell.exec", "command.exec"])
     );
     // A receipt changed on disk under the server: the verifier names the line.

@@ -220,9 +220,14 @@ fn issue_13_explain_walks_every_rule_in_order() {
         .lines()
         .filter(|l| l.contains("(priority "))
         .collect();
-    assert_eq!(rules.len(), 7, "{stdout}");
+    assert_eq!(rules.len(), 8, "{stdout}");
+    // Priority 200 first (credential files by path, a `file.read` rule: not this action).
     assert!(
-        rules[0].contains("deny-command-secrets") && rules[0].ends_with("matched"),
+        rules[0].contains("deny-sensitive-files") && rules[0].contains("`match.action_types`"),
+        "{stdout}"
+    );
+    assert!(
+        rules[1].contains("deny-command-secrets") && rules[1].ends_with("matched"),
         "{stdout}"
     );
     assert!(
