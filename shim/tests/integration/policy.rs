@@ -80,16 +80,32 @@ fn issue_13_check_names_every_problem_and_exits_1() {
     let dir = temp("check");
     let mut p: Value =
         serde_json::from_slice(&std::fs::read(repo().join("config/policy.json")).unwrap()).unwrap();
-    p["rules"][0]["effect"] = json!("permit");
-    p["rules"][1]["any_entities"] = json!(["ssnn"]);
-    p["rules"][2]["mtach"] = json!({});
+    // By id: the starter's order changes as rules are added.
+    let at = |p: &Value, id: &str| {
+        p["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|r| r["id"] == id)
+            .unwrap()
+    };
+    let (a, b, c) = (
+        at(&p, "deny-command-secrets"),
+        at(&p, "allow-commands"),
+        at(&p, "redact-outbound-sensitive"),
+    );
+    p["rules"][a]["effect"] = json!("permit");
+    p["rules"][b]["any_entities"] = json!(["ssnn"]);
+    p["rules"][c]["mtach"] = json!({});
     let bad = dir.join("bad.json");
     std::fs::write(&bad, serde_json::to_string(&p).unwrap()).unwrap();
     let out = shim(&["policy", "check", bad.to_str().unwrap()]);
     let (_, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     assert!(
-        stderr.contains("rule `deny-command-secrets`, field `rules[0].effect`"),
+        stderr.contains(&format!(
+            "rule `deny-command-secrets`, field `rules[{a}].effect`"
+        )),
         "{stderr}"
     );
     assert!(
@@ -97,7 +113,7 @@ fn issue_13_check_names_every_problem_and_exits_1() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("rules[2].mtach") && stderr.contains("help: "),
+        stderr.contains(&format!("rules[{c}].mtach")) && stderr.contains("help: "),
         "{stderr}"
     );
     assert!(stderr.lines().count() >= 3, "{stderr}");
@@ -174,7 +190,10 @@ fn issue_13_test_reports_each_failing_expectation() {
     // --policy runs the cases against a candidate policy instead.
     let candidate = dir.join("candidate.json");
     let mut p: Value = serde_json::from_slice(&std::fs::read(&policy).unwrap()).unwrap();
-    p["rules"].as_array_mut().unwrap().remove(0);
+    p["rules"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|r| r["id"] != "deny-command-secrets");
     std::fs::write(&candidate, serde_json::to_string(&p).unwrap()).unwrap();
     let out = shim(&[
         "policy",
@@ -265,7 +284,7 @@ fn issue_13_explain_walks_every_rule_in_order() {
     assert_eq!(v["decision"], "allow_with_redaction");
     assert_eq!(v["entities"], json!(["email"]));
     let rules = v["rules"].as_array().unwrap();
-    assert_eq!(rules.len(), 7);
+    assert_eq!(rules.len(), 8);
     let redact = rules
         .iter()
         .find(|r| r["id"] == "redact-outbound-sensitive")
