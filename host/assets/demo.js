@@ -34,11 +34,13 @@ const SCENARIOS = [
   },
   {
     id: "env-read",
-    title: "Reading a seeded .env file",
+    // Named app.env, not .env: the starter policy denies reading `.env*` by path whatever the
+    // content (rule deny-sensitive-files); this scenario shows content-based redaction.
+    title: "Reading a seeded env file (app.env)",
     expect: "allow_with_redaction (rule redact-read-secrets): secrets come back redacted",
-    seed: { filename: ".env", content: "AWS_ACCESS_KEY_ID=AKIAZ7VQ2MXK4P3RLT5W\nGITHUB_TOKEN=ghp_R8mZ2xQ4vN7kP1sT9wY3bC6dF0gH5jL2aE4u\nLOG_LEVEL=info\n" },
+    seed: { filename: "app.env", content: "AWS_ACCESS_KEY_ID=AKIAZ7VQ2MXK4P3RLT5W\nGITHUB_TOKEN=ghp_R8mZ2xQ4vN7kP1sT9wY3bC6dF0gH5jL2aE4u\nLOG_LEVEL=info\n" },
     route: "/demo/read-file",
-    body: { filename: ".env" },
+    body: { filename: "app.env" },
     text: (_b, s) => s.seed.content,
   },
 ];

@@ -187,16 +187,17 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
             .contains("customers.md")
     );
 
-    // 4. A seeded .env read comes back redacted.
+    // 4. A seeded env file read comes back redacted (`app.env`: a `.env*` name is denied by path,
+    // rule deny-sensitive-files, whatever the content).
     let env = format!("AWS_ACCESS_KEY_ID={AWS}\nGITHUB_TOKEN={GHP}\nLOG_LEVEL=info\n");
     let r = apost(
         &app,
         "/demo/seed",
-        &json!({"filename":".env","content":env}),
+        &json!({"filename":"app.env","content":env}),
     )
     .await;
-    assert_eq!(r.json(), json!({"seeded":true,"filename":".env"}));
-    let r = apost(&app, "/demo/read-file", &json!({"filename":".env"})).await;
+    assert_eq!(r.json(), json!({"seeded":true,"filename":"app.env"}));
+    let r = apost(&app, "/demo/read-file", &json!({"filename":"app.env"})).await;
     no_values("read answer", &r.bytes);
     let v = r.json();
     assert_eq!(v["decision"]["decision"], "allow_with_redaction", "{v}");
@@ -208,7 +209,7 @@ async fn issue_12_demo_scenarios_with_the_shipped_policy() {
 
     let r = aget(&app, "/demo/sandbox").await;
     let v = r.json();
-    assert_eq!(v["files"], json!([".env", "customers.md"]));
+    assert_eq!(v["files"], json!(["app.env", "customers.md"]));
     assert_eq!(v["sandbox_dir"], sandbox.display().to_string());
 
     // Every demo decision is a durable receipt, and the console finds it.
