@@ -420,7 +420,10 @@ fn pre_tool_use(
         }
         return None;
     }
-    if let Some(why) = remembered {
+    // A Read the policy itself denies for redaction (below) keeps that answer: same decision,
+    // and it carries the hint to read the file redacted.
+    let read_needs_redaction = tool == "Read" && check.transforms() && m.fields.is_empty();
+    if let Some(why) = remembered.filter(|_| !read_needs_redaction) {
         return Some(pre_answer(
             "deny",
             &format!("datafog: {tool} blocked by the session memory: {why}"),
