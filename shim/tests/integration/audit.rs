@@ -33,8 +33,10 @@ enum Expect {
 }
 use Expect::{Caught, Residual};
 
-const DECODE: &str = "decode helper: issue 15 item 4 (encodings are not decoded yet)";
-const MEMORY: &str = "memory helper: issue 15 item 5 (no memory across hook calls yet)";
+// Two Write calls to two files, each with half of a key: the memory joins fragments of one path
+// (an Edit completing a key in its file) and variables, not halves written to unrelated files.
+const MEMORY: &str =
+    "halves of a key written to two different files: not joined (docs/security.md)";
 
 struct ShellCase {
     name: &'static str,
@@ -205,37 +207,37 @@ fn shell_cases() -> Vec<ShellCase> {
         c(
             "base64 key decoded to a file",
             sh(&format!("echo {} | base64 -d > out.txt", b64(&k))),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
             "hex key decoded to a file",
             sh(&format!("echo {hex} | xxd -r -p > out.txt")),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
             "octal printf to a file",
             sh(&format!("printf '{octal}' > out.txt")),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
             "URL-encoded key",
             sh(&format!("echo {url} > out.txt")),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
             "zero-width space inside the key",
             sh(&format!("echo {zw} > out.txt")),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
             "key glued to a word",
             sh(&format!("echo wo{k} > out.txt")),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         c(
@@ -247,7 +249,7 @@ fn shell_cases() -> Vec<ShellCase> {
                 "mysql",
                 "-pTr0ub4dorxq",
             ]),
-            Residual(DECODE),
+            Caught,
         ),
         c(
             "observe mode",
@@ -397,13 +399,13 @@ fn hook_cases() -> Vec<HookCase> {
         one(
             "Bash echo <base64> | base64 -d",
             bash(&format!("echo {} | base64 -d", b64(&k))),
-            Residual(DECODE),
+            Caught,
         ),
         // decode helper: issue 15 item 4
         one(
             "MCP input with the key in base64",
             pre("mcp__srv__send", json!({"body": b64(&k)})),
-            Residual(DECODE),
+            Caught,
         ),
         HookCase {
             name: "key split across two Write calls",
@@ -488,6 +490,6 @@ fn issue_15_audit_inventory() {
         );
         let expected_residual = shells.iter().filter(|c| c.expect != Caught).count()
             + hooks.iter().filter(|c| c.expect != Caught).count();
-        assert_eq!(expected_residual, 11);
+        assert_eq!(expected_residual, 2);
     }
 }
