@@ -36,6 +36,10 @@
 //! | `DATAFOG_CHECKPOINT_KEY_PATH` | `<receipts dir>/datafog_checkpoint.key` | Ed25519 seed that signs receipt checkpoints; 32 random bytes generated (mode 0600) when the file is missing |
 //! | `DATAFOG_ENABLE_DEMO` | `false` | serve demo mode (`/demo*`, `http::demo`) with a fresh sandbox directory |
 //! | `DATAFOG_ENABLE_ADMIN_UI` | `false` | serve the read-only admin console (`/admin`, `/admin/api/*`, `http::admin`) |
+//! | `DATAFOG_STORE_URL` | unset (the receipts file) | `postgres://user:pass@host:port/db`: receipts, events and decide idempotency keys in a shared PostgreSQL database, for a fleet of replicas (see `pg`) |
+//! | `DATAFOG_REPLICA_ID` | the host name | this replica's chain id with `DATAFOG_STORE_URL` (letters, digits, `.`, `_`, `-`, `:`; at most 64) |
+//! | `DATAFOG_STORE_POOL` | `8` | database connections for reads and idempotency claims (the writer has one more) |
+//! | `DATAFOG_IDEMPOTENCY_LEASE` | `30s` | with `DATAFOG_STORE_URL`: how long a replica holds a decide idempotency key it claimed and has not finished (another replica takes it over after that) |
 //! | `DATAFOG_CHECKPOINT_EVERY` | `1000` | a signed checkpoint after every this many receipts (and at start and shutdown when the chain moved); `0`: no checkpoints |
 
 use std::path::{Path, PathBuf};
@@ -98,6 +102,14 @@ pub struct Settings {
     pub policy_watch: Option<Duration>,
     /// `DATAFOG_LOG_FORMAT=json`: JSON log lines (else text).
     pub log_json: bool,
+    /// `DATAFOG_STORE_URL`: the PostgreSQL store; `None`: the receipts file.
+    pub store_url: Option<String>,
+    /// `DATAFOG_REPLICA_ID`, or `None` for the host name.
+    pub replica_id: Option<String>,
+    /// `DATAFOG_STORE_POOL`.
+    pub store_pool: u64,
+    /// `DATAFOG_IDEMPOTENCY_LEASE`.
+    pub idempotency_lease: Duration,
     /// `DATAFOG_LOG`: the log filter (EnvFilter syntax), `info` when unset.
     pub log_filter: String,
 }
@@ -139,6 +151,7 @@ impl Settings {
         let idle_timeout = dur("DATAFOG_IDLE_TIMEOUT", Duration::from_secs(30));
         let shutdown_timeout = dur("DATAFOG_SHUTDOWN_TIMEOUT", Duration::from_secs(10));
         let guest_timeout = dur("DATAFOG_GUEST_TIMEOUT", Duration::from_secs(2));
+        let idempotency_lease = dur("DATAFOG_IDEMPOTENCY_LEASE", Duration::from_secs(30));
         let mut int = |k: &str, default: u64| match get(k) {
             None => default,
             Some(v) => match v.parse::<u64>() {
@@ -155,6 +168,7 @@ impl Settings {
         let client_rate_limit_rps = int("DATAFOG_CLIENT_RATE_LIMIT_RPS", 0);
         let guest_memory_mb = int("DATAFOG_GUEST_MEMORY_MB", 256).max(16);
         let guest_pool = int("DATAFOG_GUEST_POOL", 8).clamp(1, 256);
+        let store_pool = int("DATAFOG_STORE_POOL", 8).clamp(1, 256);
         let idempotency_cache_mb = int(
             "DATAFOG_IDEMPOTENCY_CACHE_MB",
             (crate::idempotency::BYTE_BUDGET >> 20) as u64,
@@ -267,12 +281,38 @@ impl Settings {
             policy_watch,
             log_json,
             log_filter,
+            store_url: get("DATAFOG_STORE_URL"),
+            replica_id: get("DATAFOG_REPLICA_ID"),
+            store_pool,
+            idempotency_lease,
         };
         (settings, warnings)
     }
 }
 
 impl Settings {
+    /// This replica's chain id (`DATAFOG_REPLICA_ID`, else the host name), checked: letters,
+    /// digits, `.`, `_`, `-`, `:`, 1 to 64 bytes.
+    pub fn chain_id(&self) -> Result<String, String> {
+        let id = match &self.replica_id {
+            Some(id) => id.clone(),
+            None => std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .ok()
+                .or_else(|| std::env::var("HOSTNAME").ok())
+                .unwrap_or_default(),
+        };
+        let ok = (1..=64).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b':'));
+        if ok {
+            Ok(id)
+        } else {
+            Err("DATAFOG_REPLICA_ID (or the host name) must be 1 to 64 letters, digits, `.`, `_`, `-` or `:`".to_owned())
+        }
+    }
+
     /// The exposure rule, checked on the address actually bound: a listener beyond loopback with
     /// auth off needs `DATAFOG_ALLOW_NO_AUTH` (then `Ok` with a warning to print); loopback, or
     /// any address with a token, is `Ok(None)`.

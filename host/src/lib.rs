@@ -6,6 +6,8 @@
 //! - [`native`]: the core calls the host makes outside the guest (sealing, fingerprints, replays,
 //!   chain verification), in one place.
 //! - [`receipts`]: the receipts JSONL file, one writer with group commit, chain recovery at start.
+//! - [`pg`]: the shared PostgreSQL store of a fleet (`DATAFOG_STORE_URL`); [`store`]: the one
+//!   interface the routes use over either.
 //! - [`http`]: `fn app(state) -> Router`: middleware, and one module per resource.
 //! - [`idempotency`]: the idempotency cache.
 //! - [`conn`]: the accept loop's per-connection deadlines and the client address.
@@ -25,10 +27,12 @@ pub mod idempotency;
 pub mod logs;
 pub mod metrics;
 pub mod native;
+pub mod pg;
 pub mod pprof;
 pub mod receipts;
 pub mod reload;
 pub mod runtime;
+pub mod store;
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -107,24 +111,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         ),
         runtime::StartError::Component(_) => format!("load the component: {e}"),
     })?;
-    // Signed checkpoints (DATAFOG_CHECKPOINT_EVERY > 0; the store reads or creates the key).
-    let checkpoints = (settings.checkpoint_every > 0).then(|| receipts::CheckpointConfig {
-        key_path: settings.checkpoint_key_path.clone(),
-        every: settings.checkpoint_every,
-    });
-    let (receipts, recovery) = ReceiptStore::open_rotating(
-        &settings.receipt_path,
-        checkpoints,
-        settings.receipt_rotate_mb.saturating_mul(1 << 20),
-    )
-    .map_err(|e| format!("init receipts: {e}"))?;
-    if let Some((offset, cut)) = recovery.torn {
-        tracing::warn!(
-            "receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",
-            settings.receipt_path.display(),
-            recovery.count
-        );
-    }
+    let receipts = open_store(settings)?;
     let key = config::load_or_create_key(&settings.token_key_path)?;
     let events = match &settings.events_path {
         Some(p) => Some(
@@ -169,13 +156,67 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
                 .unwrap_or(usize::MAX),
         ),
         guest_wait: settings.write_timeout,
+        // The floor guards the receipts file's disk; the database guards its own.
         disk: disk::DiskFloor::new(
             &settings.receipt_path,
-            settings.min_free_disk_mb.saturating_mul(1 << 20),
+            if settings.store_url.is_some() {
+                0
+            } else {
+                settings.min_free_disk_mb.saturating_mul(1 << 20)
+            },
         ),
         demo,
         admin_ui: settings.enable_admin_ui,
     }))
+}
+
+/// The receipts store `settings` name: the PostgreSQL store with `DATAFOG_STORE_URL` (connected,
+/// migrated, this replica's chain verified; needs a multi-threaded Tokio runtime), else the
+/// receipts file (verified, a torn tail cut).
+fn open_store(settings: &Settings) -> Result<store::Store, String> {
+    let Some(url) = &settings.store_url else {
+        // Signed checkpoints (DATAFOG_CHECKPOINT_EVERY > 0; the store reads or creates the key).
+        let checkpoints = (settings.checkpoint_every > 0).then(|| receipts::CheckpointConfig {
+            key_path: settings.checkpoint_key_path.clone(),
+            every: settings.checkpoint_every,
+        });
+        let (receipts, recovery) = ReceiptStore::open_rotating(
+            &settings.receipt_path,
+            checkpoints,
+            settings.receipt_rotate_mb.saturating_mul(1 << 20),
+        )
+        .map_err(|e| format!("init receipts: {e}"))?;
+        if let Some((offset, cut)) = recovery.torn {
+            tracing::warn!(
+                "receipts file `{}`: cut a torn last line ({cut} bytes at offset {offset}); the chain continues from receipt {}",
+                settings.receipt_path.display(),
+                recovery.count
+            );
+        }
+        return Ok(store::Store::File(receipts));
+    };
+    if settings.enable_admin_ui {
+        return Err("DATAFOG_ENABLE_ADMIN_UI: the admin console reads the receipts file; it is not available with DATAFOG_STORE_URL".to_owned());
+    }
+    let cfg = pg::PgConfig {
+        url: url.clone(),
+        chain_id: settings.chain_id()?,
+        lease: settings.idempotency_lease,
+        pool_size: usize::try_from(settings.store_pool).unwrap_or(8),
+    };
+    let handle = tokio::runtime::Handle::try_current()
+        .ok()
+        .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
+        .ok_or("DATAFOG_STORE_URL: the PostgreSQL store needs a multi-threaded Tokio runtime")?;
+    let chain = cfg.chain_id.clone();
+    let store = tokio::task::block_in_place(|| handle.block_on(pg::PgStore::open(cfg)))
+        .map_err(|e| format!("init receipts database (DATAFOG_STORE_URL): {e}"))?;
+    tracing::info!(
+        "receipts in PostgreSQL (schema {}), chain `{chain}` verified: {} receipts; signed checkpoints and rotation apply to the receipts file only",
+        pg::schema_version(),
+        store.recovered
+    );
+    Ok(store::Store::Pg(store))
 }
 
 /// Serve the API on `listener` until `shutdown` resolves, then drain in-flight requests (within
@@ -190,9 +231,10 @@ pub async fn serve(
     let local = listener
         .local_addr()
         .map_err(|e| format!("listen on {}: {e}", settings.addr))?;
+    let file = state.receipts.file();
     match (
-        state.receipts.checkpoint_key(),
-        state.receipts.checkpoint_file(),
+        file.and_then(|f| f.checkpoint_key()),
+        file.and_then(|f| f.checkpoint_file()),
     ) {
         (Some(key), Some((path, every))) => tracing::info!(
             "datafog-api checkpoints every {every} receipts to `{}`, key id {}, public key {}",
@@ -200,6 +242,7 @@ pub async fn serve(
             key.key_id(),
             key.hex()
         ),
+        _ if file.is_none() => {}
         _ => tracing::info!("datafog-api checkpoints off (DATAFOG_CHECKPOINT_EVERY=0)"),
     }
     tracing::info!("datafog-api listening on {local}");
@@ -301,8 +344,7 @@ pub async fn serve(
             settings.shutdown_timeout
         );
     }
-    let receipts = state.receipts.clone();
-    let _ = tokio::task::spawn_blocking(move || receipts.close()).await;
+    state.receipts.close().await;
     tracing::info!("receipts flushed; bye");
     Ok(())
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::receipts::ReceiptStore;
+use crate::receipts::WriterStats;
 use crate::runtime::Runtime;
 
 /// Upper bounds (seconds) of the request latency histogram.
@@ -244,7 +244,7 @@ impl Metrics {
     pub fn prometheus(
         &self,
         runtime: &Runtime,
-        receipts: &ReceiptStore,
+        stats: &WriterStats,
         disk: &crate::disk::DiskFloor,
     ) -> String {
         let mut out = String::new();
@@ -309,7 +309,7 @@ impl Metrics {
                 let _ = writeln!(out, "datafog_findings_total{{entity_type=\"{t}\"}} {n}");
             }
         }
-        let s = &receipts.stats;
+        let s = stats;
         let batches = s.batches.load(Ordering::Relaxed);
         let written = s.receipts.load(Ordering::Relaxed);
         let fsync_total = s.fsync_micros_total.load(Ordering::Relaxed) as f64 / 1e6;

@@ -24,6 +24,27 @@ pub use datafog::api::{
 pub use datafog::receipt::idempotency_digest;
 pub use datafog::receipt::verify_chain_from;
 
+/// [`seal`] into chain `chain_id` (the PostgreSQL store's per-replica chains; empty: [`seal`]):
+/// the receipt gets a `chain_id` member (`datafog::receipt::seal_line_in_chain`, or parse, set and
+/// reseal).
+pub fn seal_in_chain(
+    line: &str,
+    prev_hash: &str,
+    chain_id: &str,
+) -> Result<(String, String), String> {
+    if chain_id.is_empty() {
+        return seal(line, prev_hash);
+    }
+    if let Some(sealed) = receipt::seal_line_in_chain(line, prev_hash, chain_id) {
+        return Ok(sealed);
+    }
+    let mut r: Receipt = serde_json::from_str(line)
+        .map_err(|e| format!("the component returned an unreadable receipt: {e}"))?;
+    chain_id.clone_into(&mut r.chain_id);
+    r.reseal(prev_hash);
+    Ok((r.canonical_json(), r.hash))
+}
+
 /// Seal an unsealed receipt line (as `decide-request` returns it with an empty `prev_hash`) with
 /// `prev_hash`: the sealed line and its `hash`. Splices `prev_hash` and `hash` into the line
 /// (`datafog::receipt::reseal_line`: the same bytes as parsing, `Receipt::reseal` and

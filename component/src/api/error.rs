@@ -34,10 +34,11 @@ pub enum ErrorCode {
     /// Ours: the receipts disk is below its free-space floor, so decisions fail closed before the
     /// disk is full, 507.
     InsufficientStorage,
+    StoreUnavailable,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         ErrorCode::InvalidRequest,
         ErrorCode::Unauthorized,
         ErrorCode::NotFound,
@@ -56,6 +57,7 @@ impl ErrorCode {
         ErrorCode::HostNotAllowed,
         ErrorCode::ServerBusy,
         ErrorCode::InsufficientStorage,
+        ErrorCode::StoreUnavailable,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -78,6 +80,7 @@ impl ErrorCode {
             ErrorCode::HostNotAllowed => "host_not_allowed",
             ErrorCode::ServerBusy => "server_busy",
             ErrorCode::InsufficientStorage => "insufficient_storage",
+            ErrorCode::StoreUnavailable => "store_unavailable",
         }
     }
 
@@ -103,7 +106,7 @@ impl ErrorCode {
             | ErrorCode::InternalError
             | ErrorCode::SeedError => 500,
             ErrorCode::HostNotAllowed => 403,
-            ErrorCode::ConfigError | ErrorCode::ServerBusy => 503,
+            ErrorCode::ConfigError | ErrorCode::ServerBusy | ErrorCode::StoreUnavailable => 503,
             ErrorCode::InsufficientStorage => 507,
         }
     }
@@ -356,6 +359,14 @@ impl ApiError {
             "receipts disk is below its free-space floor",
         )
         .with_details("decisions are refused until space is freed (DATAFOG_MIN_FREE_DISK_MB)")
+    }
+
+    /// Ours: the shared receipts database (`DATAFOG_STORE_URL`) cannot be reached or refused the
+    /// commit: nothing was acknowledged, and the request may be retried (`Retry-After`).
+    /// `details` says what failed, never a value.
+    pub fn store_unavailable(details: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::StoreUnavailable, "receipt store is unavailable")
+            .with_details(details)
     }
 
     pub fn seed(message: impl Into<String>) -> ApiError {

@@ -113,6 +113,12 @@ pub struct Receipt {
     pub actor_id: String,
     #[serde(default)]
     pub session_id: String,
+    /// The hash chain the receipt belongs to, when a store keeps several (one per replica on a
+    /// shared database: `docs/operations.md`, "Running a fleet"). Set by the host when it seals
+    /// ([`seal_line_in_chain`]); absent in a single-file chain (Go's receipts have no such
+    /// member).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub chain_id: String,
     pub policy_version: String,
     pub policy_id: String,
     pub action_hash: String,
@@ -182,6 +188,7 @@ pub fn build(input: ReceiptInput) -> Receipt {
         tenant_id: input.tenant_id,
         actor_id: input.actor_id,
         session_id: input.session_id,
+        chain_id: String::new(),
         policy_version: input.policy_version,
         policy_id: input.policy_id,
         action_hash: action_hash(&input.action),
@@ -213,6 +220,8 @@ struct CanonicalReceipt<'a> {
     action: CanonicalAction<'a>,
     action_hash: &'a str,
     actor_id: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    chain_id: &'a str,
     decision: Effect,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     finding_counts: &'a BTreeMap<String, u64>,
@@ -286,6 +295,7 @@ impl Receipt {
             },
             action_hash: &self.action_hash,
             actor_id: &self.actor_id,
+            chain_id: &self.chain_id,
             decision: self.decision,
             finding_counts: &self.finding_counts,
             findings: self
@@ -341,6 +351,40 @@ impl Receipt {
     pub fn canonical_json(&self) -> String {
         self.canonical_with(Some(&self.hash))
     }
+}
+
+/// [`reseal_line`] into the chain `chain_id` (empty: no `chain_id` member, as
+/// [`reseal_line`]): the member is spliced in before `"decision":` (the key after it in the
+/// canonical order; in valid JSON those bytes can only be a key, and the action and findings have
+/// no such key), then sealed. `None` when the line is not of the expected shape or `chain_id`
+/// would need escaping; callers then parse, set [`Receipt::chain_id`] and [`Receipt::reseal`].
+pub fn seal_line_in_chain(line: &str, prev_hash: &str, chain_id: &str) -> Option<(String, String)> {
+    if chain_id.is_empty() {
+        return reseal_line(line, prev_hash);
+    }
+    const DECISION: &str = ",\"decision\":";
+    if !chain_id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        || line.contains("\"chain_id\":")
+    {
+        return None;
+    }
+    let mut at = line.match_indices(DECISION).map(|(at, _)| at);
+    let (Some(d), None) = (at.next(), at.next()) else {
+        return None;
+    };
+    let mut spliced = String::with_capacity(line.len() + chain_id.len() + 16);
+    for part in [
+        line.get(..d)?,
+        ",\"chain_id\":\"",
+        chain_id,
+        "\"",
+        line.get(d..)?,
+    ] {
+        spliced.push_str(part);
+    }
+    reseal_line(&spliced, prev_hash)
 }
 
 /// Seal an *unsealed* receipt line at chain position `prev_hash` without parsing it: `line` is
@@ -829,6 +873,46 @@ mod tests {
         );
         let with_blank = [lines[0].as_str(), "", "  ", lines[1].as_str()];
         assert_eq!(verify_chain(with_blank.into_iter()).unwrap().count, 2);
+    }
+
+    #[test]
+    fn seal_in_chain_matches_parse_and_reseal_and_verifies() {
+        let mut prev = GENESIS_HASH.to_owned();
+        let mut lines = Vec::new();
+        for i in 0..3 {
+            let mut r = receipt(i, "");
+            r.hash = String::new();
+            let unsealed = r.canonical_with(Some(""));
+            let (line, hash) = seal_line_in_chain(&unsealed, &prev, "replica-a").unwrap();
+            // The same bytes as parsing, setting the member and resealing.
+            r.chain_id = "replica-a".into();
+            r.reseal(&prev);
+            assert_eq!(line, r.canonical_json());
+            assert_eq!(hash, r.hash);
+            let back: Receipt = serde_json::from_str(&line).unwrap();
+            assert_eq!(back.chain_id, "replica-a");
+            prev = hash;
+            lines.push(line);
+        }
+        assert_eq!(
+            verify_chain(lines.iter().map(String::as_str))
+                .unwrap()
+                .count,
+            3
+        );
+        // Changing the chain a receipt names breaks its hash.
+        let moved = lines[1].replace("replica-a", "replica-b");
+        let e = verify_chain([lines[0].as_str(), moved.as_str()].into_iter()).unwrap_err();
+        assert_eq!(e.kind, ChainErrorKind::HashMismatch);
+        // An id that would need escaping, or a line that names a chain already: the parse path.
+        let unsealed = receipt(0, "").canonical_with(Some(""));
+        assert!(seal_line_in_chain(&unsealed, GENESIS_HASH, "a\"b").is_none());
+        assert!(seal_line_in_chain(&lines[0], GENESIS_HASH, "x").is_none());
+        // No chain id: exactly `reseal_line`.
+        assert_eq!(
+            seal_line_in_chain(&unsealed, GENESIS_HASH, ""),
+            reseal_line(&unsealed, GENESIS_HASH)
+        );
     }
 
     #[test]

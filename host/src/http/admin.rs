@@ -119,7 +119,7 @@ async fn receipts(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult 
     let query = ConsoleQuery::from_query(q.as_deref().unwrap_or(""))?;
     let st = s.clone();
     let body = blocking(move || {
-        let files = st.receipts.chain_files()?;
+        let files = st.receipts.file_only("the admin console")?.chain_files()?;
         let from = query.cursor;
         let mut page = ConsolePage::new(query);
         let mut done = false;
@@ -158,13 +158,14 @@ async fn receipt(State(s): State<Shared>, id: Result<Path<String>, PathRejection
     };
     let st = s.clone();
     let found = blocking(move || {
-        let Some(line) = st.receipts.get(&id)? else {
+        let Some(line) = st.receipts.file_only("the admin console")?.get(&id)? else {
             return Ok(None);
         };
-        let Some((segment, offset)) = st.receipts.locate(&id) else {
+        let Some((segment, offset)) = st.receipts.file_only("the admin console")?.locate(&id)
+        else {
             return Ok(None);
         };
-        let files = st.receipts.chain_files()?;
+        let files = st.receipts.file_only("the admin console")?.chain_files()?;
         let line_no = match files
             .len()
             .checked_sub(segment + 1)
@@ -198,7 +199,7 @@ async fn stats(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
         StatsQuery::from_query(q.as_deref().unwrap_or(""), time::OffsetDateTime::now_utc())?;
     let st = s.clone();
     let out = blocking(move || {
-        let files = st.receipts.chain_files()?;
+        let files = st.receipts.file_only("the admin console")?.chain_files()?;
         let mut stats = Stats::new(query);
         let end = scan_back(&files, None, STATS_BUDGET, |line| stats.offer(line))?;
         Ok(stats.finish(!matches!(end, End::Budget(_))))
@@ -226,21 +227,23 @@ async fn verify(State(s): State<Shared>) -> HttpResult {
         let mut last = datafog::receipt::GENESIS_HASH.to_owned();
         let mut count = 0usize;
         let mut broken = None;
-        st.receipts.for_each_line(|line| {
-            if broken.is_some() {
-                return;
-            }
-            count += 1;
-            match crate::native::verify_chain_from(&last, std::iter::once(line)) {
-                Ok(sum) => last = sum.last_hash,
-                // One line at a time: the error's own line number is always 1.
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
-                    broken = Some((count, why));
+        st.receipts
+            .file_only("the admin console")?
+            .for_each_line(|line| {
+                if broken.is_some() {
+                    return;
                 }
-            }
-        })?;
+                count += 1;
+                match crate::native::verify_chain_from(&last, std::iter::once(line)) {
+                    Ok(sum) => last = sum.last_hash,
+                    // One line at a time: the error's own line number is always 1.
+                    Err(e) => {
+                        let why = e.to_string();
+                        let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
+                        broken = Some((count, why));
+                    }
+                }
+            })?;
         Ok(match broken {
             None => Verified {
                 ok: true,

@@ -20,6 +20,7 @@ use super::{
 };
 use crate::idempotency::Endpoint;
 use crate::native;
+use crate::pg::{Claim, Claimed, Done, Extra};
 use crate::receipts::{AppendError, Sealed};
 
 pub fn router() -> Router<Shared> {
@@ -51,26 +52,78 @@ async fn decide(
     }
     if req.idempotency_key.is_empty() {
         // Validated, hashed and decided once, in the guest.
-        return work(&s, req, String::new()).await.map(json_bytes);
+        return work(&s, req, String::new(), None).await.map(json_bytes);
     }
     // Go validates before the idempotency check: an invalid request is never replayed.
     api::validate_decide(&req)?;
     let key = req.idempotency_key.clone();
     // The fingerprint is the request's `input_hash`: the guest gets it instead of hashing again.
     let fp = native::fingerprint_decide(&req);
+    if s.receipts.pg().is_some() {
+        return decide_claimed(&s, req, &key, fp).await;
+    }
     let replay = req.clone();
     let restore = || restore(&s, &replay);
-    let work = work(&s, req, fp.clone());
+    let work = work(&s, req, fp.clone(), None);
     idempotent_or_restore(&s, Endpoint::Decide, &key, fp, restore, work).await
 }
+
+/// A keyed decide with the PostgreSQL store: this process's cache first (one request per key at a
+/// time here, as with the file store), then the key's record in the database (`crate::pg`): the
+/// first claimer across the fleet decides, and its answer commits with its receipt; the others
+/// replay it (or get 409 for another payload).
+async fn decide_claimed(s: &Shared, req: DecideRequest, key: &str, fp: String) -> HttpResult {
+    let Some(pg) = s.receipts.pg() else {
+        return Err(ApiError::internal().into());
+    };
+    let slot = s.idempotency.slot(Endpoint::Decide, key);
+    let mut stored = slot.lock().await;
+    if let Some((f, body)) = stored.as_ref() {
+        return if *f == fp {
+            Ok(json_bytes(body.to_vec()))
+        } else {
+            Err(ApiError::idempotency_conflict().into())
+        };
+    }
+    let digest = native::idempotency_digest(&s.key, key);
+    let claim = pg
+        .claim(CLAIM_ENDPOINT, &digest, &fp, s.guest_wait)
+        .await
+        .map_err(|e| HttpError::from(ApiError::store_unavailable(e)))?;
+    let body = match claim {
+        Claim::Conflict => return Err(ApiError::idempotency_conflict().into()),
+        Claim::Done { body, .. } => body.into_bytes(),
+        Claim::Mine(claimed) => match work(s, req, fp.clone(), Some(claimed.clone())).await {
+            Ok(body) => body,
+            Err(e) => {
+                // Not committed (or not known to be): a retry may claim the key again at once
+                // (a record the batch did complete is `done` and stays).
+                pg.release(&claimed).await;
+                return Err(e);
+            }
+        },
+    };
+    if s.idempotency
+        .admit(Endpoint::Decide, key, &slot, body.len())
+    {
+        *stored = Some((fp, body.clone().into()));
+    }
+    Ok(json_bytes(body))
+}
+
+/// The `endpoint` of decide's idempotency records in the database.
+const CLAIM_ENDPOINT: &str = "decide";
 
 /// A decide key this process has not seen may be in the receipts file from before a restart
 /// (`idempotency_key_digest`, indexed at start-up; see `receipts`): the replay is rebuilt from
 /// that receipt (`native::replay_decide`) and its fingerprint is the receipt's `input_hash`. Keys
 /// older than the idempotency TTL are not replayed.
 fn restore(s: &AppState, req: &DecideRequest) -> Result<Option<(String, Vec<u8>)>, HttpError> {
+    let Some(file) = s.receipts.file() else {
+        return Ok(None);
+    };
     let digest = native::idempotency_digest(&s.key, &req.idempotency_key);
-    let line = s.receipts.get_by_idempotency(&digest).map_err(|e| {
+    let line = file.get_by_idempotency(&digest).map_err(|e| {
         HttpError::from(
             ApiError::new(api::ErrorCode::ReceiptError, "unable to read receipt")
                 .with_details(e.to_string()),
@@ -126,16 +179,25 @@ fn request_size(req: &DecideRequest) -> usize {
         + req.action.args.iter().map(String::len).sum::<usize>()
 }
 
-/// Decide `req`; `input_hash`: its `input_hash` if already computed (else empty).
-async fn work(s: &Shared, req: DecideRequest, input_hash: String) -> Result<Vec<u8>, HttpError> {
-    to_json(&decide_once(s, req, input_hash).await?)
+/// Decide `req`; `input_hash`: its `input_hash` if already computed (else empty); `claim`: the
+/// database idempotency record the answer completes.
+async fn work(
+    s: &Shared,
+    req: DecideRequest,
+    input_hash: String,
+    claim: Option<Claimed>,
+) -> Result<Vec<u8>, HttpError> {
+    to_json(&decide_once(s, req, input_hash, claim).await?)
 }
 
-/// Decide `req` with a durable receipt (what `/v1/decide` and demo mode do).
+/// Decide `req` with a durable receipt (what `/v1/decide` and demo mode do). With the PostgreSQL
+/// store the receipt names this replica's chain, and the event and `claim`'s answer commit with
+/// it.
 pub(super) async fn decide_once(
     s: &Shared,
     req: DecideRequest,
     input_hash: String,
+    claim: Option<Claimed>,
 ) -> Result<api::DecideResponse, HttpError> {
     // A receipt id is 32 hex from the system's randomness, or the decision fails (500).
     let receipt_id = random_hex16().map_err(|e| {
@@ -165,8 +227,31 @@ pub(super) async fn decide_once(
     .await?;
     // Link it into the chain under the head's lock and queue it for the writer (see `receipts`).
     // Inline: sealing is one SHA-256, and queueing never blocks.
-    let sealed = s.receipts.append_chained(|prev_hash| {
-        let (line, hash) = native::seal(&receipt.line, prev_hash)?;
+    let pg = s.receipts.pg();
+    let extra = match pg {
+        None => Extra::default(),
+        Some(_) => Extra {
+            event: event.clone(),
+            done: match claim {
+                Some(claim) => Some(Done {
+                    body: String::from_utf8(to_json(&response)?)
+                        .map_err(|_| HttpError::from(ApiError::encode_error()))?,
+                    receipt_id: response.receipt_id.clone(),
+                    claim,
+                }),
+                None => None,
+            },
+        },
+    };
+    let chain_id = pg.map_or("", |p| p.chain_id());
+    let persist = |e: String| -> HttpError {
+        match pg {
+            Some(_) => ApiError::store_unavailable(e).into(),
+            None => ApiError::receipt_persist(e).into(),
+        }
+    };
+    let sealed = s.receipts.append_chained(extra, |prev_hash| {
+        let (line, hash) = native::seal_in_chain(&receipt.line, prev_hash, chain_id)?;
         Ok::<_, String>((
             Sealed {
                 receipt_id: receipt.receipt_id.clone(),
@@ -178,18 +263,19 @@ pub(super) async fn decide_once(
     });
     let ((), ack) = match sealed {
         Ok(v) => v,
-        Err(AppendError::Seal(e) | AppendError::Store(e)) => {
-            return Err(ApiError::receipt_persist(e).into());
-        }
+        Err(AppendError::Seal(e)) => return Err(ApiError::receipt_persist(e).into()),
+        Err(AppendError::Store(e)) => return Err(persist(e)),
     };
     match ack.await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => return Err(ApiError::receipt_persist(e).into()),
-        Err(_) => return Err(ApiError::receipt_persist("receipt store is closed").into()),
+        Ok(Err(e)) => return Err(persist(e)),
+        Err(_) => return Err(persist("receipt store is closed".to_owned())),
     }
-    if !idempotency_key.is_empty() {
+    if !idempotency_key.is_empty()
+        && let Some(file) = s.receipts.file()
+    {
         // The replay source once the in-memory cache drops this key (see `idempotency`).
-        s.receipts.remember_idempotency(
+        file.remember_idempotency(
             native::idempotency_digest(&s.key, &idempotency_key),
             response.receipt_id.clone(),
         );
@@ -197,7 +283,9 @@ pub(super) async fn decide_once(
     s.metrics.record_decision(response.decision.as_str());
     s.metrics
         .record_found(&response.findings, &response.finding_counts);
-    if let Some(events) = &s.events {
+    if pg.is_none()
+        && let Some(events) = &s.events
+    {
         events.append(&event);
     }
     Ok(response)

@@ -113,7 +113,7 @@ async fn decide(s: &Shared, req: DecideRequest) -> Result<DecideResponse, HttpEr
     if s.disk.is_below() {
         return Err(ApiError::insufficient_storage().into());
     }
-    decide_once(s, req, String::new()).await
+    decide_once(s, req, String::new(), None).await
 }
 
 /// `text` with the decision's plan applied (in the guest, keyed like every transform).

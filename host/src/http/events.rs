@@ -1,5 +1,6 @@
 //! The decision-event NDJSON file (`DATAFOG_EVENTS_PATH`) and `GET /v1/events` (the query and the
-//! list are the core's: `datafog::api::lists`).
+//! list are the core's: `datafog::api::lists`). With the PostgreSQL store, events are rows of the
+//! database, committed with their receipts (`crate::pg`), and the file is not used.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -60,6 +61,17 @@ impl Events {
 /// `{"events":[],"total":0}`.
 async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     let query = EventsQuery::from_query(q.as_deref().unwrap_or(""))?;
+    if let Some(pg) = s.receipts.pg() {
+        // The database keeps every decision's event, committed with its receipt.
+        let mut page = EventsPage::new(query);
+        pg.for_each_event(|line| {
+            page.offer(line);
+            true
+        })
+        .await
+        .map_err(|e| HttpError::from(ApiError::store_unavailable(e)))?;
+        return Ok(json_response(&page.finish()));
+    }
     let Some(events) = &s.events else {
         return Ok(json_response(&EventsPage::new(query).finish()));
     };

@@ -18,7 +18,9 @@ async fn metrics(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
             &s.metrics.go_json(&s.started_at, s.started.elapsed()),
         ));
     }
-    let text = s.metrics.prometheus(&s.runtime, &s.receipts, &s.disk);
+    let text = s
+        .metrics
+        .prometheus(&s.runtime, s.receipts.stats(), &s.disk);
     Ok((
         [(
             header::CONTENT_TYPE,

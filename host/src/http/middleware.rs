@@ -228,12 +228,13 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         )
     };
     if let Some(e) = resp.extensions_mut().remove::<HttpError>() {
-        // A 5xx is logged; `server_busy` and `insufficient_storage` are not, since a flood would
-        // turn into a log flood (they are counted in the metrics, and `disk` logs each crossing
-        // of the floor once).
+        // A 5xx is logged; `server_busy`, `insufficient_storage` and `store_unavailable` are not,
+        // since a flood would turn into a log flood (they are counted in the metrics, `disk` logs
+        // each crossing of the floor once, and `pg` each failure and recovery of the database).
         if e.status.is_server_error()
             && e.code != ErrorCode::ServerBusy.as_str()
             && e.code != ErrorCode::InsufficientStorage.as_str()
+            && e.code != ErrorCode::StoreUnavailable.as_str()
         {
             let (id, method) = logged();
             tracing::error!(
@@ -248,7 +249,9 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
             );
         }
         let mut headers = std::mem::take(resp.headers_mut());
-        if e.code == ErrorCode::ServerBusy.as_str() {
+        if e.code == ErrorCode::ServerBusy.as_str()
+            || e.code == ErrorCode::StoreUnavailable.as_str()
+        {
             headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         resp = envelope(&e, &request_id);

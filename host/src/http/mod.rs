@@ -45,8 +45,8 @@ pub use middleware::{RequestId, digest};
 
 use crate::idempotency::{Endpoint, IdempotencyCache};
 use crate::metrics::Metrics;
-use crate::receipts::ReceiptStore;
 use crate::runtime::{Instance, Runtime};
+use crate::store::Store;
 
 /// Everything the handlers share.
 pub struct AppState {
@@ -56,7 +56,8 @@ pub struct AppState {
     /// RFC 3339, UTC, second precision.
     pub started_at: String,
     pub started: Instant,
-    pub receipts: Arc<ReceiptStore>,
+    /// The receipts (and, with the PostgreSQL store, events and decide idempotency records).
+    pub receipts: Arc<Store>,
     /// Key of tokens, hashes and receipt value digests.
     pub key: Arc<[u8]>,
     /// SHA-256 of `DATAFOG_API_TOKEN` (compared in constant time); `None`: auth off.

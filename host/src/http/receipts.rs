@@ -12,6 +12,7 @@ use datafog::api::lists::{ReceiptsPage, ReceiptsQuery};
 use datafog::api::{self, ApiError};
 
 use super::{HttpError, HttpResult, Shared, get, json_bytes, json_response};
+use crate::store::Store;
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -26,6 +27,9 @@ pub fn router() -> Router<Shared> {
 }
 
 fn read_error(what: &str, e: std::io::Error) -> HttpError {
+    if e.kind() == std::io::ErrorKind::NotConnected {
+        return ApiError::store_unavailable(e.to_string()).into();
+    }
     HttpError::from(
         ApiError::new(
             api::ErrorCode::ReceiptError,
@@ -47,10 +51,10 @@ async fn by_id(State(s): State<Shared>, id: Result<Path<String>, PathRejection>)
     if id.is_empty() || id.contains('/') {
         return Err(ApiError::receipt_id_missing().into());
     }
-    let st = s.clone();
-    let line = tokio::task::spawn_blocking(move || st.receipts.get(&id))
+    let line = s
+        .receipts
+        .get(id)
         .await
-        .map_err(|_| HttpError::from(ApiError::internal()))?
         .map_err(|e| read_error("receipt", e))?;
     match line {
         Some(mut line) => {
@@ -64,16 +68,15 @@ async fn by_id(State(s): State<Shared>, id: Result<Path<String>, PathRejection>)
 /// `GET /v1/receipts` (see `datafog::api::lists` for the filters and the order).
 async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     let query = ReceiptsQuery::from_query(q.as_deref().unwrap_or(""))?;
-    let st = s.clone();
-    let body = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
-        let mut page = ReceiptsPage::new(query);
-        st.receipts.for_each_line(|line| page.offer(line))?;
-        Ok(page.finish())
-    })
-    .await
-    .map_err(|_| HttpError::from(ApiError::internal()))?
-    .map_err(|e| read_error("receipts", e))?;
-    Ok(json_bytes(body))
+    let page = s
+        .receipts
+        .fold_lines(ReceiptsPage::new(query), |page, line| {
+            page.offer(line);
+            true
+        })
+        .await
+        .map_err(|e| read_error("receipts", e))?;
+    Ok(json_bytes(page.finish()))
 }
 
 /// `GET /v1/receipts/export`: the chain's complete lines in order, the rotated segments first,
@@ -81,19 +84,37 @@ async fn list(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
 /// [`EXPORT_CHUNK`] bytes, so memory stays bounded however long the chain is. A read error
 /// aborts the response (the client sees a broken transfer, never a clean end), and a last line
 /// still being written is left out.
-async fn export(State(s): State<Shared>) -> HttpResult {
-    let files = s
-        .receipts
-        .chain_files()
-        .map_err(|e| read_error("receipts", e))?;
+///
+/// With the PostgreSQL store: this replica's chain, or `?chain_id=ID`'s.
+async fn export(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Vec<u8>>>(2);
-    tokio::task::spawn_blocking(move || {
-        for file in files {
-            if !stream_lines(file, &tx) {
-                break;
-            }
+    match &*s.receipts {
+        Store::File(f) => {
+            let files = f.chain_files().map_err(|e| read_error("receipts", e))?;
+            tokio::task::spawn_blocking(move || {
+                for file in files {
+                    if !stream_lines(file, &tx) {
+                        break;
+                    }
+                }
+            });
         }
-    });
+        Store::Pg(p) => {
+            let mut chain = p.chain_id().to_owned();
+            for (k, v) in api::http::parse_query(q.as_deref().unwrap_or(""))? {
+                if k != "chain_id" {
+                    return Err(ApiError::unknown_query_parameter(&["chain_id"]).into());
+                }
+                chain = v;
+            }
+            let st = s.clone();
+            tokio::spawn(async move {
+                if let Some(p) = st.receipts.pg() {
+                    p.export_chain(&chain, &tx).await;
+                }
+            });
+        }
+    }
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
@@ -156,7 +177,13 @@ impl futures_core::Stream for Chunks {
 /// `GET /v1/receipts/checkpoint`: the latest signed checkpoint (what an external party keeps to
 /// detect a receipts file cut short or rewritten later); 404 `not_found` before the first one.
 async fn checkpoint(State(s): State<Shared>) -> HttpResult {
-    match (s.receipts.checkpoint(), s.receipts.checkpoint_key()) {
+    let Some(f) = s.receipts.file() else {
+        return Err(ApiError::checkpoint_not_found(
+            "checkpoints are kept for the receipts file only, not with DATAFOG_STORE_URL",
+        )
+        .into());
+    };
+    match (f.checkpoint(), f.checkpoint_key()) {
         (Some(cp), _) => Ok(json_response(&cp)),
         (None, Some(_)) => Err(ApiError::checkpoint_not_found(
             "no checkpoint yet: one is written every DATAFOG_CHECKPOINT_EVERY receipts and at shutdown",
