@@ -330,7 +330,9 @@ impl Http {
 
 impl Drop for Http {
     fn drop(&mut self) {
-        self.state.receipts.close();
+        if let Some(f) = self.state.receipts.file() {
+            f.close();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -1,6 +1,7 @@
 //! `GET /health`, `GET /v1/policy/version` (the core's handlers, on the identity the guest
 //! reported for the policy the runtime serves now; a reload changes it) and `GET /openapi.json`.
-//! `/health` adds the policy document's hash and when it was loaded.
+//! `/health` adds the policy document's hash and when it was loaded. `GET /ready`: the readiness
+//! probe (the store can commit), served without a token.
 
 use axum::Router;
 use axum::extract::State;
@@ -26,6 +27,7 @@ struct Health {
 pub fn router() -> Router<Shared> {
     Router::new()
         .route("/health", get(on(MethodFilter::GET, health)))
+        .route("/ready", get(on(MethodFilter::GET, ready)))
         .route(
             "/v1/policy/version",
             get(on(MethodFilter::GET, policy_version)),
@@ -40,6 +42,30 @@ async fn health(State(s): State<Shared>) -> Response {
         policy_hash: p.hash.clone(),
         policy_loaded_at: p.loaded_at.clone(),
     })
+}
+
+#[derive(Serialize)]
+struct Ready {
+    ready: bool,
+}
+
+/// How long `/ready` waits for the database.
+const READY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `GET /ready`: can the server take decisions now (see `docs/openapi.json`)? No token needed,
+/// and nothing but the answer (the reason is logged by the store).
+async fn ready(State(s): State<Shared>) -> Response {
+    let ready = match s.receipts.pg() {
+        Some(pg) => tokio::time::timeout(READY_TIMEOUT, pg.ready())
+            .await
+            .is_ok_and(|r| r.is_ok()),
+        None => !s.disk.is_below(),
+    };
+    let mut resp = json_response(&Ready { ready });
+    if !ready {
+        *resp.status_mut() = axum::http::StatusCode::SERVICE_UNAVAILABLE;
+    }
+    resp
 }
 
 async fn policy_version(State(s): State<Shared>) -> Response {

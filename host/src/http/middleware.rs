@@ -192,7 +192,9 @@ pub async fn guard(State(s): State<Shared>, req: Request, next: Next) -> Respons
         .unwrap_or_default();
     // The console's static pages hold no data and a browser cannot send a header to load them
     // (see `admin`); everything they call needs the token.
-    let public = method == Method::GET && super::admin::PUBLIC_PAGES.contains(&route.as_str());
+    // `/ready` answers one boolean: a probe cannot send a token.
+    let public = method == Method::GET
+        && (super::admin::PUBLIC_PAGES.contains(&route.as_str()) || route == "/ready");
     let mut resp = if !public && !authorized(s.token_digest.as_ref(), req.headers()) {
         HttpError::from(ApiError::unauthorized()).into_response()
     } else if s.token_digest.is_none() && !api_http::host_allowed(host(&req), &s.allowed_hosts) {

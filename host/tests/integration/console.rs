@@ -254,7 +254,7 @@ async fn issue_12_demo_never_leaves_its_sandbox() {
     let outside = dir.join("outside.txt");
     std::fs::write(&outside, "outside the sandbox\n").unwrap();
     std::os::unix::fs::symlink(&outside, sandbox.join("link.txt")).unwrap();
-    let receipts_before = st.receipts.len();
+    let receipts_before = st.receipts.file().unwrap().len();
     // `..`, absolute paths and separators in file names: 400, nothing decided.
     for name in ["../outside.txt", "/etc/passwd", "a/b", "..", ""] {
         for route in ["/demo/write-file", "/demo/read-file", "/demo/seed"] {
@@ -274,7 +274,7 @@ async fn issue_12_demo_never_leaves_its_sandbox() {
         let r = apost(&app, "/demo/exec", &body).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{body}");
     }
-    assert_eq!(st.receipts.len(), receipts_before);
+    assert_eq!(st.receipts.file().unwrap().len(), receipts_before);
     // A symlink out of the sandbox: never followed to read, write or run on.
     let r = apost(&app, "/demo/read-file", &json!({"filename":"link.txt"})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
@@ -336,10 +336,10 @@ async fn issue_12_dry_run_decides_without_a_receipt() {
     assert_eq!(v["decision"], "deny");
     assert_eq!(v["matched_rules"][0], "deny-command-secrets");
     assert_eq!(v["receipt_id"], "");
-    assert_eq!(st.receipts.len(), 0);
+    assert_eq!(st.receipts.file().unwrap().len(), 0);
     let r = apost(&app, "/v1/decide?dry_run=false", &body).await;
     assert_eq!(r.json()["receipt_id"].as_str().unwrap().len(), 32);
-    assert_eq!(st.receipts.len(), 1);
+    assert_eq!(st.receipts.file().unwrap().len(), 1);
     let r = apost(&app, "/v1/decide?dry_run=maybe", &body).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(
@@ -467,7 +467,10 @@ async fn issue_12_receipts_pages_filters_and_chain_verification() {
     let v = aget(&app, "/admin/api/verify").await.json();
     assert_eq!(v["ok"], true, "{v}");
     assert_eq!(v["count"], 6);
-    assert_eq!(v["last_hash"].as_str().unwrap(), st.receipts.last_hash());
+    assert_eq!(
+        v["last_hash"].as_str().unwrap(),
+        st.receipts.file().unwrap().last_hash()
+    );
     let v = aget(&app, "/admin/api/policy").await.json();
     assert_eq!(v["rules"][0]["id"], "deny-sensitive-files");
     assert_eq!(v["rules"][1]["id"], "deny-command-secrets");

@@ -34,6 +34,11 @@ const EXPECTED: &[&str] = &[
     "GET /health 403",
     "GET /health 429",
     "OPTIONS /health 204",
+    "GET /ready 200",
+    "GET /ready 403",
+    "GET /ready 429",
+    "GET /ready 503",
+    "OPTIONS /ready 204",
     "GET /v1/policy/version 200",
     "GET /v1/policy/version 401",
     "GET /v1/policy/version 403",
@@ -727,6 +732,7 @@ async fn every_response_matches_the_document() {
 
     for p in [
         "/health",
+        "/ready",
         "/v1/policy/version",
         "/metrics",
         "/metrics?format=json",
@@ -1059,6 +1065,12 @@ async fn every_response_matches_the_document() {
                 vec![("x-api-key", "wrong")],
             ] {
                 let r = send(&b, request(m, uri_of(path), Some("{}"), &h)).await;
+                if path == "/ready" {
+                    // The readiness probe needs no token (`"security": []`).
+                    assert_eq!(r.status, StatusCode::OK, "{m} {path}");
+                    c.check(path, m, &r);
+                    continue;
+                }
                 assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{m} {path}");
                 c.check(path, m, &r);
             }
@@ -1131,6 +1143,10 @@ async fn every_response_matches_the_document() {
     .await;
     assert_eq!(r.status, StatusCode::INSUFFICIENT_STORAGE);
     c.check("/v1/decide", "POST", &r);
+    // ... and not ready.
+    let r = send(&full, request("GET", "/ready", None, &[])).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    c.check("/ready", "GET", &r);
 
     // --- guest trap: 500 guest_error when the guest runs out of memory ---
     let small = app(state(
@@ -1186,7 +1202,7 @@ async fn every_response_matches_the_document() {
     assert_eq!(r.json()["error"]["code"], "events_read_error");
     c.check("/v1/events", "GET", &r);
     // A closed receipt store: decide answers 500 receipt_error and no decision.
-    st.receipts.close();
+    st.receipts.file().unwrap().close();
     let r = send(&f, request("POST", "/v1/decide", Some(body), &[])).await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(r.json()["error"]["code"], "receipt_error");

@@ -76,7 +76,7 @@ async fn a_tampered_last_line_without_newline_is_not_cut() {
     // The same line intact but without its newline is kept (and the newline restored).
     std::fs::write(&path, text.trim_end()).unwrap();
     let state = datafog_host::build_state(&settings_with(&dir, &[])).unwrap();
-    assert_eq!(state.receipts.len(), 2);
+    assert_eq!(state.receipts.file().unwrap().len(), 2);
 }
 
 // Issue 8: the host and the shim follow one torn-tail rule (`datafog::receipt::tail`). A whole
