@@ -11,6 +11,8 @@
 //! - [`claude`]: `hook claude` (Claude Code PreToolUse/PostToolUse) and settings install.
 //! - [`memory`]: the Claude Code hook's session memory (keyed digests, 0600 file).
 //! - [`exit`]: the shim's exit codes.
+//! - [`verify`]: `receipts verify FILE`; [`verify_store`]: `receipts verify --store` and
+//!   `receipts export` for a fleet's PostgreSQL store.
 
 pub mod backend;
 pub mod claude;
@@ -27,4 +29,5 @@ pub mod refs;
 pub mod scan;
 pub mod stdin;
 pub mod verify;
+pub mod verify_store;
 pub mod wrapper;

@@ -190,6 +190,8 @@ enum HookCommand {
 enum ReceiptsCommand {
     /// Verify a receipts chain offline and report the first break.
     Verify(verify::VerifyArgs),
+    /// Write one chain of a PostgreSQL store as JSONL (verifiable offline with `verify FILE`).
+    Export(datafog_shim::verify_store::ExportArgs),
 }
 
 fn raw_of(cli: &Cli) -> Raw {
@@ -359,6 +361,9 @@ fn main() -> ExitCode {
     match &cli.command {
         Command::Scan(a) => return scan::run(a),
         Command::Receipts(ReceiptsCommand::Verify(a)) => return verify::run(a),
+        Command::Receipts(ReceiptsCommand::Export(a)) => {
+            return datafog_shim::verify_store::export(a);
+        }
         Command::Policy(p) => return policy_cmd::run(p),
         _ => {}
     }

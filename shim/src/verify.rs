@@ -70,7 +70,12 @@ impl From<Exit> for ExitCode {
 )]
 pub struct VerifyArgs {
     /// The receipts JSONL file (one canonical receipt per line).
-    pub file: PathBuf,
+    #[arg(required_unless_present = "store")]
+    pub file: Option<PathBuf>,
+    /// Verify every chain of a PostgreSQL store instead (`postgres://…`, as `DATAFOG_STORE_URL`;
+    /// see `verify_store`).
+    #[arg(long, value_name = "URL", conflicts_with_all = ["file", "prev_hash", "public_key", "allow_torn_tail"])]
+    pub store: Option<String>,
     /// Print the report as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -543,7 +548,14 @@ fn locate_break(report: &mut Report, segments: &[PathBuf], file: &Path) {
 
 /// Run `receipts verify`; the returned code is the process exit code.
 pub fn run(args: &VerifyArgs) -> ExitCode {
-    let shown = args.file.display().to_string();
+    if let Some(url) = &args.store {
+        return crate::verify_store::verify(url, args.json);
+    }
+    let Some(file) = &args.file else {
+        eprintln!("datafog-shim receipts verify: give a receipts FILE or --store URL");
+        return Exit::Error.into();
+    };
+    let shown = file.display().to_string();
     let fail = |msg: String| -> ExitCode {
         eprintln!("datafog-shim receipts verify: {msg}");
         if args.json {
@@ -557,7 +569,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     // With --public-key: the key and every checkpoint first (usage errors before any reading).
     let checkpoints = match &args.public_key {
         Some(k) => match read_public_key(k).and_then(|key| {
-            gather_checkpoints(&args.file, args.checkpoint.as_deref()).map(|c| (key, c))
+            gather_checkpoints(file, args.checkpoint.as_deref()).map(|c| (key, c))
         }) {
             Ok(kc) => Some(kc),
             Err(e) => return fail(e),
@@ -565,7 +577,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         None => None,
     };
     // A rotated chain: the segments beside the file, oldest first, then the file.
-    let segments: Vec<PathBuf> = match datafog_files::receipts::segments(&args.file) {
+    let segments: Vec<PathBuf> = match datafog_files::receipts::segments(file) {
         Ok(s) => s.into_iter().map(|(_, p)| p).collect(),
         Err(e) => {
             return fail(format!(
@@ -573,7 +585,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
             ));
         }
     };
-    let result = File::open(&args.file).and_then(|f| {
+    let result = File::open(file).and_then(|f| {
         if f.metadata()?.is_dir() {
             return Err(std::io::Error::other("is a directory"));
         }
@@ -592,7 +604,7 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
         Err(e) => return fail(format!("receipts file `{shown}`: {e}")),
     };
     if !segments.is_empty() {
-        locate_break(&mut report, &segments, &args.file);
+        locate_break(&mut report, &segments, file);
         report.segments = segments.iter().map(|p| p.display().to_string()).collect();
     }
     // Tolerating a torn tail concerns the chain only: a failed checkpoint still fails.
