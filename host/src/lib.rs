@@ -114,6 +114,14 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
     let receipts = open_store(settings)?;
     let key = config::load_or_create_key(&settings.token_key_path)?;
     let events = match &settings.events_path {
+        // With the database, events are rows committed with their receipts (`pg`).
+        Some(p) if settings.store_url.is_some() => {
+            tracing::warn!(
+                "DATAFOG_EVENTS_PATH `{}` is not used with DATAFOG_STORE_URL: events are kept in the database",
+                p.display()
+            );
+            None
+        }
         Some(p) => Some(
             Events::open(p.clone()).map_err(|e| format!("init events `{}`: {e}", p.display()))?,
         ),

@@ -8,6 +8,15 @@
 //! with `--ignored`, giving `DATAFOG_FLEET_STORE_URL` and `DATAFOG_FLEET_PG_RESTART` (a shell
 //! command that restarts the server and waits for it).
 
+// clippy.toml allows these inside `#[test]` functions; the shared helpers need it too.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "test code: a failure is a test failure"
+)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -123,8 +132,7 @@ struct Tally {
 async fn fleet_keeps_every_acknowledged_receipt() {
     let url = std::env::var("DATAFOG_FLEET_STORE_URL")
         .expect("DATAFOG_FLEET_STORE_URL (scripts/test-fleet sets it)");
-    let restart_db =
-        std::env::var("DATAFOG_FLEET_PG_RESTART").expect("DATAFOG_FLEET_PG_RESTART");
+    let restart_db = std::env::var("DATAFOG_FLEET_PG_RESTART").expect("DATAFOG_FLEET_PG_RESTART");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("fleet-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -234,7 +242,10 @@ async fn fleet_keeps_every_acknowledged_receipt() {
         let _ = r[1].child.wait();
         (r[1].id.clone(), r[1].log.clone())
     };
-    eprintln!("fleet: killed {id} (SIGKILL) at decide {}", next.load(Ordering::Relaxed));
+    eprintln!(
+        "fleet: killed {id} (SIGKILL) at decide {}",
+        next.load(Ordering::Relaxed)
+    );
     let (url2, dir2) = (url.clone(), dir.clone());
     let restarted = tokio::task::spawn_blocking(move || start(&id, &url2, &dir2))
         .await
@@ -242,19 +253,27 @@ async fn fleet_keeps_every_acknowledged_receipt() {
     assert_eq!(restarted.log, log);
     replicas.lock().unwrap()[1] = restarted;
     *current.lock().unwrap() = addrs();
-    eprintln!("fleet: restarted replica-2 at decide {}", next.load(Ordering::Relaxed));
+    eprintln!(
+        "fleet: restarted replica-2 at decide {}",
+        next.load(Ordering::Relaxed)
+    );
 
     // Two thirds: restart the database under load.
     wait_for(2 * DECIDES / 3).await;
-    eprintln!("fleet: restarting the database at decide {}", next.load(Ordering::Relaxed));
-    let status = tokio::task::spawn_blocking(move || {
-        Command::new("sh").arg("-c").arg(&restart_db).status()
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    eprintln!(
+        "fleet: restarting the database at decide {}",
+        next.load(Ordering::Relaxed)
+    );
+    let status =
+        tokio::task::spawn_blocking(move || Command::new("sh").arg("-c").arg(&restart_db).status())
+            .await
+            .unwrap()
+            .unwrap();
     assert!(status.success(), "restarting the database failed");
-    eprintln!("fleet: database back at decide {}", next.load(Ordering::Relaxed));
+    eprintln!(
+        "fleet: database back at decide {}",
+        next.load(Ordering::Relaxed)
+    );
 
     let started = Instant::now();
     for c in clients {
@@ -279,7 +298,10 @@ async fn fleet_keeps_every_acknowledged_receipt() {
     }
     let acks: usize = tally.acked.values().map(Vec::len).sum();
     assert_eq!(acks, DECIDES);
-    eprintln!("fleet: {acks} decides acknowledged, {} distinct keys", acked_ids.len());
+    eprintln!(
+        "fleet: {acks} decides acknowledged, {} distinct keys",
+        acked_ids.len()
+    );
 
     // Every acknowledged receipt is readable from every replica.
     for addr in addrs() {
@@ -330,7 +352,9 @@ async fn fleet_keeps_every_acknowledged_receipt() {
     // An export of a chain verifies offline.
     let addr = addrs()[0].clone();
     let export = http
-        .get(format!("http://{addr}/v1/receipts/export?chain_id=replica-2"))
+        .get(format!(
+            "http://{addr}/v1/receipts/export?chain_id=replica-2"
+        ))
         .send()
         .await
         .unwrap()

@@ -568,9 +568,9 @@ pub fn run(args: &VerifyArgs) -> ExitCode {
     };
     // With --public-key: the key and every checkpoint first (usage errors before any reading).
     let checkpoints = match &args.public_key {
-        Some(k) => match read_public_key(k).and_then(|key| {
-            gather_checkpoints(file, args.checkpoint.as_deref()).map(|c| (key, c))
-        }) {
+        Some(k) => match read_public_key(k)
+            .and_then(|key| gather_checkpoints(file, args.checkpoint.as_deref()).map(|c| (key, c)))
+        {
             Ok(kc) => Some(kc),
             Err(e) => return fail(e),
         },

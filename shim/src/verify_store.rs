@@ -111,7 +111,9 @@ impl Read for ChainReader<'_> {
         }
         let rest = self.buf.get(self.pos..).unwrap_or_default();
         let n = rest.len().min(out.len());
-        out[..n].copy_from_slice(&rest[..n]);
+        if let (Some(to), Some(from)) = (out.get_mut(..n), rest.get(..n)) {
+            to.copy_from_slice(from);
+        }
         self.pos += n;
         Ok(n)
     }
@@ -246,7 +248,11 @@ pub fn export(args: &ExportArgs) -> ExitCode {
                 Ok(()) => Exit::Ok.into(),
                 Err(e) => {
                     let _ = std::fs::remove_file(path);
-                    fail(format!("chain `{}` to `{}`: {e}", args.chain, path.display()))
+                    fail(format!(
+                        "chain `{}` to `{}`: {e}",
+                        args.chain,
+                        path.display()
+                    ))
                 }
             }
         }
