@@ -28,9 +28,11 @@
 //!
 //! # Idempotency across replicas
 //! A decide with an idempotency key first claims `(endpoint, key digest)` with one `INSERT … ON
-//! CONFLICT` ([`PgStore::claim`]): the first claimer runs; the record turns `done`, with the
-//! response body, in the same transaction as the receipt. Another replica (or a retry) finds the
-//! record: done with the same fingerprint: the stored answer is replayed; another fingerprint:
+//! CONFLICT` ([`PgStore::claim`]): the first claimer runs; the record turns `done`, naming its
+//! receipt, in the same transaction as the receipt. Another replica (or a retry) finds the
+//! record: done with the same fingerprint: the answer is rebuilt from that receipt and the retried
+//! request (as after a restart with the file; no response and no value is stored); another
+//! fingerprint:
 //! 409; still running: it waits for the result (up to the caller's deadline). A claim whose owner
 //! died is taken over once its lease (`lease`) has expired, and a done record older than the
 //! idempotency TTL is claimed anew.
@@ -78,7 +80,6 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
         state text NOT NULL CHECK (state IN ('running', 'done')),
         owner text NOT NULL,
         lease_until timestamptz NOT NULL,
-        body text,
         receipt_id text,
         created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
         PRIMARY KEY (endpoint, key_digest)
@@ -131,11 +132,12 @@ pub struct Extra {
     pub done: Option<Done>,
 }
 
-/// A claimed idempotency record and the answer to store in it.
+/// A claimed idempotency record and the receipt that answers it (the record keeps the receipt
+/// id, not the response: a replay is rebuilt from the receipt and the retried request, so no
+/// matched value is stored).
 #[derive(Debug)]
 pub struct Done {
     pub claim: Claimed,
-    pub body: String,
     pub receipt_id: String,
 }
 
@@ -153,8 +155,8 @@ pub struct Claimed {
 pub enum Claim {
     /// The key is this request's to run.
     Mine(Claimed),
-    /// A finished answer: its fingerprint and body.
-    Done { fingerprint: String, body: String },
+    /// Decided already (same fingerprint): the receipt that answers it.
+    Done { receipt_id: String },
     /// Another request holds the key with a different payload.
     Conflict,
 }
@@ -291,9 +293,9 @@ const INSERT_RECEIPTS: &str =
     "INSERT INTO datafog_receipts (chain_id, seq, receipt_id, hash, prev_hash, line)
      SELECT $1, * FROM unnest($2::int8[], $3::text[], $4::text[], $5::text[], $6::text[])";
 const COMPLETE_CLAIMS: &str = "UPDATE datafog_idempotency AS i
-     SET state = 'done', body = u.body, receipt_id = u.receipt_id
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
-         AS u(endpoint, key_digest, owner, body, receipt_id)
+     SET state = 'done', receipt_id = u.receipt_id
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+         AS u(endpoint, key_digest, owner, receipt_id)
      WHERE i.endpoint = u.endpoint AND i.key_digest = u.key_digest AND i.owner = u.owner";
 const INSERT_EVENTS: &str =
     "INSERT INTO datafog_events (chain_id, line) SELECT $1, unnest($2::text[])";
@@ -660,7 +662,7 @@ impl PgStore {
                      ON CONFLICT (endpoint, key_digest) DO UPDATE
                          SET fingerprint = excluded.fingerprint, state = 'running',
                              owner = excluded.owner, lease_until = excluded.lease_until,
-                             body = NULL, receipt_id = NULL, created_at = clock_timestamp()
+                             receipt_id = NULL, created_at = clock_timestamp()
                          WHERE (i.state = 'running' AND i.lease_until < clock_timestamp())
                             OR i.created_at < clock_timestamp() - $6::float8 * interval '1 second'
                      RETURNING owner",
@@ -678,7 +680,7 @@ impl PgStore {
             }
             let row = c
                 .query_opt(
-                    "SELECT fingerprint, state, body FROM datafog_idempotency
+                    "SELECT fingerprint, state, receipt_id FROM datafog_idempotency
                      WHERE endpoint = $1 AND key_digest = $2",
                     &[&endpoint, &key_digest],
                 )
@@ -687,16 +689,13 @@ impl PgStore {
             drop(c);
             // Gone between the two statements (taken over and failed): claim again.
             let Some(row) = row else { continue };
-            let (fp, state, body): (String, String, Option<String>) =
+            let (fp, state, receipt_id): (String, String, Option<String>) =
                 (row.get(0), row.get(1), row.get(2));
             if fp != fingerprint {
                 return Ok(Claim::Conflict);
             }
-            if let ("done", Some(body)) = (state.as_str(), body) {
-                return Ok(Claim::Done {
-                    fingerprint: fp,
-                    body,
-                });
+            if let ("done", Some(receipt_id)) = (state.as_str(), receipt_id) {
+                return Ok(Claim::Done { receipt_id });
             }
             if started.elapsed() >= wait {
                 return Err(
@@ -877,8 +876,7 @@ async fn commit(c: &mut Conn, chain_id: &str, items: &[Item]) -> Result<(), Stri
     let mut prevs = Vec::with_capacity(items.len());
     let mut lines = Vec::with_capacity(items.len());
     let mut events = Vec::new();
-    let (mut ep, mut kd, mut own, mut bodies, mut rids) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut ep, mut kd, mut own, mut rids) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for i in items {
         seqs.push(i.seq);
         ids.push(i.sealed.receipt_id.as_str());
@@ -892,7 +890,6 @@ async fn commit(c: &mut Conn, chain_id: &str, items: &[Item]) -> Result<(), Stri
             ep.push(d.claim.endpoint.as_str());
             kd.push(d.claim.key_digest.as_str());
             own.push(d.claim.owner.as_str());
-            bodies.push(d.body.as_str());
             rids.push(d.receipt_id.as_str());
         }
     }
@@ -905,7 +902,7 @@ async fn commit(c: &mut Conn, chain_id: &str, items: &[Item]) -> Result<(), Stri
     .map_err(|e| describe(&e))?;
     if !ep.is_empty() {
         let updated = tx
-            .execute(&c.complete, &[&ep, &kd, &own, &bodies, &rids])
+            .execute(&c.complete, &[&ep, &kd, &own, &rids])
             .await
             .map_err(|e| describe(&e))?;
         if updated < ep.len() as u64 {

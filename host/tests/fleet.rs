@@ -120,8 +120,8 @@ fn payload(key: usize) -> String {
 
 #[derive(Default)]
 struct Tally {
-    /// Key -> the receipt id of every acknowledged answer.
-    acked: HashMap<usize, Vec<String>>,
+    /// Key -> every acknowledged answer (the whole body).
+    acked: HashMap<usize, Vec<serde_json::Value>>,
     /// Status -> count, of every answer that was not a 200.
     refused: BTreeMap<String, usize>,
     gave_up: usize,
@@ -197,7 +197,7 @@ async fn fleet_keeps_every_acknowledged_receipt() {
                             let status = r.status().as_u16();
                             let v: serde_json::Value = r.json().await.unwrap_or_default();
                             if status == 200 {
-                                Ok(v["receipt_id"].as_str().unwrap_or_default().to_owned())
+                                Ok(v)
                             } else {
                                 Err(format!(
                                     "{status} {}",
@@ -208,8 +208,14 @@ async fn fleet_keeps_every_acknowledged_receipt() {
                         Err(_) => Err("connection".to_owned()),
                     };
                     match outcome {
-                        Ok(id) => {
-                            tally.lock().unwrap().acked.entry(key).or_default().push(id);
+                        Ok(answer) => {
+                            tally
+                                .lock()
+                                .unwrap()
+                                .acked
+                                .entry(key)
+                                .or_default()
+                                .push(answer);
                             done = true;
                             break;
                         }
@@ -287,14 +293,29 @@ async fn fleet_keeps_every_acknowledged_receipt() {
     );
     assert_eq!(tally.gave_up, 0, "decides never acknowledged");
 
-    // No key ran twice, as the clients saw it: every answer for a key names one receipt.
+    // No key ran twice, as the clients saw it: every answer for a key is the same answer (the
+    // same receipt; a replay on another replica, rebuilt from the receipt, equals the first).
     let mut acked_ids = Vec::new();
-    for (key, ids) in &tally.acked {
+    for (key, answers) in &tally.acked {
+        let ids: Vec<&str> = answers
+            .iter()
+            .map(|a| a["receipt_id"].as_str().unwrap_or_default())
+            .collect();
         assert!(
-            ids.iter().all(|id| id == &ids[0]),
+            ids.iter().all(|id| *id == ids[0]),
             "key {key} was answered with different receipts: {ids:?}"
         );
-        acked_ids.push(ids[0].clone());
+        assert!(
+            answers.iter().all(|a| a == &answers[0]),
+            "key {key}: a replay differs from the first answer"
+        );
+        assert!(
+            answers[0]["findings"]
+                .as_array()
+                .is_some_and(|f| !f.is_empty() && f.iter().all(|f| f["value"] != "")),
+            "key {key}: the answers carry the findings with their values"
+        );
+        acked_ids.push(ids[0].to_owned());
     }
     let acks: usize = tally.acked.values().map(Vec::len).sum();
     assert_eq!(acks, DECIDES);

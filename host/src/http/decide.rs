@@ -92,7 +92,7 @@ async fn decide_claimed(s: &Shared, req: DecideRequest, key: &str, fp: String) -
         .map_err(|e| HttpError::from(ApiError::store_unavailable(e)))?;
     let body = match claim {
         Claim::Conflict => return Err(ApiError::idempotency_conflict().into()),
-        Claim::Done { body, .. } => body.into_bytes(),
+        Claim::Done { receipt_id } => replay_from(pg, &receipt_id, &req).await?,
         Claim::Mine(claimed) => match work(s, req, fp.clone(), Some(claimed.clone())).await {
             Ok(body) => body,
             Err(e) => {
@@ -109,6 +109,30 @@ async fn decide_claimed(s: &Shared, req: DecideRequest, key: &str, fp: String) -
         *stored = Some((fp, body.clone().into()));
     }
     Ok(json_bytes(body))
+}
+
+/// The answer to a decided key, rebuilt from its receipt and the retried request
+/// (`native::replay_decide`; the request's text gives the finding values back).
+async fn replay_from(
+    pg: &crate::pg::PgStore,
+    receipt_id: &str,
+    req: &DecideRequest,
+) -> Result<Vec<u8>, HttpError> {
+    let line = pg
+        .get(receipt_id)
+        .await
+        .map_err(|e| HttpError::from(ApiError::store_unavailable(e)))?
+        .ok_or_else(|| {
+            HttpError::from(ApiError::store_unavailable(
+                "the receipt of a decided idempotency key is missing",
+            ))
+        })?;
+    let receipt = serde_json::from_str::<datafog::receipt::Receipt>(&line).map_err(|_| {
+        HttpError::from(ApiError::store_unavailable(
+            "the receipt of a decided idempotency key is unreadable",
+        ))
+    })?;
+    to_json(&native::replay_decide(&receipt, req))
 }
 
 /// The `endpoint` of decide's idempotency records in the database.
@@ -232,15 +256,10 @@ pub(super) async fn decide_once(
         None => Extra::default(),
         Some(_) => Extra {
             event: event.clone(),
-            done: match claim {
-                Some(claim) => Some(Done {
-                    body: String::from_utf8(to_json(&response)?)
-                        .map_err(|_| HttpError::from(ApiError::encode_error()))?,
-                    receipt_id: response.receipt_id.clone(),
-                    claim,
-                }),
-                None => None,
-            },
+            done: claim.map(|claim| Done {
+                receipt_id: response.receipt_id.clone(),
+                claim,
+            }),
         },
     };
     let chain_id = pg.map_or("", |p| p.chain_id());
