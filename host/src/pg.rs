@@ -687,15 +687,17 @@ impl PgStore {
                 .await
                 .map_err(|e| describe(&e))?;
             drop(c);
-            // Gone between the two statements (taken over and failed): claim again.
-            let Some(row) = row else { continue };
-            let (fp, state, receipt_id): (String, String, Option<String>) =
-                (row.get(0), row.get(1), row.get(2));
-            if fp != fingerprint {
-                return Ok(Claim::Conflict);
-            }
-            if let ("done", Some(receipt_id)) = (state.as_str(), receipt_id) {
-                return Ok(Claim::Done { receipt_id });
+            // No row: gone between the two statements (released by a failed claimer): claim again
+            // after the pause.
+            if let Some(row) = row {
+                let (fp, state, receipt_id): (String, String, Option<String>) =
+                    (row.get(0), row.get(1), row.get(2));
+                if fp != fingerprint {
+                    return Ok(Claim::Conflict);
+                }
+                if let ("done", Some(receipt_id)) = (state.as_str(), receipt_id) {
+                    return Ok(Claim::Done { receipt_id });
+                }
             }
             if started.elapsed() >= wait {
                 return Err(
