@@ -338,6 +338,34 @@ async fn fleet_keeps_every_acknowledged_receipt() {
         }
     }
 
+    // The list routes answer from any replica, over every chain.
+    for addr in addrs() {
+        let v: serde_json::Value = http
+            .get(format!("http://{addr}/v1/receipts?limit=100"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let listed = v["receipts"].as_array().unwrap();
+        assert_eq!(listed.len(), 100, "{addr}: {v}");
+        let chains: std::collections::BTreeSet<&str> = listed
+            .iter()
+            .map(|r| r["chain_id"].as_str().unwrap())
+            .collect();
+        assert!(chains.len() > 1, "{addr}: the list shows one chain only");
+        let v: serde_json::Value = http
+            .get(format!("http://{addr}/v1/events?limit=10"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(v["events"].as_array().unwrap().len(), 10, "{addr}: {v}");
+    }
+
     // The database: no key ran twice, and every chain verifies (the server's verifier).
     let (mut db, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
         .await
