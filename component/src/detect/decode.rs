@@ -355,9 +355,10 @@ fn run_mask(text: &[u8], base: usize) -> u64 {
     };
     let mut f = [0u8; 64];
     for (d, &b) in f.iter_mut().zip(block) {
-        let digit = b.wrapping_sub(b'0') < 10;
         let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-        *d = u8::from(digit | alpha | (b == b'+') | (b == b'/') | (b == b'-') | (b == b'_'));
+        // `+` `,` `-` `.` `/` and the digits are 0x2B..=0x39: all but `,` and `.`.
+        let sym_digit = (b.wrapping_sub(b'+') < 15) & (b != b',') & (b != b'.');
+        *d = u8::from(alpha | sym_digit | (b == b'_'));
     }
     super::pii::pack64(&f)
 }
