@@ -26,8 +26,10 @@
 //! token with its invisible characters for those. Redacting the span therefore replaces the encoded
 //! run.
 //!
-//! Cost: plain prose pays one table lookup per byte (runs of base64 characters) and `memchr` for
-//! `%`, `\` and the lead bytes of the invisible characters; see `docs/scan.md`, "Decoding".
+//! Cost: plain prose pays a bit mask per 64 bytes (runs of base64 characters, [`long_run`]) and
+//! `memchr` for `%`, `\` and the lead bytes of the invisible characters; a run pays one class pass
+//! and, when the strict checks pass, the decode of its head (most runs stop there: binary); see
+//! `docs/scan.md`, "Decoding".
 
 use crate::entity::{EntityType, Finding};
 
@@ -42,26 +44,38 @@ pub const MAX_RUN: usize = 256 * 1024;
 /// Total decoded bytes per scan, all levels together.
 pub const BUDGET: usize = 1024 * 1024;
 
-/// Byte classes for the run finder.
+/// Byte classes of the run decoder, one table lookup per byte (`CLASS`).
 const B64: u8 = 1; // A-Za-z0-9
 const STD: u8 = 2; // + /
 const URL: u8 = 4; // - _
 const HEX: u8 = 8; // 0-9a-fA-F
+const UPPER: u8 = 16; // A-Z
+const LOWER: u8 = 32; // a-z
+const ALPHA: u8 = 64; // A-Za-z
+/// Not a value: marks a byte outside the alphabet in `B64_VAL` and `HEX_VAL`.
+const NONE: u8 = 0xFF;
 
-/// `class_of` for every byte: the run finder looks at every byte of every scanned text, and a
-/// table lookup is a few instructions where the `match` compiled to a chain of range tests (the
-/// pass cost ~20 instructions a byte on the bench sample with it).
-static CLASS: [u8; 256] = build_class();
+/// `class_of` for every byte: a table lookup is a few instructions where the `match` compiled to
+/// a chain of range tests.
+static CLASS: [u8; 256] = build_table(0);
+/// The 6-bit value of a base64 or base64url character.
+static B64_VAL: [u8; 256] = build_table(1);
+/// The 4-bit value of a hex digit.
+static HEX_VAL: [u8; 256] = build_table(2);
 
 #[expect(
     clippy::indexing_slicing,
     reason = "const evaluation; b < 256 indexes a [u8; 256]"
 )]
-const fn build_class() -> [u8; 256] {
+const fn build_table(which: u8) -> [u8; 256] {
     let mut t = [0u8; 256];
     let mut b = 0usize;
     while b < 256 {
-        t[b] = class_of(b as u8);
+        t[b] = match which {
+            0 => class_of(b as u8),
+            1 => b64_of(b as u8),
+            _ => hex_of(b as u8),
+        };
         b += 1;
     }
     t
@@ -69,17 +83,45 @@ const fn build_class() -> [u8; 256] {
 
 const fn class_of(b: u8) -> u8 {
     match b {
-        b'0'..=b'9' | b'a'..=b'f' | b'A'..=b'F' => B64 | HEX,
-        b'g'..=b'z' | b'G'..=b'Z' => B64,
+        b'0'..=b'9' => B64 | HEX,
+        b'a'..=b'f' => B64 | HEX | LOWER | ALPHA,
+        b'A'..=b'F' => B64 | HEX | UPPER | ALPHA,
+        b'g'..=b'z' => B64 | LOWER | ALPHA,
+        b'G'..=b'Z' => B64 | UPPER | ALPHA,
         b'+' | b'/' => STD,
         b'-' | b'_' => URL,
         _ => 0,
     }
 }
 
+const fn b64_of(b: u8) -> u8 {
+    match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' | b'-' => 62,
+        b'/' | b'_' => 63,
+        _ => NONE,
+    }
+}
+
+const fn hex_of(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => NONE,
+    }
+}
+
 #[inline]
 fn class(b: u8) -> u8 {
     CLASS.get(usize::from(b)).copied().unwrap_or(0)
+}
+
+#[inline]
+fn lookup(table: &[u8; 256], b: u8) -> u8 {
+    table.get(usize::from(b)).copied().unwrap_or(NONE)
 }
 
 /// A decoded run: its bytes and, per decoded byte, the original span it came from.
@@ -179,19 +221,21 @@ fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut V
             continue;
         }
         let Some(run) = text.get(s..e) else { continue };
-        let pad = with_pad - e;
-        let bytes = if pad == 0
-            && run.len() % 2 == 0
-            && run.iter().all(|&b| class(b) & HEX != 0)
-            && run.len() >= MIN_HEX
-        {
-            hex(run)
-        } else {
-            None
+        let Some(enc) = encoding(run, with_pad - e) else {
+            continue;
+        };
+        // The budget counts every decodable run, printable or not.
+        *budget = budget.saturating_sub(enc.decoded_len(run));
+        // Most runs (digests, ids, paths) decode to binary: the first 16 or so decoded bytes
+        // already hold bytes no UTF-8 text has, and decoding stops there.
+        let mut bytes = Vec::with_capacity(enc.decoded_len(run));
+        let head = run.get(..PROBE).unwrap_or(run);
+        enc.decode(head, &mut bytes);
+        if std::str::from_utf8(&bytes).is_err_and(|e| e.error_len().is_some()) {
+            continue;
         }
-        .or_else(|| base64(run, pad));
-        let Some(bytes) = bytes else { continue };
-        *budget = budget.saturating_sub(bytes.len());
+        bytes.clear();
+        enc.decode(run, &mut bytes);
         if printable(&bytes) {
             out.push(Decoded {
                 bytes,
@@ -236,92 +280,208 @@ fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut V
 }
 
 /// The next maximal run of base64 characters from `from` at least `MIN_B64` long:
-/// `[start, end)` without padding.
+/// `[start, end)` without padding. Bytes before `from` do not count.
+///
+/// Works on 64-byte blocks: one bit mask of run bytes per block ([`run_mask`]), then shifts find
+/// the first 16 consecutive set bits; prose and logs, whose words are shorter, cost a few
+/// instructions per block instead of a table lookup and a branch per byte.
 fn long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
-    let rest = text.get(from..)?;
-    let mut run = 0usize;
-    for (k, &b) in rest.iter().enumerate() {
-        if class(b) != 0 {
-            run += 1;
-        } else {
-            if run >= MIN_B64 {
-                return Some((from + k - run, from + k));
+    if from >= text.len() {
+        return None;
+    }
+    let mut base = from & !63;
+    // Ignore the bytes of the first block before `from`.
+    let mut m = run_mask(text, base) & (u64::MAX << (from - base));
+    // Run bytes ending the previous block (a run crossing into this one).
+    let mut carry = 0usize;
+    loop {
+        if carry > 0 {
+            let t = m.trailing_ones() as usize;
+            if t == 64 {
+                carry += 64;
+            } else if carry + t >= MIN_B64 {
+                return Some((base - carry, base + t));
+            } else {
+                carry = 0;
             }
-            run = 0;
+        }
+        if carry == 0 {
+            // Bit k of `r` set: bytes k..k+16 of the block are all run bytes.
+            let mut r = m & (m >> 1);
+            r &= r >> 2;
+            r &= r >> 4;
+            r &= r >> 8;
+            if r != 0 {
+                let k = r.trailing_zeros() as usize;
+                let t = (m >> k).trailing_ones() as usize;
+                if k + t < 64 {
+                    return Some((base + k, base + k + t));
+                }
+                // The run reaches the block's end: follow it.
+                let start = base + k;
+                let mut end = base + 64;
+                while end < text.len() {
+                    let t = run_mask(text, end).trailing_ones() as usize;
+                    end += t;
+                    if t < 64 {
+                        break;
+                    }
+                }
+                return Some((start, end.min(text.len())));
+            }
+            carry = m.leading_ones() as usize;
+        }
+        base += 64;
+        if base >= text.len() {
+            return (carry >= MIN_B64).then(|| (text.len() - carry, text.len()));
+        }
+        m = run_mask(text, base);
+    }
+}
+
+/// Bit k set: byte `base + k` is a base64 character (`A-Za-z0-9+/-_`); bytes past the end are not.
+#[inline]
+fn run_mask(text: &[u8], base: usize) -> u64 {
+    let mut buf = [0u8; 64];
+    let block: &[u8; 64] = match text.get(base..base + 64).and_then(|x| x.try_into().ok()) {
+        Some(b) => b,
+        None => {
+            let rest = text.get(base..).unwrap_or_default();
+            for (d, &b) in buf.iter_mut().zip(rest) {
+                *d = b;
+            }
+            &buf
+        }
+    };
+    let mut f = [0u8; 64];
+    for (d, &b) in f.iter_mut().zip(block) {
+        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
+        // `+` `,` `-` `.` `/` and the digits are 0x2B..=0x39: all but `,` and `.`.
+        let sym_digit = (b.wrapping_sub(b'+') < 15) & (b != b',') & (b != b'.');
+        *d = u8::from(alpha | sym_digit | (b == b'_'));
+    }
+    super::pii::pack64(&f)
+}
+
+/// Run bytes decoded first to reject binary early: a multiple of 4 (base64) and of 2 (hex), so
+/// the head decodes to a prefix of what the whole run decodes to.
+const PROBE: usize = 24;
+
+/// How a run decodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Enc {
+    Hex,
+    Base64,
+}
+
+/// How `run` (followed by `pad` `=`) decodes, if at all: hex for an even run of hex digits in one
+/// case without padding, else base64 if [`base64`] accepts it. One pass over the run's classes.
+fn encoding(run: &[u8], pad: usize) -> Option<Enc> {
+    let (mut any, mut all) = (0u8, 0xFFu8);
+    for &b in run {
+        let c = class(b);
+        any |= c;
+        all &= c;
+    }
+    // One case per hex run (`xxd -p` is lower case): mixed case is an identifier, not a dump.
+    if pad == 0
+        && run.len().is_multiple_of(2)
+        && all & HEX != 0
+        && run.len() >= MIN_HEX
+        && (any & UPPER == 0 || any & LOWER == 0)
+    {
+        return Some(Enc::Hex);
+    }
+    base64_ok(run, pad, any, all).then_some(Enc::Base64)
+}
+
+/// The strict base64 rules: one alphabet, not letters only, some lower case, a length base64
+/// allows, padding only where it belongs, zero trailing bits. `any`/`all`: the OR and AND of the
+/// run's classes.
+fn base64_ok(run: &[u8], pad: usize, any: u8, all: u8) -> bool {
+    if any & STD != 0 && any & URL != 0 || run.len() < MIN_B64 {
+        return false;
+    }
+    // A run of letters only (a long word or identifier) or digits only is not base64 text.
+    if all & ALPHA != 0 || any & LOWER == 0 {
+        return false;
+    }
+    // Bits left after the last whole byte: 2 per character beyond a multiple of 4.
+    let spare = match (run.len() % 4, pad) {
+        (0, 0) => 0,
+        (2, 0) | (2, 2) => 4,
+        (3, 0) | (3, 1) => 2,
+        _ => return false,
+    };
+    // Non-canonical trailing bits: not something a base64 encoder wrote.
+    let last = run.last().map_or(NONE, |&b| lookup(&B64_VAL, b));
+    last != NONE && last & ((1 << spare) - 1) == 0
+}
+
+impl Enc {
+    fn decoded_len(self, run: &[u8]) -> usize {
+        match self {
+            Enc::Hex => run.len() / 2,
+            Enc::Base64 => run.len() * 3 / 4,
         }
     }
-    (run >= MIN_B64).then(|| (text.len() - run, text.len()))
+
+    /// Append what `run` decodes to (its characters are checked by [`encoding`]).
+    fn decode(self, run: &[u8], out: &mut Vec<u8>) {
+        match self {
+            Enc::Hex => {
+                for p in run.chunks_exact(2) {
+                    if let [a, b] = p {
+                        out.push(lookup(&HEX_VAL, *a) << 4 | lookup(&HEX_VAL, *b) & 15);
+                    }
+                }
+            }
+            Enc::Base64 => {
+                let mut quads = run.chunks_exact(4);
+                for q in &mut quads {
+                    if let [a, b, c, d] = q {
+                        let v = u32::from(lookup(&B64_VAL, *a)) << 18
+                            | u32::from(lookup(&B64_VAL, *b)) << 12
+                            | u32::from(lookup(&B64_VAL, *c)) << 6
+                            | u32::from(lookup(&B64_VAL, *d));
+                        out.extend_from_slice(&[(v >> 16) as u8, (v >> 8) as u8, v as u8]);
+                    }
+                }
+                let mut acc: u32 = 0;
+                let mut bits = 0;
+                for &b in quads.remainder() {
+                    acc = (acc << 6) | u32::from(lookup(&B64_VAL, b));
+                    bits += 6;
+                    if bits >= 8 {
+                        bits -= 8;
+                        out.push((acc >> bits) as u8);
+                        acc &= (1 << bits) - 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decode a base64 or base64url run (`pad` `=` follow it). Strict: see [`base64_ok`].
+#[cfg(test)]
+fn base64(run: &[u8], pad: usize) -> Option<Vec<u8>> {
+    let (mut any, mut all) = (0u8, 0xFFu8);
+    for &b in run {
+        any |= class(b);
+        all &= class(b);
+    }
+    if all == 0 || !base64_ok(run, pad, any, all) {
+        return None;
+    }
+    let mut out = Vec::new();
+    Enc::Base64.decode(run, &mut out);
+    Some(out)
 }
 
 fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-fn hex(run: &[u8]) -> Option<Vec<u8>> {
-    // One case per run (`xxd -p` is lower case): mixed case is an identifier, not a dump.
-    let upper = run.iter().any(u8::is_ascii_uppercase);
-    let lower = run.iter().any(u8::is_ascii_lowercase);
-    if upper && lower {
-        return None;
-    }
-    run.chunks_exact(2)
-        .map(|p| match p {
-            [a, b] => Some(hex_val(*a)? << 4 | hex_val(*b)?),
-            _ => None,
-        })
-        .collect()
-}
-
-fn b64_val(b: u8) -> Option<u8> {
-    match b {
-        b'A'..=b'Z' => Some(b - b'A'),
-        b'a'..=b'z' => Some(b - b'a' + 26),
-        b'0'..=b'9' => Some(b - b'0' + 52),
-        b'+' | b'-' => Some(62),
-        b'/' | b'_' => Some(63),
-        _ => None,
-    }
-}
-
-/// Decode a base64 or base64url run (`pad` `=` follow it). Strict: one alphabet, a length base64
-/// allows, padding only where it belongs, zero trailing bits.
-fn base64(run: &[u8], pad: usize) -> Option<Vec<u8>> {
-    let std = run.iter().any(|&b| class(b) == STD);
-    let url = run.iter().any(|&b| class(b) == URL);
-    if std && url || run.len() < MIN_B64 {
-        return None;
-    }
-    // A run of letters only (a long word or identifier) or digits only is not base64 text.
-    let letters = run.iter().filter(|b| b.is_ascii_alphabetic()).count();
-    if letters == run.len() || !run.iter().any(u8::is_ascii_lowercase) {
-        return None;
-    }
-    match (run.len() % 4, pad) {
-        (0, 0) | (2, 0) | (3, 0) | (2, 2) | (3, 1) => {}
-        _ => return None,
-    }
-    let mut out = Vec::with_capacity(run.len() * 3 / 4);
-    let mut acc: u32 = 0;
-    let mut bits = 0;
-    for &b in run {
-        acc = (acc << 6) | u32::from(b64_val(b)?);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    // Non-canonical trailing bits: not something a base64 encoder wrote.
-    if acc != 0 {
-        return None;
-    }
-    Some(out)
+    let v = lookup(&HEX_VAL, b);
+    (v != NONE).then_some(v)
 }
 
 /// Valid UTF-8, at least 8 bytes, and at least 90% printable characters (tabs and line breaks
@@ -586,6 +746,63 @@ mod tests {
         assert!(base64(b"c2tfbGl2ZV80ZUMzOUhxa", 0).is_none());
         assert!(base64(b"abcdefghijklmnopqrst", 0).is_none());
         assert!(!printable(&[0xff, 0x00, 0x12, 0x80, 1, 2, 3, 4]));
+    }
+
+    /// The byte-at-a-time run finder the block version replaced.
+    fn long_run_naive(text: &[u8], from: usize) -> Option<(usize, usize)> {
+        let rest = text.get(from..)?;
+        let mut run = 0usize;
+        for (k, &b) in rest.iter().enumerate() {
+            if class(b) != 0 {
+                run += 1;
+            } else {
+                if run >= MIN_B64 {
+                    return Some((from + k - run, from + k));
+                }
+                run = 0;
+            }
+        }
+        (run >= MIN_B64).then(|| (text.len() - run, text.len()))
+    }
+
+    #[test]
+    fn block_run_finder_matches_the_byte_loop() {
+        // Runs of every length around 16 and 64, at every offset around block edges, with `from`
+        // before, inside and after them.
+        for len in [1usize, 15, 16, 17, 48, 63, 64, 65, 127, 128, 129, 200] {
+            for at in [0usize, 1, 15, 47, 48, 49, 63, 64, 65, 100, 127, 128] {
+                for tail in [0usize, 1, 5, 64] {
+                    let mut t = vec![b' '; at];
+                    t.extend(std::iter::repeat_n(b'a', len));
+                    t.extend(std::iter::repeat_n(b'.', tail));
+                    for from in [0, at / 2, at, at + 1, at + len / 2, at + len, t.len()] {
+                        assert_eq!(
+                            long_run(&t, from),
+                            long_run_naive(&t, from),
+                            "len {len} at {at} tail {tail} from {from}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn block_run_finder_matches_on_random_text(
+            t in proptest::collection::vec(
+                proptest::prop_oneof![
+                    20 => proptest::strategy::Just(b'x'),
+                    1 => proptest::strategy::Just(b' '),
+                    1 => proptest::strategy::Just(b'+'),
+                    1 => proptest::strategy::Just(0xE2u8),
+                ],
+                0..400,
+            ),
+            from in 0usize..420,
+        ) {
+            proptest::prop_assert_eq!(long_run(&t, from), long_run_naive(&t, from));
+        }
     }
 
     #[test]

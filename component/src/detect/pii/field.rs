@@ -117,6 +117,20 @@ const NOT_VALUE: &[&[u8]] = &[
     b"port",
 ];
 
+/// For each first byte, the second bytes of the `KEYWORDS` starting with it, as bits `1 << (b &
+/// 31)`: most window positions fail this one test (built at compile time).
+#[allow(clippy::indexing_slicing)]
+static SECOND: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut i = 0;
+    while i < KEYWORDS.len() {
+        let kw = KEYWORDS[i].0;
+        t[kw[0] as usize] |= 1 << (kw[1] & 31);
+        i += 1;
+    }
+    t
+};
+
 const WINDOW: usize = 48;
 
 /// A word boundary between original bytes `a` and `b` (camelCase counts: `customerSsn`).
@@ -140,6 +154,13 @@ fn classify(w: &[u8]) -> Option<Field> {
         let Some(&c) = low.get(i) else {
             break;
         };
+        // No keyword is one byte long: the second byte must be there and fit.
+        let Some(&c1) = low.get(i + 1) else {
+            break;
+        };
+        if SECOND.get(usize::from(c)).copied().unwrap_or(0) >> (c1 & 31) & 1 == 0 {
+            continue;
+        }
         let (a, b) = BY_FIRST.get(usize::from(c)).copied().unwrap_or_default();
         for &(kw, lb, rb, field) in KEYWORDS
             .get(usize::from(a)..usize::from(b))
