@@ -254,7 +254,13 @@ async function verifyChain() {
   const out = $("verify-result");
   out.className = "muted";
   out.textContent = "Verifying…";
-  const v = await api("/admin/api/verify");
+  // The server verifies in the background and answers its progress until the verdict is ready.
+  let v = await api("/admin/api/verify");
+  while (v.state === "running") {
+    out.textContent = `Verifying… ${v.checked} receipts checked so far.`;
+    await new Promise((done) => setTimeout(done, 500));
+    v = await api("/admin/api/verify");
+  }
   if (v.ok) {
     out.className = "ok";
     out.textContent = `Chain intact: ${v.count} receipts, last hash ${v.last_hash}.`;

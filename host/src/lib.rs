@@ -175,6 +175,7 @@ pub fn build_state(settings: &Settings) -> Result<Arc<AppState>, String> {
         ),
         demo,
         admin_ui: settings.enable_admin_ui,
+        verify_job: Mutex::new(None),
     }))
 }
 

@@ -9,6 +9,8 @@
 //! needs the token like any route; the page keeps it in session storage and sends it as
 //! `Authorization: Bearer`, never in a URL.
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Router;
@@ -22,7 +24,7 @@ use datafog::api::{self, ApiError};
 use serde::Serialize;
 
 use super::admin_scan::{End, lines_before, scan_back};
-use super::{HttpError, HttpResult, Shared, get, json_bytes, json_response, to_json};
+use super::{AppState, HttpError, HttpResult, Shared, get, json_bytes, json_response, to_json};
 
 /// Static pages served without a token (see the module docs), by route.
 pub const PUBLIC_PAGES: [&str; 6] = [
@@ -208,8 +210,8 @@ async fn stats(State(s): State<Shared>, RawQuery(q): RawQuery) -> HttpResult {
     Ok(json_response(&out))
 }
 
-#[derive(Serialize)]
-struct Verified {
+#[derive(Clone, Debug, Serialize)]
+pub struct Verified {
     ok: bool,
     count: usize,
     last_hash: String,
@@ -219,50 +221,129 @@ struct Verified {
     error: String,
 }
 
+/// A chain verification running in the background (see [`verify`]).
+#[derive(Debug, Default)]
+pub struct VerifyJob {
+    /// Receipts checked so far.
+    checked: std::sync::atomic::AtomicUsize,
+    /// The verdict, once finished (`Err`: the receipts could not be read).
+    result: std::sync::Mutex<Option<Result<Verified, String>>>,
+    /// The verdict was answered once: the next request starts a new verification.
+    delivered: std::sync::atomic::AtomicBool,
+    finished: tokio::sync::Notify,
+}
+
+/// How long `GET /admin/api/verify` waits for the verdict before answering with the progress.
+pub const VERIFY_WAIT: Duration = Duration::from_secs(2);
+
+#[derive(Serialize)]
+struct Running {
+    state: &'static str,
+    checked: usize,
+}
+
+#[derive(Serialize)]
+struct Done<'a> {
+    state: &'static str,
+    #[serde(flatten)]
+    verified: &'a Verified,
+}
+
 /// `GET /admin/api/verify`: the core's chain verifier over every stored line, the rotated
-/// segments first (`line` counts lines across them).
+/// segments first (`line` counts lines across them). It runs in the background, one at a time:
+/// a request starts it (unless one is running), waits up to [`VERIFY_WAIT`], and answers the
+/// verdict (`"state":"done"`) or the progress (`{"state":"running","checked":N}`); the next
+/// requests wait on the same run and the first one after it finished gets its verdict. So a
+/// chain of millions of receipts is verified whole, however long it takes, without any request
+/// outliving the write timeout.
 async fn verify(State(s): State<Shared>) -> HttpResult {
-    let st = s.clone();
-    let out = blocking(move || {
-        let mut last = datafog::receipt::GENESIS_HASH.to_owned();
-        let mut count = 0usize;
-        let mut broken = None;
-        st.receipts
-            .file_only("the admin console")?
-            .for_each_line(|line| {
-                if broken.is_some() {
-                    return;
-                }
-                count += 1;
-                match crate::native::verify_chain_from(&last, std::iter::once(line)) {
-                    Ok(sum) => last = sum.last_hash,
-                    // One line at a time: the error's own line number is always 1.
-                    Err(e) => {
-                        let why = e.to_string();
-                        let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
-                        broken = Some((count, why));
+    let job = {
+        let mut current = s
+            .verify_job
+            .lock()
+            .map_err(|_| HttpError::from(ApiError::internal()))?;
+        match current.as_ref() {
+            Some(j) if !j.delivered.load(Ordering::Acquire) => j.clone(),
+            _ => {
+                let j = Arc::new(VerifyJob::default());
+                *current = Some(j.clone());
+                let (st, run) = (s.clone(), j.clone());
+                tokio::task::spawn_blocking(move || {
+                    let out = verify_chain(&st, &run.checked).map_err(|e| e.to_string());
+                    if let Ok(mut r) = run.result.lock() {
+                        *r = Some(out);
                     }
+                    run.finished.notify_waiters();
+                });
+                j
+            }
+        }
+    };
+    let finished = job.finished.notified();
+    let ready = |job: &VerifyJob| job.result.lock().ok().and_then(|r| r.clone());
+    let mut out = ready(&job);
+    if out.is_none() {
+        let _ = tokio::time::timeout(VERIFY_WAIT, finished).await;
+        out = ready(&job);
+    }
+    match out {
+        Some(result) => {
+            job.delivered.store(true, Ordering::Release);
+            let verified = result.map_err(|e| read_error(std::io::Error::other(e)))?;
+            Ok(json_response(&Done {
+                state: "done",
+                verified: &verified,
+            }))
+        }
+        None => Ok(json_response(&Running {
+            state: "running",
+            checked: job.checked.load(Ordering::Relaxed),
+        })),
+    }
+}
+
+/// Verify the whole chain, counting progress in `checked` (blocking).
+fn verify_chain(
+    st: &AppState,
+    checked: &std::sync::atomic::AtomicUsize,
+) -> std::io::Result<Verified> {
+    let mut last = datafog::receipt::GENESIS_HASH.to_owned();
+    let mut count = 0usize;
+    let mut broken = None;
+    st.receipts
+        .file_only("the admin console")?
+        .for_each_line(|line| {
+            if broken.is_some() {
+                return;
+            }
+            count += 1;
+            checked.store(count, Ordering::Relaxed);
+            match crate::native::verify_chain_from(&last, std::iter::once(line)) {
+                Ok(sum) => last = sum.last_hash,
+                // One line at a time: the error's own line number is always 1.
+                Err(e) => {
+                    let why = e.to_string();
+                    let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
+                    broken = Some((count, why));
                 }
-            })?;
-        Ok(match broken {
-            None => Verified {
-                ok: true,
-                count,
-                last_hash: last,
-                broken_at_line: None,
-                error: String::new(),
-            },
-            Some((line, kind)) => Verified {
-                ok: false,
-                count: line - 1,
-                last_hash: last,
-                broken_at_line: Some(line),
-                error: kind,
-            },
-        })
+            }
+        })?;
+    Ok(match broken {
+        None => Verified {
+            ok: true,
+            count,
+            last_hash: last,
+            broken_at_line: None,
+            error: String::new(),
+        },
+        Some((line, kind)) => Verified {
+            ok: false,
+            count: line - 1,
+            last_hash: last,
+            broken_at_line: Some(line),
+            error: kind,
+        },
     })
-    .await?;
-    Ok(json_response(&out))
 }
 
 /// `GET /admin/api/policy`: the policy new calls run on (it follows a reload), its rules in

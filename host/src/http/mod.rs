@@ -84,6 +84,9 @@ pub struct AppState {
     pub demo: Option<demo::Sandbox>,
     /// `DATAFOG_ENABLE_ADMIN_UI`: serve the admin console.
     pub admin_ui: bool,
+    /// The admin console's chain verification, running or last finished (`admin`: one at a
+    /// time, in the background).
+    pub verify_job: Mutex<Option<Arc<admin::VerifyJob>>>,
 }
 
 impl std::fmt::Debug for AppState {
