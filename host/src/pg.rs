@@ -342,33 +342,64 @@ async fn connect_writer(
     ))
 }
 
-/// Read `sql`'s rows (one text column, the first parameter bound to `param` if given) in order,
-/// [`PAGE_ROWS`] per round trip through a portal, so memory stays bounded.
+/// `sql`'s rows (one text column) in order, [`PAGE_ROWS`] per round trip through a portal, so
+/// memory stays bounded whatever the table's size.
+pub struct Pages<'a> {
+    tx: tokio_postgres::Transaction<'a>,
+    portal: tokio_postgres::Portal,
+}
+
+impl std::fmt::Debug for Pages<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pages").finish_non_exhaustive()
+    }
+}
+
+impl<'a> Pages<'a> {
+    pub async fn open(
+        client: &'a mut Client,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Pages<'a>, String> {
+        let tx = client.transaction().await.map_err(|e| describe(&e))?;
+        let stmt = tx.prepare(sql).await.map_err(|e| describe(&e))?;
+        let portal = tx.bind(&stmt, params).await.map_err(|e| describe(&e))?;
+        Ok(Pages { tx, portal })
+    }
+
+    /// The next page of rows (empty: the end).
+    pub async fn next(&mut self) -> Result<Vec<tokio_postgres::Row>, String> {
+        self.tx
+            .query_portal(&self.portal, PAGE_ROWS)
+            .await
+            .map_err(|e| describe(&e))
+    }
+}
+
+/// A row's text column.
+fn text(row: &tokio_postgres::Row) -> Result<&str, String> {
+    row.try_get(0).map_err(|e| describe(&e))
+}
+
+/// Every line of `sql` in order ([`Pages`]): `f` returns `false` to stop.
 pub async fn for_each_text(
     client: &mut Client,
     sql: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     mut f: impl FnMut(&str) -> bool,
 ) -> Result<(), String> {
-    let tx = client.transaction().await.map_err(|e| describe(&e))?;
-    let stmt = tx.prepare(sql).await.map_err(|e| describe(&e))?;
-    let portal = tx.bind(&stmt, params).await.map_err(|e| describe(&e))?;
+    let mut pages = Pages::open(client, sql, params).await?;
     loop {
-        let rows = tx
-            .query_portal(&portal, PAGE_ROWS)
-            .await
-            .map_err(|e| describe(&e))?;
+        let rows = pages.next().await?;
         if rows.is_empty() {
-            break;
+            return Ok(());
         }
         for r in &rows {
-            let line: &str = r.try_get(0).map_err(|e| describe(&e))?;
-            if !f(line) {
+            if !f(text(r)?) {
                 return Ok(());
             }
         }
     }
-    Ok(())
 }
 
 /// The ids of every chain in the database, sorted.
@@ -604,24 +635,15 @@ impl PgStore {
     pub async fn export_chain(&self, chain_id: &str, tx: &mpsc::Sender<std::io::Result<Vec<u8>>>) {
         let sent = async {
             let mut c = self.client().await?;
-            let t = c.transaction().await.map_err(|e| describe(&e))?;
-            let stmt = t.prepare(CHAIN_LINES).await.map_err(|e| describe(&e))?;
-            let portal = t
-                .bind(&stmt, &[&chain_id])
-                .await
-                .map_err(|e| describe(&e))?;
+            let mut pages = Pages::open(&mut c, CHAIN_LINES, &[&chain_id]).await?;
             loop {
-                let rows = t
-                    .query_portal(&portal, PAGE_ROWS)
-                    .await
-                    .map_err(|e| describe(&e))?;
+                let rows = pages.next().await?;
                 if rows.is_empty() {
                     return Ok::<(), String>(());
                 }
                 let mut chunk = Vec::new();
                 for r in &rows {
-                    let line: &str = r.try_get(0).map_err(|e| describe(&e))?;
-                    chunk.extend_from_slice(line.as_bytes());
+                    chunk.extend_from_slice(text(r)?.as_bytes());
                     chunk.push(b'\n');
                 }
                 if tx.send(Ok(chunk)).await.is_err() {

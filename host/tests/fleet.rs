@@ -339,15 +339,16 @@ async fn fleet_keeps_every_acknowledged_receipt() {
     }
 
     // The list routes answer from any replica, over every chain.
+    let get_json = |url: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(&url).send().await.unwrap();
+            assert_eq!(r.status(), 200, "{url}");
+            r.json::<serde_json::Value>().await.unwrap()
+        }
+    };
     for addr in addrs() {
-        let v: serde_json::Value = http
-            .get(format!("http://{addr}/v1/receipts?limit=100"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(format!("http://{addr}/v1/receipts?limit=100")).await;
         let listed = v["receipts"].as_array().unwrap();
         assert_eq!(listed.len(), 100, "{addr}: {v}");
         let chains: std::collections::BTreeSet<&str> = listed
@@ -355,14 +356,7 @@ async fn fleet_keeps_every_acknowledged_receipt() {
             .map(|r| r["chain_id"].as_str().unwrap())
             .collect();
         assert!(chains.len() > 1, "{addr}: the list shows one chain only");
-        let v: serde_json::Value = http
-            .get(format!("http://{addr}/v1/events?limit=10"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v = get_json(format!("http://{addr}/v1/events?limit=10")).await;
         assert_eq!(v["events"].as_array().unwrap().len(), 10, "{addr}: {v}");
     }
 
