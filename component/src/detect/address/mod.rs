@@ -167,7 +167,7 @@ fn start_mask(window: &[u8; 65]) -> u64 {
     {
         *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
     }
-    crate::detect::pii::pack64(&start)
+    crate::detect::blocks::pack64(&start)
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
