@@ -1,6 +1,6 @@
 //! Byte-class bit masks of a text's aligned 64-byte blocks, computed in one pass per text and
-//! shared by the structured-PII family ([`super::pii`]) and the decoding pass ([`super::decode`]),
-//! which used to classify the same bytes separately. Bit k of a block's mask is byte
+//! shared by the structured-PII family ([`super::pii`]), the address family ([`super::address`])
+//! and the decoding pass ([`super::decode`]), which used to classify the same bytes separately. Bit k of a block's mask is byte
 //! `64 * block + k`; bytes past the end of the text read as 0, which is in no class.
 
 /// The classes of one block.
@@ -14,15 +14,25 @@ pub(crate) struct Block {
     pub anchor: u64,
     /// Base64 run bytes: word bytes and `+ - /` (the decoding pass's runs).
     pub run: u64,
+    /// House-number starts: a digit whose previous byte does not join it to a longer number or
+    /// identifier (`address::joins`; the byte before the text is read as 0, which does not).
+    pub start: u64,
 }
 
 /// The masks of every block of `text`, in order (the last block zero-padded).
 pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
     let mut out = Vec::with_capacity(text.len().div_ceil(64));
     let mut chunks = text.chunks_exact(64);
+    // Bit 0: the byte before the block joins.
+    let mut carry = 0u64;
+    let mut push = |(mut blk, joins): (Block, u64)| {
+        blk.start = blk.digit & !((joins << 1) | carry);
+        carry = joins >> 63;
+        out.push(blk);
+    };
     for c in &mut chunks {
         if let Ok(b) = <&[u8; 64]>::try_from(c) {
-            out.push(classify(b));
+            push(classify(b));
         }
     }
     let rest = chunks.remainder();
@@ -31,19 +41,28 @@ pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
         for (d, &b) in buf.iter_mut().zip(rest) {
             *d = b;
         }
-        out.push(classify(&buf));
+        push(classify(&buf));
     }
     out
 }
 
-/// One vectorised byte loop for the four classes, then a pack each.
+/// One vectorised byte loop for the classes, then a pack each; also the mask of the bytes that
+/// join a house number (`address::joins`), from which [`masks`] makes `start`.
 #[inline(always)]
-fn classify(block: &[u8; 64]) -> Block {
+fn classify(block: &[u8; 64]) -> (Block, u64) {
     let mut d = [0u8; 64];
     let mut w = [0u8; 64];
     let mut a = [0u8; 64];
     let mut r = [0u8; 64];
-    for ((((d, w), a), r), &b) in d.iter_mut().zip(&mut w).zip(&mut a).zip(&mut r).zip(block) {
+    let mut j = [0u8; 64];
+    for (((((d, w), a), r), j), &b) in d
+        .iter_mut()
+        .zip(&mut w)
+        .zip(&mut a)
+        .zip(&mut r)
+        .zip(&mut j)
+        .zip(block)
+    {
         let digit = b.wrapping_sub(b'0') < 10;
         let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
         let word = digit | alpha | (b == b'_');
@@ -52,13 +71,16 @@ fn classify(block: &[u8; 64]) -> Block {
         *a = u8::from(digit | (b == b'@'));
         // `-` (0x2D) and `/` (0x2F) are the bytes with `b | 2 == b'/'`.
         *r = u8::from(word | (b == b'+') | ((b | 2) == b'/'));
+        *j = u8::from(super::address::joins(b));
     }
-    Block {
+    let blk = Block {
         digit: pack64(&d),
         word: pack64(&w),
         anchor: pack64(&a),
         run: pack64(&r),
-    }
+        start: 0,
+    };
+    (blk, pack64(&j))
 }
 
 /// Pack 64 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time: the multiply by
@@ -96,6 +118,13 @@ mod tests {
                 "anchor {b}"
             );
             assert_eq!(bit(blk.run), word || b"+-/".contains(&b), "run {b}");
+            let prev = i
+                .checked_sub(1)
+                .and_then(|p| text.get(p))
+                .copied()
+                .unwrap_or(0);
+            let start = b.is_ascii_digit() && !crate::detect::address::joins(prev);
+            assert_eq!(bit(blk.start), start, "start {b} after {prev}");
         }
         // Padding past the end is in no class.
         let last = m.last().copied().unwrap_or_default();

@@ -136,11 +136,12 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
 /// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    // Byte-class masks per 64-byte block, shared by the PII family and the decoding pass.
+    // Byte-class masks per 64-byte block, shared by the PII and address families and the decoding
+    // pass.
     let masks = blocks::masks(text);
     secrets::find(text, &mut out);
     pii::find_in(text, &masks, &mut out);
-    address::find(text, &mut out);
+    address::find_in(text, &masks, &mut out);
     if opts.ner {
         ner::find(text, &mut out);
     }
