@@ -26,7 +26,8 @@
 //! token with its invisible characters for those. Redacting the span therefore replaces the encoded
 //! run.
 //!
-//! Cost: plain prose pays a bit mask per 64 bytes (runs of base64 characters, [`long_run`]) and
+//! Cost: plain prose pays a bit mask per 64 bytes (runs of base64 characters, [`long_run`]; the
+//! `run` mask of [`super::blocks`], computed once per scan for this pass and the PII family) and
 //! `memchr` for `%`, `\` and the lead bytes of the invisible characters; a run pays one class pass
 //! and, when the strict checks pass, the decode of its head (most runs stop there: binary); see
 //! `docs/scan.md`, "Decoding".
