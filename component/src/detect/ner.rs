@@ -1205,14 +1205,13 @@ impl Prev {
 #[inline(always)]
 fn cand(prev: u8, cur: u8) -> bool {
     let upper = (cur.wrapping_sub(b'A') < 26) | (cur >= 0xC2);
-    let open = (prev == b' ')
+    // Whitespace, a non-ASCII byte or `" ' ( [ {`: ` ` and `"` are the bytes with `b | 2 == b'"'`,
+    // `[` and `{` those with `b | 0x20 == b'{'`, `'` and `(` are adjacent.
+    let open = ((prev | 2) == b'"')
         | (prev.wrapping_sub(9) < 5)
         | (prev >= 0x80)
-        | (prev == b'"')
-        | (prev == b'\'')
-        | (prev == b'(')
-        | (prev == b'[')
-        | (prev == b'{');
+        | (prev.wrapping_sub(b'\'') < 2)
+        | ((prev | 0x20) == b'{');
     upper & open
 }
 
@@ -1813,6 +1812,20 @@ mod tests {
         for a in words {
             for b in words {
                 assert_eq!(cmp_word(a, b), a.cmp(b));
+            }
+        }
+    }
+
+    #[test]
+    fn cand_is_its_byte_sets() {
+        for prev in 0..=255u8 {
+            for cur in 0..=255u8 {
+                let open = prev.is_ascii_whitespace()
+                    || prev == 0x0B
+                    || prev >= 0x80
+                    || b"\"'([{".contains(&prev);
+                let upper = cur.is_ascii_uppercase() || cur >= 0xC2;
+                assert_eq!(cand(prev, cur), open && upper, "{prev:#x} {cur:#x}");
             }
         }
     }
