@@ -26,11 +26,13 @@
 //! token with its invisible characters for those. Redacting the span therefore replaces the encoded
 //! run.
 //!
-//! Cost: plain prose pays a bit mask per 64 bytes (runs of base64 characters, [`long_run`]) and
+//! Cost: plain prose pays a bit mask per 64 bytes (runs of base64 characters, [`long_run`]; the
+//! `run` mask of [`super::blocks`], computed once per scan for this pass and the PII family) and
 //! `memchr` for `%`, `\` and the lead bytes of the invisible characters; a run pays one class pass
 //! and, when the strict checks pass, the decode of its head (most runs stop there: binary); see
 //! `docs/scan.md`, "Decoding".
 
+use super::blocks::{self, Block};
 use crate::entity::{EntityType, Finding};
 
 /// Decoding levels: 2 finds base64 of a hex dump, or a percent-encoded base64 string.
@@ -158,17 +160,24 @@ fn reported(t: EntityType) -> bool {
 /// Run the decoding pass on `text`; `found` holds the plain scan's findings (runs inside a secret
 /// already found are not decoded). Appends findings in `text`'s byte offsets.
 pub fn find(text: &[u8], found: &[Finding], out: &mut Vec<Finding>) {
+    find_in(text, &blocks::masks(text), found, out);
+}
+
+/// [`find`] with the text's block masks already computed (`masks` must be
+/// [`blocks::masks`]`(text)`; the PII family uses the same masks).
+pub(crate) fn find_in(text: &[u8], masks: &[Block], found: &[Finding], out: &mut Vec<Finding>) {
     let mut budget = BUDGET;
     let skip: Vec<(usize, usize)> = found
         .iter()
         .filter(|f| f.builtin().is_some_and(EntityType::is_secret))
         .map(|f| (f.start, f.end))
         .collect();
-    level(text, &skip, MAX_DEPTH, &mut budget, out);
+    level(text, masks, &skip, MAX_DEPTH, &mut budget, out);
 }
 
 fn level(
     text: &[u8],
+    masks: &[Block],
     skip: &[(usize, usize)],
     depth: usize,
     budget: &mut usize,
@@ -178,12 +187,13 @@ fn level(
         return;
     }
     let mut runs = Vec::new();
-    collect(text, skip, budget, &mut runs);
+    collect(text, masks, skip, budget, &mut runs);
     for d in runs {
         let mut inner = Vec::new();
+        let inner_masks = blocks::masks(&d.bytes);
         super::secrets::find(&d.bytes, &mut inner);
-        super::pii::find(&d.bytes, &mut inner);
-        level(&d.bytes, &[], depth - 1, budget, &mut inner);
+        super::pii::find_in(&d.bytes, &inner_masks, &mut inner);
+        level(&d.bytes, &inner_masks, &[], depth - 1, budget, &mut inner);
         for f in inner {
             if !f.builtin().is_some_and(reported) {
                 continue;
@@ -209,10 +219,16 @@ fn inside(skip: &[(usize, usize)], s: usize, e: usize) -> bool {
 }
 
 /// Every decodable run of `text`, in order, within the budget.
-fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut Vec<Decoded>) {
+fn collect(
+    text: &[u8],
+    masks: &[Block],
+    skip: &[(usize, usize)],
+    budget: &mut usize,
+    out: &mut Vec<Decoded>,
+) {
     // base64 / hex runs.
     let mut i = 0;
-    while let Some((s, e)) = long_run(text, i) {
+    while let Some((s, e)) = long_run(text, masks, i) {
         i = e.max(s + 1);
         let with_pad = e + text
             .get(e..)
@@ -285,13 +301,13 @@ fn collect(text: &[u8], skip: &[(usize, usize)], budget: &mut usize, out: &mut V
 /// Works on 64-byte blocks: one bit mask of run bytes per block ([`run_mask`]), then shifts find
 /// the first 16 consecutive set bits; prose and logs, whose words are shorter, cost a few
 /// instructions per block instead of a table lookup and a branch per byte.
-fn long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
+fn long_run(text: &[u8], masks: &[Block], from: usize) -> Option<(usize, usize)> {
     if from >= text.len() {
         return None;
     }
     let mut base = from & !63;
     // Ignore the bytes of the first block before `from`.
-    let mut m = run_mask(text, base) & (u64::MAX << (from - base));
+    let mut m = run_mask(masks, base) & (u64::MAX << (from - base));
     // Run bytes ending the previous block (a run crossing into this one).
     let mut carry = 0usize;
     loop {
@@ -321,7 +337,7 @@ fn long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
                 let start = base + k;
                 let mut end = base + 64;
                 while end < text.len() {
-                    let t = run_mask(text, end).trailing_ones() as usize;
+                    let t = run_mask(masks, end).trailing_ones() as usize;
                     end += t;
                     if t < 64 {
                         break;
@@ -335,32 +351,15 @@ fn long_run(text: &[u8], from: usize) -> Option<(usize, usize)> {
         if base >= text.len() {
             return (carry >= MIN_B64).then(|| (text.len() - carry, text.len()));
         }
-        m = run_mask(text, base);
+        m = run_mask(masks, base);
     }
 }
 
-/// Bit k set: byte `base + k` is a base64 character (`A-Za-z0-9+/-_`); bytes past the end are not.
-#[inline]
-fn run_mask(text: &[u8], base: usize) -> u64 {
-    let mut buf = [0u8; 64];
-    let block: &[u8; 64] = match text.get(base..base + 64).and_then(|x| x.try_into().ok()) {
-        Some(b) => b,
-        None => {
-            let rest = text.get(base..).unwrap_or_default();
-            for (d, &b) in buf.iter_mut().zip(rest) {
-                *d = b;
-            }
-            &buf
-        }
-    };
-    let mut f = [0u8; 64];
-    for (d, &b) in f.iter_mut().zip(block) {
-        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-        // `+` `,` `-` `.` `/` and the digits are 0x2B..=0x39: all but `,` and `.`.
-        let sym_digit = (b.wrapping_sub(b'+') < 15) & (b != b',') & (b != b'.');
-        *d = u8::from(alpha | sym_digit | (b == b'_'));
-    }
-    super::pii::pack64(&f)
+/// Bit k set: byte `base + k` is a base64 character (`A-Za-z0-9+/-_`); bytes past the end are not
+/// (the `run` mask of [`blocks::masks`]).
+#[inline(always)]
+fn run_mask(masks: &[Block], base: usize) -> u64 {
+    masks.get(base >> 6).map_or(0, |b| b.run)
 }
 
 /// Run bytes decoded first to reject binary early: a multiple of 4 (base64) and of 2 (hex), so
@@ -777,7 +776,7 @@ mod tests {
                     t.extend(std::iter::repeat_n(b'.', tail));
                     for from in [0, at / 2, at, at + 1, at + len / 2, at + len, t.len()] {
                         assert_eq!(
-                            long_run(&t, from),
+                            long_run(&t, &blocks::masks(&t), from),
                             long_run_naive(&t, from),
                             "len {len} at {at} tail {tail} from {from}"
                         );
@@ -801,7 +800,10 @@ mod tests {
             ),
             from in 0usize..420,
         ) {
-            proptest::prop_assert_eq!(long_run(&t, from), long_run_naive(&t, from));
+            proptest::prop_assert_eq!(
+                long_run(&t, &blocks::masks(&t), from),
+                long_run_naive(&t, from)
+            );
         }
     }
 

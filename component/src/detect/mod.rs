@@ -11,6 +11,7 @@
 //! resolution (no finding inside a stronger one) -> type filter; sorted by start, longer first.
 
 pub mod address;
+mod blocks;
 pub mod custom;
 pub mod decode;
 pub mod ner;
@@ -135,9 +136,12 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
 /// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Byte-class masks per 64-byte block, shared by the PII and address families and the decoding
+    // pass.
+    let masks = blocks::masks(text);
     secrets::find(text, &mut out);
-    pii::find(text, &mut out);
-    address::find(text, &mut out);
+    pii::find_in(text, &masks, &mut out);
+    address::find_in(text, &masks, &mut out);
     if opts.ner {
         ner::find(text, &mut out);
     }
@@ -146,7 +150,7 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     }
     // Encoded runs (base64, hex, percent, escapes, invisible characters): `decode`.
     let mut decoded = Vec::new();
-    decode::find(text, &out, &mut decoded);
+    decode::find_in(text, &masks, &out, &mut decoded);
     out.append(&mut decoded);
     out.retain(|f| {
         f.start < f.end

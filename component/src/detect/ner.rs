@@ -1205,77 +1205,93 @@ impl Prev {
 #[inline(always)]
 fn cand(prev: u8, cur: u8) -> bool {
     let upper = (cur.wrapping_sub(b'A') < 26) | (cur >= 0xC2);
-    let open = (prev == b' ')
+    // Whitespace, a non-ASCII byte or `" ' ( [ {`: ` ` and `"` are the bytes with `b | 2 == b'"'`,
+    // `[` and `{` those with `b | 0x20 == b'{'`, `'` and `(` are adjacent.
+    let open = ((prev | 2) == b'"')
         | (prev.wrapping_sub(9) < 5)
         | (prev >= 0x80)
-        | (prev == b'"')
-        | (prev == b'\'')
-        | (prev == b'(')
-        | (prev == b'[')
-        | (prev == b'{');
+        | (prev.wrapping_sub(b'\'') < 2)
+        | ((prev | 0x20) == b'{');
     upper & open
 }
 
-const BLOCK: usize = 32;
-
-/// Bit k set when `cand(prev[k], cur[k])`.
-#[inline(always)]
-fn block_mask(prev: &[u8; BLOCK], cur: &[u8; BLOCK]) -> u32 {
-    let mut f = [0u8; BLOCK];
-    for (o, (&p, &c)) in f.iter_mut().zip(prev.iter().zip(cur)) {
-        *o = u8::from(cand(p, c));
-    }
-    pack_bits(&f)
+/// Token candidates ([`cand`]) as a bit mask per aligned 64-byte block (bit k: byte `base + k`;
+/// the start of the text counts as whitespace, bytes past the end as 0, which is no candidate).
+/// Blocks only move forward, so each is classified once however many candidates it holds.
+struct Cands {
+    /// Start of the loaded block, or `usize::MAX` before the first load.
+    base: usize,
+    mask: u64,
 }
 
-/// Pack 32 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time with the classic
-/// multiply: 0x0102040810204080 moves byte i's low bit to bit 56 + i without carries.
-#[inline(always)]
-pub(crate) fn pack_bits(f: &[u8; 32]) -> u32 {
-    let mut m = 0u32;
-    for (j, ch) in f.chunks_exact(8).enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(ch);
-        let x = u64::from_le_bytes(b);
-        m |= ((x.wrapping_mul(0x0102_0408_1020_4080) >> 56) as u32) << (8 * j);
-    }
-    m
-}
-
-/// Next raw token start at or after `from` whose (leading-stripped) first byte may be upper-case.
-fn next_candidate(t: &[u8], from: usize) -> Option<usize> {
-    let mut i = from;
-    if i == 0 {
-        // Position 0 has no previous byte: treat as whitespace.
-        if let Some(s) = check_candidate(t, 0) {
-            return Some(s);
+impl Cands {
+    fn new() -> Self {
+        Cands {
+            base: usize::MAX,
+            mask: 0,
         }
-        i = 1;
     }
-    while i < t.len() {
-        let prev: Option<&[u8; BLOCK]> =
-            t.get(i - 1..i - 1 + BLOCK).and_then(|x| x.try_into().ok());
-        let cur: Option<&[u8; BLOCK]> = t.get(i..i + BLOCK).and_then(|x| x.try_into().ok());
-        if let (Some(prev), Some(cur)) = (prev, cur) {
-            let mut m = block_mask(prev, cur);
+
+    #[inline(never)]
+    fn load(&mut self, t: &[u8], base: usize) {
+        let full = base
+            .checked_sub(1)
+            .and_then(|s| t.get(s..base + 64))
+            .and_then(|w| <&[u8; 65]>::try_from(w).ok());
+        let mut buf = [0u8; 65];
+        let window = match full {
+            Some(w) => w,
+            None => {
+                // The first or last block: window[k] = t[base - 1 + k], a space before the text
+                // and 0 after it.
+                let (first, block) = buf.split_at_mut(1);
+                let rest = t.get(base..).unwrap_or_default();
+                for (d, &b) in block.iter_mut().zip(rest) {
+                    *d = b;
+                }
+                if let Some(f) = first.first_mut() {
+                    *f = base
+                        .checked_sub(1)
+                        .and_then(|j| t.get(j))
+                        .copied()
+                        .unwrap_or(b' ');
+                }
+                &buf
+            }
+        };
+        let mut f = [0u8; 64];
+        for ((o, &p), &c) in f
+            .iter_mut()
+            .zip(window)
+            .zip(window.get(1..).unwrap_or_default())
+        {
+            *o = u8::from(cand(p, c));
+        }
+        self.base = base;
+        self.mask = super::blocks::pack64(&f);
+    }
+
+    /// Next raw token start at or after `from` whose (leading-stripped) first byte may be
+    /// upper-case: each candidate from `from` on is checked by [`check_candidate`].
+    fn next(&mut self, t: &[u8], from: usize) -> Option<usize> {
+        let mut i = from;
+        while i < t.len() {
+            let base = i & !63;
+            if base != self.base {
+                self.load(t, base);
+            }
+            let mut m = self.mask & (u64::MAX << (i - base));
             while m != 0 {
                 let k = m.trailing_zeros() as usize;
                 m &= m - 1;
-                if let Some(s) = check_candidate(t, i + k) {
+                if let Some(s) = check_candidate(t, base + k) {
                     return Some(s);
                 }
             }
-            i += BLOCK;
-        } else {
-            if cand(at(t, i - 1), at(t, i))
-                && let Some(s) = check_candidate(t, i)
-            {
-                return Some(s);
-            }
-            i += 1;
+            i = base + 64;
         }
+        None
     }
-    None
 }
 
 /// Precise check at `i` (first byte ASCII upper-case or a lead byte): walk back over opening
@@ -1392,7 +1408,8 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let mut run: Vec<Tok> = Vec::new();
     let mut sql = names::SqlKeyword::default();
     let mut pos = 0usize;
-    while let Some(s) = next_candidate(t, pos) {
+    let mut cands = Cands::new();
+    while let Some(s) = cands.next(t, pos) {
         if let Some(p) = quick_reject(t, s) {
             // A token starting with a CJK character: names after a cue (`我叫`, `私は`, a speaker
             // label, a key). The token is read once; the scan resumes at its end.
@@ -1800,24 +1817,17 @@ mod tests {
     }
 
     #[test]
-    fn pack_bits_is_exact() {
-        let mut f = [0u8; 32];
-        for k in [0usize, 3, 7, 8, 15, 16, 30, 31] {
-            f[k] = 1;
+    fn cand_is_its_byte_sets() {
+        for prev in 0..=255u8 {
+            for cur in 0..=255u8 {
+                let open = prev.is_ascii_whitespace()
+                    || prev == 0x0B
+                    || prev >= 0x80
+                    || b"\"'([{".contains(&prev);
+                let upper = cur.is_ascii_uppercase() || cur >= 0xC2;
+                assert_eq!(cand(prev, cur), open && upper, "{prev:#x} {cur:#x}");
+            }
         }
-        let m = pack_bits(&f);
-        assert_eq!(
-            m,
-            (1 << 0)
-                | (1 << 3)
-                | (1 << 7)
-                | (1 << 8)
-                | (1 << 15)
-                | (1 << 16)
-                | (1 << 30)
-                | (1 << 31)
-        );
-        assert_eq!(pack_bits(&[1u8; 32]), u32::MAX);
     }
 
     #[test]

@@ -52,6 +52,7 @@ mod iban;
 mod net;
 mod numeric;
 
+use super::blocks::{self, Block};
 use crate::entity::{EntityType, Finding};
 
 // Byte classes (bit set).
@@ -237,172 +238,85 @@ fn push(out: &mut Vec<Finding>, t: EntityType, start: usize, end: usize, conf: f
     out.push(Finding::new(t, start, end, conf));
 }
 
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-
-/// Does the 8-byte word hold an ASCII digit or `@`? (SWAR; exact, no carries across lanes.)
-#[inline(always)]
-fn word_has_anchor(x: u64) -> bool {
-    let y = x & !HI;
-    let ge_0 = y.wrapping_add(LO * (0x80 - 0x30)); // lane high bit: y >= '0'
-    let ge_colon = y.wrapping_add(LO * (0x80 - 0x3A)); // lane high bit: y > '9'
-    let digit = ge_0 & !ge_colon & !x & HI;
-    let z = x ^ (LO * u64::from(b'@'));
-    let at_sign = z.wrapping_sub(LO) & !z & HI;
-    digit | at_sign != 0
-}
-
-/// Bit masks over one aligned 64-byte block of the text (bit k: byte `base + k`; bytes past the
-/// end read as 0, which is neither a digit nor a word byte, like [`at`]). Blocks only move
-/// forward, so every block is classified once.
+/// The block masks of the text ([`super::blocks`], bit k of block `i / 64`: byte `64 * (i / 64) + k`;
+/// bytes past the end are in no class, like [`at`]'s 0).
 struct Blocks<'t> {
     t: &'t [u8],
-    /// Start of the loaded block (a multiple of 64), or `usize::MAX` before the first load.
-    base: usize,
-    digit: u64,
-    word: u64,
-    /// Digit or `@`.
-    anchor: u64,
-}
-
-/// Pack 64 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time: the multiply by
-/// 0x0102040810204080 moves byte j's low bit to bit 56 + j without carries.
-#[inline(always)]
-pub(crate) fn pack64(f: &[u8; 64]) -> u64 {
-    let mut m = 0u64;
-    for (j, ch) in f.chunks_exact(8).enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(ch);
-        let x = u64::from_le_bytes(b);
-        m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
-    }
-    m
+    masks: &'t [Block],
 }
 
 impl<'t> Blocks<'t> {
-    fn new(t: &'t [u8]) -> Self {
-        Blocks {
-            t,
-            base: usize::MAX,
-            digit: 0,
-            word: 0,
-            anchor: 0,
-        }
+    fn new(t: &'t [u8], masks: &'t [Block]) -> Self {
+        Blocks { t, masks }
     }
 
-    /// Load the block holding byte `i` (a no-op when it is loaded).
+    /// The masks of the block holding byte `i` (all zero past the end).
     #[inline(always)]
-    fn ensure(&mut self, i: usize) {
-        let base = i & !63;
-        if base != self.base {
-            self.load(base);
-        }
-    }
-
-    #[inline(never)]
-    fn load(&mut self, base: usize) {
-        let mut buf = [0u8; 64];
-        let block: &[u8; 64] = match self.t.get(base..base + 64).and_then(|x| x.try_into().ok()) {
-            Some(b) => b,
-            None => {
-                let rest = self.t.get(base..).unwrap_or_default();
-                for (d, &b) in buf.iter_mut().zip(rest) {
-                    *d = b;
-                }
-                &buf
-            }
-        };
-        let mut d = [0u8; 64];
-        let mut w = [0u8; 64];
-        let mut a = [0u8; 64];
-        for (((d, w), a), &b) in d.iter_mut().zip(&mut w).zip(&mut a).zip(block) {
-            let digit = b.wrapping_sub(b'0') < 10;
-            let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-            *d = u8::from(digit);
-            *w = u8::from(digit | alpha | (b == b'_'));
-            *a = u8::from(digit | (b == b'@'));
-        }
-        self.base = base;
-        self.digit = pack64(&d);
-        self.word = pack64(&w);
-        self.anchor = pack64(&a);
+    fn at(&self, i: usize) -> Block {
+        self.masks.get(i >> 6).copied().unwrap_or_default()
     }
 
     /// Index of the next digit or `@` at or after `i`.
     #[inline]
-    fn next_anchor(&mut self, mut i: usize) -> Option<usize> {
-        while i < self.t.len() {
-            self.ensure(i);
-            let m = self.anchor >> (i - self.base);
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            // In text without anchors (the whole block had none), skip 8 bytes at a time before
-            // classifying another block.
-            i = self.base + 64;
-            while self.anchor == 0
-                && let Some(w) = self.t.get(i..i + 8)
-            {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(w);
-                if word_has_anchor(u64::from_le_bytes(b)) {
-                    break;
-                }
-                i += 8;
-            }
+    fn next_anchor(&self, i: usize) -> Option<usize> {
+        if i >= self.t.len() {
+            return None;
         }
-        None
+        let mut k = i >> 6;
+        let mut m = self.masks.get(k)?.anchor & (u64::MAX << (i & 63));
+        while m == 0 {
+            k += 1;
+            m = self.masks.get(k)?.anchor;
+        }
+        Some((k << 6) + m.trailing_zeros() as usize)
     }
 
     /// Start of the run of word bytes that ends at `i` (exclusive): the smallest `k <= i` with
     /// `t[k..i]` all word bytes.
     #[inline]
-    fn word_start(&mut self, i: usize) -> usize {
+    fn word_start(&self, i: usize) -> usize {
         if i >= self.t.len() {
             return word_start_slow(self.t, i);
         }
-        self.ensure(i);
-        let k = i - self.base;
-        let m = !self.word & ((1u64 << k) - 1);
+        let base = i & !63;
+        let k = i - base;
+        let m = !self.at(i).word & ((1u64 << k) - 1);
         if m != 0 {
-            return self.base + 64 - m.leading_zeros() as usize;
+            return base + 64 - m.leading_zeros() as usize;
         }
-        word_start_slow(self.t, self.base)
+        word_start_slow(self.t, base)
     }
 
     /// First non-digit at or after `i`.
     #[inline]
-    fn digit_end(&mut self, i: usize) -> usize {
+    fn digit_end(&self, i: usize) -> usize {
         if i >= self.t.len() {
             return i;
         }
-        self.ensure(i);
-        let m = !self.digit >> (i - self.base);
+        let m = !self.at(i).digit >> (i & 63);
         if m != 0 {
             return i + m.trailing_zeros() as usize;
         }
-        digit_run_end(self.t, self.base + 64)
+        digit_run_end(self.t, (i & !63) + 64)
     }
 
     /// First non-word byte at or after `i`.
     #[inline]
-    fn word_end(&mut self, i: usize) -> usize {
+    fn word_end(&self, i: usize) -> usize {
         if i >= self.t.len() {
             return i;
         }
-        self.ensure(i);
-        let m = !self.word >> (i - self.base);
+        let m = !self.at(i).word >> (i & 63);
         if m != 0 {
             return i + m.trailing_zeros() as usize;
         }
-        let mut e = self.base + 64;
+        let mut e = (i & !63) + 64;
         while is_word(at(self.t, e)) {
             e += 1;
         }
         e
     }
 }
-
 fn word_start_slow(t: &[u8], mut i: usize) -> usize {
     while i > 0 && is_word(before(t, i, 1)) {
         i -= 1;
@@ -412,8 +326,14 @@ fn word_start_slow(t: &[u8], mut i: usize) -> usize {
 
 /// Append every structured-PII finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
+    find_in(text, &blocks::masks(text), out);
+}
+
+/// [`find`] with the text's block masks already computed (`masks` must be
+/// [`blocks::masks`]`(text)`).
+pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     let mut st = State::default();
-    let mut bl = Blocks::new(text);
+    let bl = Blocks::new(text, masks);
     let mut i = 0;
     while let Some(j) = bl.next_anchor(i) {
         let from = i;

@@ -45,6 +45,7 @@ mod field;
 mod lexicon;
 mod us;
 
+use super::blocks::{self, Block};
 use crate::entity::{EntityType, Finding};
 
 const CONF: f64 = 0.85;
@@ -56,11 +57,16 @@ fn at(t: &[u8], i: usize) -> u8 {
 
 /// Append street-address findings.
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
+    find_in(text, &blocks::masks(text), out);
+}
+
+/// [`find`] with the text's block masks already computed (`masks` must be
+/// [`blocks::masks`]`(text)`): the anchors are their `start` bits.
+pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     let t = text;
-    let mut starts = Starts::new(t);
     let mut i = 0usize;
     let mut floor = 0usize;
-    while let Some(d) = starts.next(i) {
+    while let Some(d) = next_start(t, masks, i) {
         if let Some((s, e)) = address_at(t, d, floor) {
             out.push(Finding::new(EntityType::Address, s, e, CONF));
             floor = e;
@@ -72,11 +78,27 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     }
 }
 
+/// Next house-number start at or after `i`: a digit at a word start that is not part of a longer
+/// number or identifier ([`joins`]), from the blocks' `start` masks.
+#[inline]
+fn next_start(t: &[u8], masks: &[Block], i: usize) -> Option<usize> {
+    if i >= t.len() {
+        return None;
+    }
+    let mut k = i >> 6;
+    let mut m = masks.get(k)?.start & (u64::MAX << (i & 63));
+    while m == 0 {
+        k += 1;
+        m = masks.get(k)?.start;
+    }
+    Some((k << 6) + m.trailing_zeros() as usize)
+}
+
 /// Can byte `c` not come right before a house number: a digit, letter or non-ASCII byte, or a
 /// byte that joins a number to a longer number or identifier (`v1.2`, `$5`, `#3`, `a_1`, `x=2`).
 /// Branch-free so the block loop vectorises.
 #[inline(always)]
-fn joins(c: u8) -> bool {
+pub(crate) fn joins(c: u8) -> bool {
     // `-./0123456789:` is one range, `#$%` another.
     (c.wrapping_sub(b'-') < 14)
         | ((c | 0x20).wrapping_sub(b'a') < 26)
@@ -87,87 +109,6 @@ fn joins(c: u8) -> bool {
         | (c == b'_')
         | (c == b'@')
         | (c == b'\\')
-}
-
-/// House-number starts: a digit at a word start that is not part of a longer number or
-/// identifier (`joins`; the byte before the text is read as 0), as a bit mask per aligned 64-byte
-/// block. Blocks only move forward, so each is classified once.
-struct Starts<'t> {
-    t: &'t [u8],
-    base: usize,
-    mask: u64,
-}
-
-impl<'t> Starts<'t> {
-    fn new(t: &'t [u8]) -> Self {
-        Starts {
-            t,
-            base: usize::MAX,
-            mask: 0,
-        }
-    }
-
-    #[inline]
-    fn load(&mut self, base: usize) {
-        let full = base
-            .checked_sub(1)
-            .and_then(|s| self.t.get(s..base + 64))
-            .and_then(|w| <&[u8; 65]>::try_from(w).ok());
-        self.base = base;
-        self.mask = match full {
-            Some(w) => start_mask(w),
-            None => {
-                // The first or last block: window[k] = t[base - 1 + k], 0 outside the text (0 is
-                // neither a digit nor `joins`).
-                let mut window = [0u8; 65];
-                let (first, block) = window.split_at_mut(1);
-                let rest = self.t.get(base..).unwrap_or_default();
-                let rest = rest.get(..64).unwrap_or(rest);
-                if let Some(b) = block.get_mut(..rest.len()) {
-                    b.copy_from_slice(rest);
-                }
-                if let Some((f, p)) = first
-                    .first_mut()
-                    .zip(base.checked_sub(1).and_then(|j| self.t.get(j)))
-                {
-                    *f = *p;
-                }
-                start_mask(&window)
-            }
-        };
-    }
-
-    /// Next house-number start at or after `i`.
-    #[inline]
-    fn next(&mut self, mut i: usize) -> Option<usize> {
-        while i < self.t.len() {
-            let base = i & !63;
-            if base != self.base {
-                self.load(base);
-            }
-            let m = self.mask >> (i - base);
-            if m != 0 {
-                return Some(i + m.trailing_zeros() as usize);
-            }
-            i = base + 64;
-        }
-        None
-    }
-}
-
-/// The starts in a 64-byte block from its window (the byte before it, then the block): a digit
-/// whose previous byte does not join (a digit joins). One vectorised byte loop and a pack.
-#[inline(always)]
-fn start_mask(window: &[u8; 65]) -> u64 {
-    let mut start = [0u8; 64];
-    for ((s, &p), &c) in start
-        .iter_mut()
-        .zip(window)
-        .zip(window.get(1..).unwrap_or_default())
-    {
-        *s = u8::from((c.wrapping_sub(b'0') < 10) & !joins(p));
-    }
-    crate::detect::pii::pack64(&start)
 }
 
 /// The address whose house number (or P.O. box number) starts at `d`, starting at or after
