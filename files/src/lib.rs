@@ -44,11 +44,17 @@
 //! or ends with `\n`. Blank lines are skipped. The host applies the rule at start-up while it
 //! verifies the whole file; the shim applies it before every offline decision, reading only the
 //! tail ([`receipts::chain_head`]).
+//!
+//! # The PostgreSQL store's shared pieces ([`pg`], feature `pg`)
+//! The query that reads a chain in order and the error description used by the host's store and
+//! the shim's `receipts verify --store` / `receipts export`.
 
 pub mod checkpoint;
 pub mod durable;
 pub mod id;
 pub mod key;
+#[cfg(feature = "pg")]
+pub mod pg;
 pub mod receipts;
 
 pub use durable::{create_dir_all_durably, open_durably, sync_parent_dir};

@@ -6,7 +6,7 @@
 //! - [`seal`]: link a receipt into the chain (`prev_hash`, `hash`: one SHA-256) under the chain
 //!   head's mutex. In the guest this would serialise a guest call per receipt behind the mutex;
 //!   natively the decision runs in parallel in the guest and only the seal is serialised.
-//! - [`verify_chain_from`]: the receipts file at start-up (the whole file: a guest call per line
+//! - [`verify_line`]: the receipts file at start-up (the whole file: a guest call per line
 //!   would copy every line across the boundary).
 //! - [`fingerprint_decide`] and the other `fingerprint_*` (`datafog::api`), the idempotency
 //!   digest and [`replay_decide`]: the idempotency cache runs before any guest call, and a replay
@@ -22,7 +22,7 @@ pub use datafog::api::{
 };
 /// The keyed digest a receipt records for an idempotency key (`idempotency_key_digest`).
 pub use datafog::receipt::idempotency_digest;
-pub use datafog::receipt::verify_chain_from;
+pub use datafog::receipt::verify_line;
 
 /// [`seal`] into chain `chain_id` (the PostgreSQL store's per-replica chains; empty: [`seal`]):
 /// the receipt gets a `chain_id` member (`datafog::receipt::seal_line_in_chain`, or parse, set and

@@ -213,21 +213,7 @@ fn pg_config(url: &str) -> Result<tokio_postgres::Config, String> {
     Ok(c)
 }
 
-/// A message about a database error that names the server's reason (never a value: statements
-/// carry values as parameters, and the server's messages here are about connections and schema).
-pub fn describe(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None if e.is_closed() => "connection to the database is closed".to_owned(),
-        None => {
-            use std::error::Error;
-            match e.source() {
-                Some(s) => format!("{e}: {s}"),
-                None => e.to_string(),
-            }
-        }
-    }
-}
+pub use datafog_files::pg::describe;
 
 async fn connect(cfg: &tokio_postgres::Config) -> Result<Client, String> {
     let (client, conn) = cfg.connect(NoTls).await.map_err(|e| describe(&e))?;
@@ -417,7 +403,7 @@ pub async fn chains(client: &Client) -> Result<Vec<String>, String> {
 }
 
 /// A chain's lines in order (`seq` 1, 2, ...).
-pub const CHAIN_LINES: &str = "SELECT line FROM datafog_receipts WHERE chain_id = $1 ORDER BY seq";
+pub use datafog_files::pg::CHAIN_LINES;
 
 /// Verify chain `chain_id` as stored: every line with the core's verifier from the genesis hash,
 /// each naming `chain_id`, `seq` without gaps. `(count, last hash)`, or the first break.
@@ -440,9 +426,11 @@ pub async fn verify_chain(client: &mut Client, chain_id: &str) -> Result<(usize,
     }
     for_each_text(client, CHAIN_LINES, &[&chain_id], |line| {
         count += 1;
-        match datafog::receipt::verify_chain_from(&last, std::iter::once(line)) {
-            Ok(sum) => {
-                last = sum.last_hash;
+        match crate::native::verify_line(&last, line) {
+            Ok(hash) => {
+                if let Some(hash) = hash {
+                    last = hash;
+                }
                 let named = serde_json::from_str::<serde_json::Value>(line)
                     .ok()
                     .and_then(|v| {
@@ -455,9 +443,7 @@ pub async fn verify_chain(client: &mut Client, chain_id: &str) -> Result<(usize,
                 }
                 true
             }
-            Err(e) => {
-                let why = e.to_string();
-                let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
+            Err(why) => {
                 broken = Some(format!("receipt {count}: {why}"));
                 false
             }

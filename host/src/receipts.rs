@@ -32,7 +32,7 @@
 //!
 //! # Start-up
 //! The file is read once: every line is verified against the chain with the core's verifier
-//! (`crate::native::verify_chain_from`), ids are indexed to `(offset, length)` (no receipt is
+//! (`crate::native::verify_line`), ids are indexed to `(offset, length)` (no receipt is
 //! kept in memory), and the chain continues from the last `hash`. A torn last line (a crash in the
 //! middle of a write: no trailing newline and not a whole JSON object) is cut off and reported; a
 //! whole last receipt without its newline is verified like any other and gets its newline before
@@ -79,7 +79,7 @@ use datafog::receipt::GENESIS_HASH;
 use datafog::receipt::tail::is_torn;
 use datafog_files::checkpoint::{self, Checkpoint, PublicKey, Signer};
 
-use crate::native::verify_chain_from;
+use crate::native::verify_line;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
@@ -732,8 +732,8 @@ impl ScanState {
                 offset += n as u64;
                 continue;
             }
-            match text.map(|t| (t, verify_chain_from(&self.last, std::iter::once(t)))) {
-                Some((t, Ok(summary))) => {
+            match text.map(|t| (t, verify_line(&self.last, t))) {
+                Some((t, Ok(Some(hash)))) => {
                     let r = serde_json::from_str::<IdOnly>(t)
                         .map_err(|e| chain(format!("line {line_no}: no `receipt_id` ({e})")))?;
                     let len = u32::try_from(body.len())
@@ -743,7 +743,7 @@ impl ScanState {
                             .insert(r.idempotency_key_digest, r.receipt_id.clone());
                     }
                     self.index.insert(r.receipt_id, (segment, offset, len));
-                    self.last = summary.last_hash;
+                    self.last = hash;
                     self.count += 1;
                     if self.want == Some(self.count as u64) {
                         self.hash_at = Some(self.last.clone());
@@ -756,10 +756,9 @@ impl ScanState {
                 _ if current && !complete && is_torn(body) => {
                     torn = Some((offset, n as u64));
                 }
-                Some((_, Err(mut e))) => {
-                    e.line = line_no;
-                    return Err(chain(e.to_string()));
-                }
+                // Blank lines were skipped above.
+                Some((_, Ok(None))) => {}
+                Some((_, Err(kind))) => return Err(chain(format!("line {line_no}: {kind}"))),
                 None => return Err(chain(format!("line {line_no}: not UTF-8"))),
             }
             offset += n as u64;

@@ -16,8 +16,9 @@
 //!   context that made it a secret ([`Memory::known_in`]);
 //! - a command expanding a variable an earlier command assigned a secret (fragment) to
 //!   ([`Memory::tainted_vars`]);
-//! - within one command, `A=sk_live_..; B=..; echo $A$B`: [`expand_assignments`] adds the line
-//!   with the variables substituted to the text the policy checks;
+//! - (within one command, `A=sk_live_..; B=..; echo $A$B` needs no memory: the command-line
+//!   parser, `crate::refs`, substitutes the variables the same line assigns into the text the
+//!   policy checks);
 //! - a secret completed by an edit: [`edit_result`] gives the file's content after an `Edit` /
 //!   `MultiEdit`, and [`straddling_secret`] finds a secret across the edit's boundary.
 
@@ -309,33 +310,6 @@ pub fn assignments(line: &str) -> Vec<(String, String)> {
     out
 }
 
-/// `line` with `$NAME` / `${NAME}` replaced by the values the same line assigned, if it assigns
-/// any variable it also references; `None` otherwise. Substitution is textual (no quoting rules,
-/// no nested expansion): it exists so that `A=sk_live_..; B=...; echo $A$B` shows the policy the
-/// joined value.
-pub fn expand_assignments(line: &str) -> Option<String> {
-    if !line.contains('$') || !line.contains('=') {
-        return None;
-    }
-    let vars = assignments(line);
-    if vars.is_empty() {
-        return None;
-    }
-    let refs = var_refs(line);
-    if !refs.iter().any(|r| vars.iter().any(|(n, _)| n == r)) {
-        return None;
-    }
-    let mut out = line.to_owned();
-    // Longest names first, so `$AB` is not replaced as `$A` + `B`.
-    let mut sorted = vars.clone();
-    sorted.sort_by_key(|(n, _)| std::cmp::Reverse(n.len()));
-    for (name, value) in &sorted {
-        out = out.replace(&format!("${{{name}}}"), value);
-        out = out.replace(&format!("${name}"), value);
-    }
-    Some(out)
-}
-
 /// Whether a variable value looks like a secret fragment: it starts with a documented vendor
 /// prefix (`sk_live_`, `ghp_`, `AKIA`, `xoxb-`, ...) of any built-in secret type.
 pub fn is_fragment(value: &str) -> bool {
@@ -533,17 +507,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn expands_same_line_assignments() {
-        let line = "A=sk_live_51HxQ2bK; B=c9ZtRv7mWp3LnY8dE; echo $A${B} > k";
-        let x = expand_assignments(line).unwrap();
-        assert!(x.contains("sk_live_51HxQ2bKc9ZtRv7mWp3LnY8dE"), "{x}");
-        assert_eq!(expand_assignments("echo $HOME"), None);
-        assert_eq!(expand_assignments("X=1 make"), None);
-        assert!(is_fragment("sk_live_51Hx"));
-        assert!(!is_fragment("hello"));
-    }
-
-    #[test]
     fn edit_result_and_straddling() {
         let cur = "KEY=sk_live_51HxQ2bKc9\n";
         let (text, spans) =
@@ -566,5 +529,12 @@ mod tests {
     #[test]
     fn var_refs_parse() {
         assert_eq!(var_refs("echo $A${B_2} $1 $"), vec!["A", "B_2"]);
+    }
+
+    #[test]
+    fn fragments_start_with_a_vendor_prefix() {
+        assert!(is_fragment("sk_live_51Hx"));
+        assert!(is_fragment("'ghp_abc'"));
+        assert!(!is_fragment("hello"));
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The file is streamed line by line (memory is bounded by the longest line, at most
 //! [`MAX_LINE`]); each line goes through the core's verifier
-//! (`datafog::receipt::verify_chain_from`) with the previous line's `hash`, so the result is
+//! (`datafog::receipt::verify_line`) with the previous line's `hash`, so the result is
 //! exactly what the core and `datafog-api` would conclude. Blank lines are skipped but counted
 //! in line numbers.
 //!
@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use datafog::receipt::tail::is_torn;
-use datafog::receipt::{ChainErrorKind, GENESIS_HASH, verify_chain_from};
+use datafog::receipt::{ChainErrorKind, GENESIS_HASH, verify_line};
 use datafog_files::checkpoint::{self, Checkpoint, Invalid, PublicKey};
 use serde::Serialize;
 use serde_json::Value;
@@ -251,8 +251,10 @@ pub fn verify_reader_at(
         if text.trim().is_empty() {
             continue;
         }
-        match verify_chain_from(&report.head_hash, std::iter::once(text)) {
-            Ok(summary) => {
+        match verify_line(&report.head_hash, text) {
+            // Blank lines were skipped above.
+            Ok(None) => {}
+            Ok(Some(hash)) => {
                 let id = serde_json::from_str::<Value>(text)
                     .ok()
                     .as_ref()
@@ -261,7 +263,7 @@ pub fn verify_reader_at(
                     report.first_receipt_id.clone_from(&id);
                 }
                 report.last_receipt_id = id;
-                report.head_hash = summary.last_hash;
+                report.head_hash = hash;
                 report.receipts += 1;
                 let n = report.receipts as u64;
                 if want.contains(&n) {
@@ -273,13 +275,12 @@ pub fn verify_reader_at(
                 report.brk = Some(torn(line_no, n));
                 break;
             }
-            Err(mut e) => {
-                e.line = line_no;
+            Err(kind) => {
                 let parsed = serde_json::from_str::<Value>(text).ok();
                 let v = parsed.as_ref();
-                let mut b = brk("", e.to_string());
+                let mut b = brk("", format!("line {line_no}: {kind}"));
                 b.receipt_id = v.and_then(receipt_id);
-                b.kind = match e.kind {
+                b.kind = match kind {
                     ChainErrorKind::Malformed => "malformed",
                     ChainErrorKind::MissingField(_) => "missing_field",
                     ChainErrorKind::HashMismatch => {

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use datafog::receipt::GENESIS_HASH;
+use datafog_files::pg::{CHAIN_LINES, describe};
 use postgres::{Client, NoTls};
 use serde::Serialize;
 
@@ -22,8 +23,6 @@ use crate::verify::{Exit, Report, text, verify_reader};
 
 /// Rows per round trip.
 const PAGE_ROWS: i32 = 1000;
-
-const CHAIN_LINES: &str = "SELECT line FROM datafog_receipts WHERE chain_id = $1 ORDER BY seq";
 
 /// Arguments of `datafog-shim receipts export`.
 #[derive(Debug, clap::Args)]
@@ -51,19 +50,6 @@ fn connect(url: &str) -> Result<Client, String> {
     cfg.application_name("datafog-shim");
     cfg.connect(NoTls)
         .map_err(|e| format!("connect to the store: {}", describe(&e)))
-}
-
-fn describe(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => format!("{}: {}", db.code().code(), db.message()),
-        None => {
-            use std::error::Error;
-            match e.source() {
-                Some(s) => format!("{e}: {s}"),
-                None => e.to_string(),
-            }
-        }
-    }
 }
 
 /// A chain's lines as one NDJSON byte stream, read a page at a time.

@@ -565,19 +565,21 @@ pub enum ChainErrorKind {
 
 impl std::fmt::Display for ChainError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let line = self.line;
-        match &self.kind {
-            ChainErrorKind::Malformed => write!(f, "line {line}: not a JSON receipt object"),
-            ChainErrorKind::MissingField(name) => {
-                write!(f, "line {line}: missing string member `{name}`")
-            }
+        write!(f, "line {}: {}", self.line, self.kind)
+    }
+}
+
+impl std::fmt::Display for ChainErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainErrorKind::Malformed => write!(f, "not a JSON receipt object"),
+            ChainErrorKind::MissingField(name) => write!(f, "missing string member `{name}`"),
             ChainErrorKind::HashMismatch => {
-                write!(f, "line {line}: `hash` does not match the receipt content")
+                write!(f, "`hash` does not match the receipt content")
             }
-            ChainErrorKind::BrokenLink => write!(
-                f,
-                "line {line}: `prev_hash` is not the `hash` of the previous receipt"
-            ),
+            ChainErrorKind::BrokenLink => {
+                write!(f, "`prev_hash` is not the `hash` of the previous receipt")
+            }
         }
     }
 }
@@ -599,38 +601,49 @@ pub fn verify_chain_from<'a>(
     let mut last = prev_hash.to_owned();
     let mut count = 0usize;
     for (i, raw) in lines.enumerate() {
-        let line = i + 1;
-        let raw = raw.trim();
-        if raw.is_empty() {
-            continue;
+        match verify_line(&last, raw) {
+            Ok(Some(hash)) => {
+                last = hash;
+                count += 1;
+            }
+            Ok(None) => {}
+            Err(kind) => return Err(ChainError { line: i + 1, kind }),
         }
-        let err = |kind| ChainError { line, kind };
-        let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(raw) else {
-            return Err(err(ChainErrorKind::Malformed));
-        };
-        if serde_json::from_str::<UniqueMembers>(raw).is_err() {
-            return Err(err(ChainErrorKind::Malformed));
-        }
-        let Some(Value::String(hash)) = map.remove("hash") else {
-            return Err(err(ChainErrorKind::MissingField("hash")));
-        };
-        let Some(Value::String(prev)) = map.get("prev_hash") else {
-            return Err(err(ChainErrorKind::MissingField("prev_hash")));
-        };
-        let linked = *prev == last;
-        if hash_value(&Value::Object(map)) != hash {
-            return Err(err(ChainErrorKind::HashMismatch));
-        }
-        if !linked {
-            return Err(err(ChainErrorKind::BrokenLink));
-        }
-        last = hash;
-        count += 1;
     }
     Ok(ChainSummary {
         count,
         last_hash: last,
     })
+}
+
+/// Verify one receipt line against the previous receipt's `hash` (`prev_hash`): `Ok(Some(hash))`
+/// is this receipt's hash (the next line's `prev_hash`), `Ok(None)` a blank line (skipped). For
+/// readers that walk a chain themselves (a database cursor, a file read in a background job).
+pub fn verify_line(prev_hash: &str, raw: &str) -> Result<Option<String>, ChainErrorKind> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let Ok(Value::Object(mut map)) = serde_json::from_str::<Value>(raw) else {
+        return Err(ChainErrorKind::Malformed);
+    };
+    if serde_json::from_str::<UniqueMembers>(raw).is_err() {
+        return Err(ChainErrorKind::Malformed);
+    }
+    let Some(Value::String(hash)) = map.remove("hash") else {
+        return Err(ChainErrorKind::MissingField("hash"));
+    };
+    let Some(Value::String(prev)) = map.get("prev_hash") else {
+        return Err(ChainErrorKind::MissingField("prev_hash"));
+    };
+    let linked = *prev == prev_hash;
+    if hash_value(&Value::Object(map)) != hash {
+        return Err(ChainErrorKind::HashMismatch);
+    }
+    if !linked {
+        return Err(ChainErrorKind::BrokenLink);
+    }
+    Ok(Some(hash))
 }
 
 /// Any JSON value, refused when an object repeats a member name (issue 14, fuzzing: a receipt

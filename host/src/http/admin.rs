@@ -318,14 +318,10 @@ fn verify_chain(
             }
             count += 1;
             checked.store(count, Ordering::Relaxed);
-            match crate::native::verify_chain_from(&last, std::iter::once(line)) {
-                Ok(sum) => last = sum.last_hash,
-                // One line at a time: the error's own line number is always 1.
-                Err(e) => {
-                    let why = e.to_string();
-                    let why = why.strip_prefix("line 1: ").unwrap_or(&why).to_owned();
-                    broken = Some((count, why));
-                }
+            match crate::native::verify_line(&last, line) {
+                Ok(Some(hash)) => last = hash,
+                Ok(None) => {}
+                Err(why) => broken = Some((count, why.to_string())),
             }
         })?;
     Ok(match broken {
