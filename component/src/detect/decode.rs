@@ -167,18 +167,57 @@ pub fn find(text: &[u8], found: &[Finding], out: &mut Vec<Finding>) {
 /// [`blocks::masks`]`(text)`; the PII family uses the same masks).
 pub(crate) fn find_in(text: &[u8], masks: &[Block], found: &[Finding], out: &mut Vec<Finding>) {
     let mut budget = BUDGET;
-    let skip: Vec<(usize, usize)> = found
-        .iter()
-        .filter(|f| f.builtin().is_some_and(EntityType::is_secret))
-        .map(|f| (f.start, f.end))
-        .collect();
+    let skip = Skip::new(
+        found
+            .iter()
+            .filter(|f| f.builtin().is_some_and(EntityType::is_secret))
+            .map(|f| (f.start, f.end))
+            .collect(),
+    );
     level(text, masks, &skip, MAX_DEPTH, &mut budget, out);
+}
+
+/// Spans whose inside is not decoded (the secrets the plain scan found), for an O(log n) "is this
+/// run inside one of them" test: a large payload has hundreds of them and thousands of runs.
+#[derive(Default)]
+struct Skip {
+    /// Span starts, ascending.
+    starts: Vec<usize>,
+    /// `max_end[i]`: the largest end among the spans `..=i`.
+    max_end: Vec<usize>,
+}
+
+impl Skip {
+    fn new(mut spans: Vec<(usize, usize)>) -> Skip {
+        spans.sort_unstable();
+        let mut max = 0;
+        let max_end = spans
+            .iter()
+            .map(|&(_, e)| {
+                max = max.max(e);
+                max
+            })
+            .collect();
+        Skip {
+            starts: spans.into_iter().map(|(s, _)| s).collect(),
+            max_end,
+        }
+    }
+
+    /// Whether `[s, e)` lies inside one span: among the spans starting at or before `s`, the one
+    /// reaching furthest reaches `e`.
+    fn covers(&self, s: usize, e: usize) -> bool {
+        let k = self.starts.partition_point(|&a| a <= s);
+        k.checked_sub(1)
+            .and_then(|i| self.max_end.get(i))
+            .is_some_and(|&end| end >= e)
+    }
 }
 
 fn level(
     text: &[u8],
     masks: &[Block],
-    skip: &[(usize, usize)],
+    skip: &Skip,
     depth: usize,
     budget: &mut usize,
     out: &mut Vec<Finding>,
@@ -193,7 +232,14 @@ fn level(
         let inner_masks = blocks::masks(&d.bytes);
         super::secrets::find(&d.bytes, &mut inner);
         super::pii::find_in(&d.bytes, &inner_masks, &mut inner);
-        level(&d.bytes, &inner_masks, &[], depth - 1, budget, &mut inner);
+        level(
+            &d.bytes,
+            &inner_masks,
+            &Skip::default(),
+            depth - 1,
+            budget,
+            &mut inner,
+        );
         for f in inner {
             if !f.builtin().is_some_and(reported) {
                 continue;
@@ -214,18 +260,8 @@ fn level(
     }
 }
 
-fn inside(skip: &[(usize, usize)], s: usize, e: usize) -> bool {
-    skip.iter().any(|&(a, b)| a <= s && e <= b)
-}
-
 /// Every decodable run of `text`, in order, within the budget.
-fn collect(
-    text: &[u8],
-    masks: &[Block],
-    skip: &[(usize, usize)],
-    budget: &mut usize,
-    out: &mut Vec<Decoded>,
-) {
+fn collect(text: &[u8], masks: &[Block], skip: &Skip, budget: &mut usize, out: &mut Vec<Decoded>) {
     // base64 / hex runs.
     let mut i = 0;
     while let Some((s, e)) = long_run(text, masks, i) {
@@ -233,7 +269,7 @@ fn collect(
         let with_pad = e + text
             .get(e..)
             .map_or(0, |t| t.iter().take(2).take_while(|&&b| b == b'=').count());
-        if with_pad - s > MAX_RUN || with_pad - s > *budget || inside(skip, s, with_pad) {
+        if with_pad - s > MAX_RUN || with_pad - s > *budget || skip.covers(s, with_pad) {
             continue;
         }
         let Some(run) = text.get(s..e) else { continue };
@@ -269,7 +305,7 @@ fn collect(
         let at = from + off;
         let (ts, te) = token(text, at);
         from = te.max(at + 1);
-        if te - ts > MAX_RUN || te - ts > *budget || inside(skip, ts, te) {
+        if te - ts > MAX_RUN || te - ts > *budget || skip.covers(ts, te) {
             continue;
         }
         if let Some(d) = unescape(text, ts, te) {
@@ -635,6 +671,20 @@ fn strip_invisible(text: &[u8], ts: usize, te: usize) -> Decoded {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn skip_covers_exactly_the_runs_inside_a_span() {
+        // Unsorted, nested and overlapping spans; checked against the linear definition.
+        let spans = vec![(50, 60), (10, 40), (12, 20), (35, 45), (70, 71)];
+        let skip = Skip::new(spans.clone());
+        for s in 0..80 {
+            for e in s..82 {
+                let linear = spans.iter().any(|&(a, b)| a <= s && e <= b);
+                assert_eq!(skip.covers(s, e), linear, "[{s}, {e})");
+            }
+        }
+        assert!(!Skip::default().covers(0, 0));
+    }
 
     fn b64(s: &str) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
