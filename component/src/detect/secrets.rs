@@ -1,10 +1,13 @@
 //! Secret detectors: provider tokens with distinctive prefixes, JWTs, PEM private keys,
 //! URL credentials, password assignments, bearer tokens, and the generic keyed `api_key`.
 //!
-//! Engine: one `aho-corasick` pass (built once, case-sensitive so its Teddy prefilter stays on)
-//! finds anchors — provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...),
-//! the vendor prefixes of `vendor::VENDORS` (`hf_`, `hvs.`, `glsa_`, `dop_v1_`, ...), command
-//! anchors (`mysql`, ` -u `, `--user`) and key-name keywords in three spellings
+//! Engine: `aho-corasick` searchers (built once, case-sensitive so Teddy stays on) find
+//! anchors: three packed (SIMD) searchers where the CPU has them, merged by offset; elsewhere
+//! (wasm32) one overlapping-match DFA walks the text once and each group's leftmost-first
+//! matches are picked from its output (`one_pass`), with the same result. The anchors are
+//! provider prefixes (`AKIA`, `ghp_`, `sk-`, `eyJ`, `-----BEGIN`, `://`, ...), the vendor
+//! prefixes of `vendor::VENDORS` (`hf_`, `hvs.`, `glsa_`, `dop_v1_`, ...), command anchors
+//! (`mysql`, ` -u `, `--user`) and key-name keywords in three spellings
 //! (`pass`/`Pass`/`PASS`, `token`, `secret`, `key`, `auth`, `cred`, `pwd`, `bearer`). Each anchor
 //! is validated locally by hand-written code: charset runs, word boundaries, lengths, base64url +
 //! JSON for JWTs and base64-JSON vendor tokens, PEM structure. No `regex`.
@@ -162,43 +165,117 @@ enum Searcher {
 }
 
 /// One searcher per group, with the anchor kind of each of its pattern ids.
-type Automata = Vec<(Searcher, Vec<Anchor>)>;
+type Groups = Vec<(Searcher, Vec<Anchor>)>;
+
+/// The anchor searchers.
+#[derive(Debug)]
+struct Automata {
+    groups: Groups,
+    /// Where a group has no packed searcher (wasm32, or a CPU without SSSE3), one
+    /// overlapping-match DFA over every group's patterns, so the text is walked once instead of
+    /// once per group (`one_pass`). Pattern `i` is `(group, index in the group)`.
+    all: Option<(AhoCorasick, Vec<(usize, usize)>)>,
+}
 
 fn automata() -> &'static Automata {
     static AC: OnceLock<Automata> = OnceLock::new();
     AC.get_or_init(|| {
-        (0..GROUPS)
-            .filter_map(|g| {
-                let vendors = vendor::VENDORS.iter().enumerate().filter_map(|(i, v)| {
-                    let i = u8::try_from(i).ok()?;
-                    (!v.separate() && vendor_group(v.anchor) == g)
-                        .then_some((v.anchor, Anchor::Vendor(i)))
-                });
-                let (pats, kinds): (Vec<&str>, Vec<Anchor>) = ANCHORS
-                    .iter()
-                    .filter(|a| a.2 == g)
-                    .map(|a| (a.0, a.1))
-                    .chain(vendors)
-                    .unzip();
-                let packed = aho_corasick::packed::Config::new()
-                    .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
-                    .builder()
-                    .extend(&pats)
-                    .build();
-                let searcher = match packed {
-                    Some(p) => Searcher::Packed(p),
-                    None => Searcher::Dfa(
-                        AhoCorasick::builder()
-                            .match_kind(MatchKind::LeftmostFirst)
-                            .kind(Some(AhoCorasickKind::DFA))
-                            .build(&pats)
-                            .ok()?,
-                    ),
-                };
-                Some((searcher, kinds))
-            })
-            .collect()
+        let groups = group_searchers();
+        let all = groups
+            .iter()
+            .any(|(s, _)| matches!(s, Searcher::Dfa(_)))
+            .then(all_groups)
+            .flatten();
+        Automata { groups, all }
     })
+}
+
+/// Every group's patterns, in group order and priority order within a group.
+fn group_patterns(g: usize) -> (Vec<&'static str>, Vec<Anchor>) {
+    let vendors = vendor::VENDORS
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, v)| {
+            let i = u8::try_from(i).ok()?;
+            (!v.separate() && vendor_group(v.anchor) == g).then_some((v.anchor, Anchor::Vendor(i)))
+        });
+    ANCHORS
+        .iter()
+        .filter(|a| a.2 == g)
+        .map(|a| (a.0, a.1))
+        .chain(vendors)
+        .unzip()
+}
+
+fn all_groups() -> Option<(AhoCorasick, Vec<(usize, usize)>)> {
+    let mut pats = Vec::new();
+    let mut ids = Vec::new();
+    for g in 0..GROUPS {
+        let (p, _) = group_patterns(g);
+        ids.extend((0..p.len()).map(|i| (g, i)));
+        pats.extend(p);
+    }
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
+        .build(&pats)
+        .ok()?;
+    Some((ac, ids))
+}
+
+/// Each group's leftmost-first matches, from one overlapping search: every match of every
+/// pattern, sorted by start, then group, then priority within the group; a group takes a match
+/// when it starts at or after the end of the group's previous one. That is the leftmost-first
+/// rule (the leftmost start wins, and at one start the pattern listed first), so the result is
+/// what the per-group searchers find, in the order the per-group merge handles them (by start,
+/// then group). `(start, end, group, index in the group)`.
+fn one_pass(
+    ac: &AhoCorasick,
+    ids: &[(usize, usize)],
+    text: &[u8],
+) -> Vec<(usize, usize, usize, usize)> {
+    let mut all: Vec<(usize, usize, usize, usize)> = ac
+        .find_overlapping_iter(text)
+        .filter_map(|m| {
+            let &(g, i) = ids.get(m.pattern().as_usize())?;
+            Some((m.start(), g, i, m.end()))
+        })
+        .map(|(s, g, i, e)| (s, e, g, i))
+        .collect();
+    all.sort_unstable_by_key(|&(s, _, g, i)| (s, g, i));
+    let mut end = [0usize; GROUPS];
+    all.retain(|&(s, e, g, _)| match end.get_mut(g) {
+        Some(last) if s >= *last => {
+            *last = e;
+            true
+        }
+        _ => false,
+    });
+    all
+}
+
+fn group_searchers() -> Groups {
+    (0..GROUPS)
+        .filter_map(|g| {
+            let (pats, kinds) = group_patterns(g);
+            let packed = aho_corasick::packed::Config::new()
+                .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(&pats)
+                .build();
+            let searcher = match packed {
+                Some(p) => Searcher::Packed(p),
+                None => Searcher::Dfa(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::LeftmostFirst)
+                        .kind(Some(AhoCorasickKind::DFA))
+                        .build(&pats)
+                        .ok()?,
+                ),
+            };
+            Some((searcher, kinds))
+        })
+        .collect()
 }
 
 enum Iter<'a, 'h> {
@@ -263,7 +340,18 @@ struct Memos {
     vendor_json_end: usize,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(text: &'a [u8]) -> Ctx<'a> {
+        Ctx {
+            text,
+            found: Vec::new(),
+            key_skip: 0,
+            pem: structured::PemCache::default(),
+            memo: Memos::default(),
+            k8s_secret: None,
+        }
+    }
+
     fn in_k8s_secret(&mut self) -> bool {
         let text = self.text;
         *self
@@ -288,8 +376,20 @@ impl Ctx<'_> {
 
 /// Append every secret finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
+    let ac = automata();
+    if let Some((all, ids)) = &ac.all {
+        let mut cx = Ctx::new(text);
+        for (s, e, g, i) in one_pass(all, ids, text) {
+            if let Some(&kind) = ac.groups.get(g).and_then(|(_, kinds)| kinds.get(i)) {
+                handle(&mut cx, kind, s, e);
+            }
+        }
+        vendor::azure_scan(&mut cx);
+        finish(cx.found, out);
+        return;
+    }
     let stream = |g: usize| {
-        automata().get(g).map(|(searcher, kinds)| {
+        ac.groups.get(g).map(|(searcher, kinds)| {
             let mut it = match searcher {
                 Searcher::Packed(p) => Iter::Packed(p.find_iter(text)),
                 Searcher::Dfa(ac) => Iter::Dfa(ac.find_iter(text)),
@@ -304,14 +404,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     };
     // No allocation per call: one stream per group, on the stack.
     let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1), stream(2)];
-    let mut cx = Ctx {
-        text,
-        found: Vec::new(),
-        key_skip: 0,
-        pem: structured::PemCache::default(),
-        memo: Memos::default(),
-        k8s_secret: None,
-    };
+    let mut cx = Ctx::new(text);
     // k-way merge: anchors are handled in offset order across groups.
     loop {
         let mut best: Option<(usize, usize)> = None; // (start, stream)
@@ -335,32 +428,36 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         let Some(&kind) = st.kinds.get(m.pattern().as_usize()) else {
             continue;
         };
-        let (s, e) = (m.start(), m.end());
-        match kind {
-            Anchor::Aws => prefixed::aws_access_key(&mut cx, s),
-            Anchor::GithubClassic => prefixed::github_classic(&mut cx, s, e),
-            Anchor::GithubPat => prefixed::github_pat(&mut cx, s, e),
-            Anchor::Gitlab => prefixed::gitlab(&mut cx, s, e),
-            Anchor::SlackXox => prefixed::slack_xox(&mut cx, s),
-            Anchor::SlackApp => prefixed::slack_app(&mut cx, s, e),
-            Anchor::SlackHook => structured::slack_webhook(&mut cx, s, e),
-            Anchor::Stripe => prefixed::stripe(&mut cx, s, e),
-            Anchor::Sk => prefixed::sk(&mut cx, s, e),
-            Anchor::Google => prefixed::google(&mut cx, s, e),
-            Anchor::Npm => prefixed::npm(&mut cx, s, e),
-            Anchor::Sendgrid => prefixed::sendgrid(&mut cx, s, e),
-            Anchor::Jwt => structured::jwt(&mut cx, s),
-            Anchor::Pem => structured::pem(&mut cx, s, e),
-            Anchor::Url => structured::url_credentials(&mut cx, s),
-            Anchor::Bearer => keyed::bearer(&mut cx, s, e),
-            Anchor::Keyword => keyed::keyword(&mut cx, s, e),
-            Anchor::Mysql => keyed::mysql(&mut cx, e),
-            Anchor::UserFlag => keyed::user_flag(&mut cx, s, e),
-            Anchor::Vendor(i) => vendor::vendor(&mut cx, usize::from(i), s, e),
-        }
+        handle(&mut cx, kind, m.start(), m.end());
     }
     vendor::azure_scan(&mut cx);
     finish(cx.found, out);
+}
+
+/// Validate the anchor `kind` found at `text[s..e]`.
+fn handle(cx: &mut Ctx<'_>, kind: Anchor, s: usize, e: usize) {
+    match kind {
+        Anchor::Aws => prefixed::aws_access_key(cx, s),
+        Anchor::GithubClassic => prefixed::github_classic(cx, s, e),
+        Anchor::GithubPat => prefixed::github_pat(cx, s, e),
+        Anchor::Gitlab => prefixed::gitlab(cx, s, e),
+        Anchor::SlackXox => prefixed::slack_xox(cx, s),
+        Anchor::SlackApp => prefixed::slack_app(cx, s, e),
+        Anchor::SlackHook => structured::slack_webhook(cx, s, e),
+        Anchor::Stripe => prefixed::stripe(cx, s, e),
+        Anchor::Sk => prefixed::sk(cx, s, e),
+        Anchor::Google => prefixed::google(cx, s, e),
+        Anchor::Npm => prefixed::npm(cx, s, e),
+        Anchor::Sendgrid => prefixed::sendgrid(cx, s, e),
+        Anchor::Jwt => structured::jwt(cx, s),
+        Anchor::Pem => structured::pem(cx, s, e),
+        Anchor::Url => structured::url_credentials(cx, s),
+        Anchor::Bearer => keyed::bearer(cx, s, e),
+        Anchor::Keyword => keyed::keyword(cx, s, e),
+        Anchor::Mysql => keyed::mysql(cx, e),
+        Anchor::UserFlag => keyed::user_flag(cx, s, e),
+        Anchor::Vendor(i) => vendor::vendor(cx, usize::from(i), s, e),
+    }
 }
 
 fn is_generic(t: EntityType) -> bool {
@@ -760,6 +857,43 @@ fn placeholder_words(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-pass anchor search (hosts without the packed searcher: wasm32) finds exactly
+    /// the per-group leftmost-first matches, in the per-group merge's order. Checked here against
+    /// per-group DFAs, natively, on the bench sample and on anchors that overlap across groups.
+    #[test]
+    fn one_pass_equals_the_per_group_searchers() {
+        let (all, ids) = all_groups().expect("the one-pass automaton builds");
+        let per_group: Vec<AhoCorasick> = (0..GROUPS)
+            .map(|g| {
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(group_patterns(g).0)
+                    .unwrap()
+            })
+            .collect();
+        let sample = include_str!("../../../tests/corpus/bench/sample.txt");
+        let texts = [
+            sample,
+            "sk_live_ghp_key ghp_token=github_pat_x passkeyPASSWORD Bearer earer xoxb-xapp-1",
+            "AKIAASIA -----BEGIN mysql -u root --user=a k_live_k_test_ whsec_ npm_glpat-",
+            "",
+        ];
+        for text in texts {
+            let mut want: Vec<(usize, usize, usize, usize)> = Vec::new();
+            for (g, ac) in per_group.iter().enumerate() {
+                want.extend(
+                    ac.find_iter(text)
+                        .map(|m| (m.start(), m.end(), g, m.pattern().as_usize())),
+                );
+            }
+            want.sort_by_key(|&(s, _, g, _)| (s, g));
+            let got = one_pass(&all, &ids, text.as_bytes());
+            assert!(want.len() > 3 || text.len() < 200, "the sample has anchors");
+            assert_eq!(got, want, "text starting {:?}", text.get(..40));
+        }
+    }
 
     fn scan(text: &str) -> Vec<(String, String)> {
         let mut out = Vec::new();
