@@ -68,15 +68,22 @@ fn classify(block: &[u8; 64]) -> (Block, u64) {
         let word = digit | alpha | (b == b'_');
         *d = u8::from(digit);
         *w = u8::from(word);
-        *a = u8::from(digit | (b == b'@'));
+        *a = u8::from(b == b'@');
         // `-` (0x2D) and `/` (0x2F) are the bytes with `b | 2 == b'/'`.
         *r = u8::from(word | (b == b'+') | ((b | 2) == b'/'));
         *j = u8::from(super::address::joins(b));
     }
+    let digit = pack64(&d);
+    // `@` is rare: pack its bytes only in a block that has one.
+    let at = if a.iter().fold(0u8, |m, &x| m | x) != 0 {
+        pack64(&a)
+    } else {
+        0
+    };
     let blk = Block {
-        digit: pack64(&d),
+        digit,
         word: pack64(&w),
-        anchor: pack64(&a),
+        anchor: digit | at,
         run: pack64(&r),
         start: 0,
     };
