@@ -83,7 +83,14 @@ fn classify(block: &[u8; 64]) -> (Block, u64) {
         run: word | pack_any(&r),
         start: 0,
     };
-    (blk, pack64(&j))
+    // `start` reads the joining bytes only before a digit: in a block without one, only the last
+    // byte's (the carry into the next block) matters.
+    let joins = if digit != 0 {
+        pack64(&j)
+    } else {
+        u64::from(j[63]) << 63
+    };
+    (blk, joins)
 }
 
 /// [`pack64`] of a class that many blocks lack (`@`; `+ - /` in about half the bench blocks):
