@@ -229,19 +229,25 @@ fn all_groups() -> Option<(AhoCorasick, Vec<(usize, usize)>)> {
 /// rule (the leftmost start wins, and at one start the pattern listed first), so the result is
 /// what the per-group searchers find, in the order the per-group merge handles them (by start,
 /// then group). `(start, end, group, index in the group)`.
+///
+/// `None` when the text holds more anchor matches than [`one_pass_cap`] (text made of anchors,
+/// `keykeykey...`): the caller then runs the per-group searchers, which need no buffer, so memory
+/// stays bounded by a few bytes per text byte whatever the input.
 fn one_pass(
     ac: &AhoCorasick,
     ids: &[(usize, usize)],
     text: &[u8],
-) -> Vec<(usize, usize, usize, usize)> {
-    let mut all: Vec<(usize, usize, usize, usize)> = ac
-        .find_overlapping_iter(text)
-        .filter_map(|m| {
-            let &(g, i) = ids.get(m.pattern().as_usize())?;
-            Some((m.start(), g, i, m.end()))
-        })
-        .map(|(s, g, i, e)| (s, e, g, i))
-        .collect();
+) -> Option<Vec<(usize, usize, usize, usize)>> {
+    let cap = one_pass_cap(text.len());
+    let mut all: Vec<(usize, usize, usize, usize)> = Vec::new();
+    for m in ac.find_overlapping_iter(text) {
+        if all.len() == cap {
+            return None;
+        }
+        if let Some(&(g, i)) = ids.get(m.pattern().as_usize()) {
+            all.push((m.start(), m.end(), g, i));
+        }
+    }
     all.sort_unstable_by_key(|&(s, _, g, i)| (s, g, i));
     let mut end = [0usize; GROUPS];
     all.retain(|&(s, e, g, _)| match end.get_mut(g) {
@@ -251,7 +257,14 @@ fn one_pass(
         }
         _ => false,
     });
-    all
+    Some(all)
+}
+
+/// The most anchor matches [`one_pass`] buffers for a text of `len` bytes: 4 bytes of buffer per
+/// text byte at most (32-byte entries, one per 8 text bytes). Prose and code have far fewer (the
+/// bench records: one per ~540 bytes, one per 46 in the densest record).
+fn one_pass_cap(len: usize) -> usize {
+    1024 + len / 8
 }
 
 fn group_searchers() -> Groups {
@@ -377,9 +390,13 @@ impl<'a> Ctx<'a> {
 /// Append every secret finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let ac = automata();
-    if let Some((all, ids)) = &ac.all {
+    if let Some(matches) = ac
+        .all
+        .as_ref()
+        .and_then(|(all, ids)| one_pass(all, ids, text))
+    {
         let mut cx = Ctx::new(text);
-        for (s, e, g, i) in one_pass(all, ids, text) {
+        for (s, e, g, i) in matches {
             if let Some(&kind) = ac.groups.get(g).and_then(|(_, kinds)| kinds.get(i)) {
                 handle(&mut cx, kind, s, e);
             }
@@ -891,8 +908,16 @@ mod tests {
             want.sort_by_key(|&(s, _, g, _)| (s, g));
             let got = one_pass(&all, &ids, text.as_bytes());
             assert!(want.len() > 3 || text.len() < 200, "the sample has anchors");
-            assert_eq!(got, want, "text starting {:?}", text.get(..40));
+            assert_eq!(got, Some(want), "text starting {:?}", text.get(..40));
         }
+        // Text made of anchors: over the buffer cap, so the per-group searchers run instead.
+        let hostile = "keyPASSoken".repeat(4096);
+        assert!(one_pass(&all, &ids, hostile.as_bytes()).is_none());
+        let sample_matches = all.find_overlapping_iter(sample).count();
+        assert!(
+            sample_matches * 4 < one_pass_cap(sample.len()),
+            "{sample_matches}"
+        );
     }
 
     fn scan(text: &str) -> Vec<(String, String)> {
