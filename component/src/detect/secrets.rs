@@ -390,23 +390,31 @@ impl<'a> Ctx<'a> {
 /// Append every secret finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     let ac = automata();
-    if let Some(matches) = ac
+    let mut cx = Ctx::new(text);
+    match ac
         .all
         .as_ref()
         .and_then(|(all, ids)| one_pass(all, ids, text))
     {
-        let mut cx = Ctx::new(text);
-        for (s, e, g, i) in matches {
-            if let Some(&kind) = ac.groups.get(g).and_then(|(_, kinds)| kinds.get(i)) {
-                handle(&mut cx, kind, s, e);
+        Some(matches) => {
+            for (s, e, g, i) in matches {
+                if let Some(&kind) = ac.groups.get(g).and_then(|(_, kinds)| kinds.get(i)) {
+                    handle(&mut cx, kind, s, e);
+                }
             }
         }
-        vendor::azure_scan(&mut cx);
-        finish(cx.found, out);
-        return;
+        None => merge(&ac.groups, &mut cx),
     }
+    vendor::azure_scan(&mut cx);
+    finish(cx.found, out);
+}
+
+/// Every group searcher's anchors in `cx.text`, handled in offset order across groups (a k-way
+/// merge; at one offset the lower group first).
+fn merge(groups: &Groups, cx: &mut Ctx<'_>) {
+    let text = cx.text;
     let stream = |g: usize| {
-        ac.groups.get(g).map(|(searcher, kinds)| {
+        groups.get(g).map(|(searcher, kinds)| {
             let mut it = match searcher {
                 Searcher::Packed(p) => Iter::Packed(p.find_iter(text)),
                 Searcher::Dfa(ac) => Iter::Dfa(ac.find_iter(text)),
@@ -421,8 +429,6 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
     };
     // No allocation per call: one stream per group, on the stack.
     let mut streams: [Option<Stream<'_, '_>>; GROUPS] = [stream(0), stream(1), stream(2)];
-    let mut cx = Ctx::new(text);
-    // k-way merge: anchors are handled in offset order across groups.
     loop {
         let mut best: Option<(usize, usize)> = None; // (start, stream)
         for (i, st) in streams.iter().enumerate() {
@@ -445,10 +451,8 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         let Some(&kind) = st.kinds.get(m.pattern().as_usize()) else {
             continue;
         };
-        handle(&mut cx, kind, m.start(), m.end());
+        handle(cx, kind, m.start(), m.end());
     }
-    vendor::azure_scan(&mut cx);
-    finish(cx.found, out);
 }
 
 /// Validate the anchor `kind` found at `text[s..e]`.
