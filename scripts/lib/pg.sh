@@ -12,6 +12,7 @@ pg_start() {
     if [ -z "$(pg_bin)" ]; then
         apt-get update -q
         DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+        apt-get clean
     fi
     PGBIN=$(pg_bin)
     echo "PostgreSQL: $("$PGBIN/postgres" --version)"
