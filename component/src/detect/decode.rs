@@ -264,6 +264,9 @@ fn level(
 fn collect(text: &[u8], masks: &[Block], skip: &Skip, budget: &mut usize, out: &mut Vec<Decoded>) {
     // base64 / hex runs.
     let mut i = 0;
+    // The probe's decoded bytes, one buffer for every run: most runs stop at the probe, and a
+    // buffer per run was an allocation each.
+    let mut probe = Vec::with_capacity(PROBE);
     while let Some((s, e)) = long_run(text, masks, i) {
         i = e.max(s + 1);
         let with_pad = e + text
@@ -280,13 +283,13 @@ fn collect(text: &[u8], masks: &[Block], skip: &Skip, budget: &mut usize, out: &
         *budget = budget.saturating_sub(enc.decoded_len(run));
         // Most runs (digests, ids, paths) decode to binary: the first 16 or so decoded bytes
         // already hold bytes no UTF-8 text has, and decoding stops there.
-        let mut bytes = Vec::with_capacity(enc.decoded_len(run));
         let head = run.get(..PROBE).unwrap_or(run);
-        enc.decode(head, &mut bytes);
-        if std::str::from_utf8(&bytes).is_err_and(|e| e.error_len().is_some()) {
+        probe.clear();
+        enc.decode(head, &mut probe);
+        if std::str::from_utf8(&probe).is_err_and(|e| e.error_len().is_some()) {
             continue;
         }
-        bytes.clear();
+        let mut bytes = Vec::with_capacity(enc.decoded_len(run));
         enc.decode(run, &mut bytes);
         if printable(&bytes) {
             out.push(Decoded {

@@ -68,6 +68,8 @@ enum Anchor {
     Pem,
     Url,
     Bearer,
+    /// A GitLab prefix without its `-` (`glcbt`): the `-` must follow.
+    GitlabBare,
     /// A key-name keyword (`password`, `token`, `secret`, `key`, ...).
     Keyword,
     /// `mysql`/`mysqldump`/`mariadb`: a `-pPASSWORD` argument may follow.
@@ -145,6 +147,21 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("mysql", Anchor::Mysql, 1),
     ("mariadb", Anchor::Mysql, 1),
     (" -u ", Anchor::UserFlag, 2),
+    // The other GitLab token prefixes (GitLab's "Token prefixes" documentation): OAuth
+    // application secret, CI/CD job, feed, incoming mail, Kubernetes agent, SCIM, feature-flags
+    // client, and the legacy runner registration token. Without their `-` (the handler checks
+    // it), which would overlap `-----BEGIN` of group 1.
+    ("gloas", Anchor::GitlabBare, 2),
+    ("glcbt", Anchor::GitlabBare, 2),
+    ("glft", Anchor::GitlabBare, 2),
+    ("glimt", Anchor::GitlabBare, 2),
+    ("glagent", Anchor::GitlabBare, 2),
+    ("glsoat", Anchor::GitlabBare, 2),
+    ("glffct", Anchor::GitlabBare, 2),
+    ("GR1348941", Anchor::Gitlab, 2),
+    // `credential(s)` as a key name has no other keyword anchor in it.
+    ("redential", Anchor::Keyword, 2),
+    ("REDENTIAL", Anchor::Keyword, 2),
     ("--user", Anchor::UserFlag, 1),
 ];
 
@@ -462,6 +479,11 @@ fn handle(cx: &mut Ctx<'_>, kind: Anchor, s: usize, e: usize) {
         Anchor::GithubClassic => prefixed::github_classic(cx, s, e),
         Anchor::GithubPat => prefixed::github_pat(cx, s, e),
         Anchor::Gitlab => prefixed::gitlab(cx, s, e),
+        Anchor::GitlabBare => {
+            if at(cx.text, e) == b'-' {
+                prefixed::gitlab(cx, s, e + 1);
+            }
+        }
         Anchor::SlackXox => prefixed::slack_xox(cx, s),
         Anchor::SlackApp => prefixed::slack_app(cx, s, e),
         Anchor::SlackHook => structured::slack_webhook(cx, s, e),
@@ -1004,9 +1026,13 @@ mod tests {
                 .any(|k| a.get(a.len() - k..) == b.get(..k) || b.get(b.len() - k..) == a.get(..k))
     }
 
-    /// The non-vendor anchors of group 2 overlap no other pattern of groups 1 and 2, so each
-    /// group's leftmost-first non-overlapping matches do not depend on which of the two groups
-    /// holds them (and no two streams report one start for them).
+    /// The anchors moved from group 1 to group 2 overlap no other pattern of groups 1 and 2, so
+    /// each group's leftmost-first non-overlapping matches do not depend on which of the two
+    /// groups holds them (and no two streams report one start for them). The GitLab and
+    /// `credential` anchors were added to group 2 directly: no "as in group 1" claim is made for
+    /// them. They can only overlap another pattern inside glued words (`gloasq0atp-`,
+    /// `bearedential`), where group 2's leftmost-first rule or a second stream's anchor applies
+    /// (the keyword handler skips a key it has read; `resolve_overlaps` drops a duplicate finding).
     #[test]
     fn moved_anchors_overlap_nothing() {
         let others: Vec<&str> = ANCHORS
@@ -1020,7 +1046,15 @@ mod tests {
                     .map(|v| v.anchor),
             )
             .collect();
-        for a in ANCHORS.iter().filter(|a| a.2 == 2) {
+        let moved = ANCHORS.iter().filter(|a| {
+            a.2 == 2 && !matches!(a.1, Anchor::GitlabBare | Anchor::Gitlab | Anchor::Keyword)
+        });
+        assert_eq!(
+            moved.clone().count(),
+            8,
+            "whsec_, the GitHub prefixes, ` -u `"
+        );
+        for a in moved {
             for o in others.iter().filter(|o| **o != a.0) {
                 assert!(!can_overlap(a.0, o), "{:?} overlaps {o:?}", a.0);
             }

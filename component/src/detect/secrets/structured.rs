@@ -65,7 +65,9 @@ fn json_object(seg: &[u8]) -> Option<serde_json::Map<String, serde_json::Value>>
 
 /// `eyJ...` header `.` payload `.` signature. Header and payload must decode to JSON objects and
 /// the header must name an `alg`; the signature may be empty only when `alg` is `none`
-/// (an unsecured JWT still carries its claims).
+/// (an unsecured JWT still carries its claims). A header that also names an `enc` is an
+/// encrypted token (JWE compact serialization, RFC 7516 section 7.1): five segments, header `.`
+/// encrypted key `.` IV `.` ciphertext `.` tag, where only the encrypted key may be empty (`dir`).
 pub(super) fn jwt(cx: &mut Ctx<'_>, s: usize) {
     let text = cx.text;
     let p = before(text, s);
@@ -77,7 +79,7 @@ pub(super) fn jwt(cx: &mut Ctx<'_>, s: usize) {
         return;
     }
     let p_end = run(text, h_end + 1, MAX_JWT_SEGMENT, is_b64url);
-    if p_end == h_end + 1 || at(text, p_end) != b'.' {
+    if at(text, p_end) != b'.' {
         return;
     }
     let sig_end = run(text, p_end + 1, MAX_JWT_SEGMENT, is_b64url);
@@ -90,7 +92,25 @@ pub(super) fn jwt(cx: &mut Ctx<'_>, s: usize) {
     let Some(alg) = h.get("alg").and_then(|a| a.as_str()) else {
         return;
     };
-    if json_object(payload).is_none() {
+    if h.get("enc").is_some_and(serde_json::Value::is_string) {
+        // JWE: IV, ciphertext and tag after the (possibly empty) encrypted key.
+        let mut end = p_end;
+        for _ in 0..3 {
+            if at(text, end) != b'.' {
+                return;
+            }
+            let next = run(text, end + 1, MAX_JWT_SEGMENT, is_b64url);
+            if next == end + 1 {
+                return;
+            }
+            end = next;
+        }
+        if at(text, end) != b'.' {
+            cx.push(EntityType::Jwt, s, end, CONF_JWT);
+        }
+        return;
+    }
+    if p_end == h_end + 1 || json_object(payload).is_none() {
         return;
     }
     if sig_end == p_end + 1 {
