@@ -287,6 +287,12 @@ fn classify(words: &mut Words) -> Option<Class> {
     {
         return Some(Class::Password);
     }
+    // A signed URL's credential scope (`X-Amz-Credential=AKIA.../20261204/us-east-1/s3/aws4_request`,
+    // `X-Goog-Credential=`): an access key id or account plus a date and region, not a secret; the
+    // key id is found by its own detector and the signature by `structured::url_signature`.
+    if last == b"credential" && (prev == b"amz" || prev == b"goog") {
+        return None;
+    }
     let joined = words.joined();
     // Public by design: CSRF / XSRF tokens, publishable and public keys, site keys.
     if (0..words.n).any(|i| word_in(words.word(i), PUBLIC_WORDS))

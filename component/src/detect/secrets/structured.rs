@@ -1,6 +1,7 @@
 //! Structured secrets: JWTs (decoded and checked), PEM private-key blocks (plain or inside JSON
 //! strings with `\n` escapes, truncated or whole), URL credentials (an unescaped `#` or `@` in
-//! the password included), Sentry DSN keys (`api_key`) and Slack webhook URLs (`/services/`,
+//! the password included), signed-URL signatures (`api_key`: S3 and CloudFront, Google Cloud
+//! Storage, Azure SAS), Sentry DSN keys (`api_key`) and Slack webhook URLs (`/services/`,
 //! `/workflows/`, `/triggers/`, over `https://` or `http://`).
 
 use memchr::memmem;
@@ -351,6 +352,7 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     }
     let a = s + 3;
+    url_signature(cx, a);
     let mut auth_end = run(text, a, 512, |b| !ends_authority(b));
     if at(text, auth_end) == b'#' {
         // An unescaped `#` in the password (`https://user:p@ss#1@host`): the authority goes on
@@ -396,6 +398,139 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
         return;
     }
     cx.push(EntityType::UrlCredentials, a, a + at_pos, CONF_URL);
+}
+
+/// Longest URL searched for a signature (a Google V4 signature alone is 512 hex digits).
+const MAX_SIGNED_URL: usize = 8 * 1024;
+
+/// Bytes that end a URL in running text, JSON, HTML or a shell line.
+const fn ends_url(b: u8) -> bool {
+    b <= b' ' || b >= 0x7F || matches!(b, b'"' | b'\'' | b'`' | b'<' | b'>' | b'\\' | b'|' | b'^')
+}
+
+/// `!ends_url(b)` for every byte: the walk to a URL's end is one table load per byte (it runs
+/// for every `://`).
+static URL_BYTE: [bool; 256] = url_bytes();
+
+#[expect(
+    clippy::indexing_slicing,
+    reason = "const evaluation; b < 256 indexes a [bool; 256]"
+)]
+const fn url_bytes() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = !ends_url(b as u8);
+        b += 1;
+    }
+    t
+}
+
+/// A signed URL's signature: anyone holding the URL has the signer's access to the object until
+/// it expires, so the signature is a credential (`api_key`; the rest of the URL stays readable).
+/// The query (parameters split at `&`, or `&amp;` in HTML) must carry the scheme's other
+/// parameters:
+/// - AWS SigV4 (S3 presigned): `X-Amz-Signature` = 64 hex digits, with `X-Amz-Credential`;
+/// - Google Cloud Storage V4: `X-Goog-Signature` = 64+ hex digits, with `X-Goog-Credential`;
+/// - Azure SAS: `sig` = percent-encoded base64 of 32 bytes, with the signed version `sv`;
+/// - CloudFront and AWS SigV2: `Signature` = 27+ base64 bytes (`~ - _` allowed), with
+///   `Key-Pair-Id` or `AWSAccessKeyId`.
+///
+/// AWS's documentation example (its credential names `AKIAIOSFODNN7EXAMPLE`) is not reported.
+fn url_signature(cx: &mut Ctx<'_>, a: usize) {
+    let text = cx.text;
+    let tail = text.get(a..).unwrap_or_default();
+    let tail = tail.get(..MAX_SIGNED_URL).unwrap_or(tail);
+    let len = tail
+        .iter()
+        .position(|&b| !URL_BYTE.get(usize::from(b)).copied().unwrap_or(false))
+        .unwrap_or(tail.len());
+    let Some(url) = tail.get(..len) else {
+        return;
+    };
+    let Some(q) = memchr::memchr(b'?', url) else {
+        return;
+    };
+    let query = url.get(q + 1..).unwrap_or_default();
+    // (name, value start in `text`, value)
+    let mut params: Vec<(&[u8], usize, &[u8])> = Vec::new();
+    let mut off = a + q + 1;
+    for p in query.split(|&b| b == b'&') {
+        let start = off;
+        off += p.len() + 1;
+        let (p, start) = match p.strip_prefix(b"amp;") {
+            Some(rest) => (rest, start + 4),
+            None => (p, start),
+        };
+        if let Some(eq) = memchr::memchr(b'=', p) {
+            let (name, value) = (
+                p.get(..eq).unwrap_or_default(),
+                p.get(eq + 1..).unwrap_or_default(),
+            );
+            params.push((name, start + eq + 1, value));
+        }
+    }
+    let has = |n: &str| {
+        params
+            .iter()
+            .any(|(name, ..)| name.eq_ignore_ascii_case(n.as_bytes()))
+    };
+    if memmem::find(query, b"EXAMPLE").is_some() {
+        return;
+    }
+    for &(name, vs, value) in &params {
+        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
+        let hex = |min: usize| value.len() >= min && value.iter().all(|b| b.is_ascii_hexdigit());
+        let ok = if is("X-Amz-Signature") {
+            value.len() == 64 && hex(64) && has("X-Amz-Credential")
+        } else if is("X-Goog-Signature") {
+            hex(64) && has("X-Goog-Credential")
+        } else if is("sig") {
+            has("sv") && sas_signature(value)
+        } else if is("Signature") {
+            value.len() >= 27
+                && value
+                    .iter()
+                    .all(|&b| is_b64url(b) || matches!(b, b'~' | b'+' | b'/' | b'=' | b'%'))
+                && (has("Key-Pair-Id") || has("AWSAccessKeyId"))
+        } else {
+            false
+        };
+        if ok && !weak_body(value) {
+            cx.push_vendor(EntityType::ApiKey, vs, vs + value.len(), CONF_URL);
+        }
+    }
+}
+
+/// An Azure SAS `sig`: base64 of a 32-byte HMAC-SHA256, percent-encoded or not (43 base64
+/// characters and one `=`).
+fn sas_signature(v: &[u8]) -> bool {
+    let mut n = 0usize;
+    let mut i = 0usize;
+    let mut pad = 0usize;
+    while let Some(&b) = v.get(i) {
+        let c = if b == b'%' {
+            let h = v.get(i + 1..i + 3).unwrap_or_default();
+            i += 2;
+            match h {
+                [b'2', b'B' | b'b'] => b'+',
+                [b'2', b'F' | b'f'] => b'/',
+                [b'3', b'D' | b'd'] => b'=',
+                _ => return false,
+            }
+        } else {
+            b
+        };
+        i += 1;
+        if c == b'=' {
+            pad += 1;
+        } else if pad > 0 || !(is_alnum(c) || c == b'+' || c == b'/') {
+            return false;
+        } else {
+            n += 1;
+        }
+    }
+    n == 43 && pad == 1
 }
 
 /// A Sentry DSN (`https://<32 hex public key>@o123.ingest.sentry.io/456`): the key, as `api_key`.
