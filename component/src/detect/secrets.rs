@@ -368,6 +368,11 @@ struct Memos {
     vendor_run: [memo::RunMemo; vendor::SETS],
     /// `vendor`: a base64-JSON candidate was decoded up to here.
     vendor_json_end: usize,
+    /// `structured::url_signature`: the URL walked to its end, its first `?`, and the end of the
+    /// last query read.
+    url_run: memo::RunMemo,
+    url_query: memo::NextHit,
+    url_read_to: usize,
 }
 
 impl<'a> Ctx<'a> {

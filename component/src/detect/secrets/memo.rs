@@ -356,6 +356,11 @@ mod tests {
             "eyJ",
             "-----BEGIN PRIVATE KEY-----\n",
             "://u:",
+            "a://",
+            "https://x/?sv=1&sig=",
+            "https://x/?X-Amz-Credential=1&X-Amz-Signature=",
+            "glcbt-",
+            "credential=",
         ];
         for f in frags {
             let t = f.repeat((256 << 10) / f.len());

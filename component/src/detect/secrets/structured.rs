@@ -426,6 +426,10 @@ const fn url_bytes() -> [bool; 256] {
     t
 }
 
+fn url_byte(b: u8) -> bool {
+    URL_BYTE.get(usize::from(b)).copied().unwrap_or(false)
+}
+
 /// A signed URL's signature: anyone holding the URL has the signer's access to the object until
 /// it expires, so the signature is a credential (`api_key`; the rest of the URL stays readable).
 /// The query (parameters split at `&`, or `&amp;` in HTML) must carry the scheme's other
@@ -437,64 +441,83 @@ const fn url_bytes() -> [bool; 256] {
 ///   `Key-Pair-Id` or `AWSAccessKeyId`.
 ///
 /// AWS's documentation example (its credential names `AKIAIOSFODNN7EXAMPLE`) is not reported.
+/// Linear in the text however many `://` it holds: the walk to the URL's end and the search for
+/// its `?` are memoized (anchors inside one URL share them), and each byte of a query is read
+/// once (a nested URL's parameters count as the outer query's).
 fn url_signature(cx: &mut Ctx<'_>, a: usize) {
     let text = cx.text;
-    let tail = text.get(a..).unwrap_or_default();
-    let tail = tail.get(..MAX_SIGNED_URL).unwrap_or(tail);
-    let len = tail
-        .iter()
-        .position(|&b| !URL_BYTE.get(usize::from(b)).copied().unwrap_or(false))
-        .unwrap_or(tail.len());
-    let Some(url) = tail.get(..len) else {
+    let end = cx.memo.url_run.run(text, a, MAX_SIGNED_URL, url_byte);
+    let Some(q) = cx
+        .memo
+        .url_query
+        .find(text, a, end, |t, i| at(t, i) == b'?')
+    else {
         return;
     };
-    let Some(q) = memchr::memchr(b'?', url) else {
+    // A `?` inside a query already read (a URL nested in a parameter, or the next anchor of one
+    // long URL): its parameters were among that query's.
+    if q < cx.memo.url_read_to {
         return;
-    };
-    let query = url.get(q + 1..).unwrap_or_default();
-    // (name, value start in `text`, value)
-    let mut params: Vec<(&[u8], usize, &[u8])> = Vec::new();
-    let mut off = a + q + 1;
-    for p in query.split(|&b| b == b'&') {
-        let start = off;
-        off += p.len() + 1;
-        let (p, start) = match p.strip_prefix(b"amp;") {
-            Some(rest) => (rest, start + 4),
-            None => (p, start),
-        };
-        if let Some(eq) = memchr::memchr(b'=', p) {
-            let (name, value) = (
-                p.get(..eq).unwrap_or_default(),
-                p.get(eq + 1..).unwrap_or_default(),
-            );
-            params.push((name, start + eq + 1, value));
-        }
     }
-    let has = |n: &str| {
-        params
-            .iter()
-            .any(|(name, ..)| name.eq_ignore_ascii_case(n.as_bytes()))
+    cx.memo.url_read_to = end;
+    let Some(query) = text.get(q + 1..end) else {
+        return;
     };
     if memmem::find(query, b"EXAMPLE").is_some() {
         return;
     }
-    for &(name, vs, value) in &params {
-        let is = |n: &str| name.eq_ignore_ascii_case(n.as_bytes());
-        let hex = |min: usize| value.len() >= min && value.iter().all(|b| b.is_ascii_hexdigit());
-        let ok = if is("X-Amz-Signature") {
-            value.len() == 64 && hex(64) && has("X-Amz-Credential")
-        } else if is("X-Goog-Signature") {
-            hex(64) && has("X-Goog-Credential")
-        } else if is("sig") {
-            has("sv") && sas_signature(value)
-        } else if is("Signature") {
-            value.len() >= 27
-                && value
-                    .iter()
-                    .all(|&b| is_b64url(b) || matches!(b, b'~' | b'+' | b'/' | b'=' | b'%'))
-                && (has("Key-Pair-Id") || has("AWSAccessKeyId"))
-        } else {
-            false
+    // One pass over the parameters: which scheme parameters are present, and the candidate
+    // signatures (kind, value start in `text`, value).
+    let (mut amz, mut goog, mut sv, mut key_pair) = (false, false, false, false);
+    let mut sigs: Vec<(u8, usize, &[u8])> = Vec::new();
+    let mut off = q + 1;
+    for p in query.split(|&b| b == b'&') {
+        let mut start = off;
+        off += p.len() + 1;
+        let p = match p.strip_prefix(b"amp;") {
+            Some(rest) => {
+                start += 4;
+                rest
+            }
+            None => p,
+        };
+        let Some(eq) = memchr::memchr(b'=', p) else {
+            continue;
+        };
+        let name = p.get(..eq).unwrap_or_default();
+        let value = p.get(eq + 1..).unwrap_or_default();
+        let is = |n: &[u8]| name.eq_ignore_ascii_case(n);
+        if is(b"X-Amz-Credential") {
+            amz = true;
+        } else if is(b"X-Goog-Credential") {
+            goog = true;
+        } else if is(b"sv") {
+            sv = true;
+        } else if is(b"Key-Pair-Id") || is(b"AWSAccessKeyId") {
+            key_pair = true;
+        } else if is(b"X-Amz-Signature") {
+            sigs.push((b'a', start + eq + 1, value));
+        } else if is(b"X-Goog-Signature") {
+            sigs.push((b'g', start + eq + 1, value));
+        } else if is(b"sig") {
+            sigs.push((b'z', start + eq + 1, value));
+        } else if is(b"Signature") {
+            sigs.push((b'c', start + eq + 1, value));
+        }
+    }
+    for (kind, vs, value) in sigs {
+        let hex = value.iter().all(u8::is_ascii_hexdigit);
+        let ok = match kind {
+            b'a' => amz && hex && value.len() == 64,
+            b'g' => goog && hex && value.len() >= 64,
+            b'z' => sv && sas_signature(value),
+            _ => {
+                key_pair
+                    && value.len() >= 27
+                    && value
+                        .iter()
+                        .all(|&b| is_b64url(b) || matches!(b, b'~' | b'+' | b'/' | b'=' | b'%'))
+            }
         };
         if ok && !weak_body(value) {
             cx.push_vendor(EntityType::ApiKey, vs, vs + value.len(), CONF_URL);
