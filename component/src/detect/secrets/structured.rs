@@ -106,7 +106,8 @@ pub(super) fn jwt(cx: &mut Ctx<'_>, s: usize) {
             }
             end = next;
         }
-        if at(text, end) != b'.' {
+        // A sixth segment: not a JWE (a `.` that ends a sentence is fine).
+        if !(at(text, end) == b'.' && is_b64url(at(text, end + 1))) {
             cx.push(EntityType::Jwt, s, end, CONF_JWT);
         }
         return;
