@@ -686,7 +686,10 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
         return;
     }
     let cli = key.starts_with(b"--");
-    let sep = parse_separator(text, ke, cli, before(text, ks));
+    let mut sep = parse_separator(text, ke, cli, before(text, ks));
+    if sep.is_none() && !cli && config_set(text, ks) {
+        sep = parse_separator(text, ke, true, before(text, ks));
+    }
     // Without a separator only a prose value can follow: bail out early unless the next word
     // could be one (this runs for every keyword in running text).
     if sep.is_none() && !(key.iter().all(u8::is_ascii_alphabetic) && prose_candidate(text, ke)) {
@@ -799,6 +802,35 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             }
         }
     }
+}
+
+/// A command line that sets a named value, key and value separated by spaces like a `--flag`'s:
+/// `aws configure set KEY VALUE`, `npm config set //registry.npmjs.org/:_authToken VALUE`,
+/// `dotnet user-secrets set "Section:Key" VALUE`. True when the shell word holding the key at
+/// `ks` follows `configure set`, `config set` or `user-secrets set`.
+fn config_set(text: &[u8], ks: usize) -> bool {
+    let lo = ks.saturating_sub(160);
+    let Some(w) = text.get(lo..ks) else {
+        return false;
+    };
+    // Back to the start of the key's shell word (a quote, `Section:`, `//host/:` before the key).
+    let Some(sp) = memchr::memrchr(b' ', w) else {
+        return false;
+    };
+    let w = w.get(..sp).unwrap_or_default().trim_ascii_end();
+    let Some(w) = w.strip_suffix(b"set") else {
+        return false;
+    };
+    if !w.last().is_some_and(u8::is_ascii_whitespace) {
+        return false;
+    }
+    let w = w.trim_ascii_end();
+    [&b"configure"[..], b"config", b"user-secrets"]
+        .iter()
+        .any(|c| {
+            w.strip_suffix(*c)
+                .is_some_and(|r| r.last().is_none_or(u8::is_ascii_whitespace))
+        })
 }
 
 /// Vendor tokens that start with a keyword: Notion's `secret_` + 43 alnum and Mailgun's
