@@ -1,5 +1,5 @@
 # Sourced by the test scripts that run a built binary (scripts/test-policies, test-fleet,
-# test-browser). They all use the build of scripts/test's "tests: build": one feature set. A
+# test-browser, schemathesis). They all use the build of scripts/test's "tests: build": one feature set. A
 # `cargo build -p datafog-shim` or `cargo test -p datafog-host` here would unify features per
 # package and build wasmtime, the host and the shim a second time (~1 GB of target dir and minutes
 # in CI). Quiet into a file, a no-op when up to date; on failure the end of the log is printed.
