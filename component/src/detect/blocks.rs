@@ -3,6 +3,8 @@
 //! and the decoding pass ([`super::decode`]), which used to classify the same bytes separately. Bit k of a block's mask is byte
 //! `64 * block + k`; bytes past the end of the text read as 0, which is in no class.
 
+use wide::i8x16;
+
 /// The classes of one block.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Block {
@@ -46,66 +48,75 @@ pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
     out
 }
 
-/// One vectorised byte loop for the classes, then a pack each; also the mask of the bytes that
-/// join a house number (`address::joins`), from which [`masks`] makes `start`.
+/// The classes of one block and the mask of the bytes that join a house number
+/// (`address::joins`), from which [`masks`] makes `start`: four 16-byte vectors, a few compares
+/// each and one `movemask` (SSE2; `i8x16.bitmask` in the wasm32 guest with simd128) per class.
 #[inline(always)]
 fn classify(block: &[u8; 64]) -> (Block, u64) {
-    let mut d = [0u8; 64];
-    let mut w = [0u8; 64];
-    let mut a = [0u8; 64];
-    let mut r = [0u8; 64];
-    let mut j = [0u8; 64];
-    for (((((d, w), a), r), j), &b) in d
-        .iter_mut()
-        .zip(&mut w)
-        .zip(&mut a)
-        .zip(&mut r)
-        .zip(&mut j)
-        .zip(block)
-    {
-        let digit = b.wrapping_sub(b'0') < 10;
-        let alpha = (b | 0x20).wrapping_sub(b'a') < 26;
-        let word = digit | alpha | (b == b'_');
-        *d = u8::from(digit);
-        *w = u8::from(word);
-        *a = u8::from(b == b'@');
-        // `-` (0x2D) and `/` (0x2F) are the bytes with `b | 2 == b'/'`.
-        *r = u8::from((b == b'+') | ((b | 2) == b'/'));
-        *j = u8::from(super::address::joins(b));
+    let mut blk = Block::default();
+    let mut joins = 0u64;
+    for (k, chunk) in block.chunks_exact(16).enumerate() {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(chunk);
+        let c = classify16(wide::bytemuck::cast(a));
+        let shift = 16 * k;
+        blk.digit |= c.digit << shift;
+        blk.word |= c.word << shift;
+        blk.anchor |= c.anchor << shift;
+        blk.run |= c.run << shift;
+        joins |= c.start << shift;
     }
-    let digit = pack64(&d);
-    let at = pack_any(&a);
-    let word = pack64(&w);
-    let blk = Block {
-        digit,
-        word,
-        anchor: digit | at,
-        run: word | pack_any(&r),
-        start: 0,
-    };
-    // `start` reads the joining bytes only before a digit: in a block without one, only the last
-    // byte's (the carry into the next block) matters.
-    let joins = if digit != 0 {
-        pack64(&j)
-    } else {
-        u64::from(j[63]) << 63
-    };
     (blk, joins)
 }
 
-/// [`pack64`] of a class that many blocks lack (`@`; `+ - /` in about half the bench blocks):
-/// zero without packing when no byte is set.
+/// All ones where the byte lies in `lo..lo + n` (`1 <= n <= 128`): adding `0x80 - lo` moves that
+/// range to the bottom of the signed bytes, where one signed compare finds it.
 #[inline(always)]
-fn pack_any(f: &[u8; 64]) -> u64 {
-    if f.iter().fold(0u8, |m, &x| m | x) != 0 {
-        pack64(f)
-    } else {
-        0
+fn in_range(v: i8x16, lo: u8, n: u8) -> i8x16 {
+    let shift = i8::from_ne_bytes([0x80u8.wrapping_sub(lo)]);
+    let top = i8::from_ne_bytes([n ^ 0x80]); // -128 + n
+    (v + i8x16::splat(shift)).simd_lt(i8x16::splat(top))
+}
+
+/// [`classify`] of 16 bytes.
+struct Classes16 {
+    digit: u64,
+    word: u64,
+    anchor: u64,
+    run: u64,
+    /// The bytes that join a house number (`address::joins`).
+    start: u64,
+}
+
+/// [`classify`] of 16 bytes.
+#[inline(always)]
+fn classify16(v: i8x16) -> Classes16 {
+    let splat = |b: u8| i8x16::splat(i8::from_ne_bytes([b]));
+    let eq = |b: u8| v.simd_eq(splat(b));
+    let digit = in_range(v, b'0', 10);
+    let word = digit | in_range(v | splat(0x20), b'a', 26) | eq(b'_');
+    let at = eq(b'@');
+    let plus = eq(b'+');
+    // `-` (0x2D) and `/` (0x2F) are the bytes with `b | 2 == b'/'`.
+    let dash_slash = (v | splat(2)).simd_eq(splat(b'/'));
+    // `address::joins`: word bytes, `@ + = \`, `-./0123456789:` (one range) and `#$%` (another);
+    // also every byte >= 0x80, which is the sign bit the bitmask reads from `v` itself.
+    let joins =
+        word | at | plus | in_range(v, b'-', 14) | in_range(v, b'#', 3) | eq(b'=') | eq(b'\\');
+    let bits = |m: i8x16| u64::from(m.to_bitmask());
+    let digit = bits(digit);
+    Classes16 {
+        digit,
+        word: bits(word),
+        anchor: digit | bits(at),
+        run: bits(word | plus | dash_slash),
+        start: bits(joins | v),
     }
 }
 
 /// Pack 64 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time: the multiply by
-/// 0x0102040810204080 moves byte j's low bit to bit 56 + j without carries.
+/// 0x0102040810204080 moves byte j's low bit to bit 56 + j without carries. (`ner::Cands` packs
+/// its candidate bytes with it; the same mask built with `movemask` counted as many instructions.)
 #[inline(always)]
 pub(crate) fn pack64(f: &[u8; 64]) -> u64 {
     let mut m = 0u64;
@@ -152,5 +163,26 @@ mod tests {
         assert_eq!(last.word >> (text.len() % 64), 0);
         assert_eq!(last.run >> (text.len() % 64), 0);
         assert!(masks(b"").is_empty());
+    }
+
+    /// The mask that reads the byte before (`start`): every (previous, current) byte pair, at
+    /// every offset in a block and across block boundaries.
+    #[test]
+    fn start_reads_every_byte_pair() {
+        let mut text = Vec::new();
+        for prev in 0..=255u8 {
+            for cur in 0..=255u8 {
+                text.extend_from_slice(&[prev, cur]);
+            }
+        }
+        text.push(b'7'); // a partial last block
+        let m = masks(&text);
+        for (i, &b) in text.iter().enumerate() {
+            let blk = m.get(i / 64).copied().unwrap_or_default();
+            let bit = |x: u64| x >> (i % 64) & 1 == 1;
+            let prev = i.checked_sub(1).and_then(|p| text.get(p)).copied();
+            let start = b.is_ascii_digit() && !crate::detect::address::joins(prev.unwrap_or(0));
+            assert_eq!(bit(blk.start), start, "start {b} after {prev:?}");
+        }
     }
 }
