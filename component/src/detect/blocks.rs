@@ -114,19 +114,39 @@ fn classify16(v: i8x16) -> Classes16 {
     }
 }
 
-/// Pack 64 bytes of 0/1 into a bit mask (byte k -> bit k), eight at a time: the multiply by
-/// 0x0102040810204080 moves byte j's low bit to bit 56 + j without carries. (`ner::Cands` packs
-/// its candidate bytes with it; the same mask built with `movemask` counted as many instructions.)
-#[inline(always)]
-pub(crate) fn pack64(f: &[u8; 64]) -> u64 {
-    let mut m = 0u64;
-    for (j, ch) in f.chunks_exact(8).enumerate() {
-        let mut b = [0u8; 8];
-        b.copy_from_slice(ch);
-        let x = u64::from_le_bytes(b);
-        m |= (x.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
+/// The NER family's title-case token candidates (`ner::cand`) of a 64-byte block, as two masks:
+/// the bytes that may open a token (an upper-case ASCII letter or a lead byte >= 0xC2) and those
+/// a token may follow (whitespace, `" ' ( [ {` or a byte >= 0x80). Bytes past a short `block`
+/// read as 0, which is in neither.
+pub(crate) fn title_masks(block: &[u8]) -> (u64, u64) {
+    let mut buf = [0u8; 64];
+    let full = match <&[u8; 64]>::try_from(block) {
+        Ok(b) => b,
+        Err(_) => {
+            for (d, &b) in buf.iter_mut().zip(block) {
+                *d = b;
+            }
+            &buf
+        }
+    };
+    let splat = |b: u8| i8x16::splat(i8::from_ne_bytes([b]));
+    let (mut upper, mut open) = (0u64, 0u64);
+    for (k, chunk) in full.chunks_exact(16).enumerate() {
+        let mut a = [0u8; 16];
+        a.copy_from_slice(chunk);
+        let v: i8x16 = wide::bytemuck::cast(a);
+        let up = in_range(v, b'A', 26) | in_range(v, 0xC2, 62);
+        // ` ` and `"` are the bytes with `b | 2 == b'"'`, `[` and `{` those with
+        // `b | 0x20 == b'{'`; `\t`..`\r` and `' (` are ranges; a byte >= 0x80 is its sign bit.
+        let op = (v | splat(2)).simd_eq(splat(b'"'))
+            | in_range(v, b'\t', 5)
+            | in_range(v, b'\'', 2)
+            | (v | splat(0x20)).simd_eq(splat(b'{'))
+            | v;
+        upper |= u64::from(up.to_bitmask()) << (16 * k);
+        open |= u64::from(op.to_bitmask()) << (16 * k);
     }
-    m
+    (upper, open)
 }
 
 #[cfg(test)]

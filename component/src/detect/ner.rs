@@ -1200,19 +1200,24 @@ impl Prev {
     }
 }
 
-/// Can `text[i]` start a title-case token? (cheap filter; `prev` is the byte before.) Pure
-/// arithmetic without short-circuits, so the block loop vectorises.
-#[inline(always)]
+/// Can `text[i]` start a title-case token? (cheap filter; `prev` is the byte before.) The scan
+/// reads it per 64-byte block from `blocks::title_masks`; the tests check those masks against it.
+#[cfg(test)]
 fn cand(prev: u8, cur: u8) -> bool {
     let upper = (cur.wrapping_sub(b'A') < 26) | (cur >= 0xC2);
+    upper & open_byte(prev)
+}
+
+/// May a title-case token start after `prev` ([`cand`])?
+#[inline(always)]
+fn open_byte(prev: u8) -> bool {
     // Whitespace, a non-ASCII byte or `" ' ( [ {`: ` ` and `"` are the bytes with `b | 2 == b'"'`,
     // `[` and `{` those with `b | 0x20 == b'{'`, `'` and `(` are adjacent.
-    let open = ((prev | 2) == b'"')
+    ((prev | 2) == b'"')
         | (prev.wrapping_sub(9) < 5)
         | (prev >= 0x80)
         | (prev.wrapping_sub(b'\'') < 2)
-        | ((prev | 0x20) == b'{');
-    upper & open
+        | ((prev | 0x20) == b'{')
 }
 
 /// Token candidates ([`cand`]) as a bit mask per aligned 64-byte block (bit k: byte `base + k`;
@@ -1234,41 +1239,17 @@ impl Cands {
 
     #[inline(never)]
     fn load(&mut self, t: &[u8], base: usize) {
-        let full = base
+        let block = t.get(base..).unwrap_or_default();
+        let block = block.get(..64).unwrap_or(block);
+        // The start of the text counts as whitespace.
+        let prev = base
             .checked_sub(1)
-            .and_then(|s| t.get(s..base + 64))
-            .and_then(|w| <&[u8; 65]>::try_from(w).ok());
-        let mut buf = [0u8; 65];
-        let window = match full {
-            Some(w) => w,
-            None => {
-                // The first or last block: window[k] = t[base - 1 + k], a space before the text
-                // and 0 after it.
-                let (first, block) = buf.split_at_mut(1);
-                let rest = t.get(base..).unwrap_or_default();
-                for (d, &b) in block.iter_mut().zip(rest) {
-                    *d = b;
-                }
-                if let Some(f) = first.first_mut() {
-                    *f = base
-                        .checked_sub(1)
-                        .and_then(|j| t.get(j))
-                        .copied()
-                        .unwrap_or(b' ');
-                }
-                &buf
-            }
-        };
-        let mut f = [0u8; 64];
-        for ((o, &p), &c) in f
-            .iter_mut()
-            .zip(window)
-            .zip(window.get(1..).unwrap_or_default())
-        {
-            *o = u8::from(cand(p, c));
-        }
+            .and_then(|j| t.get(j))
+            .copied()
+            .unwrap_or(b' ');
+        let (upper, open) = super::blocks::title_masks(block);
         self.base = base;
-        self.mask = super::blocks::pack64(&f);
+        self.mask = upper & ((open << 1) | u64::from(open_byte(prev)));
     }
 
     /// Next raw token start at or after `from` whose (leading-stripped) first byte may be
@@ -1826,6 +1807,29 @@ mod tests {
                     || b"\"'([{".contains(&prev);
                 let upper = cur.is_ascii_uppercase() || cur >= 0xC2;
                 assert_eq!(cand(prev, cur), open && upper, "{prev:#x} {cur:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn cands_are_cand_of_every_byte_pair() {
+        // Every (prev, cur) pair, at every offset in a block and across block boundaries; the
+        // last block partial.
+        let mut text = Vec::new();
+        for prev in 0..=255u8 {
+            for cur in 0..=255u8 {
+                text.extend_from_slice(&[prev, cur]);
+            }
+        }
+        text.push(b'A');
+        let mut cands = Cands::new();
+        for base in (0..text.len()).step_by(64) {
+            cands.load(&text, base);
+            for k in 0..64 {
+                let i = base + k;
+                let prev = i.checked_sub(1).and_then(|j| text.get(j)).copied();
+                let want = i < text.len() && cand(prev.unwrap_or(b' '), at(&text, i));
+                assert_eq!(cands.mask >> k & 1 == 1, want, "byte {i} after {prev:?}");
             }
         }
     }
