@@ -160,12 +160,18 @@ fn reported(t: EntityType) -> bool {
 /// Run the decoding pass on `text`; `found` holds the plain scan's findings (runs inside a secret
 /// already found are not decoded). Appends findings in `text`'s byte offsets.
 pub fn find(text: &[u8], found: &[Finding], out: &mut Vec<Finding>) {
-    find_in(text, &blocks::masks(text), found, out);
+    let masks = blocks::masks(text);
+    find_in(text, &long_runs(text, &masks), found, out);
 }
 
-/// [`find`] with the text's block masks already computed (`masks` must be
-/// [`blocks::masks`]`(text)`; the PII family uses the same masks).
-pub(crate) fn find_in(text: &[u8], masks: &[Block], found: &[Finding], out: &mut Vec<Finding>) {
+/// [`find`] with the text's long runs already computed (`runs` must be [`long_runs`]`(text,
+/// &blocks::masks(text))`; the secrets family looks at the same runs).
+pub(crate) fn find_in(
+    text: &[u8],
+    runs: &[(usize, usize)],
+    found: &[Finding],
+    out: &mut Vec<Finding>,
+) {
     let mut budget = BUDGET;
     let skip = Skip::new(
         found
@@ -174,7 +180,7 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], found: &[Finding], out: &mut
             .map(|f| (f.start, f.end))
             .collect(),
     );
-    level(text, masks, &skip, MAX_DEPTH, &mut budget, out);
+    level(text, runs, &skip, MAX_DEPTH, &mut budget, out);
 }
 
 /// Spans whose inside is not decoded (the secrets the plain scan found), for an O(log n) "is this
@@ -216,7 +222,7 @@ impl Skip {
 
 fn level(
     text: &[u8],
-    masks: &[Block],
+    long: &[(usize, usize)],
     skip: &Skip,
     depth: usize,
     budget: &mut usize,
@@ -226,15 +232,16 @@ fn level(
         return;
     }
     let mut runs = Vec::new();
-    collect(text, masks, skip, budget, &mut runs);
+    collect(text, long, skip, budget, &mut runs);
     for d in runs {
         let mut inner = Vec::new();
         let inner_masks = blocks::masks(&d.bytes);
-        super::secrets::find(&d.bytes, &mut inner);
+        let inner_long = long_runs(&d.bytes, &inner_masks);
+        super::secrets::find_in(&d.bytes, &inner_long, &mut inner);
         super::pii::find_in(&d.bytes, &inner_masks, &mut inner);
         level(
             &d.bytes,
-            &inner_masks,
+            &inner_long,
             &Skip::default(),
             depth - 1,
             budget,
@@ -261,14 +268,18 @@ fn level(
 }
 
 /// Every decodable run of `text`, in order, within the budget.
-fn collect(text: &[u8], masks: &[Block], skip: &Skip, budget: &mut usize, out: &mut Vec<Decoded>) {
+fn collect(
+    text: &[u8],
+    long: &[(usize, usize)],
+    skip: &Skip,
+    budget: &mut usize,
+    out: &mut Vec<Decoded>,
+) {
     // base64 / hex runs.
-    let mut i = 0;
     // The probe's decoded bytes, one buffer for every run: most runs stop at the probe, and a
     // buffer per run was an allocation each.
     let mut probe = Vec::with_capacity(PROBE);
-    while let Some((s, e)) = long_run(text, masks, i) {
-        i = e.max(s + 1);
+    for &(s, e) in long {
         let with_pad = e + text
             .get(e..)
             .map_or(0, |t| t.iter().take(2).take_while(|&&b| b == b'=').count());
@@ -332,6 +343,21 @@ fn collect(text: &[u8], masks: &[Block], skip: &Skip, budget: &mut usize, out: &
             out.push(d);
         }
     }
+}
+
+/// Every maximal run of base64 characters at least `MIN_B64` long, in order ([`long_run`]
+/// repeated): the decoding pass decodes them, the secrets family looks vendor prefixes up at their
+/// starts.
+pub(crate) fn long_runs(text: &[u8], masks: &[Block]) -> Vec<(usize, usize)> {
+    // Sized for about one run per 128 bytes (the bench records hold one per ~160), so a record
+    // rarely grows it: each growth was a reallocation.
+    let mut out = Vec::with_capacity(8 + text.len() / 128);
+    let mut i = 0;
+    while let Some((s, e)) = long_run(text, masks, i) {
+        out.push((s, e));
+        i = e.max(s + 1);
+    }
+    out
 }
 
 /// The next maximal run of base64 characters from `from` at least `MIN_B64` long:

@@ -139,7 +139,10 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     // Byte-class masks per 64-byte block, shared by the PII and address families and the decoding
     // pass.
     let masks = blocks::masks(text);
-    secrets::find(text, &mut out);
+    // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes at
+    // their starts) and the decoding pass.
+    let runs = decode::long_runs(text, &masks);
+    secrets::find_in(text, &runs, &mut out);
     pii::find_in(text, &masks, &mut out);
     address::find_in(text, &masks, &mut out);
     if opts.ner {
@@ -150,7 +153,7 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     }
     // Encoded runs (base64, hex, percent, escapes, invisible characters): `decode`.
     let mut decoded = Vec::new();
-    decode::find_in(text, &masks, &out, &mut decoded);
+    decode::find_in(text, &runs, &out, &mut decoded);
     out.append(&mut decoded);
     out.retain(|f| {
         f.start < f.end

@@ -214,7 +214,8 @@ fn group_patterns(g: usize) -> (Vec<&'static str>, Vec<Anchor>) {
         .enumerate()
         .filter_map(move |(i, v)| {
             let i = u8::try_from(i).ok()?;
-            (!v.separate() && vendor_group(v.anchor) == g).then_some((v.anchor, Anchor::Vendor(i)))
+            (v.in_automata() && vendor_group(v.anchor) == g)
+                .then_some((v.anchor, Anchor::Vendor(i)))
         });
     ANCHORS
         .iter()
@@ -411,6 +412,13 @@ impl<'a> Ctx<'a> {
 
 /// Append every secret finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
+    let runs = super::decode::long_runs(text, &super::blocks::masks(text));
+    find_in(text, &runs, out);
+}
+
+/// [`find`] with the text's long runs already computed (`runs` must be
+/// `decode::long_runs(text, ..)`): the vendor rows anchored on a run start look there.
+pub(crate) fn find_in(text: &[u8], runs: &[(usize, usize)], out: &mut Vec<Finding>) {
     let ac = automata();
     let mut cx = Ctx::new(text);
     match ac
@@ -428,6 +436,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
         None => merge(&ac.groups, &mut cx),
     }
     vendor::azure_scan(&mut cx);
+    vendor::run_scan(&mut cx, runs);
     finish(cx.found, out);
 }
 
@@ -991,11 +1000,7 @@ mod tests {
     #[test]
     fn groups_fit_packed_searchers() {
         for g in 0..GROUPS {
-            let n = ANCHORS.iter().filter(|a| a.2 == g).count()
-                + vendor::VENDORS
-                    .iter()
-                    .filter(|v| vendor_group(v.anchor) == g)
-                    .count();
+            let n = group_patterns(g).0.len();
             assert!((1..=64).contains(&n), "group {g}: {n} patterns");
         }
     }
@@ -1047,7 +1052,7 @@ mod tests {
             .chain(
                 vendor::VENDORS
                     .iter()
-                    .filter(|v| !v.separate() && vendor_group(v.anchor) == 2)
+                    .filter(|v| v.in_automata() && vendor_group(v.anchor) == 2)
                     .map(|v| v.anchor),
             )
             .collect();

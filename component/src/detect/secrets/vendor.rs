@@ -4,11 +4,20 @@
 //! the token unless its shape says otherwise (`Shape::Telegram`, `Shape::Azure`,
 //! `Shape::Atlas`, where the anchor sits inside the token).
 //!
+//! Rows built with [`r`] are not in the automata: their prefix opens a long run of token bytes
+//! (`decode::long_runs`, which the decoding pass walks anyway), and [`run_scan`] looks each run's
+//! first bytes up in a table. A prefix there costs nothing per text byte, where one more anchor
+//! in the full vendor group (at most 64 patterns per packed searcher) would cost a whole
+//! searcher pass. Such a token is missed when a `+` or `/` sticks to its front (`/NRAK-...`):
+//! its run then starts before the prefix.
+//!
 //! Every token must start on a boundary (no `[A-Za-z0-9]` before it, and for most rows no `_`
 //! or `-` either), its body must stop where the charset stops (a longer run is not the token),
 //! and the body must not be a placeholder (`xxxx`, a run of one byte, too few distinct bytes).
 
 use super::structured::b64_decode;
+use std::sync::OnceLock;
+
 use super::{Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy};
 use crate::entity::EntityType;
 
@@ -76,6 +85,11 @@ pub(super) enum Shape {
     Atlas,
     /// Databricks `dapi` + 32 hex, optional `-<digit>`.
     Databricks,
+    /// `n` hex digits, the separator, then ASCII letters and digits (Brevo `xkeysib-`,
+    /// Flutterwave `FLWSECK-`, LangSmith `lsv2_`).
+    Split(usize, u8),
+    /// A lower-case UUID (HubSpot `pat-na1-`, Plaid `access-production-`).
+    Uuid,
 }
 
 /// One vendor format.
@@ -86,6 +100,8 @@ pub(super) struct Vendor {
     min: usize,
     max: usize,
     shape: Shape,
+    /// Found by [`run_scan`] at the start of a long run, not by the anchor automata.
+    on_run: bool,
 }
 
 const fn v(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape) -> Vendor {
@@ -95,12 +111,23 @@ const fn v(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape)
         min,
         max,
         shape,
+        on_run: false,
     }
 }
 
-use Set::{Alnum, B64, B64Any, B64Url, Bech32Upper, Dotted, Letters, LowerHex};
+/// A row whose prefix is looked up at the start of each long run ([`run_scan`]); the prefix and
+/// at least the first `MIN_B64 - prefix` body bytes must be run bytes (`A-Za-z0-9_+-/`).
+const fn r(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape) -> Vendor {
+    Vendor {
+        on_run: true,
+        ..v(anchor, set, min, max, shape)
+    }
+}
+
+use Set::{Alnum, AlnumDash, B64, B64Any, B64Url, Bech32Upper, Dotted, Letters, LowerHex};
 use Shape::{
-    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Telegram,
+    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Split, Telegram,
+    Uuid,
 };
 
 /// The formats. `min`/`max` bound the body (bytes after the anchor).
@@ -191,6 +218,53 @@ pub(super) const VENDORS: &[Vendor] = &[
     v("7Q~", Dotted, 31, 34, Azure),
     v("8Q~", Dotted, 31, 34, Azure),
     v("9Q~", Dotted, 31, 34, Azure),
+    // Found at the start of a long run ([`r`]). New Relic: user API key, browser key, insert key.
+    r("NRAK-", Alnum, 27, 27, Plain),
+    r("NRJS-", LowerHex, 19, 19, Plain),
+    r("NRII-", B64Url, 32, 32, Plain),
+    // Shippo live and test API tokens.
+    r("shippo_live_", LowerHex, 40, 40, Plain),
+    r("shippo_test_", LowerHex, 40, 40, Plain),
+    // RubyGems API key, ReadMe API key, Prefect API key.
+    r("rubygems_", LowerHex, 48, 48, Plain),
+    r("rdme_", Alnum, 70, 70, Plain),
+    r("pnu_", Alnum, 36, 36, Plain),
+    // Brevo (Sendinblue) API key: 64 hex, `-`, 16 alnum.
+    r("xkeysib-", AlnumDash, 81, 81, Split(64, b'-')),
+    // Duffel test and live access tokens.
+    r("duffel_test_", B64Any, 43, 43, Plain),
+    r("duffel_live_", B64Any, 43, 43, Plain),
+    // EasyPost production and test API keys.
+    r("EZAK", Alnum, 54, 54, Plain),
+    r("EZTK", Alnum, 54, 54, Plain),
+    // Flutterwave secret keys (test, live): 32 hex, `-X`.
+    r("FLWSECK_TEST-", AlnumDash, 34, 34, Split(32, b'-')),
+    r("FLWSECK-", AlnumDash, 34, 34, Split(32, b'-')),
+    // Frame.io developer token, Infracost API key, Scalingo API token, Clojars deploy token.
+    r("fio-u-", B64Any, 64, 64, Plain),
+    r("ico-", Alnum, 32, 32, Plain),
+    r("tk-us-", B64Url, 48, 48, Plain),
+    r("CLOJARS_", Alnum, 60, 60, Plain),
+    // Adobe client secret.
+    r("p8e-", Alnum, 32, 32, Plain),
+    // JFrog Artifactory API key and reference token.
+    r("AKCp", Alnum, 69, 69, Plain),
+    r("cmVmd", Alnum, 59, 59, Plain),
+    // Contentful personal access token, Buildkite API token, Render API key.
+    r("CFPAT-", B64Url, 43, 43, Plain),
+    r("bkua_", LowerHex, 40, 40, Plain),
+    r("rnd_", Alnum, 32, 32, Plain),
+    // LangSmith personal and service keys: 32 hex, `_`, 10 hex.
+    r("lsv2_pt_", B64Url, 43, 43, Split(32, b'_')),
+    r("lsv2_sk_", B64Url, 43, 43, Split(32, b'_')),
+    // HubSpot private app tokens (US and EU data centres), Plaid access tokens.
+    r("pat-na1-", AlnumDash, 36, 36, Uuid),
+    r("pat-eu1-", AlnumDash, 36, 36, Uuid),
+    r("access-sandbox-", AlnumDash, 36, 36, Uuid),
+    r("access-development-", AlnumDash, 36, 36, Uuid),
+    r("access-production-", AlnumDash, 36, 36, Uuid),
+    // Yandex Cloud API key.
+    r("AQVN", B64Url, 35, 38, Plain),
 ];
 
 impl Vendor {
@@ -198,6 +272,67 @@ impl Vendor {
     /// ten 3-byte `<digit>Q~` anchors in the slim searcher cost more than one rare-pair search.
     pub(super) fn separate(&self) -> bool {
         matches!(self.shape, Azure)
+    }
+
+    /// Whether the row's anchor is one of the automata's patterns.
+    pub(super) fn in_automata(&self) -> bool {
+        !self.separate() && !self.on_run
+    }
+}
+
+/// The run-anchored rows ([`r`]) by first byte: `rows` holds their indices in `VENDORS` sorted by
+/// first byte, and `range[b]` the span of `rows` whose anchor starts with `b` (most bytes have
+/// none, so a run that opens no prefix costs one table load).
+struct RunIndex {
+    rows: Vec<usize>,
+    range: [(u8, u8); 256],
+}
+
+fn run_index() -> &'static RunIndex {
+    static INDEX: OnceLock<RunIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut rows: Vec<usize> = (0..VENDORS.len())
+            .filter(|&i| VENDORS.get(i).is_some_and(|v| v.on_run))
+            .collect();
+        let first = |i: &usize| VENDORS.get(*i).map_or(0, |v| at(v.anchor.as_bytes(), 0));
+        rows.sort_by_key(first);
+        let mut range = [(0u8, 0u8); 256];
+        for (k, i) in rows.iter().enumerate() {
+            let k = u8::try_from(k).unwrap_or(u8::MAX);
+            if let Some(r) = range.get_mut(usize::from(first(i))) {
+                *r = if r.0 == r.1 { (k, k + 1) } else { (r.0, k + 1) };
+            }
+        }
+        RunIndex { rows, range }
+    })
+}
+
+/// The run-anchored rows ([`r`]) at the start of each long run (`runs`: `decode::long_runs` of
+/// the text): the first byte looked up in [`run_index`], then the prefixes compared.
+pub(super) fn run_scan(cx: &mut Ctx<'_>, runs: &[(usize, usize)]) {
+    let index = run_index();
+    let text = cx.text;
+    for &(s, _) in runs {
+        let Some(&(lo, hi)) = index.range.get(usize::from(at(text, s))) else {
+            continue;
+        };
+        if lo == hi {
+            continue;
+        }
+        let rows = index
+            .rows
+            .get(usize::from(lo)..usize::from(hi))
+            .unwrap_or_default();
+        for &idx in rows {
+            if VENDORS
+                .get(idx)
+                .is_some_and(|row| starts_with_at(text, s, row.anchor.as_bytes()))
+            {
+                let len = VENDORS.get(idx).map_or(0, |row| row.anchor.len());
+                vendor(cx, idx, s, s + len);
+                break;
+            }
+        }
     }
 }
 
@@ -224,6 +359,15 @@ pub(super) fn azure_scan(cx: &mut Ctx<'_>) {
             vendor(cx, idx, s, p + 1);
         }
     }
+}
+
+/// A lower-case UUID: 8-4-4-4-12 hex digits.
+fn is_uuid(b: &[u8]) -> bool {
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_digit() || (b'a'..=b'f').contains(&c),
+        })
 }
 
 fn is_azure_byte(b: u8) -> bool {
@@ -323,6 +467,16 @@ fn plain(cx: &mut Ctx<'_>, s: usize, e: usize, row: &Vendor) -> Option<(usize, u
             .get(..11)
             .is_some_and(|d| d.iter().all(u8::is_ascii_digit)),
         Databricks => true,
+        Split(n, sep) => {
+            body.get(n) == Some(&sep)
+                && body
+                    .get(..n)
+                    .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit))
+                && body
+                    .get(n + 1..)
+                    .is_some_and(|t| !t.is_empty() && t.iter().all(|&b| is_alnum(b)))
+        }
+        Uuid => is_uuid(body),
         Telegram | Azure | Atlas | OnePasswordKey => false,
     };
     if !ok {
@@ -439,6 +593,75 @@ fn one_password_key(text: &[u8], s: usize, e: usize) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::detect::decode::MIN_B64;
+
+    /// A run-anchored row is found only if its token opens a long run: the prefix and the body
+    /// bytes up to `MIN_B64` must be run bytes (`A-Za-z0-9_+-/`), and no row's prefix may start
+    /// another's (the first match wins).
+    #[test]
+    fn run_rows_open_long_runs() {
+        let run_byte = |b: u8| is_alnum(b) || matches!(b, b'_' | b'+' | b'-' | b'/');
+        let rows: Vec<&Vendor> = VENDORS.iter().filter(|v| v.on_run).collect();
+        assert!(rows.len() >= 30);
+        for v in &rows {
+            let a = v.anchor.as_bytes();
+            assert!(a.iter().all(|&b| run_byte(b)), "{}", v.anchor);
+            assert!(
+                a.len() + v.min >= MIN_B64,
+                "{}: too short for a long run",
+                v.anchor
+            );
+            assert!(
+                !matches!(v.set, Set::Dotted),
+                "{}: dots end a run",
+                v.anchor
+            );
+            for w in &rows {
+                assert!(
+                    v.anchor == w.anchor || !w.anchor.starts_with(v.anchor),
+                    "{} shadows {}",
+                    v.anchor,
+                    w.anchor
+                );
+            }
+        }
+        // The index holds every run row once, under its first byte.
+        let index = run_index();
+        assert_eq!(index.rows.len(), rows.len());
+        assert!(rows.len() < 256);
+        for (b, &(lo, hi)) in index.range.iter().enumerate() {
+            for &i in index
+                .rows
+                .get(usize::from(lo)..usize::from(hi))
+                .unwrap_or_default()
+            {
+                assert_eq!(usize::from(VENDORS[i].anchor.as_bytes()[0]), b);
+            }
+        }
+        let covered: usize = index
+            .range
+            .iter()
+            .map(|&(lo, hi)| usize::from(hi - lo))
+            .sum();
+        assert_eq!(covered, rows.len());
+    }
+
+    #[test]
+    fn run_rows_only_at_a_run_start() {
+        let find = |t: &str| {
+            let mut out = Vec::new();
+            super::super::find(t.as_bytes(), &mut out);
+            out.iter().map(|f| (f.start, f.end)).collect::<Vec<_>>()
+        };
+        let token = "NRAK-Q7XG2M4K9ZP1R8T3W6Y5B0C2D4F";
+        assert_eq!(find(&format!("id: {token} end")), [(4, 4 + token.len())]);
+        // Glued to a word, or the body one byte short: nothing.
+        assert!(find(&format!("xx{token}")).is_empty());
+        assert!(find(&format!("a {} b", &token[..token.len() - 1])).is_empty());
+        assert!(is_uuid(b"3f9aa1bd-ef26-1687-d69d-77c00ca1a02c"));
+        assert!(!is_uuid(b"3f9aa1bd-ef26-1687-d69d-77c00ca1a02"));
+        assert!(!is_uuid(b"3F9AA1BD-EF26-1687-D69D-77C00CA1A02C"));
+    }
 
     #[test]
     fn anchors_are_distinct_and_sized() {
