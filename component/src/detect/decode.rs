@@ -237,7 +237,7 @@ fn level(
         let mut inner = Vec::new();
         let inner_masks = blocks::masks(&d.bytes);
         let inner_long = long_runs(&d.bytes, &inner_masks);
-        super::secrets::find_in(&d.bytes, &inner_long, &mut inner);
+        super::secrets::find_in(&d.bytes, &inner_masks, &inner_long, &mut inner);
         super::pii::find_in(&d.bytes, &inner_masks, &mut inner);
         level(
             &d.bytes,

@@ -142,7 +142,7 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes at
     // their starts) and the decoding pass.
     let runs = decode::long_runs(text, &masks);
-    secrets::find_in(text, &runs, &mut out);
+    secrets::find_in(text, &masks, &runs, &mut out);
     pii::find_in(text, &masks, &mut out);
     address::find_in(text, &masks, &mut out);
     if opts.ner {

@@ -412,13 +412,20 @@ impl<'a> Ctx<'a> {
 
 /// Append every secret finding in `text` (non-overlapping within one type).
 pub fn find(text: &[u8], out: &mut Vec<Finding>) {
-    let runs = super::decode::long_runs(text, &super::blocks::masks(text));
-    find_in(text, &runs, out);
+    let masks = super::blocks::masks(text);
+    let runs = super::decode::long_runs(text, &masks);
+    find_in(text, &masks, &runs, out);
 }
 
-/// [`find`] with the text's long runs already computed (`runs` must be
-/// `decode::long_runs(text, ..)`): the vendor rows anchored on a run start look there.
-pub(crate) fn find_in(text: &[u8], runs: &[(usize, usize)], out: &mut Vec<Finding>) {
+/// [`find`] with the text's block masks and long runs already computed (`masks` must be
+/// `blocks::masks(text)`, `runs` `decode::long_runs(text, masks)`): the vendor rows of
+/// `vendor::run_scan` are looked up there.
+pub(crate) fn find_in(
+    text: &[u8],
+    masks: &[super::blocks::Block],
+    runs: &[(usize, usize)],
+    out: &mut Vec<Finding>,
+) {
     let ac = automata();
     let mut cx = Ctx::new(text);
     match ac
@@ -436,7 +443,7 @@ pub(crate) fn find_in(text: &[u8], runs: &[(usize, usize)], out: &mut Vec<Findin
         None => merge(&ac.groups, &mut cx),
     }
     vendor::azure_scan(&mut cx);
-    vendor::run_scan(&mut cx, runs);
+    vendor::run_scan(&mut cx, masks, runs);
     finish(cx.found, out);
 }
 

@@ -4,12 +4,11 @@
 //! the token unless its shape says otherwise (`Shape::Telegram`, `Shape::Azure`,
 //! `Shape::Atlas`, where the anchor sits inside the token).
 //!
-//! Rows built with [`r`] are not in the automata: their prefix opens a long run of token bytes
-//! (`decode::long_runs`, which the decoding pass walks anyway), and [`run_scan`] looks each run's
-//! first bytes up in a table. A prefix there costs nothing per text byte, where one more anchor
-//! in the full vendor group (at most 64 patterns per packed searcher) would cost a whole
-//! searcher pass. Such a token is missed when a `+` or `/` sticks to its front (`/NRAK-...`):
-//! its run then starts before the prefix.
+//! Rows built with [`r`] are not in the automata: such a token lies in a long run of base64
+//! bytes (`decode::long_runs`, which the decoding pass walks anyway), at the run's start or after
+//! a `/` or `+` in it, and [`run_scan`] looks those bytes up in a table. A prefix there costs
+//! nothing per text byte, where the anchor automata pay per byte for every pattern (a packed
+//! searcher takes at most 64, and 32 keep it on the slim, faster variant).
 //!
 //! Every token must start on a boundary (no `[A-Za-z0-9]` before it, and for most rows no `_`
 //! or `-` either), its body must stop where the charset stops (a longer run is not the token),
@@ -19,6 +18,7 @@ use super::structured::b64_decode;
 use std::sync::OnceLock;
 
 use super::{Ctx, at, before, is_alnum, is_b64url, run, starts_with_at, weak_body, wordy};
+use crate::detect::blocks::Block;
 use crate::entity::EntityType;
 
 const CONF_VENDOR: f64 = 0.98;
@@ -115,8 +115,9 @@ const fn v(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape)
     }
 }
 
-/// A row whose prefix is looked up at the start of each long run ([`run_scan`]); the prefix and
-/// at least the first `MIN_B64 - prefix` body bytes must be run bytes (`A-Za-z0-9_+-/`).
+/// A row looked up in the long runs ([`run_scan`]) instead of by the anchor automata; the
+/// prefix and at least the first `MIN_B64 - prefix` body bytes must be run bytes
+/// (`A-Za-z0-9_+-/`).
 const fn r(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape) -> Vendor {
     Vendor {
         on_run: true,
@@ -133,78 +134,78 @@ use Shape::{
 /// The formats. `min`/`max` bound the body (bytes after the anchor).
 pub(super) const VENDORS: &[Vendor] = &[
     // Square: OAuth access token, OAuth application secret, access token (v2).
-    v("sq0atp-", B64Url, 22, 22, Plain),
-    v("sq0csp-", B64Url, 43, 43, Plain),
-    v("EAAA", B64Url, 60, 60, Plain),
+    r("sq0atp-", B64Url, 22, 22, Plain),
+    r("sq0csp-", B64Url, 43, 43, Plain),
+    r("EAAA", B64Url, 60, 60, Plain),
     // age: `AGE-SECRET-KEY-1` + 58 bech32 characters.
-    v("AGE-SECRET-KEY-1", Bech32Upper, 58, 58, Plain),
+    r("AGE-SECRET-KEY-1", Bech32Upper, 58, 58, Plain),
     // 1Password: service-account token (base64 JSON), account secret key.
-    v("ops_eyJ", B64Any, 100, 8192, B64Json),
-    v("A3-", Alnum, 0, 0, OnePasswordKey),
+    r("ops_eyJ", B64Any, 100, 8192, B64Json),
+    r("A3-", Alnum, 0, 0, OnePasswordKey),
     // Sentry: user auth token (64 hex), org auth token (base64 JSON `_` secret).
-    v("sntryu_", LowerHex, 64, 64, Plain),
-    v("sntrys_eyJ", B64Any, 60, 1024, Plain),
+    r("sntryu_", LowerHex, 64, 64, Plain),
+    r("sntrys_eyJ", B64Any, 60, 1024, Plain),
     // PlanetScale: service token, password, OAuth token.
     v("pscale_tkn_", Dotted, 32, 64, Plain),
     v("pscale_pw_", Dotted, 32, 64, Plain),
     v("pscale_oauth_", Dotted, 32, 64, Plain),
     // Perplexity.
-    v("pplx-", Alnum, 48, 48, Plain),
+    r("pplx-", Alnum, 48, 48, Plain),
     // Hugging Face: user token, organisation API token.
-    v("hf_", Letters, 34, 34, Plain),
-    v("api_org_", Letters, 34, 34, Plain),
+    r("hf_", Letters, 34, 34, Plain),
+    r("api_org_", Letters, 34, 34, Plain),
     // HashiCorp Vault: service, batch and recovery tokens.
     v("hvs.", B64Url, 24, 512, Plain),
     v("hvb.", B64Url, 100, 1024, Plain),
     v("hvr.", B64Url, 24, 512, Plain),
     // Grafana: service-account token, Cloud access-policy token, legacy API key.
-    v("glsa_", Alnum, 0, 0, Glsa),
-    v("glc_eyJ", B64, 40, 1024, B64Json),
-    v("eyJrIjoi", B64, 40, 1024, B64Json),
+    r("glsa_", Alnum, 0, 0, Glsa),
+    r("glc_eyJ", B64, 40, 1024, B64Json),
+    r("eyJrIjoi", B64, 40, 1024, B64Json),
     // OpenShift OAuth access token.
     v("sha256~", B64Url, 43, 43, Plain),
     // Shopify: admin access token, custom app, partner app, shared secret.
-    v("shpat_", LowerHex, 32, 32, Plain),
-    v("shpca_", LowerHex, 32, 32, Plain),
-    v("shppa_", LowerHex, 32, 32, Plain),
-    v("shpss_", LowerHex, 32, 32, Plain),
+    r("shpat_", LowerHex, 32, 32, Plain),
+    r("shpca_", LowerHex, 32, 32, Plain),
+    r("shppa_", LowerHex, 32, 32, Plain),
+    r("shpss_", LowerHex, 32, 32, Plain),
     // DigitalOcean: personal access, OAuth, refresh tokens.
-    v("dop_v1_", LowerHex, 64, 64, Plain),
-    v("doo_v1_", LowerHex, 64, 64, Plain),
-    v("dor_v1_", LowerHex, 64, 64, Plain),
+    r("dop_v1_", LowerHex, 64, 64, Plain),
+    r("doo_v1_", LowerHex, 64, 64, Plain),
+    r("dor_v1_", LowerHex, 64, 64, Plain),
     // Databricks personal access token.
-    v("dapi", LowerHex, 32, 32, Databricks),
+    r("dapi", LowerHex, 32, 32, Databricks),
     // Doppler: personal, service, service-account, CLI tokens.
     v("dp.pt.", Alnum, 40, 64, Plain),
     v("dp.st.", Dotted, 40, 80, Plain),
     v("dp.sa.", Alnum, 40, 64, Plain),
     v("dp.ct.", Alnum, 40, 64, Plain),
     // Postman API key.
-    v("PMAK-", Alnum, 0, 0, Postman),
+    r("PMAK-", Alnum, 0, 0, Postman),
     // Pulumi access token.
-    v("pul-", LowerHex, 40, 40, Plain),
+    r("pul-", LowerHex, 40, 40, Plain),
     // Linear API key.
-    v("lin_api_", Alnum, 40, 40, Plain),
+    r("lin_api_", Alnum, 40, 40, Plain),
     // Notion integration token (new form; `secret_` is checked by the keyword handler).
-    v("ntn_", Alnum, 46, 46, Ntn),
+    r("ntn_", Alnum, 46, 46, Ntn),
     // Atlassian API token.
-    v("ATATT3", B64Url, 186, 186, Plain),
+    r("ATATT3", B64Url, 186, 186, Plain),
     // Heroku API key (v2).
-    v("HRKU-AA", B64Url, 58, 58, Plain),
+    r("HRKU-AA", B64Url, 58, 58, Plain),
     // Fly.io token.
-    v("fo1_", B64Url, 43, 43, Plain),
+    r("fo1_", B64Url, 43, 43, Plain),
     // Replicate, Groq, Supabase.
-    v("r8_", Alnum, 37, 37, Plain),
-    v("gsk_", Alnum, 52, 52, Plain),
-    v("sbp_", LowerHex, 40, 40, Plain),
+    r("r8_", Alnum, 37, 37, Plain),
+    r("gsk_", Alnum, 52, 52, Plain),
+    r("sbp_", LowerHex, 40, 40, Plain),
     // Terraform Cloud / Enterprise user or team token.
     v(".atlasv1.", B64Url, 60, 70, Atlas),
     // Docker Hub personal access token.
-    v("dckr_pat_", B64Url, 27, 27, Plain),
+    r("dckr_pat_", B64Url, 27, 27, Plain),
     // PyPI upload token: a macaroon whose first bytes encode `pypi.org`.
-    v("pypi-AgEIcHlwaS5vcmc", B64Url, 50, 4096, Plain),
+    r("pypi-AgEIcHlwaS5vcmc", B64Url, 50, 4096, Plain),
     // Google OAuth client secret.
-    v("GOCSPX-", B64Url, 28, 28, Plain),
+    r("GOCSPX-", B64Url, 28, 28, Plain),
     // Telegram bot token.
     v(":AA", B64Url, 33, 33, Telegram),
     // Azure AD (Entra ID) client secret, 40-byte form.
@@ -218,7 +219,7 @@ pub(super) const VENDORS: &[Vendor] = &[
     v("7Q~", Dotted, 31, 34, Azure),
     v("8Q~", Dotted, 31, 34, Azure),
     v("9Q~", Dotted, 31, 34, Azure),
-    // Found at the start of a long run ([`r`]). New Relic: user API key, browser key, insert key.
+    // New Relic: user API key, browser key, insert key.
     r("NRAK-", Alnum, 27, 27, Plain),
     r("NRJS-", LowerHex, 19, 19, Plain),
     r("NRII-", B64Url, 32, 32, Plain),
@@ -307,31 +308,60 @@ fn run_index() -> &'static RunIndex {
     })
 }
 
-/// The run-anchored rows ([`r`]) at the start of each long run (`runs`: `decode::long_runs` of
-/// the text): the first byte looked up in [`run_index`], then the prefixes compared.
-pub(super) fn run_scan(cx: &mut Ctx<'_>, runs: &[(usize, usize)]) {
+/// The run-anchored rows ([`r`]) in each long run (`runs`: `decode::long_runs` of the text): at
+/// its start and after each `/` or `+` in it, the two run bytes a token may follow (every other
+/// run byte is `[A-Za-z0-9_-]`, which `left_ok` rejects). That is every place the anchor automata
+/// could report such a row's token. The first byte is looked up in [`run_index`], then the
+/// prefixes compared.
+///
+/// The `/` and `+` are read from the block masks (`masks`: `blocks::masks` of the text): a run's
+/// bytes that are not word bytes are `+ - /`, and only those are looked at.
+pub(super) fn run_scan(cx: &mut Ctx<'_>, masks: &[Block], runs: &[(usize, usize)]) {
     let index = run_index();
     let text = cx.text;
-    for &(s, _) in runs {
-        let Some(&(lo, hi)) = index.range.get(usize::from(at(text, s))) else {
-            continue;
-        };
-        if lo == hi {
-            continue;
-        }
-        let rows = index
-            .rows
-            .get(usize::from(lo)..usize::from(hi))
-            .unwrap_or_default();
-        for &idx in rows {
-            if VENDORS
-                .get(idx)
-                .is_some_and(|row| starts_with_at(text, s, row.anchor.as_bytes()))
-            {
-                let len = VENDORS.get(idx).map_or(0, |row| row.anchor.len());
-                vendor(cx, idx, s, s + len);
+    for &(s, e) in runs {
+        at_run_byte(cx, index, s);
+        for k in s / 64..e.div_ceil(64) {
+            let Some(b) = masks.get(k) else {
                 break;
+            };
+            let base = 64 * k;
+            // The run's bytes in this block: bits s - base .. e - base.
+            let lo = s.saturating_sub(base);
+            let hi = (e - base).min(64);
+            let span = (u64::MAX << lo) & (u64::MAX >> (64 - hi));
+            let mut m = b.run & !b.word & span;
+            while m != 0 {
+                let p = base + m.trailing_zeros() as usize;
+                m &= m - 1;
+                if matches!(at(text, p), b'/' | b'+') {
+                    at_run_byte(cx, index, p + 1);
+                }
             }
+        }
+    }
+}
+
+/// The run-anchored row whose prefix starts at `s`, if any, handled.
+#[inline]
+fn at_run_byte(cx: &mut Ctx<'_>, index: &RunIndex, s: usize) {
+    let text = cx.text;
+    let Some(&(lo, hi)) = index.range.get(usize::from(at(text, s))) else {
+        return;
+    };
+    if lo == hi {
+        return;
+    }
+    let rows = index
+        .rows
+        .get(usize::from(lo)..usize::from(hi))
+        .unwrap_or_default();
+    for &idx in rows {
+        if let Some(row) = VENDORS.get(idx)
+            && starts_with_at(text, s, row.anchor.as_bytes())
+        {
+            vendor(cx, idx, s, s + row.anchor.len());
+            return;
         }
     }
 }
@@ -602,12 +632,19 @@ mod tests {
     fn run_rows_open_long_runs() {
         let run_byte = |b: u8| is_alnum(b) || matches!(b, b'_' | b'+' | b'-' | b'/');
         let rows: Vec<&Vendor> = VENDORS.iter().filter(|v| v.on_run).collect();
-        assert!(rows.len() >= 30);
+        assert!(rows.len() >= 60);
         for v in &rows {
             let a = v.anchor.as_bytes();
             assert!(a.iter().all(|&b| run_byte(b)), "{}", v.anchor);
+            // The shortest token: shapes with their own length rules count theirs.
+            let min = match v.shape {
+                Shape::Glsa => 41,
+                Shape::Postman => 59,
+                Shape::OnePasswordKey => 34,
+                _ => v.min,
+            };
             assert!(
-                a.len() + v.min >= MIN_B64,
+                a.len() + min >= MIN_B64,
                 "{}: too short for a long run",
                 v.anchor
             );
