@@ -282,25 +282,50 @@ impl Vendor {
 }
 
 /// The run-anchored rows ([`r`]) by first byte: `rows` holds their indices in `VENDORS` sorted by
-/// first byte, and `range[b]` the span of `rows` whose anchor starts with `b` (most bytes have
-/// none, so a run that opens no prefix costs one table load).
+/// first byte, each with its first four bytes (little-endian) and the mask of those its prefix
+/// has, and `range[b]` the span of `rows` whose anchor starts with `b` (most bytes have none, so
+/// a run that opens no prefix costs one table load, and a row that does not match one compare).
 struct RunIndex {
-    rows: Vec<usize>,
+    rows: Vec<(usize, u32, u32)>,
     range: [(u8, u8); 256],
+}
+
+/// The first four bytes at `i` (little-endian; 0 past the end).
+fn head4(text: &[u8], i: usize) -> u32 {
+    match text.get(i..i + 4).and_then(|h| <[u8; 4]>::try_from(h).ok()) {
+        Some(h) => u32::from_le_bytes(h),
+        None => u32::from_le_bytes([
+            at(text, i),
+            at(text, i + 1),
+            at(text, i + 2),
+            at(text, i + 3),
+        ]),
+    }
 }
 
 fn run_index() -> &'static RunIndex {
     static INDEX: OnceLock<RunIndex> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut rows: Vec<usize> = (0..VENDORS.len())
-            .filter(|&i| VENDORS.get(i).is_some_and(|v| v.on_run))
+        let mut rows: Vec<(usize, u32, u32)> = VENDORS
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.on_run)
+            .map(|(i, v)| {
+                let a = v.anchor.as_bytes();
+                let n = a.len().min(4);
+                let mask = if n == 4 {
+                    u32::MAX
+                } else {
+                    (1u32 << (8 * n)) - 1
+                };
+                (i, head4(a, 0) & mask, mask)
+            })
             .collect();
-        let first = |i: &usize| VENDORS.get(*i).map_or(0, |v| at(v.anchor.as_bytes(), 0));
-        rows.sort_by_key(first);
+        rows.sort_by_key(|&(_, head, _)| head & 0xFF);
         let mut range = [(0u8, 0u8); 256];
-        for (k, i) in rows.iter().enumerate() {
+        for (k, &(_, head, _)) in rows.iter().enumerate() {
             let k = u8::try_from(k).unwrap_or(u8::MAX);
-            if let Some(r) = range.get_mut(usize::from(first(i))) {
+            if let Some(r) = range.get_mut((head & 0xFF) as usize) {
                 *r = if r.0 == r.1 { (k, k + 1) } else { (r.0, k + 1) };
             }
         }
@@ -352,12 +377,14 @@ fn at_run_byte(cx: &mut Ctx<'_>, index: &RunIndex, s: usize) {
     if lo == hi {
         return;
     }
+    let head = head4(text, s);
     let rows = index
         .rows
         .get(usize::from(lo)..usize::from(hi))
         .unwrap_or_default();
-    for &idx in rows {
-        if let Some(row) = VENDORS.get(idx)
+    for &(idx, key, mask) in rows {
+        if head & mask == key
+            && let Some(row) = VENDORS.get(idx)
             && starts_with_at(text, s, row.anchor.as_bytes())
         {
             vendor(cx, idx, s, s + row.anchor.len());
@@ -662,17 +689,16 @@ mod tests {
                 );
             }
         }
-        // The index holds every run row once, under its first byte.
+        // The index holds every run row once, under its first byte, with its head.
         let index = run_index();
         assert_eq!(index.rows.len(), rows.len());
         assert!(rows.len() < 256);
         for (b, &(lo, hi)) in index.range.iter().enumerate() {
-            for &i in index
-                .rows
-                .get(usize::from(lo)..usize::from(hi))
-                .unwrap_or_default()
-            {
-                assert_eq!(usize::from(VENDORS[i].anchor.as_bytes()[0]), b);
+            let span = index.rows.get(usize::from(lo)..usize::from(hi));
+            for &(i, key, mask) in span.unwrap_or_default() {
+                let a = VENDORS[i].anchor.as_bytes();
+                assert_eq!(usize::from(a[0]), b);
+                assert_eq!(head4(a, 0) & mask, key, "{}", VENDORS[i].anchor);
             }
         }
         let covered: usize = index
