@@ -1813,15 +1813,7 @@ mod tests {
 
     #[test]
     fn cands_are_cand_of_every_byte_pair() {
-        // Every (prev, cur) pair, at every offset in a block and across block boundaries; the
-        // last block partial.
-        let mut text = Vec::new();
-        for prev in 0..=255u8 {
-            for cur in 0..=255u8 {
-                text.extend_from_slice(&[prev, cur]);
-            }
-        }
-        text.push(b'A');
+        let text = crate::detect::blocks::every_byte_pair(b'A');
         let mut cands = Cands::new();
         for base in (0..text.len()).step_by(64) {
             cands.load(&text, base);
