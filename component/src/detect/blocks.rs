@@ -1,7 +1,9 @@
 //! Byte-class bit masks of a text's aligned 64-byte blocks, computed in one pass per text and
 //! shared by the structured-PII family ([`super::pii`]), the address family ([`super::address`])
 //! and the decoding pass ([`super::decode`]), which used to classify the same bytes separately. Bit k of a block's mask is byte
-//! `64 * block + k`; bytes past the end of the text read as 0, which is in no class.
+//! `64 * block + k`; bytes past the end of the text read as 0, which is in no class. The NER
+//! family builds its token-candidate masks per block with the same vector helpers
+//! ([`title_masks`]).
 
 use wide::i8x16;
 
@@ -40,12 +42,36 @@ pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
     let rest = chunks.remainder();
     if !rest.is_empty() {
         let mut buf = [0u8; 64];
-        for (d, &b) in buf.iter_mut().zip(rest) {
-            *d = b;
-        }
-        push(classify(&buf));
+        push(classify(padded(rest, &mut buf)));
     }
     out
+}
+
+/// `block` as 64 bytes: itself when it has 64, else copied into `buf` (zeroed) and padded with 0.
+fn padded<'a>(block: &'a [u8], buf: &'a mut [u8; 64]) -> &'a [u8; 64] {
+    match <&[u8; 64]>::try_from(block) {
+        Ok(b) => b,
+        Err(_) => {
+            for (d, &b) in buf.iter_mut().zip(block) {
+                *d = b;
+            }
+            buf
+        }
+    }
+}
+
+/// Byte `b` in every lane.
+#[inline(always)]
+fn splat(b: u8) -> i8x16 {
+    i8x16::splat(i8::from_ne_bytes([b]))
+}
+
+/// A 16-byte chunk of a block as a vector.
+#[inline(always)]
+fn load16(chunk: &[u8]) -> i8x16 {
+    let mut a = [0u8; 16];
+    a.copy_from_slice(chunk);
+    wide::bytemuck::cast(a)
 }
 
 /// The classes of one block and the mask of the bytes that join a house number
@@ -56,15 +82,13 @@ fn classify(block: &[u8; 64]) -> (Block, u64) {
     let mut blk = Block::default();
     let mut joins = 0u64;
     for (k, chunk) in block.chunks_exact(16).enumerate() {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(chunk);
-        let c = classify16(wide::bytemuck::cast(a));
+        let (c, j) = classify16(load16(chunk));
         let shift = 16 * k;
         blk.digit |= c.digit << shift;
         blk.word |= c.word << shift;
         blk.anchor |= c.anchor << shift;
         blk.run |= c.run << shift;
-        joins |= c.start << shift;
+        joins |= j << shift;
     }
     (blk, joins)
 }
@@ -78,20 +102,9 @@ fn in_range(v: i8x16, lo: u8, n: u8) -> i8x16 {
     (v + i8x16::splat(shift)).simd_lt(i8x16::splat(top))
 }
 
-/// [`classify`] of 16 bytes.
-struct Classes16 {
-    digit: u64,
-    word: u64,
-    anchor: u64,
-    run: u64,
-    /// The bytes that join a house number (`address::joins`).
-    start: u64,
-}
-
-/// [`classify`] of 16 bytes.
+/// [`classify`] of 16 bytes (bits 0..16; `start` left 0), and the bytes that join a house number.
 #[inline(always)]
-fn classify16(v: i8x16) -> Classes16 {
-    let splat = |b: u8| i8x16::splat(i8::from_ne_bytes([b]));
+fn classify16(v: i8x16) -> (Block, u64) {
     let eq = |b: u8| v.simd_eq(splat(b));
     let digit = in_range(v, b'0', 10);
     let word = digit | in_range(v | splat(0x20), b'a', 26) | eq(b'_');
@@ -105,13 +118,14 @@ fn classify16(v: i8x16) -> Classes16 {
         word | at | plus | in_range(v, b'-', 14) | in_range(v, b'#', 3) | eq(b'=') | eq(b'\\');
     let bits = |m: i8x16| u64::from(m.to_bitmask());
     let digit = bits(digit);
-    Classes16 {
+    let blk = Block {
         digit,
         word: bits(word),
         anchor: digit | bits(at),
         run: bits(word | plus | dash_slash),
-        start: bits(joins | v),
-    }
+        start: 0,
+    };
+    (blk, bits(joins | v))
 }
 
 /// The NER family's title-case token candidates (`ner::cand`) of a 64-byte block, as two masks:
@@ -120,21 +134,9 @@ fn classify16(v: i8x16) -> Classes16 {
 /// read as 0, which is in neither.
 pub(crate) fn title_masks(block: &[u8]) -> (u64, u64) {
     let mut buf = [0u8; 64];
-    let full = match <&[u8; 64]>::try_from(block) {
-        Ok(b) => b,
-        Err(_) => {
-            for (d, &b) in buf.iter_mut().zip(block) {
-                *d = b;
-            }
-            &buf
-        }
-    };
-    let splat = |b: u8| i8x16::splat(i8::from_ne_bytes([b]));
     let (mut upper, mut open) = (0u64, 0u64);
-    for (k, chunk) in full.chunks_exact(16).enumerate() {
-        let mut a = [0u8; 16];
-        a.copy_from_slice(chunk);
-        let v: i8x16 = wide::bytemuck::cast(a);
+    for (k, chunk) in padded(block, &mut buf).chunks_exact(16).enumerate() {
+        let v = load16(chunk);
         let up = in_range(v, b'A', 26) | in_range(v, 0xC2, 62);
         // ` ` and `"` are the bytes with `b | 2 == b'"'`, `[` and `{` those with
         // `b | 0x20 == b'{'`; `\t`..`\r` and `' (` are ranges; a byte >= 0x80 is its sign bit.

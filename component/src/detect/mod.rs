@@ -139,8 +139,8 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     // Byte-class masks per 64-byte block, shared by the PII and address families and the decoding
     // pass.
     let masks = blocks::masks(text);
-    // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes at
-    // their starts) and the decoding pass.
+    // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes in
+    // them) and the decoding pass.
     let runs = decode::long_runs(text, &masks);
     secrets::find_in(text, &masks, &runs, &mut out);
     pii::find_in(text, &masks, &mut out);

@@ -100,7 +100,7 @@ pub(super) struct Vendor {
     min: usize,
     max: usize,
     shape: Shape,
-    /// Found by [`run_scan`] at the start of a long run, not by the anchor automata.
+    /// Found by [`run_scan`] in the long runs, not by the anchor automata.
     on_run: bool,
 }
 
