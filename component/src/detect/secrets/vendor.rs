@@ -283,11 +283,14 @@ impl Vendor {
 
 /// The run-anchored rows ([`r`]) by first byte: `rows` holds their indices in `VENDORS` sorted by
 /// first byte, each with its first four bytes (little-endian) and the mask of those its prefix
-/// has, and `range[b]` the span of `rows` whose anchor starts with `b` (most bytes have none, so
-/// a run that opens no prefix costs one table load, and a row that does not match one compare).
+/// has, and `range[b]` the span of `rows` whose anchor starts with `b`. `pairs` has bit
+/// `b0 | b1 << 8` set when some row's anchor starts with the bytes `b0 b1` (every anchor has at
+/// least two): most run starts open no prefix, and one bit test, which rarely passes (so its
+/// branch is predicted), settles them; a row that does not match costs one compare.
 struct RunIndex {
     rows: Vec<(usize, u32, u32)>,
     range: [(u8, u8); 256],
+    pairs: Vec<u64>,
 }
 
 /// The first four bytes at `i` (little-endian; 0 past the end).
@@ -329,7 +332,14 @@ fn run_index() -> &'static RunIndex {
                 *r = if r.0 == r.1 { (k, k + 1) } else { (r.0, k + 1) };
             }
         }
-        RunIndex { rows, range }
+        let mut pairs = vec![0u64; 1024];
+        for &(_, head, _) in &rows {
+            let pair = (head & 0xFFFF) as usize;
+            if let Some(w) = pairs.get_mut(pair >> 6) {
+                *w |= 1 << (pair & 63);
+            }
+        }
+        RunIndex { rows, range, pairs }
     })
 }
 
@@ -355,13 +365,18 @@ pub(super) fn run_scan(cx: &mut Ctx<'_>, masks: &[Block], runs: &[(usize, usize)
             let lo = s.saturating_sub(base);
             let hi = (e - base).min(64);
             let span = (u64::MAX << lo) & (u64::MAX >> (64 - hi));
+            // The run's `+ - /`, then the `/` and `+` among them, without a branch per byte.
             let mut m = b.run & !b.word & span;
+            let mut after = 0u64;
             while m != 0 {
-                let p = base + m.trailing_zeros() as usize;
+                let bit = m.trailing_zeros();
                 m &= m - 1;
-                if matches!(at(text, p), b'/' | b'+') {
-                    at_run_byte(cx, index, p + 1);
-                }
+                after |= u64::from(at(text, base + bit as usize) != b'-') << bit;
+            }
+            while after != 0 {
+                let p = base + after.trailing_zeros() as usize;
+                after &= after - 1;
+                at_run_byte(cx, index, p + 1);
             }
         }
     }
@@ -371,12 +386,18 @@ pub(super) fn run_scan(cx: &mut Ctx<'_>, masks: &[Block], runs: &[(usize, usize)
 #[inline]
 fn at_run_byte(cx: &mut Ctx<'_>, index: &RunIndex, s: usize) {
     let text = cx.text;
+    // Most run starts open no prefix: one bit of the two-byte table says so.
+    let pair = usize::from(at(text, s)) | usize::from(at(text, s + 1)) << 8;
+    if index
+        .pairs
+        .get(pair >> 6)
+        .is_none_or(|w| w >> (pair & 63) & 1 == 0)
+    {
+        return;
+    }
     let Some(&(lo, hi)) = index.range.get(usize::from(at(text, s))) else {
         return;
     };
-    if lo == hi {
-        return;
-    }
     let head = head4(text, s);
     let rows = index
         .rows
@@ -707,6 +728,20 @@ mod tests {
             .map(|&(lo, hi)| usize::from(hi - lo))
             .sum();
         assert_eq!(covered, rows.len());
+        // The two-byte table has exactly the first two bytes of the anchors.
+        let set: usize = index.pairs.iter().map(|w| w.count_ones() as usize).sum();
+        let mut firsts: Vec<&[u8]> = rows
+            .iter()
+            .filter_map(|v| v.anchor.as_bytes().get(..2))
+            .collect();
+        firsts.sort_unstable();
+        firsts.dedup();
+        assert_eq!(set, firsts.len());
+        for f in firsts {
+            let pair = usize::from(f[0]) | usize::from(f[1]) << 8;
+            assert_eq!(index.pairs[pair >> 6] >> (pair & 63) & 1, 1, "{f:?}");
+        }
+        assert!(rows.iter().all(|v| v.anchor.len() >= 2));
     }
 
     #[test]
