@@ -266,7 +266,200 @@ pub(super) const VENDORS: &[Vendor] = &[
     r("access-production-", AlnumDash, 36, 36, Uuid),
     // Yandex Cloud API key.
     r("AQVN", B64Url, 35, 38, Plain),
+    // Typeform personal access token: 44 bytes, `_`, 14 bytes.
+    r("tfp_", B64Url, 59, 59, Plain),
 ];
+
+/// One `.`-separated part of a [`DotRow`] token's body: its charset and length bounds.
+#[derive(Clone, Copy, Debug)]
+struct Part {
+    set: PartSet,
+    min: usize,
+    max: usize,
+}
+
+/// The charsets of [`Part`]s.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PartSet {
+    /// `[A-Za-z0-9_-]`.
+    B64Url,
+    /// `[A-Za-z0-9_=-]`.
+    B64UrlPad,
+    /// `[A-Za-z0-9]`.
+    Alnum,
+    /// `[A-Z0-9]`.
+    Upper,
+}
+
+impl PartSet {
+    fn has(self, b: u8) -> bool {
+        match self {
+            PartSet::B64Url => is_b64url(b),
+            PartSet::B64UrlPad => is_b64url(b) || b == b'=',
+            PartSet::Alnum => is_alnum(b),
+            PartSet::Upper => b.is_ascii_uppercase() || b.is_ascii_digit(),
+        }
+    }
+}
+
+const fn part(set: PartSet, min: usize, max: usize) -> Part {
+    Part { set, min, max }
+}
+
+/// A vendor format whose prefix ends in `.` (`sl.`, `dt0c01.`) and whose body is `.`-separated
+/// parts. `.` is not a run byte, so the body's first part starts a long run
+/// (`decode::long_runs`) right after the prefix: [`run_scan`] checks these rows at each run
+/// start that follows a `.`, not per text byte.
+#[derive(Debug)]
+struct DotRow {
+    anchor: &'static str,
+    parts: &'static [Part],
+}
+
+/// The `.`-prefixed formats, from each vendor's documentation of its token format.
+const DOT_ROWS: &[DotRow] = &[
+    // Dropbox short-lived access tokens (`sl.` and the newer `sl.u.`), 130+ bytes.
+    DotRow {
+        anchor: "sl.",
+        parts: &[part(PartSet::B64UrlPad, 130, 4096)],
+    },
+    DotRow {
+        anchor: "sl.u.",
+        parts: &[part(PartSet::B64UrlPad, 130, 4096)],
+    },
+    // Mapbox secret, public and temporary tokens: base64url JSON, `.`, 22 bytes.
+    DotRow {
+        anchor: "sk.",
+        parts: &[
+            part(PartSet::B64Url, 40, 1024),
+            part(PartSet::B64Url, 22, 22),
+        ],
+    },
+    DotRow {
+        anchor: "pk.",
+        parts: &[
+            part(PartSet::B64Url, 40, 1024),
+            part(PartSet::B64Url, 22, 22),
+        ],
+    },
+    DotRow {
+        anchor: "tk.",
+        parts: &[
+            part(PartSet::B64Url, 40, 1024),
+            part(PartSet::B64Url, 22, 22),
+        ],
+    },
+    // Dynatrace API token: `dt0c01.`, 24-byte public part, `.`, 64-byte secret part.
+    DotRow {
+        anchor: "dt0c01.",
+        parts: &[part(PartSet::Upper, 24, 24), part(PartSet::Upper, 64, 64)],
+    },
+    // Harness personal access and service account tokens: account id, token id, secret.
+    DotRow {
+        anchor: "pat.",
+        parts: &[
+            part(PartSet::B64Url, 22, 22),
+            part(PartSet::Alnum, 24, 24),
+            part(PartSet::Alnum, 20, 20),
+        ],
+    },
+    DotRow {
+        anchor: "sat.",
+        parts: &[
+            part(PartSet::B64Url, 22, 22),
+            part(PartSet::Alnum, 24, 24),
+            part(PartSet::Alnum, 20, 20),
+        ],
+    },
+];
+
+/// The long run `[s, e)` next to a `.`: the body of a [`DOT_ROWS`] token whose prefix ends at
+/// `s`, or the first part of a Discord bot token ([`discord`]). Out of line: most runs have no
+/// `.` next to them, and the scan's hot loop stays small.
+#[inline(never)]
+fn dotted_run(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    if before(text, s) == b'.' {
+        // The byte before the `.` tells most rows apart.
+        let key = before(text, s - 1);
+        for row in DOT_ROWS {
+            let a = row.anchor.as_bytes();
+            if a.len() < 2 || a.get(a.len() - 2) != Some(&key) {
+                continue;
+            }
+            let Some(start) = s.checked_sub(a.len()) else {
+                continue;
+            };
+            if text.get(start..s) != Some(a) || !left_ok(text, start) {
+                continue;
+            }
+            if let Some(end) = dotted_body(text, s, row.parts) {
+                cx.push_vendor(EntityType::ApiKey, start, end, CONF_VENDOR);
+                return;
+            }
+        }
+    }
+    if at(text, e) == b'.' {
+        discord(cx, s, e);
+    }
+}
+
+/// The end of a body of exactly `parts.len()` `.`-separated parts starting at `s`, each in its
+/// charset and length bounds, followed by no further part byte; `None` otherwise. Each part must
+/// look random (`weak_body`, `wordy`), and a part that ends the token may be followed by a `.`
+/// (end of a sentence).
+fn dotted_body(text: &[u8], s: usize, parts: &[Part]) -> Option<usize> {
+    let mut pos = s;
+    for (k, p) in parts.iter().enumerate() {
+        let end = run(text, pos, p.max + 1, |b| p.set.has(b));
+        let bytes = text.get(pos..end)?;
+        if !(p.min..=p.max).contains(&bytes.len()) || weak_body(bytes) || wordy(bytes) {
+            return None;
+        }
+        let next = at(text, end);
+        if k + 1 < parts.len() {
+            if next != b'.' {
+                return None;
+            }
+            pos = end + 1;
+        } else {
+            // The token ends here: no more token bytes, and no further `.part`.
+            if is_b64url(next) || next == b'=' || (next == b'.' && is_b64url(at(text, end + 1))) {
+                return None;
+            }
+            return Some(end);
+        }
+    }
+    None
+}
+
+/// A Discord bot token whose first part is the run `[s, e)` (a `.` follows it): base64 of the bot's user id (17-20
+/// digits; 24-27 bytes), `.`, 6 bytes (a timestamp), `.`, 27-38 bytes (the HMAC). The decoded
+/// id is what makes a run of base64 one: random base64 decodes to digits alone almost never.
+fn discord(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    if !(24..=27).contains(&(e - s))
+        || !matches!(at(text, s), b'M' | b'N' | b'O')
+        || !left_ok(text, s)
+    {
+        return;
+    }
+    let Some(id) = text.get(s..e).and_then(b64_decode) else {
+        return;
+    };
+    if !(17..=20).contains(&id.len()) || !id.iter().all(u8::is_ascii_digit) {
+        return;
+    }
+    const HMAC: &[Part] = &[part(PartSet::B64Url, 27, 38)];
+    // The 6-byte timestamp part may read as a word (`MngBsA`): checked by charset and length.
+    let ts_end = run(text, e + 1, 7, is_b64url);
+    if ts_end - (e + 1) != 6 || at(text, ts_end) != b'.' {
+        return;
+    }
+    if let Some(end) = dotted_body(text, ts_end + 1, HMAC) {
+        cx.push_vendor(EntityType::ApiKey, s, end, CONF_VENDOR);
+    }
+}
 
 impl Vendor {
     /// Rows found by `azure_scan` (one `memchr` pass for `~`) instead of the anchor automata:
@@ -347,7 +540,9 @@ fn run_index() -> &'static RunIndex {
 /// its start and after each `/` or `+` in it, the two run bytes a token may follow (every other
 /// run byte is `[A-Za-z0-9_-]`, which `left_ok` rejects). That is every place the anchor automata
 /// could report such a row's token. The first byte is looked up in [`run_index`], then the
-/// prefixes compared.
+/// prefixes compared. A run that follows a `.` may be the body of a [`DOT_ROWS`] token, and one
+/// that a `.` follows the first part of a Discord bot token: both are checked once per run
+/// (`dotted_run`).
 ///
 /// The `/` and `+` are read from the block masks (`masks`: `blocks::masks` of the text): a run's
 /// bytes that are not word bytes are `+ - /`, and only those are looked at.
@@ -356,6 +551,10 @@ pub(super) fn run_scan(cx: &mut Ctx<'_>, masks: &[Block], runs: &[(usize, usize)
     let text = cx.text;
     for &(s, e) in runs {
         at_run_byte(cx, index, s);
+        // A `.` before or after the run: rare, and checked out of line.
+        if before(text, s) == b'.' || at(text, e) == b'.' {
+            dotted_run(cx, s, e);
+        }
         for k in s / 64..e.div_ceil(64) {
             let Some(b) = masks.get(k) else {
                 break;
@@ -769,6 +968,51 @@ mod tests {
                 VENDORS.iter().skip(i + 1).all(|b| b.anchor != a.anchor),
                 "{}",
                 a.anchor
+            );
+        }
+    }
+
+    /// The `.`-prefixed rows and Discord tokens are found with no key name around them, each
+    /// part bounded: a part one byte short or long, or glued to a word, finds nothing.
+    #[test]
+    fn dotted_tokens_without_a_key_name() {
+        let find = |t: &str| {
+            let mut out = Vec::new();
+            super::super::find(t.as_bytes(), &mut out);
+            out.iter()
+                .map(|f| t.get(f.start..f.end).unwrap_or_default().to_string())
+                .collect::<Vec<_>>()
+        };
+        let dyn_id = "6B67DQYJDB1CC95NYF1B4H4V";
+        let dyn_secret = "G6DOJ5W6SA3ONLD6J9T3A1NRYDNYCTVW4MNFEDLBFFMXC1828BCVEHU3RLHIXKW4";
+        let token = format!("dt0c01.{dyn_id}.{dyn_secret}");
+        assert_eq!(find(&format!("use {token}.")), [token.clone()]);
+        assert!(find(&format!("use {token}A")).is_empty());
+        assert!(find(&format!("use x{token}")).is_empty());
+        assert!(find(&format!("use dt0c01.{dyn_id}.{}", &dyn_secret[1..])).is_empty());
+        assert!(find(&format!("use {token}.MORE")).is_empty());
+        let harness = "pat.dgL7q9vo-TzsjlcvmD4fba.1d8b1e6041a4f1d91b700ede.QqgwRx1XrXC0hyYCxuHI";
+        assert_eq!(find(&format!("k {harness} k")), [harness]);
+        assert!(find(&format!("k {}", harness.replacen("pat.", "pot.", 1))).is_empty());
+        // Discord: the first part must decode to a user id.
+        let id = "NDY5NzMxMTM3MDE5MjQ0NDEy"; // base64 of "469731137019244412"
+        let discord = format!("{id}.zbsHru.qe-fYh-JsBq6Z533ivWfsMCeqif");
+        assert_eq!(find(&format!("run('{discord}')")), [discord.clone()]);
+        let not_digits = "NGFiY2RlZmdoaWprbG1ub3Bx"; // base64 of "4abcdefghijklmnopq"
+        assert!(
+            find(&format!(
+                "run('{not_digits}.zbsHru.qe-fYh-JsBq6Z533ivWfsMCeqif')"
+            ))
+            .is_empty()
+        );
+        assert!(find(&format!("run('{id}.zbsHr.qe-fYh-JsBq6Z533ivWfsMCeqif')")).is_empty());
+        let typeform = "tfp_VdzcD1dinFxWQLYfI9XoPWgtsEErlaJGJnWmxNCEvIaL_rRF13sJUjPHWYz";
+        assert_eq!(find(typeform), [typeform]);
+        for row in DOT_ROWS {
+            assert!(
+                row.anchor.ends_with('.') && !row.parts.is_empty(),
+                "{}",
+                row.anchor
             );
         }
     }
