@@ -4,7 +4,8 @@
 //! bytes around it are read for a cue, in a bounded window (a few words back, one line forward),
 //! so the cost is per candidate token, never per byte:
 //! - self-introductions: `my name is`, `name's`, `mein Name ist`, `ich heiße`, `je m'appelle`,
-//!   `me llamo`, `mi chiamo`, `mijn naam is`; `I'm`, `I am`, `this is`, `ich bin`, `je suis`,
+//!   `me llamo`, `mi chiamo`, `mijn naam is`, `ik heet`, `jag heter`, `jmenuji se`, `benim adım`,
+//!   `tôi tên là`, `nama saya`, `меня зовут`, ...; `I'm`, `I am`, `this is`, `ich bin`, `je suis`,
 //!   `soy`, `sono` only before a lexicon name;
 //! - greetings (`Hi`, `Dear`, `Thanks`, `Hallo`, `Bonjour`, `Hola`, `Ciao`, ...) at a line or
 //!   sentence start, the name ending at `,` `!` `:` or the line end;
@@ -17,7 +18,10 @@
 //!   SQL `INSERT … (cols) VALUES (…)` column.
 //!
 //! CJK names are found after `我叫`, `我是` (a common Chinese surname first), `私は…です`,
-//! `私の名前は…です`, as a `[hh:mm] 王云:` speaker label, and as a JSON value of a person key.
+//! `私の名前は…です`, as a `[hh:mm] 王云:` speaker label, and as a JSON value of a person key;
+//! Korean names after `제/내 이름은` and `저는` (`ko_intro`), Arabic ones after `اسمي`
+//! (`ar_intro`), and both as a JSON value of a person key (`script_value`). These scripts have
+//! no capitals: their tokens reach `cjk_token`, which reads the cue at its first character.
 //!
 //! Words that are not people (`Team`, `Support`, `Bot`, `Manager`, months, product names) veto a
 //! cue; an organisation suffix does too. A name without any cue is left to the Go rules in `ner`
@@ -398,8 +402,8 @@ fn extent(t: &[u8], run: &[Tok], k: usize) -> usize {
     n
 }
 
-/// Up to four words before `pos` (nearest first), lower-cased ASCII (other bytes kept), with
-/// `’` read as `'`; stops at a line break.
+/// Up to four words before `pos` (nearest first), lower-cased ASCII and Cyrillic (other bytes
+/// kept), with `’` read as `'`; stops at a line break.
 struct Back {
     words: [([u8; 24], usize); 4],
     n: usize,
@@ -460,6 +464,10 @@ impl Back {
                 m += 1;
             }
             slot.1 = m;
+            let w = slot.0.get_mut(..m).unwrap_or_default();
+            if w.contains(&0xD0) {
+                fold_cyrillic(w);
+            }
             b.n += 1;
         }
         b
@@ -507,6 +515,21 @@ const STRONG_INTROS: &[&[u8]] = &[
     b"meu nome \xc3\xa9",
     b"chamo-me",
     b"je m\xe2\x80\x99appelle",
+    b"me chamo",
+    b"ik heet",
+    b"mit navn er",
+    b"mitt navn er",
+    b"jeg heter",
+    b"jag heter",
+    b"jmenuji se",
+    b"nazywam si\xc4\x99",
+    b"benim ad\xc4\xb1m",
+    b"t\xc3\xb4i t\xc3\xaan l\xc3\xa0",
+    b"nama saya",
+    b"mera naam",
+    b"m\xc4\x83 numesc",
+    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd1\x8f \xd0\xb7\xd0\xbe\xd0\xb2\xd1\x83\xd1\x82",
+    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd0\xb5 \xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8",
 ];
 
 const LEXICON_INTROS: &[&[u8]] = &[
@@ -610,6 +633,21 @@ const SIGN_OFFS: &[&[u8]] = &[
     b"met vriendelijke groet",
     b"groeten",
     b"atenciosamente",
+    b"met vriendelijke groeten",
+    b"vriendelijke groet",
+    b"pozdrawiam",
+    b"z powa\xc5\xbcaniem",
+    b"s pozdravem",
+    b"med venlig hilsen",
+    b"venlig hilsen",
+    b"med v\xc3\xa4nliga h\xc3\xa4lsningar",
+    b"v\xc3\xa4nliga h\xc3\xa4lsningar",
+    b"med vennlig hilsen",
+    b"vennlig hilsen",
+    b"sayg\xc4\xb1lar\xc4\xb1mla",
+    b"cu stim\xc4\x83",
+    b"\xd1\x81 \xd1\x83\xd0\xb2\xd0\xb0\xd0\xb6\xd0\xb5\xd0\xbd\xd0\xb8\xd0\xb5\xd0\xbc",
+    b"\xd0\xb7 \xd0\xbf\xd0\xbe\xd0\xb2\xd0\xb0\xd0\xb3\xd0\xbe\xd1\x8e",
 ];
 
 /// Is the line ending just before `pos` (after an optional dash) a sign-off phrase?
@@ -654,6 +692,7 @@ fn after_sign_off(t: &[u8], pos: usize) -> bool {
     for (d, s) in dst.iter_mut().zip(line) {
         *d = s.to_ascii_lowercase();
     }
+    fold_cyrillic(dst);
     SIGN_OFFS.contains(&&*dst)
 }
 
@@ -1017,6 +1056,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
 /// `ROLE_PHRASES` (a unit test checks it): a name whose preceding word is not one of these has no
 /// phrase cue, and the words before it are not read.
 static LAST_WORDS: &[&[u8]] = &[
+    b"ad\xc4\xb1m",
     b"afternoon",
     b"am",
     b"applicant",
@@ -1031,6 +1071,7 @@ static LAST_WORDS: &[&[u8]] = &[
     b"cara",
     b"cardholder",
     b"caro",
+    b"chamo",
     b"chamo-me",
     b"cher",
     b"chiamo",
@@ -1042,16 +1083,19 @@ static LAST_WORDS: &[&[u8]] = &[
     b"customer",
     b"dear",
     b"employee",
+    b"er",
     b"es",
     b"estimada",
     b"estimado",
     b"gentile",
     b"hallo",
+    b"heet",
     b"hei",
     b"heisse",
     b"hei\xc3\x9fe",
     b"hej",
     b"hello",
+    b"heter",
     b"hey",
     b"hi",
     b"hola",
@@ -1062,16 +1106,22 @@ static LAST_WORDS: &[&[u8]] = &[
     b"liebe",
     b"lieber",
     b"llamo",
+    b"l\xc3\xa0",
     b"m'appelle",
     b"morning",
+    b"naam",
     b"name's",
     b"nome",
+    b"numesc",
     b"passenger",
     b"patient",
     b"querida",
     b"querido",
     b"resident",
     b"salut",
+    b"saya",
+    b"se",
+    b"si\xc4\x99",
     b"sono",
     b"sou",
     b"soy",
@@ -1083,10 +1133,14 @@ static LAST_WORDS: &[&[u8]] = &[
     b"you",
     b"\xc3\xa8",
     b"\xc3\xa9",
+    b"\xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8",
+    b"\xd0\xb7\xd0\xbe\xd0\xb2\xd1\x83\xd1\x82",
 ];
 
 /// The word just before `pos` (over spaces, `,` and `"`, not over a line break), lower-cased
-/// ASCII with `’` read as `'`, into `buf`; empty if none or longer than the buffer.
+/// ASCII with `’` read as `'`, into `buf`; empty if none or longer than the buffer. Cyrillic is
+/// not lower-cased here: every Cyrillic phrase has two words or more, and only its first word
+/// (read by `Back`) may start a sentence with a capital.
 fn word_before<'b>(t: &[u8], pos: usize, buf: &'b mut [u8; 24]) -> &'b [u8] {
     let mut p = pos;
     while p > 0 && matches!(at(t, p - 1), b' ' | b'\t' | b',' | b'"') {
@@ -1119,6 +1173,25 @@ fn word_before<'b>(t: &[u8], pos: usize, buf: &'b mut [u8; 24]) -> &'b [u8] {
         i += adv;
     }
     buf.get(..n).unwrap_or_default()
+}
+
+/// Lower-cases the Cyrillic capitals U+0400-U+042F of `w` in place (`Меня` -> `меня`): each has a
+/// lower-case form of the same UTF-8 length. ASCII is left to the caller.
+fn fold_cyrillic(w: &mut [u8]) {
+    let mut i = 0usize;
+    while i + 1 < w.len() {
+        if let [lead @ 0xD0, c, ..] = w.get_mut(i..).unwrap_or_default() {
+            match *c {
+                0x80..=0x8F => (*lead, *c) = (0xD1, *c + 0x10),
+                0x90..=0x9F => *c += 0x20,
+                0xA0..=0xAF => (*lead, *c) = (0xD1, *c - 0x20),
+                _ => {}
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
 }
 
 /// The value of a key ends with the name: a closing quote, `,`, or the line end follows.
@@ -1236,6 +1309,16 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
         rest,
         [0xE6, 0x88, 0x91, ..] | [0xE7, 0xA7, 0x81, ..] | [0xE3, 0x82, 0x8F, ..]
     );
+    // Korean cues start with 제 (EC A0 9C), 저 (EC A0 80) or 내 (EB 82 B4); the Arabic one with
+    // ا (D8 A7) or إ (D8 A5).
+    if matches!(
+        rest,
+        [0xEC, 0xA0, 0x9C | 0x80, ..] | [0xEB, 0x82, 0xB4, ..] | [0xD8, 0xA7 | 0xA5, ..]
+    ) && (p == 0 || !is_letter_before(t, p))
+        && let Some(found) = ko_intro(t, p).or_else(|| ar_intro(t, p))
+    {
+        return Some(found);
+    }
     for (cue, cn) in [
         ("我叫", Some(false)),
         ("我是", Some(true)),
@@ -1263,6 +1346,13 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
     }
     let (c, _) = decode(t, p);
     if !is_han(c) {
+        // `"customer_name": "최유진"`, `"full_name": "خالد الحربي"`
+        if at(t, p - 1) == b'"'
+            && (is_hangul(c) || is_arabic_letter(c))
+            && let Some(e) = script_value(t, p, key_of(key_before(t, p - 1)))
+        {
+            return Some((p, e));
+        }
         return None;
     }
     // `[10:13] 王云: …`
@@ -1285,6 +1375,197 @@ fn cjk(t: &[u8], p: usize) -> Option<(usize, usize)> {
         return Some((p, e));
     }
     None
+}
+
+/// Is the character ending at `p` a letter (of any script)? A cue must start a word.
+fn is_letter_before(t: &[u8], p: usize) -> bool {
+    let mut q = p;
+    while q > 0 && (0x80..0xC0).contains(&at(t, q - 1)) && p - q < 3 {
+        q -= 1;
+    }
+    q > 0 && decode(t, q - 1).0.is_alphabetic()
+}
+
+fn is_hangul(c: char) -> bool {
+    matches!(c, '\u{AC00}'..='\u{D7A3}')
+}
+
+/// Arabic letters (U+0621-U+064A, U+0671-U+06D3), without digits or punctuation.
+fn is_arabic_letter(c: char) -> bool {
+    matches!(c, '\u{0621}'..='\u{064A}' | '\u{0671}'..='\u{06D3}')
+}
+
+/// Common Korean surnames (the most frequent family names of South Korea).
+const KO_SURNAMES: &str = "김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허노남심하곽성차주우구민진나지엄변채원방천공현함염여추도소석선설마길연위표명기반왕금옥육인맹모탁국어은편용";
+
+/// What follows a Korean name in a self-introduction: the copula or a quotative particle.
+const KO_ENDINGS: &[&str] = &[
+    "입니다",
+    "이에요",
+    "예요",
+    "이라고",
+    "라고",
+    "이야",
+    "이고",
+    "씨",
+];
+
+/// Three-syllable words that follow `저는` as an occupation or nationality, not a name.
+const KO_NOT_NAMES: &[&str] = &[
+    "한국인",
+    "중국인",
+    "일본인",
+    "미국인",
+    "외국인",
+    "개발자",
+    "회사원",
+    "대학생",
+    "직장인",
+    "선생님",
+    "간호사",
+    "엔지니",
+    "디자이",
+];
+
+/// `제 이름은 김민수입니다`, `내 이름은 …`, `저는 이지은이라고 합니다`: the name's `(start, end)`.
+/// After `제/내 이름은`, 2-4 Hangul syllables ending the word or followed by an ending
+/// ([`KO_ENDINGS`]); after `저는`, which also introduces an occupation, exactly a common surname
+/// ([`KO_SURNAMES`]) and two syllables followed by an ending.
+fn ko_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
+    let rest = t.get(p..).unwrap_or_default();
+    let (s, strong) = if rest.starts_with("제 이름은 ".as_bytes())
+        || rest.starts_with("내 이름은 ".as_bytes())
+    {
+        (p + "제 이름은 ".len(), true)
+    } else if rest.starts_with("저는 ".as_bytes()) {
+        (p + "저는 ".len(), false)
+    } else {
+        return None;
+    };
+    // The syllables of the word: up to 7 (a name and its ending).
+    let mut ends = [0usize; 8];
+    let mut n = 0usize;
+    let mut q = s;
+    while n < 7 {
+        let (c, l) = decode(t, q);
+        if !is_hangul(c) {
+            break;
+        }
+        q += l;
+        n += 1;
+        if let Some(e) = ends.get_mut(n) {
+            *e = q;
+        }
+    }
+    let word_end = q;
+    let first = decode(t, s).0;
+    for k in 2..=4usize.min(n) {
+        let e = *ends.get(k)?;
+        let after = t.get(e..).unwrap_or_default();
+        let ending = KO_ENDINGS.iter().any(|x| after.starts_with(x.as_bytes()));
+        let ok = if strong {
+            ending || e == word_end
+        } else {
+            k == 3
+                && ending
+                && KO_SURNAMES.contains(first)
+                && !KO_NOT_NAMES
+                    .iter()
+                    .any(|w| t.get(s..e) == Some(w.as_bytes()))
+        };
+        if ok {
+            return Some((s, e));
+        }
+    }
+    None
+}
+
+/// A Korean or Arabic JSON value at `p` (after its opening quote) under a person key, up to its
+/// closing quote: for a full-name key (`Key::Person`), 2-4 Hangul syllables or 1-4 Arabic words;
+/// for `name` or a role key (`owner`, `customer`), a Korean value must start with a common surname
+/// and an Arabic one have two words or more. The value's end.
+fn script_value(t: &[u8], p: usize, key: Key) -> Option<usize> {
+    if key == Key::No {
+        return None;
+    }
+    let strict = key != Key::Person;
+    let (first, _) = decode(t, p);
+    let mut q = p;
+    let mut units = 0usize;
+    let mut words = 1usize;
+    while q < p + 96 {
+        let (c, l) = decode(t, q);
+        if c == '"' {
+            break;
+        }
+        if c == ' ' && is_arabic_letter(first) && at(t, q + 1) != b' ' {
+            words += 1;
+        } else if is_hangul(first) && !is_hangul(c)
+            || is_arabic_letter(first) && !is_arabic_letter(c)
+        {
+            return None;
+        }
+        units += 1;
+        q += l;
+    }
+    if at(t, q) != b'"' {
+        return None;
+    }
+    let ok = if is_hangul(first) {
+        (2..=4).contains(&units) && (!strict || KO_SURNAMES.contains(first))
+    } else {
+        (1..=4).contains(&words) && (!strict || words >= 2)
+    };
+    ok.then_some(q)
+}
+
+/// Words that end an Arabic name after `اسمي` (and, I, from, in, my age, I work).
+const AR_STOP: &[&str] = &[
+    "و",
+    "وأنا",
+    "أنا",
+    "من",
+    "في",
+    "عمري",
+    "وعمري",
+    "أعمل",
+    "وأعمل",
+    "هو",
+];
+
+/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`: up to four Arabic words after the cue, ending
+/// at punctuation, a non-Arabic character or a word of [`AR_STOP`]. The name's `(start, end)`.
+fn ar_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
+    let rest = t.get(p..).unwrap_or_default();
+    let cue = ["اسمي ", "إسمي "]
+        .into_iter()
+        .find(|c| rest.starts_with(c.as_bytes()))?;
+    let mut s = p + cue.len();
+    if t.get(s..).is_some_and(|r| r.starts_with("هو ".as_bytes())) {
+        s += "هو ".len();
+    }
+    let mut end = s;
+    let mut q = s;
+    for _ in 0..4 {
+        let w0 = q;
+        loop {
+            let (c, l) = decode(t, q);
+            if !is_arabic_letter(c) {
+                break;
+            }
+            q += l;
+        }
+        let word = t.get(w0..q).unwrap_or_default();
+        if word.is_empty() || AR_STOP.iter().any(|w| word == w.as_bytes()) {
+            break;
+        }
+        end = q;
+        if at(t, q) != b' ' {
+            break;
+        }
+        q += 1;
+    }
+    (end > s).then_some((s, end))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1590,6 +1871,10 @@ mod tests {
             .chain(GREETINGS)
             .chain(ROLE_PHRASES)
         {
+            // `word_before` does not lower-case Cyrillic: a Cyrillic phrase has two words.
+            if p.iter().any(|&b| matches!(b, 0xD0 | 0xD1)) {
+                assert!(p.contains(&b' '), "{}", String::from_utf8_lossy(p));
+            }
             let last = p.rsplit(|&b| b == b' ').next().unwrap_or_default();
             let last: Vec<u8> = String::from_utf8_lossy(last)
                 .replace('\u{2019}', "'")
@@ -1611,6 +1896,38 @@ mod tests {
         assert_eq!(key_of(b"hostname"), Key::No);
         assert_eq!(key_of(b"username"), Key::No);
         assert_eq!(key_of(b""), Key::No);
+    }
+
+    #[test]
+    fn fold_cyrillic_lowers_capitals_only() {
+        let mut w = "Меня ЗОВУТ Ёж Їжак, Mix".as_bytes().to_vec();
+        fold_cyrillic(&mut w);
+        assert_eq!(String::from_utf8(w).unwrap(), "меня зовут ёж їжак, Mix");
+        let mut cut = "Ж".as_bytes()[..1].to_vec();
+        fold_cyrillic(&mut cut);
+        assert_eq!(cut, [0xD0]);
+    }
+
+    /// Korean and Arabic have no capitals: their cues are read at the cue, and the name's end
+    /// comes from the copula (Korean) or the next stop word (Arabic).
+    #[test]
+    fn korean_and_arabic_intros() {
+        assert_eq!(persons("제 이름은 김민수입니다."), ["김민수"]);
+        assert_eq!(persons("제 이름은 민지예요"), ["민지"]);
+        assert_eq!(persons("내 이름은 하준 "), ["하준"]);
+        assert_eq!(persons("저는 이지은이라고 합니다."), ["이지은"]);
+        // `저는` also introduces occupations: a surname, three syllables and an ending.
+        assert!(persons("저는 학생입니다. 저는 한국인입니다. 저는 김민입니다").is_empty());
+        // A cue inside a word is none (`문제 이름은`: "the problem's name is").
+        assert!(persons("문제 이름은 김민수입니다").is_empty());
+        assert_eq!(persons("اسمي أحمد علي وأنا من القاهرة"), ["أحمد علي"]);
+        assert_eq!(persons("اسمي هو فاطمة."), ["فاطمة"]);
+        assert!(persons("ما هو اسمي؟").is_empty());
+        assert_eq!(persons("{\"customer_name\": \"최유진\"}"), ["최유진"]);
+        // Under `name` or a role key, a surname first (Korean) or two words (Arabic).
+        assert!(persons("{\"name\": \"갤럭시\"}").is_empty());
+        assert!(persons("{\"owner\": \"القاهرة\"}").is_empty());
+        assert_eq!(persons("{\"owner\": \"خالد الحربي\"}"), ["خالد الحربي"]);
     }
 
     #[test]
