@@ -15,7 +15,9 @@
 //! - a chat speaker label after a `[hh:mm]` timestamp, ending in `:`;
 //! - a role word or phrase before the name (`customer`, `patient`, `assigned to`, `reviewed by`);
 //! - a JSON/YAML key (`"full_name": "…"`, `owner: …`), a CSV column named in the header row, an
-//!   SQL `INSERT … (cols) VALUES (…)` column.
+//!   SQL `INSERT … (cols) VALUES (…)` column;
+//! - an inline list under a list key (`Attendees: Maria Garcia, Tom Becker and Priya Patel`,
+//!   `Cc:`, `"reviewers": "…"`): each item that starts with a lexicon given name (`list_key`).
 //!
 //! CJK names are found after `我叫`, `我是` (a common Chinese surname first), `私は…です`,
 //! `私の名前は…です`, as a `[hh:mm] 王云:` speaker label, and as a JSON value of a person key;
@@ -754,11 +756,20 @@ pub(super) enum Key {
     Role,
     /// `full_name`, `first_name`, `patient_name`...: any name-shaped value.
     Person,
+    /// `attendees`, `participants`, `cc`, `reviewers`...: a list of people or of teams, so an
+    /// item must start with a lexicon given name (two words if that name is also a word).
+    List,
 }
 
 pub(super) fn key_kind(k: &[u8]) -> Key {
     match k {
         b"name" => Key::Name,
+        b"attendees" | b"attendee" | b"participants" | b"participant" | b"invitees"
+        | b"invitee" | b"guests" | b"speakers" | b"speaker" | b"panelists" | b"organizer"
+        | b"organiser" | b"moderator" | b"facilitator" | b"presenter" | b"presenters"
+        | b"interviewer" | b"interviewee" | b"reviewers" | b"approvers" | b"assignees"
+        | b"authors" | b"contributors" | b"recipients" | b"witnesses" | b"signatories"
+        | b"notetaker" | b"apologies" | b"cc" | b"bcc" => Key::List,
         b"owner" | b"author" | b"customer" | b"contact" | b"assignee" | b"reporter"
         | b"requester" | b"requestor" | b"patient" | b"employee" | b"client" | b"manager"
         | b"reviewer" | b"approver" | b"createdby" | b"assignedto" | b"submittedby"
@@ -842,7 +853,67 @@ fn key_accepts(key: Key, first: Given, titles: usize) -> bool {
         Key::Name => first == Given::Plain && titles >= 2,
         Key::Role => titles >= 2 || first == Given::Plain,
         Key::Person => titles >= 1,
+        Key::List => first == Given::Plain || (first == Given::Word && titles >= 2),
     }
+}
+
+/// The key of the inline list an item at `pos` belongs to, if an earlier item precedes it:
+/// `Attendees: Maria Garcia, Tom Becker and Priya Patel`, `"reviewers": "A B, C D"`. Walks back
+/// over the separator (`,` `;` `&` `and` `und` `et` `y`) and the earlier items (letters, spaces,
+/// `. ' -`, more separators, one opening quote) to a `key:` on the same line, at most 200 bytes
+/// back. `Key::No` unless that key is a list key.
+fn list_key(t: &[u8], pos: usize) -> Key {
+    let mut p = pos;
+    while p > 0 && at(t, p - 1) == b' ' {
+        p -= 1;
+    }
+    let word_sep = [&b" and"[..], b" und", b" et", b" y"]
+        .iter()
+        .any(|w| p >= w.len() && t.get(p - w.len()..p) == Some(*w));
+    if !(matches!(at(t, p.wrapping_sub(1)), b',' | b';' | b'&') || word_sep) {
+        return Key::No;
+    }
+    // The nearest `:` or line break (one SIMD search), then the bytes after that `:`.
+    let floor = pos.saturating_sub(200);
+    let Some(colon) = t
+        .get(floor..p)
+        .and_then(|w| memchr::memrchr2(b':', b'\n', w))
+        .map(|i| floor + i)
+    else {
+        return Key::No;
+    };
+    if at(t, colon) != b':' {
+        return Key::No;
+    }
+    let items = t.get(colon + 1..p).unwrap_or_default();
+    let mut prev = b':';
+    for &b in items {
+        let item_byte = b.is_ascii_alphabetic()
+            || b >= 0x80
+            || matches!(b, b' ' | b',' | b';' | b'&' | b'.' | b'\'' | b'-');
+        // One opening quote, right after the key.
+        let quote = matches!(b, b'"' | b'\'') && matches!(prev, b' ' | b':');
+        if !item_byte && !quote {
+            return Key::No;
+        }
+        prev = b;
+    }
+    match key_of(key_before(t, colon + 1)) {
+        Key::List => Key::List,
+        _ => Key::No,
+    }
+}
+
+/// An inline list item ends with the name: `,` `;` `&`, a closing quote, the line end, or `and`.
+fn item_ends(t: &[u8], last: &Tok) -> bool {
+    if value_ends(t, last) {
+        return true;
+    }
+    let rest = t.get(last.end..).unwrap_or_default();
+    matches!(rest.first(), Some(b';' | b'&'))
+        || [&b" and "[..], b" und ", b" et ", b" y ", b" & "]
+            .iter()
+            .any(|w| rest.starts_with(w))
 }
 
 /// Is `pos` right after a chat timestamp label `[10:13] ` at a line start?
@@ -916,6 +987,10 @@ fn maybe_cue(t: &[u8], k: usize, pos: usize, last_angle: Option<usize>) -> bool 
         at(t, p - 1),
         b':' | b'=' | b']' | b'\n' | b'-' | 0x93 | 0x94
     ) {
+        return true;
+    }
+    // A later item of a list under a list key (`Attendees: A B, C D`).
+    if list_key(t, pos) == Key::List {
         return true;
     }
     // The last byte of the word before (what `word_before` would lower-case last) must end some
@@ -1009,11 +1084,21 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     let raw_key = key_before(t, pos);
     if !raw_key.is_empty() {
         let key = key_of(raw_key);
-        return if key_accepts(key, g(), titles) && value_ends(t, last) {
+        // A list's first item may end at `;` `&` or `and` too.
+        let ends = if key == Key::List {
+            item_ends(t, last)
+        } else {
+            value_ends(t, last)
+        };
+        return if key_accepts(key, g(), titles) && ends {
             n
         } else {
             0
         };
+    }
+    // A later item of an inline list under a list key.
+    if list_key(t, pos) == Key::List && key_accepts(Key::List, g(), titles) && item_ends(t, last) {
+        return n;
     }
     let line_end = last.nl || last.raw_end >= t.len();
     if line_end && after_sign_off(t, pos) && (titles >= 2 || g() != Given::No) {
@@ -1928,6 +2013,25 @@ mod tests {
         assert!(persons("{\"name\": \"갤럭시\"}").is_empty());
         assert!(persons("{\"owner\": \"القاهرة\"}").is_empty());
         assert_eq!(persons("{\"owner\": \"خالد الحربي\"}"), ["خالد الحربي"]);
+    }
+
+    /// Inline lists under a list key: each item is taken when it starts with a lexicon given
+    /// name; teams and services are not.
+    #[test]
+    fn labelled_lists() {
+        assert_eq!(
+            persons("Attendees: Maria Garcia, Tom Becker and Priya Patel\nAgenda: Q2"),
+            ["Maria Garcia", "Tom Becker", "Priya Patel"]
+        );
+        assert_eq!(
+            persons("Participants: Lena Hoffmann; Kwame Mensah; Sofia Rossi\n"),
+            ["Lena Hoffmann", "Kwame Mensah", "Sofia Rossi"]
+        );
+        assert!(persons("Reviewers: Backend Guild, Security Review Board\n").is_empty());
+        assert!(persons("Participants: Payment Service, Order Service, Auth Gateway").is_empty());
+        assert_eq!(list_key(b"Labels: Ann Lee, Bo", 17), Key::No);
+        assert_eq!(list_key(b"Cc: Ann Lee, Bo", 13), Key::List);
+        assert_eq!(list_key(b"Cc: Ann Lee (x), Bo", 17), Key::No);
     }
 
     #[test]
