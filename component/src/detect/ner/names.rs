@@ -17,7 +17,8 @@
 //! - a JSON/YAML key (`"full_name": "…"`, `owner: …`), a CSV column named in the header row, an
 //!   SQL `INSERT … (cols) VALUES (…)` column;
 //! - an inline list under a list key (`Attendees: Maria Garcia, Tom Becker and Priya Patel`,
-//!   `Cc:`, `"reviewers": "…"`): each item that starts with a lexicon given name (`list_key`).
+//!   `Cc:`, `"reviewers": "…"`): each item that starts with a lexicon given name (`list_key`);
+//!   a YAML block list (`attendees:\n  - Maria Garcia`) under a list, role or full-name key.
 //!
 //! CJK names are found after `我叫`, `我是` (a common Chinese surname first), `私は…です`,
 //! `私の名前は…です`, as a `[hh:mm] 王云:` speaker label, and as a JSON value of a person key;
@@ -769,7 +770,8 @@ pub(super) fn key_kind(k: &[u8]) -> Key {
         | b"organiser" | b"moderator" | b"facilitator" | b"presenter" | b"presenters"
         | b"interviewer" | b"interviewee" | b"reviewers" | b"approvers" | b"assignees"
         | b"authors" | b"contributors" | b"recipients" | b"witnesses" | b"signatories"
-        | b"notetaker" | b"apologies" | b"cc" | b"bcc" => Key::List,
+        | b"notetaker" | b"apologies" | b"cc" | b"bcc" | b"owners" | b"contacts"
+        | b"maintainers" | b"maintainer" | b"members" => Key::List,
         b"owner" | b"author" | b"customer" | b"contact" | b"assignee" | b"reporter"
         | b"requester" | b"requestor" | b"patient" | b"employee" | b"client" | b"manager"
         | b"reviewer" | b"approver" | b"createdby" | b"assignedto" | b"submittedby"
@@ -902,6 +904,55 @@ fn list_key(t: &[u8], pos: usize) -> Key {
         Key::List => Key::List,
         _ => Key::No,
     }
+}
+
+/// The key of the YAML block list whose `- item` line holds a name at `pos`:
+/// `attendees:\n  - Maria Garcia\n  - Tom Becker`. The lines above, up to 16 of them (1 KiB),
+/// must be `- ` items up to a line `key:` with nothing after the colon. `Key::No` otherwise.
+fn yaml_list_key(t: &[u8], pos: usize) -> Key {
+    let mut p = pos;
+    while p > 0 && at(t, p - 1) == b' ' {
+        p -= 1;
+    }
+    if p == 0 || at(t, p - 1) != b'-' {
+        return Key::No;
+    }
+    p -= 1;
+    while p > 0 && matches!(at(t, p - 1), b' ' | b'\t') {
+        p -= 1;
+    }
+    if p > 0 && at(t, p - 1) != b'\n' {
+        return Key::No;
+    }
+    let floor = pos.saturating_sub(1024);
+    let mut end = p.saturating_sub(1); // the line break before the item's line
+    for _ in 0..16 {
+        if end <= floor || end == 0 {
+            return Key::No;
+        }
+        let start = t
+            .get(floor..end)
+            .and_then(|w| memchr::memrchr(b'\n', w))
+            .map_or(floor, |i| floor + i + 1);
+        let line = t.get(start..end).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line).trim_ascii();
+        if line.starts_with(b"- ") {
+            end = start.saturating_sub(1);
+            continue;
+        }
+        return match line.strip_suffix(b":") {
+            Some(key) if !key.is_empty() && !key.contains(&b':') => {
+                let key = key.trim_ascii();
+                let key = key
+                    .strip_prefix(b"\"")
+                    .and_then(|k| k.strip_suffix(b"\""))
+                    .unwrap_or(key);
+                key_of(key)
+            }
+            _ => Key::No,
+        };
+    }
+    Key::No
 }
 
 /// An inline list item ends with the name: `,` `;` `&`, a closing quote, the line end, or `and`.
@@ -1095,6 +1146,13 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         } else {
             0
         };
+    }
+    // An item of a YAML block list under a person, role or list key, alone on its line.
+    if last.nl || last.raw_end >= t.len() {
+        let key = yaml_list_key(t, pos);
+        if key != Key::No && key != Key::Name && key_accepts(key, g(), titles) {
+            return n;
+        }
     }
     // A later item of an inline list under a list key.
     if list_key(t, pos) == Key::List && key_accepts(Key::List, g(), titles) && item_ends(t, last) {
@@ -2030,6 +2088,25 @@ mod tests {
         assert!(persons("Reviewers: Backend Guild, Security Review Board\n").is_empty());
         assert!(persons("Participants: Payment Service, Order Service, Auth Gateway").is_empty());
         assert_eq!(list_key(b"Labels: Ann Lee, Bo", 17), Key::No);
+        let yaml = "meeting:\n  attendees:\n    - Ann Lee\n    - Bo Chen\n  room: 4B\n";
+        assert_eq!(
+            yaml_list_key(yaml.as_bytes(), yaml.find("Bo").unwrap()),
+            Key::List
+        );
+        assert_eq!(
+            yaml_list_key(yaml.as_bytes(), yaml.find("Ann").unwrap()),
+            Key::List
+        );
+        let tags = "tags:\n  - Ann Lee\n";
+        assert_eq!(
+            yaml_list_key(tags.as_bytes(), tags.find("Ann").unwrap()),
+            Key::No
+        );
+        let inline = "attendees: x\n  - Ann Lee\n";
+        assert_eq!(
+            yaml_list_key(inline.as_bytes(), inline.find("Ann").unwrap()),
+            Key::No
+        );
         assert_eq!(list_key(b"Cc: Ann Lee, Bo", 13), Key::List);
         assert_eq!(list_key(b"Cc: Ann Lee (x), Bo", 17), Key::No);
     }
