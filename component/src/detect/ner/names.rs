@@ -723,8 +723,54 @@ fn key_before(t: &[u8], pos: usize) -> &[u8] {
     } {
         p -= 1;
     }
+    // A key of words alone at its line start (`Full name:`, `Assigned to:`), when the words
+    // make one of the person keys of `SPACED_KEYS` (`Server name:` stays the key `name`).
+    if p > 0 && at(t, p - 1) == b' ' {
+        let mut q = p;
+        while q > 0 && end - q < 32 && (at(t, q - 1).is_ascii_alphabetic() || at(t, q - 1) == b' ')
+        {
+            q -= 1;
+        }
+        if q == 0 || matches!(at(t, q - 1), b'\n' | b'\t') {
+            let words = t.get(q..end).unwrap_or_default().trim_ascii_start();
+            let mut k = [0u8; 32];
+            let mut n = 0usize;
+            for &b in words.iter().filter(|b| b.is_ascii_alphabetic()) {
+                if let Some(d) = k.get_mut(n) {
+                    *d = b.to_ascii_lowercase();
+                    n += 1;
+                }
+            }
+            if SPACED_KEYS.contains(&k.get(..n).unwrap_or_default()) {
+                return words;
+            }
+        }
+    }
     t.get(p..end).unwrap_or_default()
 }
+
+/// Person keys written as words at a line start (normalised as by [`key_of`]).
+const SPACED_KEYS: &[&[u8]] = &[
+    b"fullname",
+    b"firstname",
+    b"lastname",
+    b"givenname",
+    b"familyname",
+    b"middlename",
+    b"legalname",
+    b"contactname",
+    b"customername",
+    b"patientname",
+    b"employeename",
+    b"clientname",
+    b"cardholdername",
+    b"assignedto",
+    b"createdby",
+    b"submittedby",
+    b"nextofkin",
+    b"emergencycontact",
+    b"accountholder",
+];
 
 /// The kind of a raw field or column name, normalised (lower-case, without `_ - .` and spaces):
 /// `full_name`, `fullName` and `Full Name` are one key.
@@ -1134,7 +1180,18 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     // A JSON/YAML key before the value.
     let raw_key = key_before(t, pos);
     if !raw_key.is_empty() {
-        let key = key_of(raw_key);
+        let mut key = key_of(raw_key);
+        // `Name: Wanjiru Kamau` alone on a line with the key capitalised at its start: a form
+        // or record line, read as a role key (two words, or a lexicon name alone).
+        if key == Key::Name && raw_key == b"Name" && (last.nl || last.raw_end >= t.len()) && {
+            let mut p = pos;
+            while p > 0 && matches!(at(t, p - 1), b' ' | b'\t') {
+                p -= 1;
+            }
+            p == 5 || (p > 5 && matches!(at(t, p - 6), b'\n' | b'\r'))
+        } {
+            key = Key::Role;
+        }
         // A list's first item may end at `;` `&` or `and` too.
         let ends = if key == Key::List {
             item_ends(t, last)
@@ -2123,5 +2180,15 @@ mod tests {
         );
         assert!(persons("Hi Team,\nWill this Grant Access in May?").is_empty());
         assert!(persons("{\"name\": \"Run Tests\"}").is_empty());
+        // Form lines: `Name:` capitalised at a line start; keys of words at a line start.
+        assert_eq!(
+            persons("Name: Wanjiru Kamau\nDOB: 1990-04-12"),
+            ["Wanjiru Kamau"]
+        );
+        assert_eq!(persons("Full name: Wanjiru Kamau"), ["Wanjiru Kamau"]);
+        assert_eq!(persons("Assigned to: Tariq Rahimi\n"), ["Tariq Rahimi"]);
+        assert!(persons("name: Nightly Sync\n").is_empty());
+        assert!(persons("Server name: Web Prod\n").is_empty());
+        assert!(persons("x Name: Web Prod\n").is_empty());
     }
 }
