@@ -153,12 +153,39 @@ fn address_at(t: &[u8], d: usize, floor: usize) -> Option<(usize, usize)> {
         (Some((s, e)), Some((vs, ve))) if matches!(at(t, vs.wrapping_sub(1)), b'"' | b'\'') => {
             (s.min(vs), e.max(ve))
         }
+        // An unquoted value whose rest after the grammar's span is only `, Place` parts (`4 Privet
+        // Drive, Little Whinging, Surrey` under `address:`): the whole value.
+        (Some((s, e)), Some((vs, ve)))
+            if ve > e && places_only(t.get(e..ve).unwrap_or_default()) =>
+        {
+            (s.min(vs), ve)
+        }
         (Some(f), Some(_)) => f,
         (Some(f), None) => f,
         (None, Some(v)) => v,
         (None, None) => return None,
     };
     (span.0 >= floor && span.0 < span.1).then_some(span)
+}
+
+/// `, Place, Region` parts only: each after a comma, 1-4 words starting with a capital letter
+/// (letters, `' . -` inside), at most four parts.
+fn places_only(rest: &[u8]) -> bool {
+    let Some(rest) = rest.strip_prefix(b",") else {
+        return false;
+    };
+    let parts: Vec<&[u8]> = rest.split(|&b| b == b',').collect();
+    parts.len() <= 4
+        && parts.iter().all(|p| {
+            let words: Vec<&[u8]> = p.split(|&b| b == b' ').filter(|w| !w.is_empty()).collect();
+            (1..=4).contains(&words.len())
+                && words.iter().all(|w| {
+                    w.first().is_some_and(u8::is_ascii_uppercase)
+                        && w.iter().all(|&b| {
+                            b.is_ascii_alphabetic() || b >= 0x80 || matches!(b, b'\'' | b'.' | b'-')
+                        })
+                })
+        })
 }
 
 /// The end of a house number at `d`: 1-6 digits, then an optional range or second number (`12-14`,

@@ -29,6 +29,18 @@ fn positives() {
             "500 W 5th St., Suite 200, Austin, TX 78701",
         ),
         ("send to P.O. Box 123", "P.O. Box 123"),
+        (
+            "at 350 Bay St, Toronto, ON M5H 2S6 today",
+            "350 Bay St, Toronto, ON M5H 2S6",
+        ),
+        (
+            "to 1 George St, Sydney NSW 2000 please",
+            "1 George St, Sydney NSW 2000",
+        ),
+        (
+            "address: 4 Privet Drive, Little Whinging, Surrey\n",
+            "4 Privet Drive, Little Whinging, Surrey",
+        ),
         ("12 Court Street", "12 Court Street"),
         (
             "{\"address\":\"77 Sunset Blvd Apt 4B\"}",

@@ -506,6 +506,9 @@ pub(super) fn tail(t: &[u8], p: usize) -> Option<(usize, Tail)> {
 /// `ST[ 12345[-6789]]`, `ST, 12345`, `D.C. 20500` or a state name (`New Jersey 07086`) at `s`: the
 /// end.
 fn state_zip(t: &[u8], s: usize) -> Option<(usize, Tail)> {
+    if let Some(e) = ca_au_code(t, s) {
+        return Some((e, Tail::Code));
+    }
     let mut end = None;
     if let Some(st) = t.get(s..s + 2)
         && super::lexicon::has(STATES, st)
@@ -539,6 +542,46 @@ fn state_zip(t: &[u8], s: usize) -> Option<(usize, Tail)> {
         return Some((end + gap + z, Tail::Code));
     }
     Some((end, Tail::State))
+}
+
+/// A Canadian province and postal code (`ON M5H 2S6`, Canada Post's `A9A 9A9`, whose letters
+/// are never D F I O Q U, nor W Z first) or an Australian state and postcode (`NSW 2000`,
+/// `VIC 3000`: four digits) at `s`: the end.
+fn ca_au_code(t: &[u8], s: usize) -> Option<usize> {
+    const CA: &[&[u8]] = &[
+        b"AB", b"BC", b"MB", b"NB", b"NL", b"NS", b"NT", b"NU", b"ON", b"PE", b"QC", b"SK", b"YT",
+    ];
+    const AU: &[&[u8]] = &[b"ACT", b"NSW", b"NT", b"QLD", b"SA", b"TAS", b"VIC", b"WA"];
+    let e = word_end(t, s);
+    let code = t.get(s..e)?;
+    if at(t, e) != b' ' {
+        return None;
+    }
+    let z = e + 1;
+    if CA.contains(&code) {
+        let letter = |b: u8, first: bool| {
+            b.is_ascii_uppercase()
+                && !b"DFIOQU".contains(&b)
+                && !(first && matches!(b, b'W' | b'Z'))
+        };
+        let digit = |k: usize| at(t, k).is_ascii_digit();
+        let space = usize::from(at(t, z + 3) == b' ');
+        let ok = letter(at(t, z), true)
+            && digit(z + 1)
+            && letter(at(t, z + 2), false)
+            && digit(z + 3 + space)
+            && letter(at(t, z + 4 + space), false)
+            && digit(z + 5 + space)
+            && !at(t, z + 6 + space).is_ascii_alphanumeric();
+        return ok.then_some(z + 6 + space);
+    }
+    if AU.contains(&code)
+        && (z..z + 4).all(|k| at(t, k).is_ascii_digit())
+        && !at(t, z + 4).is_ascii_alphanumeric()
+    {
+        return Some(z + 4);
+    }
+    None
 }
 
 fn zip_len(t: &[u8], z: usize) -> usize {
