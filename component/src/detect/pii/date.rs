@@ -8,15 +8,17 @@
 //! - `Month d[,] yyyy` and (added) `d Month[,] yyyy`: capitalised full English month names or the
 //!   standard abbreviations (`Jan`, `Sept`, optionally with `.`); ordinals `15th` allowed.
 //!
-//! - (added) `dd-Mon-yyyy` / `dd-MON-yy` with dashes, month name in any case (`05-Mar-1984`).
+//! - (added) `dd-Mon-yyyy` / `dd-MON-yy` with dashes, month name in any case (`05-Mar-1984`);
+//! - (added) `d[.] Month yyyy` with French, German, Spanish, Italian, Portuguese or Dutch month
+//!   names (`3 mars 1985`, `3. März 1985`, `3 de marzo de 1985`).
 //!
 //! A date in a birth field is reported as `date_of_birth` instead: labelled within 48 bytes
 //! before it on its line and in its field, not past the previous date (`DOB`, `D.O.B.`,
 //! `date of birth`, `birth_date`, `birthdate`, `birthday`, `born`, `geb.`, `geboren`,
-//! `Geburtsdatum`, `né(e) le`, `fecha de nacimiento`, `naissance`, `data di nascita`), or in a
-//! CSV/TSV column or SQL `INSERT` column so named (see `field`). A compact `yyyymmdd` in such a
-//! field is a date of birth too (`dob: 19840305`); anywhere else it is a build number or a
-//! file-name stamp, not a date.
+//! `Geburtsdatum`, `geboortedatum`, `né(e) le`, `fecha de nacimiento`, `naissance`,
+//! `data di nascita`, `data de nascimento`), or in a CSV/TSV column or SQL `INSERT` column so
+//! named (see `field`). A compact `yyyymmdd` in such a field is a date of birth too
+//! (`dob: 19840305`); anywhere else it is a build number or a file-name stamp, not a date.
 
 use super::field::{self, Field};
 use super::numeric::right_ok;
@@ -117,25 +119,144 @@ pub(super) fn month_first(t: &[u8], s: usize, e: usize) -> Option<(usize, usize)
 
 /// `d Month[,] yyyy`, anchored at the day run `[s, e)`; returns the end.
 pub(super) fn day_first(t: &[u8], s: usize, e: usize) -> Option<usize> {
-    if !matches!(at(t, e), b' ' | b'\t' | b'a'..=b'z') {
+    // `3. März 1985`: a German day's dot.
+    let day_dot = at(t, e) == b'.' && is_hspace(at(t, e + 1));
+    if !(matches!(at(t, e), b' ' | b'\t' | b'a'..=b'z') || day_dot) {
         return None;
     }
     let day = num(t, s, e);
     if !(1..=31).contains(&day) {
         return None;
     }
-    let ms = skip_spaces(t, skip_ordinal(t, e))?;
+    let ms = skip_spaces(t, if day_dot { e + 1 } else { skip_ordinal(t, e) })?;
     let mut me = ms;
     while me - ms < 9 && is_alpha(at(t, me)) {
         me += 1;
     }
     let dot = at(t, me) == b'.';
-    if is_word(at(t, me)) || !is_month(t.get(ms..me)?, dot) {
-        return None;
+    if day_dot || is_word(at(t, me)) || !is_month(t.get(ms..me)?, dot) {
+        return eu_month_year(t, ms);
     }
     let mut j = if dot { me + 1 } else { me };
     if at(t, j) == b',' {
         j += 1;
+    }
+    year4(t, skip_spaces(t, j)?)
+}
+
+/// Month names of French, German, Spanish, Italian, Portuguese and Dutch, lower-case (the
+/// text's first letter is folded): `3 mars 1985`, `3. März 1985`, `3 de marzo de 1985`. One
+/// `match`, so a word is compared only with the names of its length.
+fn is_eu_month(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"mai"
+            | b"mei"
+            | b"aout"
+            | b"juin"
+            | b"juli"
+            | b"juni"
+            | b"maio"
+            | b"mars"
+            | b"mayo"
+            | b"abril"
+            | b"ao\xc3\xbbt"
+            | b"april"
+            | b"avril"
+            | b"enero"
+            | b"julho"
+            | b"julio"
+            | b"junho"
+            | b"junio"
+            | b"maart"
+            | b"maerz"
+            | b"marzo"
+            | b"m\xc3\xa4rz"
+            | b"agosto"
+            | b"aprile"
+            | b"august"
+            | b"giugno"
+            | b"januar"
+            | b"luglio"
+            | b"maggio"
+            | b"mar\xc3\xa7o"
+            | b"febrero"
+            | b"februar"
+            | b"fevrier"
+            | b"gennaio"
+            | b"janeiro"
+            | b"januari"
+            | b"janvier"
+            | b"juillet"
+            | b"octobre"
+            | b"octubre"
+            | b"oktober"
+            | b"ottobre"
+            | b"outubro"
+            | b"augustus"
+            | b"december"
+            | b"decembre"
+            | b"dezember"
+            | b"dezembro"
+            | b"dicembre"
+            | b"febbraio"
+            | b"februari"
+            | b"f\xc3\xa9vrier"
+            | b"november"
+            | b"novembre"
+            | b"setembro"
+            | b"diciembre"
+            | b"d\xc3\xa9cembre"
+            | b"fevereiro"
+            | b"noviembre"
+            | b"september"
+            | b"septembre"
+            | b"setiembre"
+            | b"settembre"
+            | b"septiembre"
+    )
+}
+
+/// The rest of `d[.] Month yyyy` with a month name of [`is_eu_month`] at `ms`
+/// (`3 mars 1985`, `3. März 1985`, `3 de marzo de 1985`): the end. Out of line: only words after a
+/// day number that are not English months get here.
+#[inline(never)]
+fn eu_month_year(t: &[u8], ms: usize) -> Option<usize> {
+    let mut ms = ms;
+    if t.get(ms..ms + 3) == Some(b"de ") {
+        ms += 3;
+    }
+    // Every name starts with one of `a d e f g j l m n o s` (most words after a number do not).
+    if !matches!(
+        at(t, ms) | 0x20,
+        b'a' | b'd' | b'e' | b'f' | b'g' | b'j' | b'l' | b'm' | b'n' | b'o' | b's'
+    ) {
+        return None;
+    }
+    let mut me = ms;
+    while me - ms < 10 && (is_alpha(at(t, me)) || at(t, me) >= 0x80) {
+        me += 1;
+    }
+    // A year (or `de` and a year) follows: checked before the name is compared.
+    if me - ms < 3
+        || at(t, me) != b' '
+        || !(at(t, me + 1).is_ascii_digit() || at(t, me + 1) == b'd')
+    {
+        return None;
+    }
+    let w = t.get(ms..me)?;
+    let mut buf = [0u8; 10];
+    let low = buf.get_mut(..w.len())?;
+    low.copy_from_slice(w);
+    if let Some(f) = low.first_mut() {
+        *f = f.to_ascii_lowercase();
+    }
+    if !is_eu_month(low) {
+        return None;
+    }
+    let mut j = me;
+    if t.get(j..j + 3) == Some(b" de") {
+        j += 3;
     }
     year4(t, skip_spaces(t, j)?)
 }

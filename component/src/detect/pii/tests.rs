@@ -191,6 +191,10 @@ fn dates() {
     one("Jan 15, 2025", "date", "Jan 15, 2025");
     one("Sept. 3 2024", "date", "Sept. 3 2024");
     one("15 January 2025", "date", "15 January 2025");
+    one("am 14. Oktober 2024 in Berlin", "date", "14. Oktober 2024");
+    one("le 2 avril 2025.", "date", "2 avril 2025");
+    one("el 12 de marzo de 1985", "date", "12 de marzo de 1985");
+    one("née le 3 mars 1985 à Lyon", "date_of_birth", "3 mars 1985");
     one("the 3rd March, 2024", "date", "3rd March, 2024");
     one("15.01.2025", "date", "15.01.2025");
     one("2024-05-01T12:00:00Z", "date", "2024-05-01");
