@@ -1733,7 +1733,7 @@ const AR_STOP: &[&str] = &[
     "هو",
 ];
 
-/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`: up to four Arabic words after the cue, ending
+/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`, `اسمي الكامل هو …`: up to four Arabic words after the cue, ending
 /// at punctuation, a non-Arabic character or a word of [`AR_STOP`]. The name's `(start, end)`.
 fn ar_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
     let rest = t.get(p..).unwrap_or_default();
@@ -1741,8 +1741,11 @@ fn ar_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
         .into_iter()
         .find(|c| rest.starts_with(c.as_bytes()))?;
     let mut s = p + cue.len();
-    if t.get(s..).is_some_and(|r| r.starts_with("هو ".as_bytes())) {
-        s += "هو ".len();
+    // `اسمي الكامل هو …` ("my full name is"), `اسمي هو …` ("my name is").
+    for skip in ["الكامل ", "هو "] {
+        if t.get(s..).is_some_and(|r| r.starts_with(skip.as_bytes())) {
+            s += skip.len();
+        }
     }
     let mut end = s;
     let mut q = s;
@@ -2123,6 +2126,7 @@ mod tests {
         assert_eq!(persons("اسمي أحمد علي وأنا من القاهرة"), ["أحمد علي"]);
         assert_eq!(persons("اسمي هو فاطمة."), ["فاطمة"]);
         assert!(persons("ما هو اسمي؟").is_empty());
+        assert_eq!(persons("اسمي الكامل هو أحمد علي."), ["أحمد علي"]);
         assert_eq!(persons("{\"customer_name\": \"최유진\"}"), ["최유진"]);
         // Under `name` or a role key, a surname first (Korean) or two words (Arabic).
         assert!(persons("{\"name\": \"갤럭시\"}").is_empty());
