@@ -1733,8 +1733,9 @@ const AR_STOP: &[&str] = &[
     "هو",
 ];
 
-/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`, `اسمي الكامل هو …`: up to four Arabic words after the cue, ending
-/// at punctuation, a non-Arabic character or a word of [`AR_STOP`]. The name's `(start, end)`.
+/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`, `اسمي الكامل هو …`: up to four Arabic words
+/// after the cue, ending at punctuation, a non-Arabic character or a word of [`AR_STOP`]. The
+/// name's `(start, end)`.
 fn ar_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
     let rest = t.get(p..).unwrap_or_default();
     let cue = ["اسمي ", "إسمي "]

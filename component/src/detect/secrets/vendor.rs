@@ -316,6 +316,19 @@ struct DotRow {
     parts: &'static [Part],
 }
 
+/// Mapbox token parts: base64url JSON, then 22 bytes.
+const MAPBOX: &[Part] = &[
+    part(PartSet::B64Url, 40, 1024),
+    part(PartSet::B64Url, 22, 22),
+];
+
+/// Harness token parts: account id, token id, secret.
+const HARNESS: &[Part] = &[
+    part(PartSet::B64Url, 22, 22),
+    part(PartSet::Alnum, 24, 24),
+    part(PartSet::Alnum, 20, 20),
+];
+
 /// The `.`-prefixed formats, from each vendor's documentation of its token format.
 const DOT_ROWS: &[DotRow] = &[
     // Dropbox short-lived access tokens (`sl.` and the newer `sl.u.`), 130+ bytes.
@@ -330,24 +343,15 @@ const DOT_ROWS: &[DotRow] = &[
     // Mapbox secret, public and temporary tokens: base64url JSON, `.`, 22 bytes.
     DotRow {
         anchor: "sk.",
-        parts: &[
-            part(PartSet::B64Url, 40, 1024),
-            part(PartSet::B64Url, 22, 22),
-        ],
+        parts: MAPBOX,
     },
     DotRow {
         anchor: "pk.",
-        parts: &[
-            part(PartSet::B64Url, 40, 1024),
-            part(PartSet::B64Url, 22, 22),
-        ],
+        parts: MAPBOX,
     },
     DotRow {
         anchor: "tk.",
-        parts: &[
-            part(PartSet::B64Url, 40, 1024),
-            part(PartSet::B64Url, 22, 22),
-        ],
+        parts: MAPBOX,
     },
     // Dynatrace API token: `dt0c01.`, 24-byte public part, `.`, 64-byte secret part.
     DotRow {
@@ -357,19 +361,11 @@ const DOT_ROWS: &[DotRow] = &[
     // Harness personal access and service account tokens: account id, token id, secret.
     DotRow {
         anchor: "pat.",
-        parts: &[
-            part(PartSet::B64Url, 22, 22),
-            part(PartSet::Alnum, 24, 24),
-            part(PartSet::Alnum, 20, 20),
-        ],
+        parts: HARNESS,
     },
     DotRow {
         anchor: "sat.",
-        parts: &[
-            part(PartSet::B64Url, 22, 22),
-            part(PartSet::Alnum, 24, 24),
-            part(PartSet::Alnum, 20, 20),
-        ],
+        parts: HARNESS,
     },
 ];
 
