@@ -1306,6 +1306,11 @@ fn check_candidate(t: &[u8], i: usize) -> Option<usize> {
             q -= 2;
             continue;
         }
+        // A quoted value glued to its key (`GIT_AUTHOR_NAME="Tariq Rahimi"`, `--author="…"`):
+        // the token starts at the quote.
+        if b == b'=' && matches!(at(t, q), b'"' | b'\'') {
+            return Some(q);
+        }
         return None;
     }
 }

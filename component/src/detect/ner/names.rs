@@ -532,7 +532,8 @@ const STRONG_INTROS: &[&[u8]] = &[
     b"mera naam",
     b"m\xc4\x83 numesc",
     b"\xd0\xbc\xd0\xb5\xd0\xbd\xd1\x8f \xd0\xb7\xd0\xbe\xd0\xb2\xd1\x83\xd1\x82",
-    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd0\xb5 \xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8",
+    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd0\xb5 \xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8", // `git config user.name "Jane Doe"`.
+    b"user.name",
 ];
 
 const LEXICON_INTROS: &[&[u8]] = &[
@@ -1330,6 +1331,7 @@ static LAST_WORDS: &[&[u8]] = &[
     b"tenant",
     b"thanks",
     b"to",
+    b"user.name",
     b"you",
     b"\xc3\xa8",
     b"\xc3\xa9",
@@ -2185,6 +2187,16 @@ mod tests {
         );
         assert!(persons("Hi Team,\nWill this Grant Access in May?").is_empty());
         assert!(persons("{\"name\": \"Run Tests\"}").is_empty());
+        // Values glued to their key by `="`; `git config user.name "…"`.
+        assert_eq!(
+            persons("GIT_AUTHOR_NAME=\"Tariq Rahimi\" git"),
+            ["Tariq Rahimi"]
+        );
+        assert_eq!(
+            persons("git config user.name \"Wanjiru Kamau\""),
+            ["Wanjiru Kamau"]
+        );
+        assert!(persons("<div class=\"Main Content\" title=\"Save Changes\">").is_empty());
         // Form lines: `Name:` capitalised at a line start; keys of words at a line start.
         assert_eq!(
             persons("Name: Wanjiru Kamau\nDOB: 1990-04-12"),
