@@ -532,7 +532,8 @@ const STRONG_INTROS: &[&[u8]] = &[
     b"mera naam",
     b"m\xc4\x83 numesc",
     b"\xd0\xbc\xd0\xb5\xd0\xbd\xd1\x8f \xd0\xb7\xd0\xbe\xd0\xb2\xd1\x83\xd1\x82",
-    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd0\xb5 \xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8", // `git config user.name "Jane Doe"`.
+    b"\xd0\xbc\xd0\xb5\xd0\xbd\xd0\xb5 \xd0\xb7\xd0\xb2\xd0\xb0\xd1\x82\xd0\xb8",
+    // `git config user.name "Jane Doe"`.
     b"user.name",
 ];
 
@@ -1377,8 +1378,8 @@ fn word_before<'b>(t: &[u8], pos: usize, buf: &'b mut [u8; 24]) -> &'b [u8] {
     buf.get(..n).unwrap_or_default()
 }
 
-/// Lower-cases the Cyrillic capitals U+0400-U+042F of `w` in place (`Меня` -> `меня`): each has a
-/// lower-case form of the same UTF-8 length. ASCII is left to the caller.
+/// Lower-cases the Cyrillic capitals U+0400-U+042F of `w` in place (`Меня` -> `меня`): each
+/// has a lower-case form of the same UTF-8 length. ASCII is left to the caller.
 fn fold_cyrillic(w: &mut [u8]) {
     let mut i = 0usize;
     while i + 1 < w.len() {
@@ -1629,10 +1630,10 @@ const KO_NOT_NAMES: &[&str] = &[
     "디자이",
 ];
 
-/// `제 이름은 김민수입니다`, `내 이름은 …`, `저는 이지은이라고 합니다`: the name's `(start, end)`.
-/// After `제/내 이름은`, 2-4 Hangul syllables ending the word or followed by an ending
-/// ([`KO_ENDINGS`]); after `저는`, which also introduces an occupation, exactly a common surname
-/// ([`KO_SURNAMES`]) and two syllables followed by an ending.
+/// `제 이름은 김민수입니다`, `내 이름은 …`, `저는 이지은이라고 합니다`: the name's
+/// `(start, end)`. After `제/내 이름은`, 2-4 Hangul syllables ending the word or followed by an
+/// ending ([`KO_ENDINGS`]); after `저는`, which also introduces an occupation, exactly a common
+/// surname ([`KO_SURNAMES`]) and two syllables followed by an ending.
 fn ko_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
     let rest = t.get(p..).unwrap_or_default();
     let (s, strong) = if rest.starts_with("제 이름은 ".as_bytes())
@@ -1735,9 +1736,9 @@ const AR_STOP: &[&str] = &[
     "هو",
 ];
 
-/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`, `اسمي الكامل هو …`: up to four Arabic words
-/// after the cue, ending at punctuation, a non-Arabic character or a word of [`AR_STOP`]. The
-/// name's `(start, end)`.
+/// `اسمي أحمد علي`, `أنا اسمي فاطمة`, `اسمي هو …`, `اسمي الكامل هو …`: up to four Arabic
+/// words after the cue, ending at punctuation, a non-Arabic character or a word of [`AR_STOP`].
+/// The name's `(start, end)`.
 fn ar_intro(t: &[u8], p: usize) -> Option<(usize, usize)> {
     let rest = t.get(p..).unwrap_or_default();
     let cue = ["اسمي ", "إسمي "]

@@ -429,9 +429,10 @@ fn dotted_body(text: &[u8], s: usize, parts: &[Part]) -> Option<usize> {
     None
 }
 
-/// A Discord bot token whose first part is the run `[s, e)` (a `.` follows it): base64 of the bot's user id (17-20
-/// digits; 24-27 bytes), `.`, 6 bytes (a timestamp), `.`, 27-38 bytes (the HMAC). The decoded
-/// id is what makes a run of base64 one: random base64 decodes to digits alone almost never.
+/// A Discord bot token whose first part is the run `[s, e)` (a `.` follows it): base64 of the
+/// bot's user id (17-20 digits; 24-27 bytes), `.`, 6 bytes (a timestamp), `.`, 27-38 bytes (the
+/// HMAC). The decoded id is what makes a run of base64 one: random base64 decodes to digits alone
+/// almost never.
 fn discord(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let text = cx.text;
     if !(24..=27).contains(&(e - s))
