@@ -907,11 +907,38 @@ fn key_accepts(key: Key, first: Given, titles: usize) -> bool {
     }
 }
 
+/// Is `raw` (a key slice of `t`) `From`, `To`, `Cc` or `Bcc` at a line start in a mail header
+/// block, that is with a `Sent:`, `Date:` or `Subject:` line within 300 bytes before or after
+/// (a forwarded or quoted mail: `From: Jane Doe\nSent: Tuesday, ...`)? Such a key's value is
+/// people, where `From:` / `To:` elsewhere head dates, places or hosts.
+fn mail_header_key(t: &[u8], raw: &[u8]) -> bool {
+    let mut k = [0u8; 4];
+    let Some(low) = k.get_mut(..raw.len()) else {
+        return false;
+    };
+    for (d, b) in low.iter_mut().zip(raw) {
+        *d = b.to_ascii_lowercase();
+    }
+    if !matches!(&*low, b"from" | b"to" | b"cc" | b"bcc") {
+        return false;
+    }
+    let start = (raw.as_ptr() as usize).wrapping_sub(t.as_ptr() as usize);
+    if start > t.len() || (start > 0 && at(t, start - 1) != b'\n') {
+        return false;
+    }
+    let lo = start.saturating_sub(300);
+    let hi = t.len().min(start + 300);
+    let window = t.get(lo..hi).unwrap_or_default();
+    [&b"\nSent:"[..], b"\nDate:", b"\nSubject:"]
+        .iter()
+        .any(|h| memchr::memmem::find(window, h).is_some())
+}
+
 /// The key of the inline list an item at `pos` belongs to, if an earlier item precedes it:
 /// `Attendees: Maria Garcia, Tom Becker and Priya Patel`, `"reviewers": "A B, C D"`. Walks back
 /// over the separator (`,` `;` `&` `and` `und` `et` `y`) and the earlier items (letters, spaces,
 /// `. ' -`, more separators, one opening quote) to a `key:` on the same line, at most 200 bytes
-/// back. `Key::No` unless that key is a list key.
+/// back. `Key::No` unless that key is a list key (or a mail header's `To:`/`Cc:`, `Key::Role`).
 fn list_key(t: &[u8], pos: usize) -> Key {
     let mut p = pos;
     while p > 0 && at(t, p - 1) == b' ' {
@@ -948,7 +975,9 @@ fn list_key(t: &[u8], pos: usize) -> Key {
         }
         prev = b;
     }
-    match key_of(key_before(t, colon + 1)) {
+    let raw = key_before(t, colon + 1);
+    match key_of(raw) {
+        _ if mail_header_key(t, raw) => Key::Role,
         Key::List => Key::List,
         _ => Key::No,
     }
@@ -1089,7 +1118,7 @@ fn maybe_cue(t: &[u8], k: usize, pos: usize, last_angle: Option<usize>) -> bool 
         return true;
     }
     // A later item of a list under a list key (`Attendees: A B, C D`).
-    if list_key(t, pos) == Key::List {
+    if list_key(t, pos) != Key::No {
         return true;
     }
     // The last byte of the word before (what `word_before` would lower-case last) must end some
@@ -1194,8 +1223,13 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         } {
             key = Key::Role;
         }
+        // `From: Jane Doe` / `To: A B; C D` in a mail header block.
+        let mail = matches!(key, Key::No | Key::List) && mail_header_key(t, raw_key);
+        if mail {
+            key = Key::Role;
+        }
         // A list's first item may end at `;` `&` or `and` too.
-        let ends = if key == Key::List {
+        let ends = if key == Key::List || mail {
             item_ends(t, last)
         } else {
             value_ends(t, last)
@@ -1214,7 +1248,8 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         }
     }
     // A later item of an inline list under a list key.
-    if list_key(t, pos) == Key::List && key_accepts(Key::List, g(), titles) && item_ends(t, last) {
+    let list = list_key(t, pos);
+    if list != Key::No && key_accepts(list, g(), titles) && item_ends(t, last) {
         return n;
     }
     let line_end = last.nl || last.raw_end >= t.len();
@@ -2198,6 +2233,12 @@ mod tests {
             ["Wanjiru Kamau"]
         );
         assert!(persons("<div class=\"Main Content\" title=\"Save Changes\">").is_empty());
+        // A mail header block: `From:`/`To:`/`Cc:` hold people only next to `Sent:`/`Subject:`.
+        assert_eq!(
+            persons("From: Wanjiru Kamau\nSent: Monday\nTo: Tariq Rahimi; Nneka Obi\n"),
+            ["Wanjiru Kamau", "Tariq Rahimi", "Nneka Obi"]
+        );
+        assert!(persons("From: Central Station\nTo: Harbour Bridge\n").is_empty());
         // Form lines: `Name:` capitalised at a line start; keys of words at a line start.
         assert_eq!(
             persons("Name: Wanjiru Kamau\nDOB: 1990-04-12"),
