@@ -736,14 +736,7 @@ fn key_before(t: &[u8], pos: usize) -> &[u8] {
         if q == 0 || matches!(at(t, q - 1), b'\n' | b'\t') {
             let words = t.get(q..end).unwrap_or_default().trim_ascii_start();
             let mut k = [0u8; 32];
-            let mut n = 0usize;
-            for &b in words.iter().filter(|b| b.is_ascii_alphabetic()) {
-                if let Some(d) = k.get_mut(n) {
-                    *d = b.to_ascii_lowercase();
-                    n += 1;
-                }
-            }
-            if SPACED_KEYS.contains(&k.get(..n).unwrap_or_default()) {
+            if normalized_key(words, &mut k).is_some_and(|w| SPACED_KEYS.contains(&w)) {
                 return words;
             }
         }
@@ -778,20 +771,21 @@ const SPACED_KEYS: &[&[u8]] = &[
 /// `full_name`, `fullName` and `Full Name` are one key.
 fn key_of(raw: &[u8]) -> Key {
     let mut k = [0u8; 32];
+    match normalized_key(raw, &mut k) {
+        Some(n) if !n.is_empty() => key_kind(n),
+        _ => Key::No,
+    }
+}
+
+/// `raw`'s letters and digits, lower-cased, into `buf` (`Full Name`, `full_name` -> `fullname`);
+/// `None` past 32 of them.
+fn normalized_key<'b>(raw: &[u8], buf: &'b mut [u8; 32]) -> Option<&'b [u8]> {
     let mut n = 0usize;
-    for &b in raw {
-        if b.is_ascii_alphanumeric() {
-            let Some(d) = k.get_mut(n) else {
-                return Key::No;
-            };
-            *d = b.to_ascii_lowercase();
-            n += 1;
-        }
+    for &b in raw.iter().filter(|b| b.is_ascii_alphanumeric()) {
+        *buf.get_mut(n)? = b.to_ascii_lowercase();
+        n += 1;
     }
-    if n == 0 {
-        return Key::No;
-    }
-    key_kind(k.get(..n).unwrap_or_default())
+    buf.get(..n)
 }
 
 /// How strongly a field key says its value is a person.
@@ -912,14 +906,10 @@ fn key_accepts(key: Key, first: Given, titles: usize) -> bool {
 /// (a forwarded or quoted mail: `From: Jane Doe\nSent: Tuesday, ...`)? Such a key's value is
 /// people, where `From:` / `To:` elsewhere head dates, places or hosts.
 fn mail_header_key(t: &[u8], raw: &[u8]) -> bool {
-    let mut k = [0u8; 4];
-    let Some(low) = k.get_mut(..raw.len()) else {
-        return false;
-    };
-    for (d, b) in low.iter_mut().zip(raw) {
-        *d = b.to_ascii_lowercase();
-    }
-    if !matches!(&*low, b"from" | b"to" | b"cc" | b"bcc") {
+    if ![&b"from"[..], b"to", b"cc", b"bcc"]
+        .iter()
+        .any(|k| raw.eq_ignore_ascii_case(k))
+    {
         return false;
     }
     let start = (raw.as_ptr() as usize).wrapping_sub(t.as_ptr() as usize);
