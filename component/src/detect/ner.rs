@@ -53,6 +53,7 @@
 
 use crate::entity::{EntityType, Finding};
 
+mod common_words;
 mod given_names;
 mod names;
 

@@ -31,6 +31,7 @@
 //! (a title, or a known first name followed by another capitalised word); the lexicon widens the
 //! first-name list from Go's 56 names to the names of `given_names` that are not everyday words.
 
+use super::common_words::COMMON_WORDS;
 use super::given_names::{PLAIN, WORDS};
 use super::{Tok, WordSet, at, decode, is_location_stop, is_org_suffix, is_person_trigger, lower};
 
@@ -338,6 +339,49 @@ fn not_person_word(w: &[u8], first: bool) -> bool {
         || (first && is_location_stop(l))
         || is_org_suffix(l)
         || is_person_trigger(l)
+}
+
+/// Is the lower-case ASCII word `l` a common English word or a tool name (`common_words`, a
+/// Bloom filter: about 0.9% of other words pass for common ones)?
+fn common_word(l: &[u8]) -> bool {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in l {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    // MurmurHash3's 64-bit finaliser (as `scripts/gen-common-words`).
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    h ^= h >> 33;
+    (0..3).all(|k| {
+        let p = (h >> (19 * k)) as usize & ((1 << 19) - 1);
+        COMMON_WORDS
+            .get(p / 64)
+            .is_some_and(|m| m >> (p % 64) & 1 == 1)
+    })
+}
+
+/// Does a name-shaped value of 2 or 3 title-case words, whose first word is not in the lexicon,
+/// read as a person's name: no word of it (lower-cased, without a final `.`) a common English
+/// word, a tool name or a lexicon name that is also a word? `Nneka Obi`, `Wei Zhang` do; `Payment
+/// Service`, `Run Tests`, `Grafana Loki` do not. A word that is not ASCII letters (`Nguyễn`,
+/// `O'Brien`) counts as uncommon.
+fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>) -> bool {
+    let mut n = 0usize;
+    for w in words {
+        n += 1;
+        let mut buf = [0u8; 16];
+        let Some(l) = super::lower(w, &mut buf) else {
+            continue;
+        };
+        let l = l.strip_suffix(b".").unwrap_or(l);
+        if l.iter().all(u8::is_ascii_lowercase) && (common_word(l) || in_table(&WORDS, l)) {
+            return false;
+        }
+    }
+    (2..=3).contains(&n)
 }
 
 /// Lower-case particles inside a person name (`van der Berg`, `de la Cruz`, `bin Salman`).
@@ -891,13 +935,22 @@ pub(super) fn key_kind(k: &[u8]) -> Key {
 }
 
 /// Does the value pass for this key? `titles` is the number of title-case words.
-fn key_accepts(key: Key, first: Given, titles: usize) -> bool {
+/// `uncommon` is asked only for a value whose first word is outside the lexicon, under a `name`
+/// or list key: [`uncommon_name`] of its words.
+fn key_accepts(key: Key, first: Given, titles: usize, uncommon: impl FnOnce() -> bool) -> bool {
     match key {
         Key::No => false,
-        Key::Name => first == Given::Plain && titles >= 2,
+        Key::Name => {
+            (first == Given::Plain && titles >= 2)
+                || (first == Given::No && (2..=3).contains(&titles) && uncommon())
+        }
         Key::Role => titles >= 2 || first == Given::Plain,
         Key::Person => titles >= 1,
-        Key::List => first == Given::Plain || (first == Given::Word && titles >= 2),
+        Key::List => {
+            first == Given::Plain
+                || (first == Given::Word && titles >= 2)
+                || (first == Given::No && (2..=3).contains(&titles) && uncommon())
+        }
     }
 }
 
@@ -1181,6 +1234,8 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     let (Some(first), Some(last)) = (run.get(k), run.get(k + n - 1)) else {
         return 0;
     };
+    let name_toks = run.get(k..k + n).unwrap_or_default();
+    let uncommon = || uncommon_name(name_toks.iter().filter(|x| x.title).map(|x| x.bytes(t)));
     let titles = run
         .get(k..k + n)
         .unwrap_or_default()
@@ -1224,7 +1279,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         } else {
             value_ends(t, last)
         };
-        return if key_accepts(key, g(), titles) && ends {
+        return if key_accepts(key, g(), titles, uncommon) && ends {
             n
         } else {
             0
@@ -1233,13 +1288,13 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     // An item of a YAML block list under a person, role or list key, alone on its line.
     if last.nl || last.raw_end >= t.len() {
         let key = yaml_list_key(t, pos);
-        if key != Key::No && key != Key::Name && key_accepts(key, g(), titles) {
+        if key != Key::No && key != Key::Name && key_accepts(key, g(), titles, uncommon) {
             return n;
         }
     }
     // A later item of an inline list under a list key.
     let list = list_key(t, pos);
-    if list != Key::No && key_accepts(list, g(), titles) && item_ends(t, last) {
+    if list != Key::No && key_accepts(list, g(), titles, uncommon) && item_ends(t, last) {
         return n;
     }
     let line_end = last.nl || last.raw_end >= t.len();
@@ -1836,6 +1891,15 @@ fn name_value(v: &[u8]) -> Option<(Given, usize)> {
     (titles > 0).then_some((first, titles))
 }
 
+/// [`uncommon_name`] of a [`name_value`]'s title-case words.
+fn value_uncommon(v: &[u8]) -> bool {
+    uncommon_name(
+        v.split(|&b| b == b' ')
+            .map(|w| w.strip_suffix(b",").unwrap_or(w))
+            .filter(|w| !w.is_empty() && !at(w, 0).is_ascii_lowercase()),
+    )
+}
+
 /// Split one delimited line into fields `(start, end)` (quotes stripped); at most 64 fields.
 fn fields(t: &[u8], start: usize, end: usize, delim: u8, out: &mut Vec<(usize, usize)>) {
     out.clear();
@@ -1926,7 +1990,9 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
             let v = t.get(s..e).unwrap_or_default();
             let (vs, ve) = trim_span(t, s, s + v.len());
             if let Some((g, titles)) = t.get(vs..ve).and_then(name_value)
-                && key_accepts(key, g, titles)
+                && key_accepts(key, g, titles, || {
+                    value_uncommon(t.get(vs..ve).unwrap_or_default())
+                })
             {
                 out.push(super::person(vs, ve, super::PERSON_CUE_CONF));
             }
@@ -2026,7 +2092,10 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
     let s = q + 1;
     let e = s + memchr::memchr(b'\'', t.get(s..t.len().min(s + 80))?)?;
     let (g, titles) = name_value(t.get(s..e)?)?;
-    key_accepts(key, g, titles).then_some((s, e))
+    key_accepts(key, g, titles, || {
+        value_uncommon(t.get(s..e).unwrap_or_default())
+    })
+    .then_some((s, e))
 }
 
 /// `p` moved back over ASCII whitespace, not below `floor`.
@@ -2070,6 +2139,30 @@ mod tests {
             .filter(|f| f.entity_type == "person")
             .map(|f| text[f.start..f.end].to_string())
             .collect()
+    }
+
+    /// The filter `scripts/gen-common-words` wrote is read with the same hash: dictionary and
+    /// tool words are common, the names of the labelled cases are not.
+    #[test]
+    fn common_words_filter_reads_the_generated_table() {
+        for w in [
+            "payment", "service", "run", "tests", "hello", "world", "overview", "grafana", "loki",
+            "kafka",
+        ] {
+            assert!(common_word(w.as_bytes()), "{w}");
+        }
+        for w in [
+            "nneka", "obi", "zhang", "wei", "yuki", "tanaka", "chidi", "okonkwo", "nguyen", "thi",
+            "mai", "olu", "bello",
+        ] {
+            assert!(!common_word(w.as_bytes()), "{w}");
+        }
+        let words = |v: &'static str| v.split(' ').map(str::as_bytes);
+        assert!(uncommon_name(words("Nneka Obi")));
+        assert!(uncommon_name(words("Nguyen Thi Mai")));
+        assert!(!uncommon_name(words("Payment Service")));
+        assert!(!uncommon_name(words("Nneka")), "one word is not enough");
+        assert!(!uncommon_name(words("A B C D")), "four words are too many");
     }
 
     #[test]
