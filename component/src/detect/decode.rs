@@ -287,13 +287,17 @@ fn collect(
             continue;
         }
         let Some(run) = text.get(s..e) else { continue };
+        // Most runs (digests, ids, paths) decode to binary: the first few decoded bytes already
+        // hold bytes no UTF-8 text has, however the run decodes, and it stops there, before the
+        // pass over the whole run that tells how it decodes.
+        if binary_either_way(run, &mut probe) {
+            continue;
+        }
         let Some(enc) = encoding(run, with_pad - e) else {
             continue;
         };
-        // The budget counts every decodable run, printable or not.
+        // The budget counts every decodable run that gets past that probe, printable or not.
         *budget = budget.saturating_sub(enc.decoded_len(run));
-        // Most runs (digests, ids, paths) decode to binary: the first few decoded bytes already
-        // hold bytes no UTF-8 text has, and decoding stops there.
         if binary_head(enc, run, &mut probe) {
             continue;
         }
@@ -486,6 +490,33 @@ fn invalid_utf8(b: &[u8]) -> bool {
     false
 }
 
+/// Whether the first [`PROBE`]`[0]` bytes of `run` decode to bytes no UTF-8 text has both as
+/// base64 and as hex (or cannot be hex: a byte that is no hex digit, or hex letters of both
+/// cases): then [`binary_head`] rejects the run whichever [`encoding`] it has, and so does this,
+/// without reading the rest of the run. `buf` is scratch space.
+fn binary_either_way(run: &[u8], buf: &mut Vec<u8>) -> bool {
+    let Some(head) = run.get(..PROBE[0]) else {
+        return false;
+    };
+    let (mut any, mut all) = (0u8, 0xFFu8);
+    for &b in head {
+        let c = class(b);
+        any |= c;
+        all &= c;
+    }
+    let hex_may = all & HEX != 0 && (any & UPPER == 0 || any & LOWER == 0);
+    if hex_may {
+        buf.clear();
+        Enc::Hex.decode(head, buf);
+        if !invalid_utf8(buf) {
+            return false;
+        }
+    }
+    buf.clear();
+    Enc::Base64.decode(head, buf);
+    invalid_utf8(buf)
+}
+
 /// How a run decodes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Enc {
@@ -646,57 +677,70 @@ fn token(text: &[u8], at: usize) -> (usize, usize) {
 /// Decode `%XX`, `\xHH`, `\NNN` (octal), `\uHHHH` in `text[ts..te]`; `None` if there are none.
 fn unescape(text: &[u8], ts: usize, te: usize) -> Option<Decoded> {
     let tok = text.get(ts..te)?;
+    // Most tokens with a `%` or `\\` hold no sequence (`\\"` and `\\n` in JSON, `100%`): they
+    // are told apart before anything is allocated.
+    let first =
+        memchr::memchr2_iter(b'%', b'\\', tok).find_map(|i| Some((i, sequence(tok, i)?)))?;
     let mut bytes = Vec::with_capacity(tok.len());
     let mut src = Vec::with_capacity(tok.len());
-    let mut seqs = 0;
-    let mut i = 0;
-    let get = |k: usize| tok.get(k).copied().unwrap_or(0);
+    for (k, &b) in tok.get(..first.0).unwrap_or_default().iter().enumerate() {
+        bytes.push(b);
+        src.push((ts + k, ts + k + 1));
+    }
+    let mut i = first.0;
+    let mut next = Some(first.1);
     while i < tok.len() {
-        let b = get(i);
-        let hx = |k: usize, n: usize| -> Option<u32> {
-            (0..n).try_fold(0u32, |acc, j| {
-                Some(acc << 4 | u32::from(hex_val(get(k + j))?))
-            })
-        };
-        let seq: Option<(Vec<u8>, usize)> = match (b, get(i + 1)) {
-            (b'%', _) => hx(i + 1, 2).map(|v| (vec![v as u8], 3)),
-            (b'\\', b'x') => hx(i + 2, 2).map(|v| (vec![v as u8], 4)),
-            (b'\\', b'u') => hx(i + 2, 4)
-                .and_then(char::from_u32)
-                .map(|c| (c.to_string().into_bytes(), 6)),
-            (b'\\', b'0'..=b'7') => {
-                let n = (1..=4)
-                    .take_while(|&j| {
-                        j <= 3 + usize::from(get(i + 1) == b'0')
-                            && matches!(get(i + j), b'0'..=b'7')
-                    })
-                    .count();
-                let v = (1..=n).fold(0u32, |acc, j| acc * 8 + u32::from(get(i + j) - b'0'));
-                u8::try_from(v).ok().map(|v| (vec![v], n + 1))
-            }
-            _ => None,
-        };
-        match seq {
-            Some((out, len)) => {
-                seqs += 1;
-                for o in out {
+        match next.take().or_else(|| sequence(tok, i)) {
+            Some((out, n, len)) => {
+                for &o in out.get(..n).unwrap_or_default() {
                     bytes.push(o);
                     src.push((ts + i, ts + i + len));
                 }
                 i += len;
             }
             None => {
-                bytes.push(b);
+                bytes.push(tok.get(i).copied().unwrap_or(0));
                 src.push((ts + i, ts + i + 1));
                 i += 1;
             }
         }
     }
-    (seqs > 0).then_some(Decoded {
+    Some(Decoded {
         bytes,
         src,
         run: (ts, te),
     })
+}
+
+/// The escape sequence at `tok[i]`, if one starts there: its decoded bytes (the first `n` of the
+/// array) and its length in `tok`.
+fn sequence(tok: &[u8], i: usize) -> Option<([u8; 4], usize, usize)> {
+    let get = |k: usize| tok.get(k).copied().unwrap_or(0);
+    let hx = |k: usize, n: usize| -> Option<u32> {
+        (0..n).try_fold(0u32, |acc, j| {
+            Some(acc << 4 | u32::from(hex_val(get(k + j))?))
+        })
+    };
+    let one = |v: u32| [v as u8, 0, 0, 0];
+    match (get(i), get(i + 1)) {
+        (b'%', _) => hx(i + 1, 2).map(|v| (one(v), 1, 3)),
+        (b'\\', b'x') => hx(i + 2, 2).map(|v| (one(v), 1, 4)),
+        (b'\\', b'u') => hx(i + 2, 4).and_then(char::from_u32).map(|c| {
+            let mut buf = [0u8; 4];
+            let n = c.encode_utf8(&mut buf).len();
+            (buf, n, 6)
+        }),
+        (b'\\', b'0'..=b'7') => {
+            let n = (1..=4)
+                .take_while(|&j| {
+                    j <= 3 + usize::from(get(i + 1) == b'0') && matches!(get(i + j), b'0'..=b'7')
+                })
+                .count();
+            let v = (1..=n).fold(0u32, |acc, j| acc * 8 + u32::from(get(i + j) - b'0'));
+            u8::try_from(v).ok().map(|v| ([v, 0, 0, 0], 1, n + 1))
+        }
+        _ => None,
+    }
 }
 
 /// Length of an invisible character at `i` (UTF-8), or 0.
@@ -845,6 +889,7 @@ mod tests {
             }
         }
         let mut rejected = 0;
+        let mut early = 0;
         let mut buf = Vec::new();
         for (enc, run) in &runs {
             let mut one = Vec::new();
@@ -852,7 +897,15 @@ mod tests {
             let want = std::str::from_utf8(&one).is_err_and(|e| e.error_len().is_some());
             assert_eq!(binary_head(*enc, run, &mut buf), want, "{enc:?} {run:?}");
             rejected += usize::from(want);
+            // The probe before `encoding` rejects only runs the probe after it would reject.
+            if binary_either_way(run, &mut buf) {
+                early += 1;
+                if let Some(e) = encoding(run, 0) {
+                    assert!(binary_head(e, run, &mut buf), "{e:?} {run:?}");
+                }
+            }
         }
+        assert!(early > rejected / 2, "{early} of {rejected}");
         assert!(
             rejected > runs.len() / 2 && rejected < runs.len(),
             "{rejected}"
