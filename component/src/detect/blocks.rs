@@ -1,9 +1,10 @@
 //! Byte-class bit masks of a text's aligned 64-byte blocks, computed in one pass per text and
-//! shared by the structured-PII family ([`super::pii`]), the address family ([`super::address`])
-//! and the decoding pass ([`super::decode`]), which used to classify the same bytes separately. Bit k of a block's mask is byte
+//! shared by the structured-PII family ([`super::pii`]), the address family ([`super::address`]),
+//! the NER family ([`super::ner`]) and the decoding pass ([`super::decode`]), which used to
+//! classify the same bytes separately. Bit k of a block's mask is byte
 //! `64 * block + k`; bytes past the end of the text read as 0, which is in no class. The NER
-//! family builds its token-candidate masks per block with the same vector helpers
-//! ([`title_masks`]).
+//! family reads its token candidates from [`Block::title`] and, in the blocks that have any,
+//! [`open_mask`].
 
 use wide::i8x16;
 
@@ -21,6 +22,9 @@ pub(crate) struct Block {
     /// House-number starts: a digit whose previous byte does not join it to a longer number or
     /// identifier (`address::joins`; the byte before the text is read as 0, which does not).
     pub start: u64,
+    /// Bytes that may open a title-case token for the NER family: an upper-case ASCII letter or
+    /// a lead byte >= 0xC2 (`ner::cand`; a block without any needs no [`open_mask`]).
+    pub title: u64,
 }
 
 /// The masks of every block of `text`, in order (the last block zero-padded).
@@ -88,6 +92,7 @@ fn classify(block: &[u8; 64]) -> (Block, u64) {
         blk.word |= c.word << shift;
         blk.anchor |= c.anchor << shift;
         blk.run |= c.run << shift;
+        blk.title |= c.title << shift;
         joins |= j << shift;
     }
     (blk, joins)
@@ -124,20 +129,19 @@ fn classify16(v: i8x16) -> (Block, u64) {
         anchor: digit | bits(at),
         run: bits(word | plus | dash_slash),
         start: 0,
+        title: bits(in_range(v, b'A', 26) | in_range(v, 0xC2, 62)),
     };
     (blk, bits(joins | v))
 }
 
-/// The NER family's title-case token candidates (`ner::cand`) of a 64-byte block, as two masks:
-/// the bytes that may open a token (an upper-case ASCII letter or a lead byte >= 0xC2) and those
-/// a token may follow (whitespace, `" ' ( [ {` or a byte >= 0x80). Bytes past a short `block`
-/// read as 0, which is in neither.
-pub(crate) fn title_masks(block: &[u8]) -> (u64, u64) {
+/// The bytes of a 64-byte block that a title-case token may follow (`ner::cand`): whitespace,
+/// `" ' ( [ {` or a byte >= 0x80. Bytes past a short `block` read as 0, which is none of them.
+/// With [`Block::title`], the NER family's token candidates.
+pub(crate) fn open_mask(block: &[u8]) -> u64 {
     let mut buf = [0u8; 64];
-    let (mut upper, mut open) = (0u64, 0u64);
+    let mut open = 0u64;
     for (k, chunk) in padded(block, &mut buf).chunks_exact(16).enumerate() {
         let v = load16(chunk);
-        let up = in_range(v, b'A', 26) | in_range(v, 0xC2, 62);
         // ` ` and `"` are the bytes with `b | 2 == b'"'`, `[` and `{` those with
         // `b | 0x20 == b'{'`; `\t`..`\r` and `' (` are ranges; a byte >= 0x80 is its sign bit.
         let op = (v | splat(2)).simd_eq(splat(b'"'))
@@ -145,10 +149,9 @@ pub(crate) fn title_masks(block: &[u8]) -> (u64, u64) {
             | in_range(v, b'\'', 2)
             | (v | splat(0x20)).simd_eq(splat(b'{'))
             | v;
-        upper |= u64::from(up.to_bitmask()) << (16 * k);
         open |= u64::from(op.to_bitmask()) << (16 * k);
     }
-    (upper, open)
+    open
 }
 
 /// Every (previous, current) byte pair once, then `last`: 131,073 bytes, so the pairs fall at
@@ -187,6 +190,11 @@ mod tests {
                 "anchor {b}"
             );
             assert_eq!(bit(blk.run), word || b"+-/".contains(&b), "run {b}");
+            assert_eq!(
+                bit(blk.title),
+                b.is_ascii_uppercase() || b >= 0xC2,
+                "title {b}"
+            );
             let prev = i
                 .checked_sub(1)
                 .and_then(|p| text.get(p))

@@ -136,8 +136,8 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
 /// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    // Byte-class masks per 64-byte block, shared by the PII and address families and the decoding
-    // pass.
+    // Byte-class masks per 64-byte block, shared by the PII, address and NER families and the
+    // decoding pass.
     let masks = blocks::masks(text);
     // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes in
     // them) and the decoding pass.
@@ -146,7 +146,7 @@ pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
     pii::find_in(text, &masks, &mut out);
     address::find_in(text, &masks, &mut out);
     if opts.ner {
-        ner::find(text, &mut out);
+        ner::find_in(text, &masks, &mut out);
     }
     for det in opts.custom {
         det.find(text, &mut out);
