@@ -353,7 +353,7 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
         let iban = i == ws + 2 && is_upper(at(text, ws)) && is_upper(at(text, ws + 1));
         if !pure && we - ws > 4 {
             if iban && i >= st.num_done {
-                st.num_done = numeric::token(text, i, &mut st, out).max(run_end);
+                st.num_done = numeric::token(text, i, run_end, &mut st, out).max(run_end);
             }
             i = we;
             continue;
@@ -364,7 +364,7 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
             && (matches!(before(text, ws, 1), b':' | b'-' | b'.')
                 || matches!(at(text, we), b':' | b'-' | b'.'));
         if i >= st.num_done && (ws == i || iban) {
-            st.num_done = numeric::token(text, i, &mut st, out).max(run_end);
+            st.num_done = numeric::token(text, i, run_end, &mut st, out).max(run_end);
         }
         if net {
             net::at_digits(text, i, run_end, &mut st, out);

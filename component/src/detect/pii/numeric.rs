@@ -12,11 +12,10 @@ use super::{
 };
 use crate::entity::{EntityType, Finding};
 
-/// Classify the token whose first digit run starts at `s`; returns the end of what was consumed
-/// (at least the run).
+/// Classify the token whose first digit run is `t[s..e]` (the caller found `e` in the block
+/// masks); returns the end of what was consumed (at least the run).
 #[inline]
-pub(super) fn token(t: &[u8], s: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
-    let e = digit_run_end(t, s);
+pub(super) fn token(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<Finding>) -> usize {
     let len = e - s;
 
     // IBAN: two upper-case letters right before the check digits.
