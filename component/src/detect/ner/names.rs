@@ -384,6 +384,114 @@ fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>) -> bool {
     (2..=3).contains(&n)
 }
 
+/// Keys (normalised by [`normalized_key`]) whose presence in a record says the record describes a
+/// person: contact details, dates of birth, employment and account fields, person keys.
+fn is_person_field(k: &[u8]) -> bool {
+    matches!(
+        k,
+        b"email"
+            | b"mail"
+            | b"emailaddress"
+            | b"phone"
+            | b"phonenumber"
+            | b"mobile"
+            | b"cell"
+            | b"tel"
+            | b"telephone"
+            | b"dob"
+            | b"dateofbirth"
+            | b"birthdate"
+            | b"birthday"
+            | b"age"
+            | b"gender"
+            | b"sex"
+            | b"address"
+            | b"homeaddress"
+            | b"department"
+            | b"dept"
+            | b"jobtitle"
+            | b"salary"
+            | b"hiredate"
+            | b"employeeid"
+            | b"customerid"
+            | b"userid"
+            | b"username"
+            | b"ssn"
+            | b"nationality"
+            | b"firstname"
+            | b"lastname"
+            | b"surname"
+            | b"givenname"
+            | b"familyname"
+            | b"middlename"
+            | b"contact"
+            | b"author"
+            | b"owner"
+            | b"patient"
+            | b"employee"
+            | b"customer"
+            | b"member"
+            | b"manager"
+    )
+}
+
+/// Does the record around `pos` (a value under a `name` key) hold a key that says it describes a
+/// person ([`is_person_field`])? The record is the text from the nearest `{` or `[` before `pos`
+/// (and the key just before that brace: `"author": {`), or from a blank line, to the nearest
+/// `}` or blank line after it, at most 300 bytes each way. Keys are words followed by `:` or
+/// `=`, quoted or not (JSON, YAML, logfmt, Python dicts).
+fn person_record(t: &[u8], pos: usize) -> bool {
+    let lo = pos.saturating_sub(300);
+    let mut a = pos;
+    while a > lo {
+        match at(t, a - 1) {
+            b'{' | b'[' => {
+                a = a.saturating_sub(41).max(lo);
+                break;
+            }
+            b'\n' if a >= 2 && at(t, a - 2) == b'\n' => break,
+            _ => a -= 1,
+        }
+    }
+    let hi = t.len().min(pos + 300);
+    let mut z = pos;
+    while z < hi && at(t, z) != b'}' && !(at(t, z) == b'\n' && at(t, z + 1) == b'\n') {
+        z += 1;
+    }
+    let w = t.get(a..z).unwrap_or_default();
+    let mut i = 0usize;
+    while i < w.len() {
+        if !is_key_char(at(w, i)) {
+            i += 1;
+            continue;
+        }
+        let ks = i;
+        while is_key_char(at(w, i)) {
+            i += 1;
+        }
+        let mut j = i;
+        if matches!(at(w, j), b'"' | b'\'') {
+            j += 1;
+        }
+        while at(w, j) == b' ' {
+            j += 1;
+        }
+        if matches!(at(w, j), b':' | b'=') {
+            let mut buf = [0u8; 32];
+            if normalized_key(w.get(ks..i).unwrap_or_default(), &mut buf)
+                .is_some_and(is_person_field)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+fn is_key_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-')
+}
+
 /// Lower-case particles inside a person name (`van der Berg`, `de la Cruz`, `bin Salman`).
 pub(super) fn is_particle(l: &[u8]) -> bool {
     matches!(
@@ -936,13 +1044,22 @@ pub(super) fn key_kind(k: &[u8]) -> Key {
 
 /// Does the value pass for this key? `titles` is the number of title-case words.
 /// `uncommon` is asked only for a value whose first word is outside the lexicon, under a `name`
-/// or list key: [`uncommon_name`] of its words.
-fn key_accepts(key: Key, first: Given, titles: usize, uncommon: impl FnOnce() -> bool) -> bool {
+/// or list key: [`uncommon_name`] of its words. Under a `name` key such a value also needs
+/// `record`: the record around it describes a person ([`person_record`]); `name` also names
+/// places, fonts, packages and products whose words are no English words (`Kuala Lumpur`, `Noto
+/// Sans`).
+fn key_accepts(
+    key: Key,
+    first: Given,
+    titles: usize,
+    uncommon: impl FnOnce() -> bool,
+    record: impl FnOnce() -> bool,
+) -> bool {
     match key {
         Key::No => false,
         Key::Name => {
             (first == Given::Plain && titles >= 2)
-                || (first == Given::No && (2..=3).contains(&titles) && uncommon())
+                || (first == Given::No && (2..=3).contains(&titles) && uncommon() && record())
         }
         Key::Role => titles >= 2 || first == Given::Plain,
         Key::Person => titles >= 1,
@@ -1236,6 +1353,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     };
     let name_toks = run.get(k..k + n).unwrap_or_default();
     let uncommon = || uncommon_name(name_toks.iter().filter(|x| x.title).map(|x| x.bytes(t)));
+    let record = || person_record(t, first.raw_start);
     let titles = run
         .get(k..k + n)
         .unwrap_or_default()
@@ -1279,7 +1397,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         } else {
             value_ends(t, last)
         };
-        return if key_accepts(key, g(), titles, uncommon) && ends {
+        return if key_accepts(key, g(), titles, uncommon, record) && ends {
             n
         } else {
             0
@@ -1288,13 +1406,13 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     // An item of a YAML block list under a person, role or list key, alone on its line.
     if last.nl || last.raw_end >= t.len() {
         let key = yaml_list_key(t, pos);
-        if key != Key::No && key != Key::Name && key_accepts(key, g(), titles, uncommon) {
+        if key != Key::No && key != Key::Name && key_accepts(key, g(), titles, uncommon, record) {
             return n;
         }
     }
     // A later item of an inline list under a list key.
     let list = list_key(t, pos);
-    if list != Key::No && key_accepts(list, g(), titles, uncommon) && item_ends(t, last) {
+    if list != Key::No && key_accepts(list, g(), titles, uncommon, record) && item_ends(t, last) {
         return n;
     }
     let line_end = last.nl || last.raw_end >= t.len();
@@ -1967,6 +2085,11 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
     if keys.iter().all(|&k| k == Key::No) {
         return;
     }
+    // A header column that says the rows are people (`email`, `phone`, ...).
+    let people = cols.iter().any(|&(s, e)| {
+        let mut buf = [0u8; 32];
+        normalized_key(t.get(s..e).unwrap_or_default(), &mut buf).is_some_and(is_person_field)
+    });
     let mut line = head_end + 1;
     let mut row = Vec::new();
     while line < t.len() {
@@ -1990,9 +2113,13 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
             let v = t.get(s..e).unwrap_or_default();
             let (vs, ve) = trim_span(t, s, s + v.len());
             if let Some((g, titles)) = t.get(vs..ve).and_then(name_value)
-                && key_accepts(key, g, titles, || {
-                    value_uncommon(t.get(vs..ve).unwrap_or_default())
-                })
+                && key_accepts(
+                    key,
+                    g,
+                    titles,
+                    || value_uncommon(t.get(vs..ve).unwrap_or_default()),
+                    || people,
+                )
             {
                 out.push(super::person(vs, ve, super::PERSON_CUE_CONF));
             }
@@ -2087,14 +2214,26 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
         .get(close.saturating_sub(512)..close)
         .and_then(|x| memchr::memrchr(b'(', x))
         .map(|i| close.saturating_sub(512) + i)?;
-    let col = t.get(open + 1..close)?.split(|&b| b == b',').nth(idx)?;
+    let cols = t.get(open + 1..close)?;
+    let col = cols.split(|&b| b == b',').nth(idx)?;
     let key = key_of(col);
     let s = q + 1;
     let e = s + memchr::memchr(b'\'', t.get(s..t.len().min(s + 80))?)?;
     let (g, titles) = name_value(t.get(s..e)?)?;
-    key_accepts(key, g, titles, || {
-        value_uncommon(t.get(s..e).unwrap_or_default())
-    })
+    // Another column that says the rows are people (`email`, `phone`, ...).
+    let people = || {
+        cols.split(|&b| b == b',').any(|c| {
+            let mut buf = [0u8; 32];
+            normalized_key(c, &mut buf).is_some_and(is_person_field)
+        })
+    };
+    key_accepts(
+        key,
+        g,
+        titles,
+        || value_uncommon(t.get(s..e).unwrap_or_default()),
+        people,
+    )
     .then_some((s, e))
 }
 
