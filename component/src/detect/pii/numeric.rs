@@ -34,14 +34,14 @@ pub(super) fn token(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<
     // Fast exits: no detector starts with this shape (run length, next byte), or the run is glued
     // to a word (`123abc`, `x_1`) or inside an identifier/number. Only a day with an ordinal
     // suffix (`15th`) may be followed by a letter.
+    // One table read per side and bit operations instead of a branch per case: these tests
+    // reject most runs, in an order no branch predictor learns.
     let plus = before(t, s, 1) == b'+';
-    let shape = match len {
-        1..=2 => matches!(n1, b'-' | b'/' | b'.' | b' ' | b',' | b'\t') || n1.is_ascii_alphabetic(),
-        3..=4 => matches!(n1, b'-' | b'/' | b'.' | b' ' | b')'),
-        5 | 8..=19 => !is_word(n1),
-        _ => false,
-    };
-    if !(shape || plus) || (is_word(n1) && !(len <= 2 && n1.is_ascii_alphabetic())) {
+    let next = AFTER.get(usize::from(n1)).copied().unwrap_or(0);
+    let shape = LEN_SHAPES.get(len).copied().unwrap_or(0) & next != 0;
+    // Glued to a word: only a day's ordinal suffix (`15th`) may follow a run of 1-2 digits.
+    let glued = next & (AFTER_WORD | AFTER_ALPHA) != 0 && !(len <= 2 && next & AFTER_ALPHA != 0);
+    if !(shape | plus) | glued {
         return e;
     }
     if !left_ok(t, s) {
@@ -114,6 +114,71 @@ pub(super) fn token(t: &[u8], s: usize, e: usize, st: &mut State, out: &mut Vec<
     }
     e
 }
+
+// Classes of the byte after a digit run ([`AFTER`]) and the classes a run of each length may be
+// followed by ([`LEN_SHAPES`]): some detector starts with that shape.
+const AFTER_SEP: u8 = 1; // `- / . space , tab`: dates, phones, IPs, cards of 1-2 digits
+const AFTER_ALPHA: u8 = 2; // an ASCII letter: an ordinal day (`15th`) or a month (`5Mar`)
+const AFTER_GROUP: u8 = 4; // `- / . space )`: groups of 3-4 digits
+const AFTER_END: u8 = 8; // not a word byte: a whole number of 5 or 8-19 digits
+const AFTER_WORD: u8 = 16; // a digit or `_` (a word byte that is no letter)
+
+static AFTER: [u8; 256] = after_classes();
+
+#[expect(
+    clippy::indexing_slicing,
+    reason = "const evaluation; every index is below 256"
+)]
+const fn after_classes() -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let b = i as u8;
+        let mut c = 0;
+        if matches!(b, b'-' | b'/' | b'.' | b' ' | b',' | b'\t') {
+            c |= AFTER_SEP;
+        }
+        if b.is_ascii_alphabetic() {
+            c |= AFTER_ALPHA;
+        }
+        if matches!(b, b'-' | b'/' | b'.' | b' ' | b')') {
+            c |= AFTER_GROUP;
+        }
+        if !(b.is_ascii_alphanumeric() || b == b'_') {
+            c |= AFTER_END;
+        }
+        if b.is_ascii_digit() || b == b'_' {
+            c |= AFTER_WORD;
+        }
+        t[i] = c;
+        i += 1;
+    }
+    t
+}
+
+/// By run length (index; 20 and more read as 0): the [`AFTER`] classes some detector accepts.
+static LEN_SHAPES: [u8; 20] = [
+    0,
+    AFTER_SEP | AFTER_ALPHA,
+    AFTER_SEP | AFTER_ALPHA,
+    AFTER_GROUP,
+    AFTER_GROUP,
+    AFTER_END,
+    0,
+    0,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+    AFTER_END,
+];
 
 /// A token may start at `s`: not inside a word/identifier (`v1.2`, `ORD-123`, `abc123`,
 /// `x_9`), not a continuation of a dotted/dashed/slashed number or a time (`12:30`).
