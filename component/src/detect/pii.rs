@@ -359,10 +359,11 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
             continue;
         }
         // A run inside a numeric finding (a date, phone, card...) is not an IPv6/MAC group.
-        let net = i >= st.num_done
-            && i >= st.net_done
-            && (matches!(before(text, ws, 1), b':' | b'-' | b'.')
-                || matches!(at(text, we), b':' | b'-' | b'.'));
+        // Non-short-circuit `&` and `|`: cheap tests whose outcomes follow no learnable pattern.
+        let net = (i >= st.num_done)
+            & (i >= st.net_done)
+            & (matches!(before(text, ws, 1), b':' | b'-' | b'.')
+                | matches!(at(text, we), b':' | b'-' | b'.'));
         if i >= st.num_done && (ws == i || iban) {
             st.num_done = numeric::token(text, i, run_end, &mut st, out).max(run_end);
         }
