@@ -10,6 +10,28 @@
 //! runs hide -> allow-list and confidence floor -> overlap
 //! resolution (no finding inside a stronger one) -> type filter; sorted by start, longer first.
 
+/// A `[bool; 256]` table of a byte predicate, evaluated at compile time: `byte_table!(|b| ...)`.
+/// The scans read such a table once per byte instead of testing a chain of comparisons, whose
+/// outcomes mispredict.
+macro_rules! byte_table {
+    (|$b:ident| $e:expr) => {{
+        let mut t = [false; 256];
+        let mut i = 0usize;
+        while i < 256 {
+            let $b = i as u8;
+            #[expect(
+                clippy::indexing_slicing,
+                reason = "const evaluation; i < 256 indexes a [bool; 256]"
+            )]
+            {
+                t[i] = $e;
+            }
+            i += 1;
+        }
+        t
+    }};
+}
+
 pub mod address;
 mod blocks;
 pub mod custom;

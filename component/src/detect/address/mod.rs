@@ -225,22 +225,9 @@ fn is_word_byte(b: u8) -> bool {
     WORD_BYTE.get(usize::from(b)).copied().unwrap_or(false)
 }
 
-static WORD_BYTE: [bool; 256] = word_bytes();
-
-#[expect(
-    clippy::indexing_slicing,
-    reason = "const evaluation; every index is below 256"
-)]
-const fn word_bytes() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0usize;
-    while i < 256 {
-        let b = i as u8;
-        t[i] = b.is_ascii_alphanumeric() || b >= 0x80 || matches!(b, b'\'' | b'.' | b'-' | b'/');
-        i += 1;
-    }
-    t
-}
+static WORD_BYTE: [bool; 256] = byte_table!(|b| b.is_ascii_alphanumeric()
+    || b >= 0x80
+    || matches!(b, b'\'' | b'.' | b'-' | b'/'));
 
 /// End of the word starting at `w` (`is_word_byte`).
 /// An apostrophe is part of the word only before a letter (`Queen's`, not `'12 Birch St'`).

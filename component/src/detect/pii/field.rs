@@ -222,21 +222,8 @@ fn names_other(rest: &[u8]) -> bool {
 /// Bytes that end a label's field whatever follows them: line breaks, `; { | &` and tabs (one
 /// table read per byte of the walk back; the `matches!` chain mispredicted about 20 times per
 /// label).
-static HARD: [bool; 256] = hard_bytes();
-
-#[expect(
-    clippy::indexing_slicing,
-    reason = "const evaluation; every index is below 256"
-)]
-const fn hard_bytes() -> [bool; 256] {
-    let mut t = [false; 256];
-    let mut i = 0usize;
-    while i < 256 {
-        t[i] = matches!(i as u8, b'\n' | b'\r' | b';' | b'{' | b'|' | b'&' | b'\t');
-        i += 1;
-    }
-    t
-}
+static HARD: [bool; 256] =
+    byte_table!(|b| matches!(b, b'\n' | b'\r' | b';' | b'{' | b'|' | b'&' | b'\t'));
 
 /// The label before the value starting at `s` (not before `floor`).
 pub(super) fn label(t: &[u8], s: usize, floor: usize) -> Option<Field> {
