@@ -706,7 +706,7 @@ fn token(text: &[u8], at: usize) -> (usize, usize) {
 /// Decode `%XX`, `\xHH`, `\NNN` (octal), `\uHHHH` in `text[ts..te]`; `None` if there are none.
 fn unescape(text: &[u8], ts: usize, te: usize) -> Option<Decoded> {
     let tok = text.get(ts..te)?;
-    // Most tokens with a `%` or `\\` hold no sequence (`\\"` and `\\n` in JSON, `100%`): they
+    // Most tokens with a `%` or `\` hold no sequence (`\"` and `\n` in JSON, `100%`): they
     // are told apart before anything is allocated.
     let first =
         memchr::memchr2_iter(b'%', b'\\', tok).find_map(|i| Some((i, sequence(tok, i)?)))?;
