@@ -1203,7 +1203,8 @@ impl Prev {
 }
 
 /// Can `text[i]` start a title-case token? (cheap filter; `prev` is the byte before.) The scan
-/// reads it per 64-byte block from `Block::title` and `blocks::open_mask`; the tests check those masks against it.
+/// reads it per 64-byte block from `Block::title` and `blocks::open_mask`; the tests check those
+/// masks against it.
 #[cfg(test)]
 fn cand(prev: u8, cur: u8) -> bool {
     let upper = (cur.wrapping_sub(b'A') < 26) | (cur >= 0xC2);
