@@ -1493,10 +1493,12 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
             if next.connector
                 && let Some(after) = next_token(t, next.raw_end)
                 && after.title
-                // Divergence 10: `and` before a first name separates two people.
-                // and before a known place separates two places (`India and Brazil`).
+                // Divergence 10: `and` before a first name (Go's list or the lexicon's plain
+                // given names) separates two people (`Ahmed Hassan and Olga Petrova`), and
+                // before a known place two places (`India and Brazil`).
                 && !(lower_is(t, &next, |l| l == b"and")
-                    && lower_is(t, &after, |l| is_first_name(l) || is_known_location(l)))
+                    && (lower_is(t, &after, |l| is_first_name(l) || is_known_location(l))
+                        || and_then_name(t, &after)))
             {
                 run.push(next);
                 run.push(after);
@@ -1553,6 +1555,16 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
             }
             k += 1;
         }
+    }
+}
+
+/// After `and`: a lexicon given name that starts a full name (`… and Olga Petrova`, `… and
+/// Grace Liu`; a name that is also a word needs the surname on the same line).
+fn and_then_name(t: &[u8], after: &Tok) -> bool {
+    match names::given(after.bytes(t)) {
+        names::Given::Plain => true,
+        names::Given::Word => next_token(t, after.raw_end).is_some_and(|n| n.title && !n.nl),
+        names::Given::No => false,
     }
 }
 
@@ -1693,8 +1705,18 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
         }
         return true;
     }
-    // Divergence 18: a person ends at a word followed by `,` `;` `:` (`'Bjørn', 'Haugen'`).
-    let pend = span.iter().find(|x| x.cut).unwrap_or(last).value_end();
+    // Divergence 18: a person ends at a word followed by `,` `;` `:` (`'Bjørn', 'Haugen'`), and
+    // before an `and` (no name holds one: `Simon and Schuster`, `Ben and Jerry's` are not
+    // people). `pwords`: the words the person keeps.
+    let (pend, pwords) = match span
+        .iter()
+        .enumerate()
+        .find(|(_, x)| x.cut || (x.connector && !x.title && lower_is(t, x, |l| l == b"and")))
+    {
+        Some((j, x)) if x.cut => (x.value_end(), j + 1),
+        Some((j, _)) => (span.get(j.wrapping_sub(1)).unwrap_or(first).value_end(), j),
+        None => (last.value_end(), span.len()),
+    };
     // b. person after a title
     if prev.get(t).person_trigger {
         out.push(Finding::new(
@@ -1719,8 +1741,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
     // Divergence 13: not when the second word is a function/common word (`Mark As Read`).
     // Divergence 18: the lexicon's names too, not before a stop word (`Claude Code`); the first
     // word may not end its clause (`'Jan', 'Feb'` is a list, not a person).
-    if span.len() >= 2
-        && !first.cut
+    if pwords >= 2
         // The cheap tests first: the lexicon is read last, only for a span that needs it.
         && !span
             .get(1)
