@@ -22,6 +22,9 @@ pub(crate) struct Block {
     /// House-number starts: a digit whose previous byte does not join it to a longer number or
     /// identifier (`address::joins`; the byte before the text is read as 0, which does not).
     pub start: u64,
+    /// Digits right after a `=` (`x=2`, `address=4 Privet Drive`), which `start` leaves out: the
+    /// address family reads the key before them (`address::starts`).
+    pub glued: u64,
     /// Bytes that may open a title-case token for the NER family: an upper-case ASCII letter or
     /// a lead byte >= 0xC2 (`ner::cand`; a block without any needs no [`open_mask`]).
     pub title: u64,
@@ -31,11 +34,14 @@ pub(crate) struct Block {
 pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
     let mut out = Vec::with_capacity(text.len().div_ceil(64));
     let mut chunks = text.chunks_exact(64);
-    // Bit 0: the byte before the block joins.
+    // Bit 0: the byte before the block joins, is a `=`.
     let mut carry = 0u64;
-    let mut push = |(mut blk, joins): (Block, u64)| {
+    let mut eq_carry = 0u64;
+    let mut push = |(mut blk, joins, eq): (Block, u64, u64)| {
         blk.start = blk.digit & !((joins << 1) | carry);
+        blk.glued = blk.digit & ((eq << 1) | eq_carry);
         carry = joins >> 63;
+        eq_carry = eq >> 63;
         out.push(blk);
     };
     for c in &mut chunks {
@@ -82,11 +88,12 @@ fn load16(chunk: &[u8]) -> i8x16 {
 /// (`address::joins`), from which [`masks`] makes `start`: four 16-byte vectors, a few compares
 /// each and one `movemask` (SSE2; `i8x16.bitmask` in the wasm32 guest with simd128) per class.
 #[inline(always)]
-fn classify(block: &[u8; 64]) -> (Block, u64) {
+fn classify(block: &[u8; 64]) -> (Block, u64, u64) {
     let mut blk = Block::default();
     let mut joins = 0u64;
+    let mut eqs = 0u64;
     for (k, chunk) in block.chunks_exact(16).enumerate() {
-        let (c, j) = classify16(load16(chunk));
+        let (c, j, e) = classify16(load16(chunk));
         let shift = 16 * k;
         blk.digit |= c.digit << shift;
         blk.word |= c.word << shift;
@@ -94,8 +101,9 @@ fn classify(block: &[u8; 64]) -> (Block, u64) {
         blk.run |= c.run << shift;
         blk.title |= c.title << shift;
         joins |= j << shift;
+        eqs |= e << shift;
     }
-    (blk, joins)
+    (blk, joins, eqs)
 }
 
 /// All ones where the byte lies in `lo..lo + n` (`1 <= n <= 128`): adding `0x80 - lo` moves that
@@ -109,7 +117,7 @@ fn in_range(v: i8x16, lo: u8, n: u8) -> i8x16 {
 
 /// [`classify`] of 16 bytes (bits 0..16; `start` left 0), and the bytes that join a house number.
 #[inline(always)]
-fn classify16(v: i8x16) -> (Block, u64) {
+fn classify16(v: i8x16) -> (Block, u64, u64) {
     let eq = |b: u8| v.simd_eq(splat(b));
     let digit = in_range(v, b'0', 10);
     let word = digit | in_range(v | splat(0x20), b'a', 26) | eq(b'_');
@@ -119,8 +127,9 @@ fn classify16(v: i8x16) -> (Block, u64) {
     let dash_slash = (v | splat(2)).simd_eq(splat(b'/'));
     // `address::joins`: word bytes, `@ + = \`, `-./0123456789:` (one range) and `#$%` (another);
     // also every byte >= 0x80, which is the sign bit the bitmask reads from `v` itself.
+    let equals = eq(b'=');
     let joins =
-        word | at | plus | in_range(v, b'-', 14) | in_range(v, b'#', 3) | eq(b'=') | eq(b'\\');
+        word | at | plus | in_range(v, b'-', 14) | in_range(v, b'#', 3) | equals | eq(b'\\');
     let bits = |m: i8x16| u64::from(m.to_bitmask());
     let digit = bits(digit);
     let blk = Block {
@@ -129,9 +138,10 @@ fn classify16(v: i8x16) -> (Block, u64) {
         anchor: digit | bits(at),
         run: bits(word | plus | dash_slash),
         start: 0,
+        glued: 0,
         title: bits(in_range(v, b'A', 26) | in_range(v, 0xC2, 62)),
     };
-    (blk, bits(joins | v))
+    (blk, bits(joins | v), bits(equals))
 }
 
 /// The bytes of a 64-byte block that a title-case token may follow (`ner::cand`): whitespace,
@@ -210,7 +220,7 @@ mod tests {
         assert!(masks(b"").is_empty());
     }
 
-    /// The mask that reads the byte before (`start`): every (previous, current) byte pair, at
+    /// The masks that read the byte before (`start`, `glued`): every (previous, current) byte pair, at
     /// every offset in a block and across block boundaries.
     #[test]
     fn start_reads_every_byte_pair() {
@@ -222,6 +232,8 @@ mod tests {
             let prev = i.checked_sub(1).and_then(|p| text.get(p)).copied();
             let start = b.is_ascii_digit() && !crate::detect::address::joins(prev.unwrap_or(0));
             assert_eq!(bit(blk.start), start, "start {b} after {prev:?}");
+            let glued = b.is_ascii_digit() && prev == Some(b'=');
+            assert_eq!(bit(blk.glued), glued, "glued {b} after {prev:?}");
         }
     }
 }

@@ -38,6 +38,16 @@ const KEYS: &[&[u8]] = &[
 const KEY_LAST: super::lexicon::ByteSet = super::lexicon::ByteSet::lasts(KEYS);
 const KEY_PENULT: super::lexicon::ByteSet = super::lexicon::ByteSet::penults(KEYS);
 
+/// Can the key that ends right before byte `e` be one of the `KEYS` (by its last two bytes, as
+/// [`value`] tests them before reading the key)?
+#[inline]
+pub(super) fn key_may_end(t: &[u8], e: usize) -> bool {
+    let last = at(t, e.wrapping_sub(1)).to_ascii_lowercase();
+    let penult = at(t, e.wrapping_sub(2)).to_ascii_lowercase();
+    let dash = |b: u8| b == b'_' || b == b'-';
+    dash(last) || dash(penult) || KEY_LAST.contains(last) && KEY_PENULT.contains(penult)
+}
+
 /// If `s` starts the value of an address field: `s` (the value starts there).
 pub(super) fn value_start(t: &[u8], s: usize) -> Option<usize> {
     value(t, s).map(|_| s)
@@ -69,10 +79,7 @@ pub(super) fn value(t: &[u8], s: usize) -> Option<usize> {
     }
     // Most keys cannot end a known one: test the last two bytes before reading the key (unless
     // one is a `_`/`-`, which the comparison drops).
-    let last = at(t, j.wrapping_sub(1)).to_ascii_lowercase();
-    let penult = at(t, j.wrapping_sub(2)).to_ascii_lowercase();
-    let dash = |b: u8| b == b'_' || b == b'-';
-    if !(dash(last) || dash(penult) || KEY_LAST.contains(last) && KEY_PENULT.contains(penult)) {
+    if !key_may_end(t, j) {
         return None;
     }
     // The key: up to 32 of `[A-Za-z0-9_-]`, compared without `_`/`-`, case-insensitively.

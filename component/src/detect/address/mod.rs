@@ -28,7 +28,8 @@
 //! - **Address fields** (`field`): the value of a JSON/YAML/env/code field named as an address
 //!   (`address`, `street`, `billing_address`, `shipping_address`, `address_line1`, `home_address`,
 //!   `mailing_address`, ...) that holds a house number and a capitalised word is an address even
-//!   without a known suffix; the whole value is the span.
+//!   without a known suffix; the whole value is the span. A house number glued to such a key by
+//!   `=` (`billing_address=4 Privet Drive`, `.env` and logfmt) starts an address like any other.
 //!
 //! Precision: a weak suffix (one that is also a common word: `Way`, `Loop`, `Points`, `Views`) needs
 //! a unit, a city tail, an address field or a cue word before the number (`at`, `to`, `address`);
@@ -36,7 +37,8 @@
 //! (`Chapter 3`, `Top 10`, `page 12`) or a quantity word in the name (`4 Wheel Drive`,
 //! `1 TB Hard Drive`) rejects the candidate.
 //!
-//! Anchors: digit runs at a word start (a 64-byte block classifier skips text without them). Every
+//! Anchors: digit runs at a word start (a 64-byte block classifier skips text without them), and
+//! digits right after a `=` whose key is an address key (the blocks' `glued` mask). Every
 //! form is checked only there, looking a bounded distance back or forward; word lists are sorted
 //! constant arrays searched by binary search (`lexicon`). Confidence 0.85.
 
@@ -61,7 +63,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
 }
 
 /// [`find`] with the text's block masks already computed (`masks` must be
-/// [`blocks::masks`]`(text)`): the anchors are their `start` bits.
+/// [`blocks::masks`]`(text)`): the anchors are their `start` bits, then their `glued` ones.
 pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     let t = text;
     let mut i = 0usize;
@@ -75,6 +77,24 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
         }
         // No start lies inside this digit run (a digit joins), so the next one is past it.
         i = d + 1;
+    }
+    // A house number glued by `=` to an address key (`billing_address=4 Privet Drive`), which
+    // `start` leaves out (`x=2`): the blocks' `glued` digits whose key may be an address key (its
+    // last two bytes), whose value looks like a street ([`glued_shape`]), then the whole key. A separate walk, so the one above keeps
+    // reading one mask per block.
+    for (k, blk) in masks.iter().enumerate() {
+        let mut x = blk.glued;
+        while x != 0 {
+            let d = (k << 6) + x.trailing_zeros() as usize;
+            x &= x - 1;
+            if glued_shape(t, d)
+                && field::key_may_end(t, d.wrapping_sub(1))
+                && field::value_start(t, d).is_some()
+                && let Some((s, e)) = address_at(t, d, 0)
+            {
+                out.push(Finding::new(EntityType::Address, s, e, CONF));
+            }
+        }
     }
 }
 
@@ -92,6 +112,32 @@ fn next_start(t: &[u8], masks: &[Block], i: usize) -> Option<usize> {
         m = masks.get(k)?.start;
     }
     Some((k << 6) + m.trailing_zeros() as usize)
+}
+
+/// After `=`: a house number (1-6 digits, an optional letter), a space, then a capitalised word
+/// (`4 Privet`, `221B Baker`) or a lower-case word followed by a space (`17 avenue Victor`, not
+/// the next `key=` of a log line: `status=200 dur=31ms`). Read before the key.
+#[inline]
+fn glued_shape(t: &[u8], p: usize) -> bool {
+    let mut q = p;
+    while q - p < 6 && at(t, q).is_ascii_digit() {
+        q += 1;
+    }
+    if at(t, q).is_ascii_alphabetic() {
+        q += 1;
+    }
+    if at(t, q) != b' ' {
+        return false;
+    }
+    q += 1;
+    if at(t, q).is_ascii_uppercase() {
+        return true;
+    }
+    let w = q;
+    while q - w < 12 && at(t, q).is_ascii_lowercase() {
+        q += 1;
+    }
+    q > w && at(t, q) == b' '
 }
 
 /// Can byte `c` not come right before a house number: a digit, letter or non-ASCII byte, or a
