@@ -2,7 +2,8 @@
 //!
 //! A keyword anchor (`pass`, `pwd`, `secret`, `token`, `key`, `auth`, `cred`) is widened to the
 //! whole key identifier (`DB_PASSWORD`, `x-api-key`, `spring.datasource.password`, `--token`),
-//! then a separator is required, after an optional closing quote of the key: `=`, `:`, `:=`,
+//! then a separator is required, after an optional closing quote of the key (and `]` after a
+//! quoted subscript key, `$config['db_password'] =`, then only an assignment): `=`, `:`, `:=`,
 //! `=>`, make's `?=`/`+=`/`::=`/`:::=`, PHP's `.=`, a type between key and `=` (Go
 //! `var apiToken string = `, TypeScript `authToken: string = `), a comma between a quoted key and
 //! a quoted value (`define('DB_PASSWORD', '...')`, `System.setProperty("X_TOKEN", "...")`,
@@ -362,10 +363,17 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
         i += 1;
         quoted_key = true;
     }
+    // A subscript: `$config['db_password'] = '...'`, `os.environ["API_KEY"] = "..."`.
+    let subscript = quoted_key && at(text, i) == b']';
+    if subscript {
+        i += 1;
+    }
     let ws = run(text, i, 16, is_space) - i;
     i += ws;
     let mut eq = false;
     match at(text, i) {
+        // After a subscript only an assignment (`=`, `.=`, ...) gives a value.
+        b if subscript && !matches!(b, b'=' | b'?' | b'+' | b'.') => return None,
         b'=' => {
             match at(text, i + 1) {
                 b'=' => return None,
