@@ -846,14 +846,25 @@ fn is_initials(w: &[u8]) -> bool {
         .all(|p| matches!(p, [a, b'.'] if a.is_ascii_alphabetic()))
 }
 
-/// Raw end of the token starting at `s`: the next whitespace (or the end of the text).
+/// Raw end of the token starting at `s`: the next whitespace (or the end of the text), or right
+/// after a closing quote and the `,` `:` `}` `]` glued to it: compact JSON has no whitespace
+/// between values (`"Olivia Brennan","email":…` ends at `",`).
 #[inline]
 fn raw_end(t: &[u8], s: usize) -> usize {
     let mut e = s;
     while let Some(&b) = t.get(e) {
         if b < 0x80 {
-            if b <= b' ' && class(b) & WS != 0 {
-                break;
+            // One compare for the letters: whitespace and both quotes are <= `'`.
+            if b <= b'\'' {
+                if b <= b' ' && class(b) & WS != 0 {
+                    break;
+                }
+                if (b == b'"' || b == b'\'')
+                    && e > s
+                    && matches!(at(t, e + 1), b',' | b':' | b'}' | b']')
+                {
+                    return e + 2;
+                }
             }
         } else if matches!(b, 0xC2 | 0xE1..=0xE3) && ws_at(t, e) != 0 {
             break;
@@ -1326,9 +1337,10 @@ fn check_candidate(t: &[u8], i: usize) -> Option<usize> {
             q -= 2;
             continue;
         }
-        // A quoted value glued to its key (`GIT_AUTHOR_NAME="Tariq Rahimi"`, `--author="…"`):
-        // the token starts at the quote.
-        if b == b'=' && matches!(at(t, q), b'"' | b'\'') {
+        // A quoted value glued to its key (`GIT_AUTHOR_NAME="Tariq Rahimi"`, `--author="…"`,
+        // compact JSON `{"name":"Tariq Rahimi"}` and `"cc":["Tariq Rahimi"]` as `JSON.stringify`
+        // writes it): the token starts at the quote or bracket.
+        if matches!(b, b'=' | b':') && matches!(at(t, q), b'"' | b'\'' | b'[') {
             return Some(q);
         }
         return None;
@@ -1374,6 +1386,10 @@ fn quick_reject(t: &[u8], s: usize) -> Option<usize> {
         }
         let c = class(b);
         if c & WS != 0 {
+            break;
+        }
+        // The token ends where `raw_end` ends it: a closing quote glued to `,` `:` `}` `]`.
+        if (b == b'"' || b == b'\'') && matches!(at(t, j + 1), b',' | b':' | b'}' | b']') {
             break;
         }
         if c & (WORD | TRAIL) == 0 {

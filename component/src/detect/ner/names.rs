@@ -527,6 +527,8 @@ fn extent(t: &[u8], run: &[Tok], k: usize) -> usize {
     };
     if at(t, first.raw_start) == b'"'
         && first.cut
+        // The comma inside the quotes (`"Marcus","Last":` in compact JSON is two values).
+        && t.get(first.end..first.raw_end).is_some_and(|x| x.first() == Some(&b','))
         && let Some(second) = run.get(k + 1)
         && second.title
         && t.get(second.end..second.raw_end)
