@@ -23,7 +23,7 @@ pub(crate) struct Block {
     /// identifier (`address::joins`; the byte before the text is read as 0, which does not).
     pub start: u64,
     /// Digits right after a `=` (`x=2`, `address=4 Privet Drive`), which `start` leaves out: the
-    /// address family reads the key before them (`address::starts`).
+    /// address family reads the key before them (`address::find_in`).
     pub glued: u64,
     /// Bytes that may open a title-case token for the NER family: an upper-case ASCII letter or
     /// a lead byte >= 0xC2 (`ner::cand`; a block without any needs no [`open_mask`]).
@@ -220,8 +220,8 @@ mod tests {
         assert!(masks(b"").is_empty());
     }
 
-    /// The masks that read the byte before (`start`, `glued`): every (previous, current) byte pair, at
-    /// every offset in a block and across block boundaries.
+    /// The masks that read the byte before (`start`, `glued`): every (previous, current) byte
+    /// pair, at every offset in a block and across block boundaries.
     #[test]
     fn start_reads_every_byte_pair() {
         let text = every_byte_pair(b'7');

@@ -79,9 +79,9 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
         i = d + 1;
     }
     // A house number glued by `=` to an address key (`billing_address=4 Privet Drive`), which
-    // `start` leaves out (`x=2`): the blocks' `glued` digits whose key may be an address key (its
-    // last two bytes), whose value looks like a street ([`glued_shape`]), then the whole key. A separate walk, so the one above keeps
-    // reading one mask per block.
+    // `start` leaves out (`x=2`): the blocks' `glued` digits whose value looks like a street
+    // ([`glued_shape`]) and whose key may be an address key (its last two bytes), then the whole
+    // key. A walk of its own, so the one above keeps reading one mask per block.
     for (k, blk) in masks.iter().enumerate() {
         let mut x = blk.glued;
         while x != 0 {
