@@ -1566,10 +1566,10 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
                 None => LazyPrev::Before(s),
             };
             let span = run.get(k..).unwrap_or_default();
-            if classify(t, span, &mut prev, out) {
-                break;
+            match classify(t, span, &mut prev, out) {
+                0 => k += 1,
+                n => k += n,
             }
-            k += 1;
         }
     }
 }
@@ -1629,10 +1629,12 @@ impl LazyPrev {
     }
 }
 
-/// Classify one span (Go rules a-e). Returns true when the span is consumed.
-fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>) -> bool {
+/// Classify one span (Go rules a-e). Returns how many of its tokens are consumed: 0 for none, all
+/// of them for an org or place, the person's words for a person that ends at a `,` `;` `:` or
+/// before an `and` (the rest of a list is classified on its own: `Maria Garcia, Tom Becker`).
+fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>) -> usize {
     let (Some(first), Some(last)) = (span.first(), span.last()) else {
-        return false;
+        return 0;
     };
     let mut buf = [0u8; 16];
     // a. organization; divergence 11: also `University of Michigan`, `Institute of Technology`
@@ -1687,7 +1689,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
                     ORG_CONF,
                 ));
             }
-            return true;
+            return span.len();
         }
         let mut s = 0usize;
         if span.len() > 1 && prev.get(t).sentence_initial() {
@@ -1719,7 +1721,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
                 ORG_CONF,
             ));
         }
-        return true;
+        return span.len();
     }
     // Divergence 18: a person ends at a word followed by `,` `;` `:` (`'Bjørn', 'Haugen'`), and
     // before an `and` (no name holds one: `Simon and Schuster`, `Ben and Jerry's` are not
@@ -1741,7 +1743,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
             pend,
             PERSON_TITLE_CONF,
         ));
-        return true;
+        return pwords;
     }
     let first_low = lower(first.bytes(t), &mut buf).map(|l| {
         let l = l.strip_suffix(b".").unwrap_or(l);
@@ -1772,7 +1774,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
             pend,
             PERSON_NAME_CONF,
         ));
-        return true;
+        return pwords;
     }
     // d. known location (whole span)
     let end = last.value_end();
@@ -1787,7 +1789,7 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
                 end,
                 LOC_LIST_CONF,
             ));
-            return true;
+            return span.len();
         }
     }
     // e. location after a trigger
@@ -1798,9 +1800,9 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
             end,
             LOC_TRIGGER_CONF,
         ));
-        return true;
+        return span.len();
     }
-    false
+    0
 }
 
 #[cfg(test)]
