@@ -236,6 +236,11 @@ static NOT_PEOPLE: &[&[u8]] = &[
     b"how",
     b"however",
     b"hr",
+    b"i",
+    b"i'd",
+    b"i'll",
+    b"i'm",
+    b"i've",
     b"if",
     b"inbox",
     b"industries",
@@ -1430,7 +1435,11 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     if STRONG_INTROS.iter().any(|p| back.ends_with(p)) {
         return n;
     }
-    if LEXICON_INTROS.iter().any(|p| back.ends_with(p)) && g() != Given::No {
+    // `I'm Olivia Brennan`; a name outside the lexicon needs 2-3 words that are none of them
+    // common English words (`I'm Chidi Okonkwo`, not `I'm Working On It`).
+    if LEXICON_INTROS.iter().any(|p| back.ends_with(p))
+        && (g() != Given::No || ((2..=3).contains(&titles) && titles == n && uncommon()))
+    {
         return n;
     }
     let ends_clause = last.cut || last.bang || line_end;
