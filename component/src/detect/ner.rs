@@ -859,10 +859,7 @@ fn raw_end(t: &[u8], s: usize) -> usize {
                 if b <= b' ' && class(b) & WS != 0 {
                     break;
                 }
-                if (b == b'"' || b == b'\'')
-                    && e > s
-                    && matches!(at(t, e + 1), b',' | b':' | b'}' | b']')
-                {
+                if e > s && closes_value(t, e) {
                     return e + 2;
                 }
             }
@@ -872,6 +869,13 @@ fn raw_end(t: &[u8], s: usize) -> usize {
         e += 1;
     }
     e
+}
+
+/// Is byte `i` a closing quote glued to `,` `:` `}` `]` (`"Olivia Brennan","email"`)? A token
+/// ends right after them ([`raw_end`], [`quick_reject`]).
+#[inline]
+fn closes_value(t: &[u8], i: usize) -> bool {
+    matches!(at(t, i), b'"' | b'\'') && matches!(at(t, i + 1), b',' | b':' | b'}' | b']')
 }
 
 /// Trim the raw token `[s, e)`: Go's trailing set plus `] }` and closing curly quotes, then the
@@ -1389,7 +1393,7 @@ fn quick_reject(t: &[u8], s: usize) -> Option<usize> {
             break;
         }
         // The token ends where `raw_end` ends it: a closing quote glued to `,` `:` `}` `]`.
-        if (b == b'"' || b == b'\'') && matches!(at(t, j + 1), b',' | b':' | b'}' | b']') {
+        if closes_value(t, j) {
             break;
         }
         if c & (WORD | TRAIL) == 0 {
