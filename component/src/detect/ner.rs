@@ -1343,8 +1343,11 @@ fn check_candidate(t: &[u8], i: usize) -> Option<usize> {
         }
         // A quoted value glued to its key (`GIT_AUTHOR_NAME="Tariq Rahimi"`, `--author="…"`,
         // compact JSON `{"name":"Tariq Rahimi"}` and `"cc":["Tariq Rahimi"]` as `JSON.stringify`
-        // writes it): the token starts at the quote or bracket.
-        if matches!(b, b'=' | b':') && matches!(at(t, q), b'"' | b'\'' | b'[') {
+        // writes it): the token starts at the quote or bracket. So does a compact JSON string
+        // right after another one (`["vip","Tom Becker"]`).
+        if (matches!(b, b'=' | b':') && matches!(at(t, q), b'"' | b'\'' | b'['))
+            || (b == b',' && at(t, q) == b'"' && q >= 2 && at(t, q - 2) == b'"')
+        {
             return Some(q);
         }
         return None;
@@ -1441,6 +1444,8 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     let mut sql = names::SqlKeyword::default();
     let mut pos = 0usize;
     let mut cands = Cands::new(masks);
+    // End of the last person this family found, for a second person after `and`.
+    let mut person_end = usize::MAX;
     while let Some(s) = cands.next(t, pos) {
         if let Some(p) = quick_reject(t, s) {
             // A token starting with a CJK character: names after a cue (`我叫`, `私は`, a speaker
@@ -1543,6 +1548,10 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
             }
         }
         let last_angle = names::last_angle(t, &run);
+        let found_from = out.len();
+        // Divergence 6: the run follows `<person> and ` (`Daniel Kim and Grace Liu`; the run
+        // was cut at the `and` because a given name follows it).
+        let after_and = person_end < s && and_between(t, person_end, s);
         let mut k = 0usize;
         while k < run.len() {
             let Some(tok) = run.get(k).copied() else {
@@ -1570,12 +1579,36 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
                 None => LazyPrev::Before(s),
             };
             let span = run.get(k..).unwrap_or_default();
-            match classify(t, span, &mut prev, out) {
+            match classify(t, span, &mut prev, after_and && k == 0, out) {
                 0 => k += 1,
                 n => k += n,
             }
         }
+        if let Some(e) = out
+            .get(found_from..)
+            .unwrap_or_default()
+            .iter()
+            .filter(|f| f.entity_type == EntityType::Person.as_str())
+            .map(|f| f.end)
+            .max()
+        {
+            person_end = e;
+        }
     }
+}
+
+/// Is `t[a..b]` ` and ` (spaces or tabs around it)?
+fn and_between(t: &[u8], a: usize, b: usize) -> bool {
+    let Some(gap) = t.get(a..b) else {
+        return false;
+    };
+    let blank = |c: &u8| matches!(c, b' ' | b'\t');
+    let gap = gap.trim_ascii_start();
+    gap.len() > 3
+        && gap.starts_with(b"and")
+        && gap
+            .get(3..)
+            .is_some_and(|r| !r.is_empty() && r.iter().all(blank))
 }
 
 /// After `and`: a lexicon given name that starts a full name (`… and Olga Petrova`, `… and
@@ -1636,7 +1669,13 @@ impl LazyPrev {
 /// Classify one span (Go rules a-e). Returns how many of its tokens are consumed: 0 for none, all
 /// of them for an org or place, the person's words for a person that ends at a `,` `;` `:` or
 /// before an `and` (the rest of a list is classified on its own: `Maria Garcia, Tom Becker`).
-fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>) -> usize {
+fn classify(
+    t: &[u8],
+    span: &[Tok],
+    prev: &mut LazyPrev,
+    after_and: bool,
+    out: &mut Vec<Finding>,
+) -> usize {
     let (Some(first), Some(last)) = (span.first(), span.last()) else {
         return 0;
     };
@@ -1770,7 +1809,15 @@ fn classify(t: &[u8], span: &[Tok], prev: &mut LazyPrev, out: &mut Vec<Finding>)
             .is_some_and(|x| lower_is(t, x, |l| is_location_stop(l) || is_location_trigger(l)))
         && (first_low.is_some_and(is_first_name)
             || (!first_low.is_some_and(is_location_stop)
-                && names::given(first.bytes(t)) == names::Given::Plain))
+                && match names::given(first.bytes(t)) {
+                    names::Given::Plain => true,
+                    // After `<person> and `, a given name that is also a word, when the words
+                    // after it are not common ones (`Grace Liu`, not `Summer Interns`).
+                    names::Given::Word => {
+                        after_and && names::rest_uncommon(t, span.get(..pwords).unwrap_or(span))
+                    }
+                    names::Given::No => false,
+                }))
     {
         out.push(Finding::new(
             EntityType::Person,

@@ -372,11 +372,15 @@ fn common_word(l: &[u8]) -> bool {
 /// read as a person's name: no word of it (lower-cased, without a final `.`) a common English
 /// word, a tool name or a lexicon name that is also a word? `Nneka Obi`, `Wei Zhang` do; `Payment
 /// Service`, `Run Tests`, `Grafana Loki` do not. A word that is not ASCII letters (`Nguyễn`,
-/// `O'Brien`) counts as uncommon.
-fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>) -> bool {
+/// `O'Brien`) counts as uncommon. With `skip_first`, the first word is not tested (a lexicon
+/// given name that is also a word: `Grace Okafor` does, `Summer Sale` does not).
+fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>, skip_first: bool) -> bool {
     let mut n = 0usize;
     for w in words {
         n += 1;
+        if skip_first && n == 1 {
+            continue;
+        }
         let mut buf = [0u8; 16];
         let Some(l) = super::lower(w, &mut buf) else {
             continue;
@@ -387,6 +391,12 @@ fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>) -> bool {
         }
     }
     (2..=3).contains(&n)
+}
+
+/// [`uncommon_name`] of the title-case tokens of `toks` after the first: `Grace Liu` after
+/// `Daniel Kim and `.
+pub(super) fn rest_uncommon(t: &[u8], toks: &[Tok]) -> bool {
+    uncommon_name(toks.iter().filter(|x| x.title).map(|x| x.bytes(t)), true)
 }
 
 /// Keys (normalised by [`normalized_key`]) whose presence in a record says the record describes a
@@ -1050,30 +1060,35 @@ pub(super) fn key_kind(k: &[u8]) -> Key {
 }
 
 /// Does the value pass for this key? `titles` is the number of title-case words.
-/// `uncommon` is asked only for a value whose first word is outside the lexicon, under a `name`
-/// or list key: [`uncommon_name`] of its words. Under a `name` key such a value also needs
-/// `record`: the record around it describes a person ([`person_record`]); `name` also names
-/// places, fonts, packages and products whose words are no English words (`Kuala Lumpur`, `Noto
-/// Sans`).
+/// `uncommon(skip_first)` is asked only for a value whose first word is outside the lexicon,
+/// under a `name` or list key, or is a lexicon name that is also a word, under a `name` key:
+/// [`uncommon_name`] of its words (with `skip_first`, of the words after a first one that is a
+/// word name). Under a `name` key such a value also needs `record`: the record around it
+/// describes a person ([`person_record`]); `name` also names places, fonts, packages and products
+/// whose words are no English words (`Kuala Lumpur`, `Noto Sans`), and promotions and venues
+/// whose first word is a name (`Summer Sale`, `Rose Garden`).
 fn key_accepts(
     key: Key,
     first: Given,
     titles: usize,
-    uncommon: impl FnOnce() -> bool,
+    uncommon: impl FnOnce(bool) -> bool,
     record: impl FnOnce() -> bool,
 ) -> bool {
     match key {
         Key::No => false,
         Key::Name => {
             (first == Given::Plain && titles >= 2)
-                || (first == Given::No && (2..=3).contains(&titles) && uncommon() && record())
+                || (first != Given::Plain
+                    && (2..=3).contains(&titles)
+                    && uncommon(first == Given::Word)
+                    && record())
         }
         Key::Role => titles >= 2 || first == Given::Plain,
         Key::Person => titles >= 1,
         Key::List => {
             first == Given::Plain
                 || (first == Given::Word && titles >= 2)
-                || (first == Given::No && (2..=3).contains(&titles) && uncommon())
+                || (first == Given::No && (2..=3).contains(&titles) && uncommon(false))
         }
     }
 }
@@ -1359,7 +1374,12 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         return 0;
     };
     let name_toks = run.get(k..k + n).unwrap_or_default();
-    let uncommon = || uncommon_name(name_toks.iter().filter(|x| x.title).map(|x| x.bytes(t)));
+    let uncommon = |skip_first| {
+        uncommon_name(
+            name_toks.iter().filter(|x| x.title).map(|x| x.bytes(t)),
+            skip_first,
+        )
+    };
     let record = || person_record(t, first.raw_start);
     let titles = run
         .get(k..k + n)
@@ -1438,7 +1458,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
     // `I'm Olivia Brennan`; a name outside the lexicon needs 2-3 words that are none of them
     // common English words (`I'm Chidi Okonkwo`, not `I'm Working On It`).
     if LEXICON_INTROS.iter().any(|p| back.ends_with(p))
-        && (g() != Given::No || ((2..=3).contains(&titles) && titles == n && uncommon()))
+        && (g() != Given::No || ((2..=3).contains(&titles) && titles == n && uncommon(false)))
     {
         return n;
     }
@@ -2021,11 +2041,12 @@ fn name_value(v: &[u8]) -> Option<(Given, usize)> {
 }
 
 /// [`uncommon_name`] of a [`name_value`]'s title-case words.
-fn value_uncommon(v: &[u8]) -> bool {
+fn value_uncommon(v: &[u8], skip_first: bool) -> bool {
     uncommon_name(
         v.split(|&b| b == b' ')
             .map(|w| w.strip_suffix(b",").unwrap_or(w))
             .filter(|w| !w.is_empty() && !at(w, 0).is_ascii_lowercase()),
+        skip_first,
     )
 }
 
@@ -2128,7 +2149,7 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
                     key,
                     g,
                     titles,
-                    || value_uncommon(t.get(vs..ve).unwrap_or_default()),
+                    |skip_first| value_uncommon(t.get(vs..ve).unwrap_or_default(), skip_first),
                     || people,
                 )
             {
@@ -2242,7 +2263,7 @@ pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
         key,
         g,
         titles,
-        || value_uncommon(t.get(s..e).unwrap_or_default()),
+        |skip_first| value_uncommon(t.get(s..e).unwrap_or_default(), skip_first),
         people,
     )
     .then_some((s, e))
@@ -2308,11 +2329,25 @@ mod tests {
             assert!(!common_word(w.as_bytes()), "{w}");
         }
         let words = |v: &'static str| v.split(' ').map(str::as_bytes);
-        assert!(uncommon_name(words("Nneka Obi")));
-        assert!(uncommon_name(words("Nguyen Thi Mai")));
-        assert!(!uncommon_name(words("Payment Service")));
-        assert!(!uncommon_name(words("Nneka")), "one word is not enough");
-        assert!(!uncommon_name(words("A B C D")), "four words are too many");
+        assert!(uncommon_name(words("Nneka Obi"), false));
+        assert!(uncommon_name(words("Nguyen Thi Mai"), false));
+        assert!(!uncommon_name(words("Payment Service"), false));
+        assert!(
+            !uncommon_name(words("Nneka"), false),
+            "one word is not enough"
+        );
+        assert!(
+            !uncommon_name(words("A B C D"), false),
+            "four words are too many"
+        );
+        // After a first word that is a lexicon name and a word, only the rest is tested.
+        assert!(!uncommon_name(words("Grace Okafor"), false));
+        assert!(uncommon_name(words("Grace Okafor"), true));
+        assert!(!uncommon_name(words("Summer Sale"), true));
+        assert!(
+            !uncommon_name(words("Grace"), true),
+            "one word is not enough"
+        );
     }
 
     #[test]
