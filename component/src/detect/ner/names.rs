@@ -1724,7 +1724,14 @@ pub(super) fn cjk_token(t: &[u8], p: usize, end: usize, out: &mut Vec<crate::ent
             i = e;
             continue;
         }
-        i += 1;
+        // Past the character: its continuation bytes (up to three without a branch each; the
+        // per-byte loop mispredicted once a character), then any further ones of an invalid
+        // sequence.
+        let cont = |k: usize| usize::from(i + k < end && (0x80..0xC0).contains(&at(t, i + k)));
+        let c1 = cont(1);
+        let c2 = c1 & cont(2);
+        let c3 = c2 & cont(3);
+        i += 1 + c1 + c2 + c3;
         while i < end && (0x80..0xC0).contains(&at(t, i)) {
             i += 1;
         }
