@@ -299,32 +299,6 @@ fn lower_with<'b>(
     buf.get(..n)
 }
 
-#[cfg(test)]
-#[test]
-fn lower_folds_ascii_like_the_byte_loop() {
-    let mut words: Vec<Vec<u8>> = (0..=0x7Fu8).map(|b| vec![b; 3]).collect();
-    words.push(b"Hello-World_AZaz@[`{".to_vec());
-    words.push(b"ABCDEFGHIJKLMNOP".to_vec());
-    words.push(b"ABCDEFGHIJKLMNOPQ".to_vec());
-    words.push(Vec::new());
-    words.push("İstanbul".as_bytes().to_vec());
-    words.push("Zürich".as_bytes().to_vec());
-    for w in words {
-        let mut buf = [0u8; 16];
-        let want = (w.len() <= 16 && w.is_ascii()).then(|| w.to_ascii_lowercase());
-        let got = lower(&w, &mut buf).map(<[u8]>::to_vec);
-        if w.is_ascii() {
-            assert_eq!(got, want, "{w:?}");
-        }
-    }
-    let mut buf = [0u8; 16];
-    assert_eq!(
-        lower("İSTANBUL".as_bytes(), &mut buf),
-        Some(&b"istanbul"[..])
-    );
-    assert_eq!(lower("Zürich".as_bytes(), &mut buf), None);
-}
-
 fn is_org_suffix(l: &[u8]) -> bool {
     matches!(
         l,
@@ -1937,6 +1911,31 @@ mod tests {
         }
         assert!(!is_location_stop(b"paris"));
         assert!(!is_location_stop(b""));
+    }
+
+    #[test]
+    fn lower_folds_ascii_like_the_byte_loop() {
+        let mut words: Vec<Vec<u8>> = (0..=0x7Fu8).map(|b| vec![b; 3]).collect();
+        words.push(b"Hello-World_AZaz@[`{".to_vec());
+        words.push(b"ABCDEFGHIJKLMNOP".to_vec());
+        words.push(b"ABCDEFGHIJKLMNOPQ".to_vec());
+        words.push(Vec::new());
+        words.push("İstanbul".as_bytes().to_vec());
+        words.push("Zürich".as_bytes().to_vec());
+        for w in words {
+            let mut buf = [0u8; 16];
+            let want = (w.len() <= 16 && w.is_ascii()).then(|| w.to_ascii_lowercase());
+            let got = lower(&w, &mut buf).map(<[u8]>::to_vec);
+            if w.is_ascii() {
+                assert_eq!(got, want, "{w:?}");
+            }
+        }
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            lower("İSTANBUL".as_bytes(), &mut buf),
+            Some(&b"istanbul"[..])
+        );
+        assert_eq!(lower("Zürich".as_bytes(), &mut buf), None);
     }
 
     #[test]
