@@ -1413,8 +1413,9 @@ fn quick_reject(t: &[u8], s: usize) -> Option<usize> {
         if c & WS != 0 {
             break;
         }
-        // The token ends where `raw_end` ends it: a closing quote glued to `,` `:` `}` `]`.
-        if closes_value(t, j) {
+        // The token ends where `raw_end` ends it: a closing quote glued to `,` `:` `}` `]` (both
+        // quotes are <= `'`, one compare for the letters).
+        if b <= b'\'' && closes_value(t, j) {
             break;
         }
         if c & (WORD | TRAIL) == 0 {
