@@ -1688,6 +1688,7 @@ impl LazyPrev {
 /// Classify one span (Go rules a-e). Returns how many of its tokens are consumed: 0 for none, all
 /// of them for an org or place, the person's words for a person that ends at a `,` `;` `:` or
 /// before an `and` (the rest of a list is classified on its own: `Maria Garcia, Tom Becker`).
+#[inline(never)]
 fn classify(
     t: &[u8],
     span: &[Tok],

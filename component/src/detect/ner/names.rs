@@ -1359,6 +1359,7 @@ static LAST_WORD_SET: WordSet = WordSet::new(LAST_WORDS);
 /// A person named by a cue at `run[k]`: the number of run tokens in the name, or 0.
 ///
 /// `last_angle` is [`last_angle`] of `run` (computed once per run, not once per token).
+#[inline(never)]
 pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -> usize {
     if !run
         .get(k)
@@ -1713,6 +1714,7 @@ fn ja_name(t: &[u8], p: usize) -> Option<usize> {
 
 /// CJK persons in the token `[p, end)` whose first character is not upper-case (the run scan
 /// skips such tokens): every character position is tried once. Returns where the scan resumes.
+#[inline(never)]
 pub(super) fn cjk_token(t: &[u8], p: usize, end: usize, out: &mut Vec<crate::entity::Finding>) {
     let mut i = p;
     while i < end {
@@ -2087,6 +2089,7 @@ fn fields(t: &[u8], start: usize, end: usize, delim: u8, out: &mut Vec<(usize, u
 
 /// CSV/TSV whose first line is a header naming a person column: every field of that column that
 /// is name-shaped (with the column's key rules) is a person. Stops at the first blank line.
+#[inline(never)]
 pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
     let head_end = match t
         .get(..t.len().min(512))
@@ -2220,6 +2223,7 @@ impl SqlKeyword {
 
 /// An SQL string value starting at the quote `q` of `INSERT … (cols) VALUES (…, 'Jane Doe', …)`
 /// whose column is a person key. Returns the value's `(start, end)`. Looks back at most 2 KiB.
+#[inline(never)]
 pub(super) fn sql_value(t: &[u8], q: usize) -> Option<(usize, usize)> {
     let floor = q.saturating_sub(SQL_LOOK_BACK);
     // Column index: top-level commas back to the row's `(`.
