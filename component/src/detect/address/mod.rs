@@ -15,7 +15,8 @@
 //!   highway (`State Route 9`, `County Road 12`, `Highway 1`, `US-101`), an optional
 //!   post-directional, up to two Pub. 28 C2 units (`Apt 4B`, `Ste 400`, `#12`, `Fl 18`, `Rear`),
 //!   then optionally `City, ST 12345[-6789]` (state code or name) or `City SW1A 2AA` (UK postcode
-//!   in every format). `P.O. Box 123` takes the same tail.
+//!   in every format), with up to two more place parts before it after `, ` or a line break
+//!   (`, Marylebone, London NW1 6XE`). `P.O. Box 123` takes the same tail.
 //! - **FR, number first** (`eu`): `17 avenue Victor Hugo`, `17, rue de la Paix`, `8 bis rue ...`,
 //!   optionally followed by `75016 Paris` (EU postcode tail).
 //! - **Name first** (`eu`): `Hauptstraße 5`, `Hauptstr. 5a`, `Keizersgracht 123`,

@@ -472,35 +472,47 @@ pub(super) fn lead_unit(t: &[u8], s: usize) -> Option<usize> {
 }
 
 /// `, City, ST 12345`, `\nCity, ST`, ` City ST 12345`, `, City SW1A 2AA`, `\nSW1A 2AA` after `p`:
-/// the new end and what ended it. A one-space separator needs a ZIP or postcode.
+/// the new end and what ended it. A one-space separator needs a ZIP or postcode. After a `, ` or
+/// a line break, up to two more place parts may come first when a ZIP or postcode ends the last
+/// (Royal Mail's locality and post town: `, Marylebone, London NW1 6XE`, `\nLittle
+/// Whinging\nSurrey\nGU1 3XX`; `, Midtown, New York, NY 10118`).
 pub(super) fn tail(t: &[u8], p: usize) -> Option<(usize, Tail)> {
     let (q, strong) = sep(t, p)?;
     if strong && let Some(e) = uk_postcode(t, q) {
         return Some((e, Tail::Code));
     }
     let mut q = q;
-    for _ in 0..3 {
-        let e = word_end(t, q);
-        let w = t.get(q..e)?;
-        let w = w.strip_suffix(b".").unwrap_or(w);
-        if !is_name(w) || w.len() < 2 {
-            return None;
-        }
-        let e = q + w.len();
-        if let Some((s2, _)) = sep(t, e) {
-            let found = state_zip(t, s2).or_else(|| uk_postcode(t, s2).map(|x| (x, Tail::Code)));
-            if let Some((end, kind)) = found
-                && (strong || kind == Tail::Code)
-            {
-                return Some((end, kind));
+    let mut parts = 0;
+    'part: loop {
+        for _ in 0..3 {
+            let e = word_end(t, q);
+            let w = t.get(q..e)?;
+            let w = w.strip_suffix(b".").unwrap_or(w);
+            if !is_name(w) || w.len() < 2 {
+                return None;
             }
+            let e = q + w.len();
+            if let Some((s2, strong2)) = sep(t, e) {
+                let found =
+                    state_zip(t, s2).or_else(|| uk_postcode(t, s2).map(|x| (x, Tail::Code)));
+                if let Some((end, kind)) = found
+                    && ((strong && parts == 0) || kind == Tail::Code)
+                {
+                    return Some((end, kind));
+                }
+                if strong && strong2 && parts < 2 {
+                    parts += 1;
+                    q = s2;
+                    continue 'part;
+                }
+            }
+            if at(t, e) != b' ' {
+                return None;
+            }
+            q = e + 1;
         }
-        if at(t, e) != b' ' {
-            return None;
-        }
-        q = e + 1;
+        return None;
     }
-    None
 }
 
 /// `ST[ 12345[-6789]]`, `ST, 12345`, `D.C. 20500` or a state name (`New Jersey 07086`) at `s`: the
