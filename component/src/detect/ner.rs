@@ -365,6 +365,38 @@ fn is_person_trigger(l: &[u8]) -> bool {
     )
 }
 
+/// Street types (USPS Publication 28 C1 and Royal Mail) that end a street name far more often
+/// than a person's name: without a cue, `Johnson Lane` is a street (`Thanks, Diane Lane` is
+/// still a person). Not `Hill`, `Park`, `Court`, `Way`, `Close`: common surnames too.
+fn is_street_type(l: &[u8]) -> bool {
+    matches!(
+        l,
+        b"street"
+            | b"st"
+            | b"road"
+            | b"rd"
+            | b"avenue"
+            | b"ave"
+            | b"boulevard"
+            | b"blvd"
+            | b"drive"
+            | b"lane"
+            | b"ln"
+            | b"terrace"
+            | b"crescent"
+            | b"mews"
+            | b"gardens"
+            | b"highway"
+            | b"hwy"
+            | b"parkway"
+            | b"pkwy"
+            | b"alley"
+            | b"expressway"
+            | b"freeway"
+            | b"turnpike"
+    )
+}
+
 fn is_location_trigger(l: &[u8]) -> bool {
     matches!(
         l,
@@ -1823,6 +1855,10 @@ fn classify(
     // Divergence 18: the lexicon's names too, not before a stop word (`Claude Code`); the first
     // word may not end its clause (`'Jan', 'Feb'` is a list, not a person).
     if pwords >= 2
+        // Divergence 6: `Jackson Street`, `Johnson Lane` are streets.
+        && !span
+            .get(pwords - 1)
+            .is_some_and(|x| lower_is(t, x, is_street_type))
         // The cheap tests first: the lexicon is read last, only for a span that needs it.
         && !span
             .get(1)
