@@ -690,6 +690,11 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let Some(key) = text.get(ks..ke) else {
         return;
     };
+    // `sshpass -p PASSWORD`.
+    if key == b"sshpass" {
+        flag_password(cx, ke, b" -p ");
+        return;
+    }
     if keyword_token(cx, ks, ke) {
         return;
     }
@@ -1062,6 +1067,43 @@ pub(super) fn mysql(cx: &mut Ctx<'_>, e: usize) {
     }
 }
 
+/// Start of the line holding byte `i` (at most 1 KiB back).
+fn line_start(text: &[u8], i: usize) -> usize {
+    let lo = i.saturating_sub(1024);
+    text.get(lo..i)
+        .and_then(|w| memchr::memrchr(b'\n', w))
+        .map_or(lo, |k| lo + k + 1)
+}
+
+/// The argument after `flag` (` -p `, spaces around it) later on the line from `from`, when it
+/// reads as a password: 3 bytes or more, no placeholder or variable, not a number (a port) and
+/// not another flag.
+fn flag_password(cx: &mut Ctx<'_>, from: usize, flag: &[u8]) {
+    let text = cx.text;
+    let line_end = run(text, from, 1024, |b| b != b'\n' && b != b'\r');
+    let Some(off) = text
+        .get(from..line_end)
+        .and_then(|w| memchr::memmem::find(w, flag))
+    else {
+        return;
+    };
+    let p = run(text, from + off + flag.len(), 4, is_space);
+    if at(text, p) == b'-' {
+        return;
+    }
+    let Some((vs, ve, quoted)) = read_value(cx, p, Bare::Password) else {
+        return;
+    };
+    let v = text.get(vs..ve).unwrap_or_default();
+    if v.len() >= 3
+        && !is_placeholder(v)
+        && !v.iter().all(u8::is_ascii_digit)
+        && (quoted || !is_alnum(at(text, ve)))
+    {
+        cx.push(EntityType::PasswordAssignment, vs, ve, CONF_PASSWORD);
+    }
+}
+
 /// curl's `-u user:password` / `--user user:password`: the password.
 pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let text = cx.text;
@@ -1080,6 +1122,15 @@ pub(super) fn user_flag(cx: &mut Ctx<'_>, s: usize, e: usize) {
         return;
     };
     let Some(colon) = v.iter().position(|&b| b == b':') else {
+        // `docker login -u USER -p PASSWORD` (also podman, oc, cf, az login) and the mongo
+        // shell: the password is `-p`'s argument. Elsewhere `-u` and `-p` mean other things
+        // (`nc -u -p 5353`: UDP and a port; `mysql -u root -p db`: a prompt and a database).
+        let line = text.get(line_start(text, s)..s).unwrap_or_default();
+        if memchr::memmem::find(line, b"login").is_some()
+            || memchr::memmem::find(line, b"mongo").is_some()
+        {
+            flag_password(cx, ve, b" -p ");
+        }
         return;
     };
     let (user, pass) = (
