@@ -347,7 +347,7 @@ fn not_person_word(w: &[u8], first: bool) -> bool {
 }
 
 /// Is the lower-case ASCII word `l` a common English word or a tool name (`common_words`, a
-/// Bloom filter: about 0.9% of other words pass for common ones)?
+/// Bloom filter: about 0.13% of other words pass for common ones)?
 fn common_word(l: &[u8]) -> bool {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in l {
@@ -361,7 +361,7 @@ fn common_word(l: &[u8]) -> bool {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^= h >> 33;
     (0..3).all(|k| {
-        let p = (h >> (19 * k)) as usize & ((1 << 19) - 1);
+        let p = (h >> (20 * k)) as usize & ((1 << 20) - 1);
         COMMON_WORDS
             .get(p / 64)
             .is_some_and(|m| m >> (p % 64) & 1 == 1)
