@@ -1648,7 +1648,7 @@ pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     }
 }
 
-/// Is `t[a..b]` ` and ` (spaces or tabs around it)?
+/// Is `t[a..b]` ` and ` (whitespace before it, spaces or tabs after it)?
 fn and_between(t: &[u8], a: usize, b: usize) -> bool {
     let Some(gap) = t.get(a..b) else {
         return false;
