@@ -285,6 +285,8 @@ fn classify(words: &mut Words) -> Option<Class> {
         || last.ends_with(b"passwd")
         || last.ends_with(b"passphrase")
         || word_in(last, &["pwd", "pass", "pswd", "passw"])
+        // Java keytool and keystore configuration (`-storepass`, `keyPass`, `storePass`).
+        || (last.ends_with(b"storepass") || last.ends_with(b"keypass"))
     {
         return Some(Class::Password);
     }
@@ -698,7 +700,21 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     if keyword_token(cx, ks, ke) {
         return;
     }
-    let cli = key.starts_with(b"--");
+    // Java keytool's single-dash options take the password as the next argument, or name where
+    // to read it (`-storepass:env VAR`, `-storepass:file path`: no password here).
+    let keytool = matches!(
+        key,
+        b"-storepass"
+            | b"-keypass"
+            | b"-srcstorepass"
+            | b"-deststorepass"
+            | b"-srckeypass"
+            | b"-destkeypass"
+    );
+    if keytool && at(text, ke) != b' ' {
+        return;
+    }
+    let cli = keytool || key.starts_with(b"--");
     let mut sep = parse_separator(text, ke, cli, before(text, ks));
     if sep.is_none() && !cli && config_set(text, ks) {
         sep = parse_separator(text, ke, true, before(text, ks));
