@@ -1870,7 +1870,7 @@ fn classify(
                     // After `<person> and `, a given name that is also a word, when the words
                     // after it are not common ones (`Grace Liu`, not `Summer Interns`).
                     names::Given::Word => {
-                        after_and && names::rest_uncommon(t, span.get(..pwords).unwrap_or(span))
+                        after_and && names::toks_uncommon(t, span.get(..pwords).unwrap_or(span), true)
                     }
                     names::Given::No => false,
                 }))

@@ -393,10 +393,13 @@ fn uncommon_name<'w>(words: impl Iterator<Item = &'w [u8]>, skip_first: bool) ->
     (2..=3).contains(&n)
 }
 
-/// [`uncommon_name`] of the title-case tokens of `toks` after the first: `Grace Liu` after
-/// `Daniel Kim and `.
-pub(super) fn rest_uncommon(t: &[u8], toks: &[Tok]) -> bool {
-    uncommon_name(toks.iter().filter(|x| x.title).map(|x| x.bytes(t)), true)
+/// [`uncommon_name`] of the title-case tokens of `toks` (with `skip_first`, of those after the
+/// first: `Grace Liu` after `Daniel Kim and `).
+pub(super) fn toks_uncommon(t: &[u8], toks: &[Tok], skip_first: bool) -> bool {
+    uncommon_name(
+        toks.iter().filter(|x| x.title).map(|x| x.bytes(t)),
+        skip_first,
+    )
 }
 
 /// Keys (normalised by [`normalized_key`]) whose presence in a record says the record describes a
@@ -1375,12 +1378,7 @@ pub(super) fn cued(t: &[u8], run: &[Tok], k: usize, last_angle: Option<usize>) -
         return 0;
     };
     let name_toks = run.get(k..k + n).unwrap_or_default();
-    let uncommon = |skip_first| {
-        uncommon_name(
-            name_toks.iter().filter(|x| x.title).map(|x| x.bytes(t)),
-            skip_first,
-        )
-    };
+    let uncommon = |skip_first| toks_uncommon(t, name_toks, skip_first);
     let record = || person_record(t, first.raw_start);
     let titles = run
         .get(k..k + n)
