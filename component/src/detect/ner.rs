@@ -58,6 +58,8 @@ mod common_words;
 mod given_names;
 mod names;
 
+pub(crate) use names::common_word;
+
 /// Person after a title trigger: Go's `0.70 + 0.1` in f64 (= 0.7999999999999999).
 const PERSON_TITLE_CONF: f64 = 0.70 + 0.1;
 /// Person by first name.

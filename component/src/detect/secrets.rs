@@ -35,6 +35,7 @@
 //! vendor tokens are typed `api_key` — are dropped, and findings of one type never overlap.
 
 mod buckets;
+mod cli;
 mod keyed;
 mod memo;
 mod prefixed;
@@ -77,6 +78,8 @@ enum Anchor {
     Mysql,
     /// ` -u ` / `--user`: curl-style `user:password`.
     UserFlag,
+    /// A command-line tool whose arguments may hold a password (`cli`).
+    Tool(cli::Tool),
     /// A row of `vendor::VENDORS`.
     Vendor(u8),
 }
@@ -161,6 +164,23 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("redential", Anchor::Keyword, 1),
     ("REDENTIAL", Anchor::Keyword, 1),
     ("--user", Anchor::UserFlag, 1),
+    // Command-line tools that take a password as an argument (`cli`'s table), each found by
+    // three bytes of its name (group 1 is full: Teddy takes at most 64 patterns a searcher);
+    // the handler reads the whole word and checks it names the tool.
+    ("s-c", Anchor::Tool(cli::Tool::Redis), 0),
+    ("lda", Anchor::Tool(cli::Tool::Ldap), 0),
+    ("smb", Anchor::Tool(cli::Tool::Smb), 0),
+    ("pcc", Anchor::Tool(cli::Tool::Smb), 0),
+    ("zip", Anchor::Tool(cli::Tool::Zip), 0),
+    ("7z ", Anchor::Tool(cli::Tool::SevenZip), 0),
+    ("7za", Anchor::Tool(cli::Tool::SevenZip), 0),
+    ("qlc", Anchor::Tool(cli::Tool::Sql), 0),
+    ("bcp", Anchor::Tool(cli::Tool::Sql), 0),
+    ("ssl", Anchor::Tool(cli::Tool::Openssl), 0),
+    ("h-k", Anchor::Tool(cli::Tool::SshKeygen), 0),
+    ("rdp", Anchor::Tool(cli::Tool::FreeRdp), 0),
+    ("AsP", Anchor::Tool(cli::Tool::SecureString), 0),
+    (" -S", Anchor::Tool(cli::Tool::SudoStdin), 0),
 ];
 
 /// The group of a vendor anchor: 3 bytes join group 0, longer ones group 1.
@@ -292,11 +312,7 @@ fn group_searchers() -> Groups {
             // `buckets::PLAN`. No pattern of a group is a prefix of another
             // (`no_anchor_prefixes_another`), so the order does not change which pattern a
             // leftmost-first match reports. The DFA keeps the table order.
-            let laid: Vec<usize> = if g == 1 {
-                buckets::order(&pats)
-            } else {
-                (0..pats.len()).collect()
-            };
+            let laid = buckets::order(&pats, buckets::plan_of(g));
             let packed = aho_corasick::packed::Config::new()
                 .match_kind(aho_corasick::packed::MatchKind::LeftmostFirst)
                 // Slim (8 buckets, 32 bytes a step) past 32 patterns too, where the builder
@@ -385,6 +401,8 @@ struct Memos {
     github_pat_run: memo::RunMemo,
     /// `keyed::mysql`: the line is scanned up to here.
     mysql_to: usize,
+    /// `cli::tool`: a tool's command was scanned up to here (its other anchors are skipped).
+    cli_to: usize,
     /// Vendor token bodies, one per body charset (see `vendor::Set`).
     vendor_run: [memo::RunMemo; vendor::SETS],
     /// `vendor`: a base64-JSON candidate was decoded up to here.
@@ -538,6 +556,7 @@ fn handle(cx: &mut Ctx<'_>, kind: Anchor, s: usize, e: usize) {
         Anchor::Keyword => keyed::keyword(cx, s, e),
         Anchor::Mysql => keyed::mysql(cx, e),
         Anchor::UserFlag => keyed::user_flag(cx, s, e),
+        Anchor::Tool(t) => cli::tool(cx, t, s),
         Anchor::Vendor(i) => vendor::vendor(cx, usize::from(i), s, e),
     }
 }
@@ -1128,87 +1147,95 @@ mod tests {
         assert_eq!(overlap("key", "keys"), 3);
     }
 
-    /// Group 1's patterns in the order its packed searcher takes them (`buckets::order`).
-    fn group_1_laid_out() -> Vec<&'static str> {
-        let (pats, _) = group_patterns(1);
-        buckets::order(&pats)
+    /// Group `g`'s patterns in the order its packed searcher takes them (`buckets::order`).
+    fn laid_out(g: usize) -> Vec<&'static str> {
+        let (pats, _) = group_patterns(g);
+        buckets::order(&pats, buckets::plan_of(g))
             .iter()
             .filter_map(|&i| pats.get(i).copied())
             .collect()
     }
 
-    /// Bucket `k` of the plan, sorted.
-    fn planned_bucket(k: usize) -> Vec<&'static str> {
-        let mut want: Vec<&str> = buckets::PLAN.get(k).map(|b| b.to_vec()).unwrap_or_default();
+    /// Bucket `k` of group `g`'s plan, sorted.
+    fn planned_bucket(g: usize, k: usize) -> Vec<&'static str> {
+        let mut want: Vec<&str> = buckets::plan_of(g)
+            .get(k)
+            .map(|b| b.to_vec())
+            .unwrap_or_default();
         want.sort_unstable();
         want
     }
 
-    /// The bucket plan names every group-1 pattern once and nothing else, its layout makes
-    /// exactly the planned buckets (by the builder's rule, `buckets::buckets_of`), and the
-    /// layout, repeats included, fits a packed searcher.
+    /// Each group's bucket plan names every pattern of the group once and nothing else, its
+    /// layout makes exactly the planned buckets (by the builder's rule, `buckets::buckets_of`),
+    /// and the layout, repeats included, fits a packed searcher.
     #[test]
-    fn plan_covers_group_1() {
-        let (pats, kinds) = group_patterns(1);
-        let planned: Vec<&str> = buckets::PLAN
-            .iter()
-            .flat_map(|b| b.iter().copied())
-            .collect();
-        let mut a = planned.clone();
-        let mut b = pats.clone();
-        a.sort_unstable();
-        b.sort_unstable();
-        assert_eq!(a, b, "the plan and group 1 differ");
-        let order = buckets::order(&pats);
-        assert!(order.len() <= 64, "{} patterns", order.len());
-        // Every pattern at least once; a repeat is an index into the table, so it keeps its kind.
-        let laid = group_1_laid_out();
-        for p in &pats {
-            assert!(laid.contains(p), "{p:?} missing");
-        }
-        assert_eq!(order.len(), laid.len());
-        assert_eq!(kinds.len(), pats.len());
-        for (k, bucket) in buckets::buckets_of(&laid).iter().enumerate() {
-            let mut got: Vec<&str> = bucket.iter().map(String::as_str).collect();
-            got.sort_unstable();
-            got.dedup();
-            assert_eq!(got, planned_bucket(k), "bucket {k}");
+    fn plans_cover_their_groups() {
+        for g in 0..GROUPS {
+            let (pats, kinds) = group_patterns(g);
+            let planned: Vec<&str> = buckets::plan_of(g)
+                .iter()
+                .flat_map(|b| b.iter().copied())
+                .collect();
+            let mut a = planned.clone();
+            let mut b = pats.clone();
+            a.sort_unstable();
+            b.sort_unstable();
+            assert_eq!(a, b, "the plan and group {g} differ");
+            let order = buckets::order(&pats, buckets::plan_of(g));
+            assert!(order.len() <= 64, "group {g}: {} patterns", order.len());
+            // Every pattern at least once; a repeat is an index into the table, so it keeps its
+            // kind.
+            let laid = laid_out(g);
+            for p in &pats {
+                assert!(laid.contains(p), "group {g}: {p:?} missing");
+            }
+            assert_eq!(order.len(), laid.len());
+            assert_eq!(kinds.len(), pats.len());
+            for (k, bucket) in buckets::buckets_of(&laid).iter().enumerate() {
+                let mut got: Vec<&str> = bucket.iter().map(String::as_str).collect();
+                got.sort_unstable();
+                got.dedup();
+                assert_eq!(got, planned_bucket(g, k), "group {g} bucket {k}");
+            }
         }
     }
 
-    /// The built group-1 searcher is slim Teddy with the planned buckets, read from its `Debug`
-    /// output (the only view aho-corasick gives of them): a change in the crate's bucket rule or
-    /// variant choice fails here instead of making the scan slower (3x with the table order).
+    /// Each built searcher is slim Teddy with the planned buckets, read from its `Debug` output
+    /// (the only view aho-corasick gives of them): a change in the crate's bucket rule or variant
+    /// choice fails here instead of making the scan slower (3x with the table order).
     #[test]
     fn searcher_buckets_follow_the_plan() {
-        let Some((Searcher::Packed(p), _)) = automata().groups.get(1) else {
-            panic!("group 1 has no packed searcher");
-        };
-        let debug = format!("{p:?}");
-        if !debug.contains("Teddy") {
-            eprintln!("no Teddy on this CPU: bucket plan not checked");
-            return;
-        }
-        assert!(debug.contains("Slim"), "group 1 is not slim Teddy");
-        let laid = group_1_laid_out();
-        // Teddy's buckets (Rabin-Karp's, also printed, hold hashes).
-        let at = debug
-            .find("buckets: [[PatternID")
-            .expect("Teddy's buckets in the Debug output");
-        let tail = debug.get(at + "buckets: [".len()..).unwrap_or_default();
-        let mut got: Vec<Vec<&str>> = Vec::new();
-        for part in tail.split(']').take(8) {
-            let ids = part
-                .split("PatternID(")
-                .skip(1)
-                .filter_map(|x| x.split(')').next()?.trim().parse::<usize>().ok());
-            let mut names: Vec<&str> = ids.filter_map(|i| laid.get(i).copied()).collect();
-            names.sort_unstable();
-            names.dedup();
-            got.push(names);
-        }
-        for (k, names) in got.iter().enumerate() {
-            assert_eq!(*names, planned_bucket(k), "bucket {k}");
+        for g in 0..GROUPS {
+            let Some((Searcher::Packed(p), _)) = automata().groups.get(g) else {
+                panic!("group {g} has no packed searcher");
+            };
+            let debug = format!("{p:?}");
+            if !debug.contains("Teddy") {
+                eprintln!("no Teddy on this CPU: bucket plan not checked");
+                return;
+            }
+            assert!(debug.contains("Slim"), "group {g} is not slim Teddy");
+            let laid = laid_out(g);
+            // Teddy's buckets (Rabin-Karp's, also printed, hold hashes).
+            let at = debug
+                .find("buckets: [[PatternID")
+                .expect("Teddy's buckets in the Debug output");
+            let tail = debug.get(at + "buckets: [".len()..).unwrap_or_default();
+            let mut got: Vec<Vec<&str>> = Vec::new();
+            for part in tail.split(']').take(8) {
+                let ids = part
+                    .split("PatternID(")
+                    .skip(1)
+                    .filter_map(|x| x.split(')').next()?.trim().parse::<usize>().ok());
+                let mut names: Vec<&str> = ids.filter_map(|i| laid.get(i).copied()).collect();
+                names.sort_unstable();
+                names.dedup();
+                got.push(names);
+            }
+            for (k, names) in got.iter().enumerate() {
+                assert_eq!(*names, planned_bucket(g, k), "group {g} bucket {k}");
+            }
         }
     }
 

@@ -348,7 +348,7 @@ fn not_person_word(w: &[u8], first: bool) -> bool {
 
 /// Is the lower-case ASCII word `l` a common English word or a tool name (`common_words`, a
 /// Bloom filter: about 0.2% of other words pass for common ones)?
-fn common_word(l: &[u8]) -> bool {
+pub(crate) fn common_word(l: &[u8]) -> bool {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in l {
         h ^= u64::from(b);

@@ -1,4 +1,4 @@
-//! The bucket plan of group 1's Teddy searcher.
+//! The bucket plans of the two anchor groups' Teddy searchers (group 0 below, [`PLAN_0`]).
 //!
 //! Group 1 holds every anchor of 4 bytes or more (62 patterns) in one slim Teddy searcher: 32
 //! bytes a step, 8 buckets. Teddy fingerprints the first 4 bytes of each bucket's patterns by
@@ -17,7 +17,7 @@
 /// Group 1's anchors by Teddy bucket. Patterns with the same low-nybble prefix (`pass`, `Pass`,
 /// `PASS`) must share a bucket, which the builder enforces anyway
 /// (`plan_covers_group_1` checks the planned buckets are the ones built).
-pub(super) const PLAN: [&[&str]; 8] = [
+pub(super) const PLAN: Plan = [
     &["GR1348941", "pass", "Pass", "PASS", " -u ", "--user"],
     &[
         "AROA", "ANPA", "glft", "gloas", "glrt-", "gldt-", "AIza", "glptt-",
@@ -55,6 +55,22 @@ pub(super) const PLAN: [&[&str]; 8] = [
     ],
 ];
 
+/// Group 0's anchors (3 bytes each: 3-byte fingerprints) by Teddy bucket. Given in table order,
+/// the 27 anchors scored 206 k on the bench records (`scripts/teddy-buckets --group 0`: the
+/// fourteen tool-name anchors of `cli` had landed in the buckets of `://`, `key` and `uth`, whose
+/// bytes are everywhere); this plan, from the same search, scores 26 k, against 16 k for the 13
+/// anchors before them in table order.
+pub(super) const PLAN_0: Plan = [
+    &["uth", "UTH", "rdp", "zip"],
+    &["pwd", "PWD", "eyJ", "h-k"],
+    &["7za", "lda", ":AA"],
+    &["bcp", "key", "Key", "KEY"],
+    &["ssl", "smb", "AsP"],
+    &["://", "7z "],
+    &["SG.", "sk-", "xox"],
+    &["s-c", "qlc", "pcc", " -S"],
+];
+
 /// Teddy's buckets (slim).
 const BUCKETS: usize = 8;
 
@@ -68,18 +84,26 @@ fn class(p: &str, len: usize) -> Vec<u8> {
     p.bytes().take(len).map(|b| b & 0x0F).collect()
 }
 
-/// The planned bucket of `p`, if [`PLAN`] has it.
-fn planned(p: &str) -> Option<usize> {
-    PLAN.iter().position(|b| b.contains(&p))
+/// A bucket plan: each group's anchors by Teddy bucket.
+pub(super) type Plan = [&'static [&'static str]; BUCKETS];
+
+/// The planned bucket of `p`, if `plan` has it.
+fn planned(plan: &Plan, p: &str) -> Option<usize> {
+    plan.iter().position(|b| b.contains(&p))
+}
+
+/// The plan of group `g`'s searcher.
+pub(super) fn plan_of(g: usize) -> &'static Plan {
+    if g == 0 { &PLAN_0 } else { &PLAN }
 }
 
 /// The order (indices into `pats`, some repeated) in which to give `pats` to the packed builder
-/// so that its bucket rule puts each planned pattern in its [`PLAN`] bucket: the first pattern of
+/// so that its bucket rule puts each planned pattern in its `plan` bucket: the first pattern of
 /// each low-nybble class goes where `7 - id % 8` is its bucket; the other members of its class,
 /// and when none is left a repeat of the first pattern (harmless: leftmost-first reports the
 /// first of two equal patterns), fill the ids between. Patterns missing from the plan come last,
 /// wherever the rule puts them.
-pub(super) fn order(pats: &[&str]) -> Vec<usize> {
+pub(super) fn order(pats: &[&str], plan: &Plan) -> Vec<usize> {
     let len = mask_len(pats);
     // The classes, in table order, each as the indices of its members.
     let mut classes: Vec<(Vec<u8>, Vec<usize>)> = Vec::new();
@@ -95,7 +119,10 @@ pub(super) fn order(pats: &[&str]) -> Vec<usize> {
     let mut unplanned = Vec::new();
     for (_, members) in classes.into_iter().rev() {
         let first = members.first().and_then(|&i| pats.get(i));
-        match first.and_then(|p| planned(p)).and_then(|b| todo.get_mut(b)) {
+        match first
+            .and_then(|p| planned(plan, p))
+            .and_then(|b| todo.get_mut(b))
+        {
             Some(t) => t.push(members),
             None => unplanned.extend(members),
         }

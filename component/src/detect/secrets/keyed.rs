@@ -483,7 +483,7 @@ fn skip_type(text: &[u8], i: usize) -> Option<usize> {
 
 /// The charset of a bare value; each has its own run memo in `Memos::value_run`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Bare {
+pub(super) enum Bare {
     Api = 0,
     Password = 1,
     QueryPassword = 2,
@@ -504,7 +504,7 @@ impl Bare {
 /// A value: (start, end, quoted). Quoted values end at the matching quote on the same line
 /// (`\"` escaped JSON-in-JSON quotes are understood); bare values end at `bare`'s first
 /// non-member, trailing `.` dropped.
-fn read_value(cx: &mut Ctx<'_>, i: usize, bare: Bare) -> Option<(usize, usize, bool)> {
+pub(super) fn read_value(cx: &mut Ctx<'_>, i: usize, bare: Bare) -> Option<(usize, usize, bool)> {
     let text = cx.text;
     let (quote, escaped, vs) = if at(text, i) == b'\\' && matches!(at(text, i + 1), b'"' | b'\'') {
         (at(text, i + 1), true, i + 2)
@@ -695,6 +695,15 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     // `sshpass -p PASSWORD`.
     if key == b"sshpass" {
         flag_password(cx, ke, b" -p ");
+        return;
+    }
+    // Tools whose arguments hold a password (`secrets::cli`).
+    if key.ends_with(b"htpasswd") && matches!(before(text, ks), b' ' | b'\t' | b'\n' | 0) {
+        super::cli::htpasswd(cx, ke);
+        return;
+    }
+    if key == b"chpasswd" {
+        super::cli::chpasswd(cx, ks, ke);
         return;
     }
     if keyword_token(cx, ks, ke) {

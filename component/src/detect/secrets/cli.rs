@@ -1,0 +1,508 @@
+//! Passwords given to a command-line tool as an argument, found from the tool's name.
+//!
+//! Each tool documents the option that takes a password (its manual page or `--help`):
+//!
+//! | tool | option |
+//! |---|---|
+//! | `redis-cli` | `-a PASSWORD` |
+//! | `ldapsearch`, `ldapmodify`, `ldapadd`, ... | `-w PASSWORD`; `ldappasswd` also `-s NEW`, `-a OLD` |
+//! | `smbclient`, `rpcclient`, `smbcacls`, `smbget`, `smbtree` | `-U [DOMAIN\]USER%PASSWORD`, `--user=` |
+//! | `zip`, `unzip`, `zipcloak` | `-P PASSWORD` |
+//! | `7z`, `7za` | `-pPASSWORD` (glued) |
+//! | `sqlcmd`, `bcp` | `-P PASSWORD` |
+//! | `openssl` | `-k PASSWORD`; `openssl passwd [options] PASSWORD` |
+//! | `ssh-keygen` | `-N NEW_PASSPHRASE`, `-P OLD_PASSPHRASE` |
+//! | `xfreerdp`, `wlfreerdp`, `sdl-freerdp` | `/p:PASSWORD` |
+//! | PowerShell | `ConvertTo-SecureString [-String] "PASSWORD" -AsPlainText` |
+//! | `sudo -S` | `echo PASSWORD \| sudo -S ...` (the password read from standard input) |
+//!
+//! The option is looked for in the tool's own command (up to the next `|`, `;`, `&` or line
+//! end), so `ls -a` or `curl -k` elsewhere never counts. A value that is a variable or
+//! substitution (`$REDIS_PASSWORD`, `"${PW}"`, `$(cat f)`, `$env:SA_PASSWORD`), another option,
+//! a number (a port), shorter than 3 bytes or a placeholder is not reported; an option that
+//! prompts (`-W`, `-p` alone) or names a file (`-y FILE`) has no value to report.
+
+use super::keyed::{Bare, read_value};
+use super::{Ctx, at, before, is_alnum, is_placeholder, run, starts_with_at};
+use crate::detect::ner::common_word;
+use crate::entity::EntityType;
+
+/// Confidence of a password taken from a documented password option.
+const CONF_TOOL: f64 = 0.90;
+
+/// How far a command runs (bytes) before its options are no longer looked at.
+const MAX_COMMAND: usize = 1024;
+
+/// The tool an anchor names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Tool {
+    Redis,
+    Ldap,
+    Smb,
+    Zip,
+    SevenZip,
+    Sql,
+    Openssl,
+    SshKeygen,
+    FreeRdp,
+    SecureString,
+    SudoStdin,
+}
+
+/// Validate the tool anchor at `s` (bytes of the tool's name) and report its password arguments.
+pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
+    let text = cx.text;
+    match tool {
+        Tool::SecureString => return secure_string(cx, s, s + b"AsPlainText".len()),
+        Tool::SudoStdin => return sudo_stdin(cx, s),
+        _ => {}
+    }
+    // The anchor is the tool's name, or its start (`ldap`, `smb`, `freerdp`): the whole word,
+    // after a path (`/usr/bin/zip`) or a word boundary.
+    let ws = word_start(text, s);
+    let we = run(text, s, 32, is_tool_byte);
+    let Some(name) = text.get(ws..we) else {
+        return;
+    };
+    if !matches!(at(text, we), b' ' | b'\t') || !named(tool, name) || s < cx.memo.cli_to {
+        return;
+    }
+    let end = command_end(text, we);
+    // Each command is scanned once, whatever its arguments repeat (`zip zip zip ...`).
+    cx.memo.cli_to = end;
+    let flags: &[&[u8]] = match tool {
+        Tool::Redis => &[b" -a "],
+        Tool::Ldap if name == b"ldappasswd" => &[b" -w ", b" -s ", b" -a "],
+        Tool::Ldap => &[b" -w "],
+        Tool::Smb => return smb(cx, we, end),
+        Tool::Zip | Tool::Sql => &[b" -P "],
+        // 7-Zip's switch is glued to its value (`-pSECRET`, `-p"two words"`; alone it prompts).
+        Tool::SevenZip => &[b" -p"],
+        Tool::Openssl => {
+            if starts_with_at(text, we, b" passwd ") {
+                return openssl_passwd(cx, we + 8, end);
+            }
+            &[b" -k "]
+        }
+        Tool::SshKeygen => &[b" -N ", b" -P "],
+        Tool::FreeRdp => &[b" /p:"],
+        Tool::SecureString | Tool::SudoStdin => return,
+    };
+    for flag in flags {
+        let mut from = we;
+        while let Some(off) = text
+            .get(from..end)
+            .and_then(|w| memchr::memmem::find(w, flag))
+        {
+            let p = from + off + flag.len();
+            from = p;
+            // `/p:` and 7-Zip's `-p` take their value glued; the others after spaces.
+            let p = if flag.ends_with(b" ") {
+                run(text, p, 4, |b| b == b' ')
+            } else {
+                p
+            };
+            report(cx, p);
+        }
+    }
+}
+
+/// Is `name` (a whole word) one of `tool`'s commands?
+fn named(tool: Tool, name: &[u8]) -> bool {
+    let base = name
+        .iter()
+        .rposition(|&b| b == b'/')
+        .map_or(name, |k| name.get(k + 1..).unwrap_or_default());
+    match tool {
+        Tool::Redis => base == b"redis-cli",
+        Tool::Ldap => matches!(
+            base,
+            b"ldapsearch"
+                | b"ldapmodify"
+                | b"ldapadd"
+                | b"ldapdelete"
+                | b"ldapwhoami"
+                | b"ldappasswd"
+                | b"ldapcompare"
+                | b"ldapmodrdn"
+                | b"ldapexop"
+                | b"ldapvc"
+        ),
+        Tool::Smb => matches!(
+            base,
+            b"smbclient" | b"rpcclient" | b"smbcacls" | b"smbget" | b"smbtree" | b"smbcquotas"
+        ),
+        Tool::Zip => matches!(base, b"zip" | b"unzip" | b"zipcloak"),
+        Tool::SevenZip => matches!(base, b"7z" | b"7za"),
+        Tool::Sql => matches!(base, b"sqlcmd" | b"bcp"),
+        Tool::Openssl => base == b"openssl",
+        Tool::SshKeygen => base == b"ssh-keygen",
+        Tool::FreeRdp => matches!(
+            base,
+            b"xfreerdp" | b"wlfreerdp" | b"sdl-freerdp" | b"freerdp"
+        ),
+        Tool::SecureString | Tool::SudoStdin => false,
+    }
+}
+
+/// Bytes of a command's name: letters, digits, `- _ . /`.
+fn is_tool_byte(b: u8) -> bool {
+    is_alnum(b) || matches!(b, b'-' | b'_' | b'.' | b'/')
+}
+
+/// Start of the command word holding `s`.
+fn word_start(text: &[u8], s: usize) -> usize {
+    let mut k = s;
+    while k > 0 && s - k < 64 && is_tool_byte(before(text, k)) {
+        k -= 1;
+    }
+    k
+}
+
+/// End of the command that starts at `from`: the next `|`, `;`, `&`, line break or NUL (a
+/// quoted `;` ends it too: a password holding one is missed, never another command's option
+/// taken).
+fn command_end(text: &[u8], from: usize) -> usize {
+    run(text, from, MAX_COMMAND, |b| {
+        !matches!(b, b'|' | b';' | b'&' | b'\n' | b'\r' | 0)
+    })
+}
+
+/// A variable or command substitution, not a literal: `$NAME`, `${...}`, `$(...)`,
+/// `$env:NAME` (PowerShell), `%NAME%` (cmd).
+fn is_reference(v: &[u8]) -> bool {
+    v.first() == Some(&b'$')
+        || v.windows(2).any(|w| w == b"${" || w == b"$(")
+        || (v.first() == Some(&b'%') && v.last() == Some(&b'%'))
+}
+
+/// The value at `p` if it reads as a literal password.
+fn literal(cx: &mut Ctx<'_>, p: usize) -> Option<(usize, usize)> {
+    let text = cx.text;
+    if matches!(at(text, p), b'-' | b' ' | b'\t' | b'\n' | b'\r' | 0) {
+        return None;
+    }
+    let (vs, ve, quoted) = read_value(cx, p, Bare::Password)?;
+    let v = text.get(vs..ve)?;
+    // An everyday word after the option is prose about the tool (`run zip -P with care`).
+    let word = !quoted && v.iter().all(u8::is_ascii_lowercase) && common_word(v);
+    let ok = v.len() >= 3
+        && !word
+        && !is_reference(v)
+        && !is_placeholder(v)
+        && !v.iter().all(u8::is_ascii_digit)
+        && (quoted || !is_alnum(at(text, ve)));
+    ok.then_some((vs, ve))
+}
+
+fn report(cx: &mut Ctx<'_>, p: usize) {
+    if let Some((vs, ve)) = literal(cx, p) {
+        cx.push(EntityType::PasswordAssignment, vs, ve, CONF_TOOL);
+    }
+}
+
+/// Samba's `-U [DOMAIN\]USER%PASSWORD` / `--user=...`: the part after the first `%` (no `%`:
+/// the tool prompts).
+fn smb(cx: &mut Ctx<'_>, from: usize, end: usize) {
+    let text = cx.text;
+    for flag in [&b" -U "[..], b" --user=", b" --user "] {
+        let mut i = from;
+        while let Some(off) = text.get(i..end).and_then(|w| memchr::memmem::find(w, flag)) {
+            let p = run(text, i + off + flag.len(), 4, |b| b == b' ');
+            i = p;
+            let Some((vs, ve, _)) = read_value(cx, p, Bare::Password) else {
+                continue;
+            };
+            let v = text.get(vs..ve).unwrap_or_default();
+            let Some(pct) = v.iter().position(|&b| b == b'%') else {
+                continue;
+            };
+            let pw = v.get(pct + 1..).unwrap_or_default();
+            if pct > 0 && pw.len() >= 3 && !is_reference(pw) && !is_placeholder(pw) {
+                cx.push(EntityType::PasswordAssignment, vs + pct + 1, ve, CONF_TOOL);
+            }
+        }
+    }
+}
+
+/// `openssl passwd [-1|-5|-6|-apr1|-crypt] [-salt SALT] PASSWORD...`: the first argument that is
+/// no option (none with `-in FILE` or `-stdin`, which read them elsewhere).
+fn openssl_passwd(cx: &mut Ctx<'_>, from: usize, end: usize) {
+    let text = cx.text;
+    let mut i = from;
+    while i < end {
+        i = run(text, i, end - i, |b| b == b' ' || b == b'\t');
+        if i >= end {
+            return;
+        }
+        if at(text, i) == b'-' {
+            let oe = run(text, i, 16, |b| b != b' ' && b != b'\t');
+            let opt = text.get(i..oe).unwrap_or_default();
+            if matches!(opt, b"-in" | b"-stdin") {
+                return;
+            }
+            i = oe;
+            // Options that take an argument: skip it.
+            if matches!(opt, b"-salt" | b"-rand" | b"-provider" | b"-propquery") {
+                i = run(text, i, 8, |b| b == b' ');
+                i = run(text, i, 256, |b| b != b' ' && b != b'\t');
+            }
+            continue;
+        }
+        report(cx, i);
+        return;
+    }
+}
+
+/// PowerShell's `ConvertTo-SecureString [-String] "PASSWORD" -AsPlainText`: the string literal
+/// converted (the `AsPlainText` anchor at `[s, e)`; the cmdlet name earlier in the command).
+fn secure_string(cx: &mut Ctx<'_>, s: usize, e: usize) {
+    let text = cx.text;
+    if before(text, s) != b'-' || !starts_with_at(text, s, b"AsPlainText") || s < cx.memo.cli_to {
+        return;
+    }
+    // The cmdlet and its argument come before the switch, within a line's length.
+    let start = command_start(text, s, 512).unwrap_or(s.saturating_sub(512));
+    let end = command_end(text, e);
+    cx.memo.cli_to = end;
+    let Some(seg) = text.get(start..end) else {
+        return;
+    };
+    let Some(k) = find_ic(seg, b"convertto-securestring") else {
+        return;
+    };
+    // The value: after `-String`, else the first argument after the cmdlet that is no option.
+    let mut p = start + k + b"convertto-securestring".len();
+    if let Some(o) = find_ic(text.get(p..end).unwrap_or_default(), b"-string ") {
+        p += o + b"-string ".len();
+    } else {
+        loop {
+            p = run(text, p, end.saturating_sub(p), |b| b == b' ');
+            if at(text, p) != b'-' {
+                break;
+            }
+            p = run(text, p, 32, |b| b != b' ');
+        }
+    }
+    p = run(text, p, 4, |b| b == b' ');
+    // Only a quoted literal: a bare argument is a variable or an expression.
+    if !matches!(at(text, p), b'"' | b'\'') {
+        return;
+    }
+    report(cx, p);
+}
+
+/// `echo PASSWORD | sudo -S ...` (`sudo -S` reads the password from standard input): the echoed
+/// literal (the anchor ` -S` at `s`, `sudo` before it).
+fn sudo_stdin(cx: &mut Ctx<'_>, s: usize) {
+    let text = cx.text;
+    let Some(cmd) = s.checked_sub(4) else {
+        return;
+    };
+    if !starts_with_at(text, cmd, b"sudo") || !matches!(at(text, s + 3), b' ' | b'\t' | b'\n' | 0) {
+        return;
+    }
+    if let Some((vs, ve)) = piped_echo(cx, cmd) {
+        cx.push(EntityType::PasswordAssignment, vs, ve, CONF_TOOL);
+    }
+}
+
+/// `echo USER:PASSWORD | [sudo] chpasswd` (`chpasswd` at `[ks, ke)`): the password after the
+/// first `:` (none with `-e`, whose input is already hashed).
+pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
+    let text = cx.text;
+    if !matches!(
+        at(text, ke),
+        b' ' | b'\t' | b'\n' | b'\r' | 0 | b';' | b'&' | b'|'
+    ) || starts_with_at(text, ke, b" -e")
+    {
+        return;
+    }
+    let Some((vs, ve)) = piped_echo(cx, ks) else {
+        return;
+    };
+    let v = text.get(vs..ve).unwrap_or_default();
+    if let Some(c) = v.iter().position(|&b| b == b':')
+        && c > 0
+        && ve - (vs + c + 1) >= 3
+    {
+        cx.push(EntityType::PasswordAssignment, vs + c + 1, ve, CONF_TOOL);
+    }
+}
+
+/// The literal that `echo` pipes into the command word at `cmd` (`echo 'x' | cmd`, `echo -n x |
+/// sudo cmd`): the command's first word (after an optional `sudo`) and the whole echo.
+fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
+    let text = cx.text;
+    if is_tool_byte(before(text, cmd)) {
+        return None;
+    }
+    // Only `sudo` may come before the command word.
+    let start = command_start(text, cmd, 8)?;
+    let lead = text.get(start..cmd)?.trim_ascii();
+    if !(lead.is_empty() || lead == b"sudo") || before(text, start) != b'|' {
+        return None;
+    }
+    let pipe = start - 1;
+    if before(text, pipe) == b'|' {
+        return None;
+    }
+    // `echo`, spaces and the literal (at most `keyed::MAX_VALUE` bytes).
+    let from = command_start(text, pipe, 600)?;
+    let seg = text.get(from..pipe)?;
+    let mut p = from + seg.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    if !starts_with_at(text, p, b"echo ") {
+        return None;
+    }
+    p += 5;
+    // `echo -n` / `echo -e`.
+    while at(text, p) == b'-' && matches!(at(text, p + 1), b'n' | b'e') && at(text, p + 2) == b' ' {
+        p += 3;
+    }
+    let (vs, ve) = literal(cx, p)?;
+    // The literal is all that is echoed.
+    let rest = text.get(ve..pipe).unwrap_or_default();
+    let rest = if vs > p {
+        rest.get(1..).unwrap_or_default()
+    } else {
+        rest
+    };
+    rest.iter().all(|&b| b == b' ').then_some((vs, ve))
+}
+
+/// `htpasswd -b[cmBdpsDv] [-C cost] [-r rounds] FILE USER PASSWORD` and `htpasswd -nb... USER
+/// PASSWORD` (`-b` takes the password from the command line; without it the tool prompts).
+pub(super) fn htpasswd(cx: &mut Ctx<'_>, ke: usize) {
+    let text = cx.text;
+    if ke < cx.memo.cli_to {
+        return;
+    }
+    let end = command_end(text, ke);
+    cx.memo.cli_to = end;
+    let mut i = ke;
+    let (mut batch, mut stdout) = (false, false);
+    let mut positional = 0;
+    while i < end {
+        i = run(text, i, end - i, |b| b == b' ' || b == b'\t');
+        if i >= end {
+            return;
+        }
+        if at(text, i) == b'-' && positional == 0 {
+            let oe = run(text, i, 16, |b| b != b' ' && b != b'\t');
+            let opt = text.get(i + 1..oe).unwrap_or_default();
+            batch |= opt.contains(&b'b');
+            stdout |= opt.contains(&b'n');
+            i = oe;
+            if matches!(opt, b"C" | b"r") {
+                i = run(text, i, 8, |b| b == b' ');
+                i = run(text, i, 16, |b| b != b' ' && b != b'\t');
+            }
+            continue;
+        }
+        if !batch {
+            return;
+        }
+        positional += 1;
+        if positional == if stdout { 2 } else { 3 } {
+            report(cx, i);
+            return;
+        }
+        // Skip this argument (a quoted one whole).
+        i = match read_value(cx, i, Bare::Password) {
+            Some((_, ve, true)) => ve + 1,
+            Some((_, ve, false)) => ve.max(i + 1),
+            None => return,
+        };
+    }
+}
+
+/// Start of the command holding byte `i`: after the previous `|`, `;`, `&` or line break, if one
+/// is at most `max` bytes back (else `None`).
+fn command_start(text: &[u8], i: usize, max: usize) -> Option<usize> {
+    let mut k = i;
+    while k > 0 && !matches!(before(text, k), b'|' | b';' | b'&' | b'\n' | b'\r') {
+        if i - k >= max {
+            return None;
+        }
+        k -= 1;
+    }
+    Some(k)
+}
+
+/// Case-insensitive search for an ASCII lower-case `needle`.
+fn find_ic(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::find;
+
+    fn passwords(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        find(text.as_bytes(), &mut out);
+        out.iter()
+            .filter(|f| f.entity_type == "password_assignment")
+            .filter_map(|f| text.get(f.start..f.end))
+            .collect()
+    }
+
+    #[test]
+    fn the_option_counts_only_in_the_tools_own_command() {
+        assert_eq!(
+            passwords("zip -r a.zip d | sqlcmd -P Yuk0n2019!"),
+            ["Yuk0n2019!"]
+        );
+        // `-a` belongs to `ls`, not to the redis-cli before the `;`.
+        assert!(passwords("redis-cli ping; ls -a Xk9vQ2mLp7").is_empty());
+        // A tool name inside another word is no tool.
+        assert!(passwords("gzip -P Xk9vQ2mLp7 f").is_empty());
+        assert!(passwords("myredis-cli -a Xk9vQ2mLp7").is_empty());
+        // A path to the tool is the tool.
+        assert_eq!(
+            passwords("/usr/bin/redis-cli -a Xk9vQ2mLp7 ping"),
+            ["Xk9vQ2mLp7"]
+        );
+        // Two passwords on one command.
+        assert_eq!(
+            passwords("ssh-keygen -p -P 0ldPhr4se! -N N3wPhr4se! -f k"),
+            ["0ldPhr4se!", "N3wPhr4se!"]
+        );
+    }
+
+    #[test]
+    fn echo_must_be_the_whole_piped_command() {
+        assert_eq!(passwords("echo 'Sud0P4ss!' | sudo -S id"), ["Sud0P4ss!"]);
+        // Not echo, or echo of more than one literal, or no pipe: nothing.
+        assert!(passwords("cat pw.txt | sudo -S id").is_empty());
+        assert!(passwords("echo 'Sud0P4ss!' extra | sudo -S id").is_empty());
+        assert!(passwords("echo 'Sud0P4ss!' || sudo -S id").is_empty());
+        assert!(passwords("echo 'deploy:Ch4ng3M3!' | chpasswd --md5").len() == 1);
+        assert!(passwords("echo 'deploy' | chpasswd").is_empty());
+    }
+
+    /// Each command is scanned once and every look-back is bounded: 256 KiB of anchors finish
+    /// quickly even in a debug build (no timing asserted: a hang fails by timeout).
+    #[test]
+    fn repeated_tool_names_are_bounded() {
+        for frag in [
+            "zip ",
+            "zip -P ",
+            "redis-cli -a x ",
+            "| sudo -S ",
+            "echo x | sudo -S ",
+            "-AsPlainText ",
+            "ConvertTo-SecureString -AsPlainText ",
+            "htpasswd -b ",
+            "echo a:b | chpasswd ",
+            "7z a -p",
+            "openssl passwd -salt ",
+        ] {
+            let text = frag.repeat(256 * 1024 / frag.len());
+            let mut out = Vec::new();
+            find(text.as_bytes(), &mut out);
+            assert!(out.len() <= text.len());
+        }
+    }
+}
