@@ -16,7 +16,7 @@
 
 /// Group 1's anchors by Teddy bucket. Patterns with the same low-nybble prefix (`pass`, `Pass`,
 /// `PASS`) must share a bucket, which the builder enforces anyway
-/// (`plan_covers_group_1` checks the planned buckets are the ones built).
+/// (`plans_cover_their_groups` checks the planned buckets are the ones built).
 pub(super) const PLAN: Plan = [
     &["GR1348941", "pass", "Pass", "PASS", " -u ", "--user"],
     &[
