@@ -349,6 +349,18 @@ pub(super) fn sk(cx: &mut Ctx<'_>, s: usize, e: usize) {
         }
         return;
     }
+    // OpenRouter: `sk-or-v1-` + 64 hex.
+    if starts_with_at(text, e, b"or-v1-") {
+        let body_start = e + 6;
+        let end = run(text, body_start, 65, |b| b.is_ascii_hexdigit());
+        if end - body_start == 64
+            && !is_b64url(at(text, end))
+            && !text.get(body_start..end).is_some_and(weak_body)
+        {
+            cx.push(EntityType::ApiKey, s, end, CONF_PREFIXED);
+        }
+        return;
+    }
     for prefix in [&b"proj-"[..], b"svcacct-", b"admin-", b"None-"] {
         if starts_with_at(text, e, prefix) {
             let body_start = e + prefix.len();

@@ -90,6 +90,8 @@ pub(super) enum Shape {
     Split(usize, u8),
     /// A lower-case UUID (HubSpot `pat-na1-`, Plaid `access-production-`).
     Uuid,
+    /// Sourcegraph `sgp_`: 16 hex, `_`, 40 hex; or `local_`, 40 hex.
+    Sourcegraph,
 }
 
 /// One vendor format.
@@ -127,8 +129,8 @@ const fn r(anchor: &'static str, set: Set, min: usize, max: usize, shape: Shape)
 
 use Set::{Alnum, AlnumDash, B64, B64Any, B64Url, Bech32Upper, Dotted, Letters, LowerHex};
 use Shape::{
-    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Split, Telegram,
-    Uuid,
+    Atlas, Azure, B64Json, Databricks, Glsa, Ntn, OnePasswordKey, Plain, Postman, Sourcegraph,
+    Split, Telegram, Uuid,
 };
 
 /// The formats. `min`/`max` bound the body (bytes after the anchor).
@@ -198,6 +200,41 @@ pub(super) const VENDORS: &[Vendor] = &[
     r("r8_", Alnum, 37, 37, Plain),
     r("gsk_", Alnum, 52, 52, Plain),
     r("sbp_", LowerHex, 40, 40, Plain),
+    // SonarQube (9.5+): user, project analysis and global analysis tokens.
+    r("squ_", LowerHex, 40, 40, Plain),
+    r("sqp_", LowerHex, 40, 40, Plain),
+    r("sqa_", LowerHex, 40, 40, Plain),
+    // Sourcegraph access tokens: `sgp_` + 16 hex (instance id) + `_` + 40 hex, or `sgp_local_`
+    // + 40 hex.
+    r("sgp_", B64Url, 46, 57, Sourcegraph),
+    // Alibaba Cloud AccessKey ID.
+    r("LTAI", Alnum, 12, 20, Plain),
+    // Tailscale keys: `tskey-<kind>-<id>-<secret>`.
+    r("tskey-auth-", AlnumDash, 30, 80, Plain),
+    r("tskey-api-", AlnumDash, 30, 80, Plain),
+    r("tskey-client-", AlnumDash, 30, 80, Plain),
+    r("tskey-scim-", AlnumDash, 30, 80, Plain),
+    r("tskey-webhook-", AlnumDash, 30, 80, Plain),
+    // PostHog personal API key (`phc_`, the project key, is public by design).
+    r("phx_", Alnum, 40, 50, Plain),
+    // Pinecone API key.
+    r("pcsk_", B64Url, 60, 100, Plain),
+    // Figma personal access token.
+    r("figd_", B64Url, 38, 50, Plain),
+    // Netlify personal access token.
+    r("nfp_", Alnum, 36, 40, Plain),
+    // NuGet API key.
+    r("oy2", Alnum, 43, 43, Plain),
+    // Facebook (Meta) access tokens.
+    r("EAAB", Alnum, 90, 512, Plain),
+    r("EAAC", Alnum, 90, 512, Plain),
+    r("EAAG", Alnum, 90, 512, Plain),
+    r("EAAM", Alnum, 90, 512, Plain),
+    // 42 intra OAuth client secret.
+    r("s-s4t2ud-", LowerHex, 64, 64, Plain),
+    r("s-s4t2af-", LowerHex, 64, 64, Plain),
+    // xAI API key.
+    r("xai-", Alnum, 80, 80, Plain),
     // Terraform Cloud / Enterprise user or team token.
     v(".atlasv1.", B64Url, 60, 70, Atlas),
     // Docker Hub personal access token.
@@ -751,6 +788,19 @@ fn plain(cx: &mut Ctx<'_>, s: usize, e: usize, row: &Vendor) -> Option<(usize, u
                     .is_some_and(|t| !t.is_empty() && t.iter().all(|&b| is_alnum(b)))
         }
         Uuid => is_uuid(body),
+        Sourcegraph => {
+            let hex40 = |h: &[u8]| h.len() == 40 && h.iter().all(|b| Set::LowerHex.has(*b));
+            match body.strip_prefix(b"local_") {
+                Some(h) => hex40(h),
+                None => {
+                    body.get(16) == Some(&b'_')
+                        && body
+                            .get(..16)
+                            .is_some_and(|h| h.iter().all(|b| Set::LowerHex.has(*b)))
+                        && body.get(17..).is_some_and(hex40)
+                }
+            }
+        }
         Telegram | Azure | Atlas | OnePasswordKey => false,
     };
     if !ok {
