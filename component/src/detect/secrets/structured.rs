@@ -355,6 +355,7 @@ pub(super) fn url_credentials(cx: &mut Ctx<'_>, s: usize) {
     let a = s + 3;
     url_signature(cx, a);
     let mut auth_end = run(text, a, 512, |b| !ends_authority(b));
+    chat_webhook(cx, k, a, auth_end);
     if at(text, auth_end) == b'#' {
         // An unescaped `#` in the password (`https://user:p@ss#1@host`): the authority goes on
         // when an `@` follows before the path, with a `:` before the `#`.
@@ -574,6 +575,69 @@ fn sentry_dsn(cx: &mut Ctx<'_>, a: usize, userinfo: &[u8], host: &[u8]) {
 // Slack webhooks
 
 /// `https://hooks.slack.com/services/T.../B.../<secret>`: the whole URL.
+/// A Discord or Microsoft Teams incoming-webhook URL (scheme at `start`, host `text[a..host_end]`):
+/// like a Slack one, it lets anyone who has it post to the channel, so the whole URL is the
+/// secret. Discord: `discord.com/api/webhooks/<17-20 digit id>/<60-100 byte token>` (also
+/// `discordapp.com`, `canary.`/`ptb.`). Teams: `<tenant>.webhook.office.com/webhookb2/` (or the
+/// retired `outlook.office.com/webhook/`) `<GUID>@<GUID>/IncomingWebhook/<32 hex>/<GUID>`, and
+/// whatever path part follows.
+fn chat_webhook(cx: &mut Ctx<'_>, start: usize, a: usize, host_end: usize) {
+    let text = cx.text;
+    let host = text.get(a..host_end).unwrap_or_default();
+    let end =
+        if host == b"discord.com" || host == b"discordapp.com" || host.ends_with(b".discord.com") {
+            let k = host_end + b"/api/webhooks/".len();
+            if !starts_with_at(text, host_end, b"/api/webhooks/") {
+                return;
+            }
+            let id_end = run(text, k, 21, |b| b.is_ascii_digit());
+            if !(17..=20).contains(&(id_end - k)) || at(text, id_end) != b'/' {
+                return;
+            }
+            let end = run(text, id_end + 1, 101, is_b64url);
+            if !(60..=100).contains(&(end - id_end - 1))
+                || text.get(id_end + 1..end).is_some_and(weak_body)
+            {
+                return;
+            }
+            end
+        } else if host.ends_with(b".webhook.office.com") || host == b"outlook.office.com" {
+            let path: &[u8] = if host.ends_with(b"webhook.office.com") {
+                b"/webhookb2/"
+            } else {
+                b"/webhook/"
+            };
+            if !starts_with_at(text, host_end, path) {
+                return;
+            }
+            let k = host_end + path.len();
+            let guid = |i: usize| text.get(i..i + 36).is_some_and(super::vendor::is_uuid);
+            let hook = k + 73 + b"/IncomingWebhook/".len();
+            let ok = guid(k)
+                && at(text, k + 36) == b'@'
+                && guid(k + 37)
+                && starts_with_at(text, k + 73, b"/IncomingWebhook/")
+                && text.get(hook..hook + 32).is_some_and(|h| {
+                    h.iter()
+                        .all(|&b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+                })
+                && at(text, hook + 32) == b'/'
+                && guid(hook + 33);
+            if !ok {
+                return;
+            }
+            // A newer URL goes on with a further path part (`/V2...`).
+            let mut end = hook + 69;
+            if at(text, end) == b'/' && is_b64url(at(text, end + 1)) {
+                end = run(text, end + 1, 128, is_b64url);
+            }
+            end
+        } else {
+            return;
+        };
+    cx.push(EntityType::ApiKey, start, end, CONF_PREFIXED);
+}
+
 pub(super) fn slack_webhook(cx: &mut Ctx<'_>, s: usize, e: usize) {
     let text = cx.text;
     let start = if s >= 8 && starts_with_at(text, s - 8, b"https://") {

@@ -673,7 +673,7 @@ pub(super) fn azure_scan(cx: &mut Ctx<'_>) {
 }
 
 /// A lower-case UUID: 8-4-4-4-12 hex digits.
-fn is_uuid(b: &[u8]) -> bool {
+pub(super) fn is_uuid(b: &[u8]) -> bool {
     b.len() == 36
         && b.iter().enumerate().all(|(i, &c)| match i {
             8 | 13 | 18 | 23 => c == b'-',
