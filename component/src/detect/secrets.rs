@@ -181,6 +181,11 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("rdp", Anchor::Tool(cli::Tool::FreeRdp), 0),
     ("AsP", Anchor::Tool(cli::Tool::SecureString), 0),
     (" -S", Anchor::Tool(cli::Tool::SudoStdin), 0),
+    // SQL `IDENTIFIED BY` / `IDENTIFIED WITH <plugin> BY`, upper case: longer than three bytes,
+    // but in group 0, whose fingerprint is their first three (`IED`; the lower-case `ied` is in
+    // too many English words: `tried`, `applied`).
+    ("IED BY", Anchor::Tool(cli::Tool::Identified), 0),
+    ("IED WITH", Anchor::Tool(cli::Tool::Identified), 0),
 ];
 
 /// The group of a vendor anchor: 3 bytes join group 0, longer ones group 1.

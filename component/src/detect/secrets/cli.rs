@@ -47,6 +47,8 @@ pub(super) enum Tool {
     FreeRdp,
     SecureString,
     SudoStdin,
+    /// SQL `IDENTIFIED BY` / `IDENTIFIED WITH <plugin> BY` (the anchor is `IED BY`, `IED WITH`).
+    Identified,
 }
 
 /// Validate the tool anchor at `s` (bytes of the tool's name) and report its password arguments.
@@ -55,6 +57,7 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
     match tool {
         Tool::SecureString => return secure_string(cx, s, s + b"AsPlainText".len()),
         Tool::SudoStdin => return sudo_stdin(cx, s),
+        Tool::Identified => return identified(cx, s),
         _ => {}
     }
     // The anchor is the tool's name, or its start (`ldap`, `smb`, `freerdp`): the whole word,
@@ -86,7 +89,7 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
         }
         Tool::SshKeygen => &[b" -N ", b" -P "],
         Tool::FreeRdp => &[b" /p:"],
-        Tool::SecureString | Tool::SudoStdin => return,
+        Tool::SecureString | Tool::SudoStdin | Tool::Identified => return,
     };
     for flag in flags {
         let mut from = we;
@@ -141,7 +144,7 @@ fn named(tool: Tool, name: &[u8]) -> bool {
             base,
             b"xfreerdp" | b"wlfreerdp" | b"sdl-freerdp" | b"freerdp"
         ),
-        Tool::SecureString | Tool::SudoStdin => false,
+        Tool::SecureString | Tool::SudoStdin | Tool::Identified => false,
     }
 }
 
@@ -414,6 +417,91 @@ pub(super) fn htpasswd(cx: &mut Ctx<'_>, ke: usize) {
             None => return,
         };
     }
+}
+
+/// SQL's `IDENTIFIED BY 'PASSWORD'` (MySQL, MariaDB, Oracle `CREATE`/`ALTER USER`, `GRANT`) and
+/// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, keywords in upper case (the lower-case
+/// anchor would be in every `tried`); the anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`. Not a password: a bind variable (`:pw`, `?`, `@pw`), `BY VALUES`/`BY
+/// PASSWORD` (a hash), `AS 'hash'`, and prose (`identified by the on-call engineer`).
+fn identified(cx: &mut Ctx<'_>, s: usize) {
+    let text = cx.text;
+    let Some(w) = s.checked_sub(7) else {
+        return;
+    };
+    if !text
+        .get(w..s)
+        .is_some_and(|x| x.eq_ignore_ascii_case(b"identif"))
+        || is_alnum(before(text, w))
+    {
+        return;
+    }
+    let mut p = s + 4; // past `IED `
+    if at(text, p).eq_ignore_ascii_case(&b'w') {
+        // `WITH <plugin> BY`.
+        p = run(text, p + 4, 8, |b| b == b' ');
+        p = run(text, p, 64, |b| is_alnum(b) || b == b'_');
+        p = run(text, p, 8, |b| b == b' ');
+        if !text
+            .get(p..p + 3)
+            .is_some_and(|x| x.eq_ignore_ascii_case(b"by "))
+        {
+            return;
+        }
+        p += 3;
+    } else {
+        p += 3; // past `BY `
+    }
+    p = run(text, p, 8, |b| b == b' ');
+    if matches!(at(text, p), b':' | b'?' | b'@') {
+        return;
+    }
+    let word = run(text, p, 16, |b| b.is_ascii_alphabetic());
+    if text
+        .get(p..word)
+        .is_some_and(|x| x.eq_ignore_ascii_case(b"values") || x.eq_ignore_ascii_case(b"password"))
+    {
+        return;
+    }
+    report(cx, p);
+}
+
+/// `redis.conf`'s `requirepass PASSWORD` / `masterauth PASSWORD` (the key at `[ks, ke)`), at the
+/// start of a line (a `# requirepass foobared` comment is the shipped example, not a setting).
+pub(super) fn redis_config(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
+    let text = cx.text;
+    let mut k = ks;
+    while k > 0 && matches!(before(text, k), b' ' | b'\t') {
+        k -= 1;
+    }
+    if !matches!(before(text, k), b'\n' | b'\r' | 0) || at(text, ke) != b' ' {
+        return;
+    }
+    report(cx, run(text, ke, 8, |b| b == b' '));
+}
+
+/// Redis's `AUTH [USER] PASSWORD` command (the key `AUTH` at `[ks, ke)`), typed at a
+/// `redis-cli` prompt (`127.0.0.1:6379> `, `redis> `) or as a line of its own: the last argument.
+pub(super) fn redis_auth(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
+    let text = cx.text;
+    let prompt = before(text, ks) == b' ' && ks >= 2 && at(text, ks - 2) == b'>';
+    if !(prompt || matches!(before(text, ks), b'\n' | b'\r' | 0)) || at(text, ke) != b' ' {
+        return;
+    }
+    let arg = |b: u8| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0);
+    let line_end = |b: u8| matches!(b, b'\n' | b'\r' | 0);
+    let a0 = run(text, ke, 8, |b| b == b' ');
+    let a0_end = run(text, a0, MAX_COMMAND, arg);
+    let a1 = run(text, a0_end, 8, |b| b == b' ');
+    let p = if line_end(at(text, a1)) {
+        a0
+    } else {
+        let a1_end = run(text, a1, MAX_COMMAND, arg);
+        if !line_end(at(text, run(text, a1_end, 8, |b| b == b' '))) {
+            return;
+        }
+        a1
+    };
+    report(cx, p);
 }
 
 /// Start of the command holding byte `i`: after the previous `|`, `;`, `&` or line break, if one

@@ -706,6 +706,14 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
         super::cli::chpasswd(cx, ks, ke);
         return;
     }
+    if key == b"requirepass" || key == b"masterauth" {
+        super::cli::redis_config(cx, ks, ke);
+        return;
+    }
+    if key == b"AUTH" {
+        super::cli::redis_auth(cx, ks, ke);
+        return;
+    }
     if keyword_token(cx, ks, ke) {
         return;
     }
