@@ -354,6 +354,10 @@ fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     let from = command_start(text, pipe, 600)?;
     let seg = text.get(from..pipe)?;
     let mut p = from + seg.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    // A transcript's `$ ` prompt.
+    if starts_with_at(text, p, b"$ ") {
+        p += 2;
+    }
     if !starts_with_at(text, p, b"echo ") {
         return None;
     }

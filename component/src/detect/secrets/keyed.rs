@@ -697,22 +697,20 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
         flag_password(cx, ke, b" -p ");
         return;
     }
-    // Tools whose arguments hold a password (`secrets::cli`).
-    if key.ends_with(b"htpasswd") && matches!(before(text, ks), b' ' | b'\t' | b'\n' | 0) {
-        super::cli::htpasswd(cx, ke);
-        return;
-    }
-    if key == b"chpasswd" {
-        super::cli::chpasswd(cx, ks, ke);
-        return;
-    }
-    if key == b"requirepass" || key == b"masterauth" {
-        super::cli::redis_config(cx, ks, ke);
-        return;
-    }
-    if key == b"AUTH" {
-        super::cli::redis_auth(cx, ks, ke);
-        return;
+    // Tools and commands whose arguments hold a password (`secrets::cli`): the command word, then
+    // its arguments. Followed by `=` or `:`, the word is a key like any other (`requirepass: ...`
+    // in a Helm values file).
+    let spaced = at(text, ke) == b' ';
+    match key {
+        b"htpasswd" if spaced && matches!(before(text, ks), b' ' | b'\t' | b'\n' | 0) => {
+            return super::cli::htpasswd(cx, ke);
+        }
+        b"chpasswd" if !matches!(at(text, ke), b'=' | b':') => {
+            return super::cli::chpasswd(cx, ks, ke);
+        }
+        b"requirepass" | b"masterauth" if spaced => return super::cli::redis_config(cx, ks, ke),
+        b"AUTH" if spaced => return super::cli::redis_auth(cx, ks, ke),
+        _ => {}
     }
     if keyword_token(cx, ks, ke) {
         return;
