@@ -55,7 +55,7 @@ pub(super) enum Tool {
 pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
     let text = cx.text;
     match tool {
-        Tool::SecureString => return secure_string(cx, s, s + b"AsPlainText".len()),
+        Tool::SecureString => return secure_string(cx, s),
         Tool::SudoStdin => return sudo_stdin(cx, s),
         Tool::Identified => return identified(cx, s),
         _ => {}
@@ -92,13 +92,7 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
         Tool::SecureString | Tool::SudoStdin | Tool::Identified => return,
     };
     for flag in flags {
-        let mut from = we;
-        while let Some(off) = text
-            .get(from..end)
-            .and_then(|w| memchr::memmem::find(w, flag))
-        {
-            let p = from + off + flag.len();
-            from = p;
+        for p in after_each(text, we, end, flag) {
             // `/p:` and 7-Zip's `-p` take their value glued; the others after spaces.
             let p = if flag.ends_with(b" ") {
                 run(text, p, 4, |b| b == b' ')
@@ -108,6 +102,24 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
             report(cx, p);
         }
     }
+}
+
+/// The offset right after each occurrence of `flag` in `text[from..end]`, left to right (an
+/// occurrence may start where the previous one ended).
+pub(super) fn after_each<'t>(
+    text: &'t [u8],
+    from: usize,
+    end: usize,
+    flag: &'t [u8],
+) -> impl Iterator<Item = usize> + 't {
+    let mut i = from;
+    std::iter::from_fn(move || {
+        let off = text
+            .get(i..end)
+            .and_then(|w| memchr::memmem::find(w, flag))?;
+        i += off + flag.len();
+        Some(i)
+    })
 }
 
 /// Is `name` (a whole word) one of `tool`'s commands?
@@ -209,10 +221,8 @@ fn report(cx: &mut Ctx<'_>, p: usize) {
 fn smb(cx: &mut Ctx<'_>, from: usize, end: usize) {
     let text = cx.text;
     for flag in [&b" -U "[..], b" --user=", b" --user "] {
-        let mut i = from;
-        while let Some(off) = text.get(i..end).and_then(|w| memchr::memmem::find(w, flag)) {
-            let p = run(text, i + off + flag.len(), 4, |b| b == b' ');
-            i = p;
+        for p in after_each(text, from, end, flag) {
+            let p = run(text, p, 4, |b| b == b' ');
             let Some((vs, ve, _)) = read_value(cx, p, Bare::Password) else {
                 continue;
             };
@@ -258,9 +268,10 @@ fn openssl_passwd(cx: &mut Ctx<'_>, from: usize, end: usize) {
 }
 
 /// PowerShell's `ConvertTo-SecureString [-String] "PASSWORD" -AsPlainText`: the string literal
-/// converted (the `AsPlainText` anchor at `[s, e)`; the cmdlet name earlier in the command).
-fn secure_string(cx: &mut Ctx<'_>, s: usize, e: usize) {
+/// converted (the `AsPlainText` switch at `s`; the cmdlet name earlier in the command).
+fn secure_string(cx: &mut Ctx<'_>, s: usize) {
     let text = cx.text;
+    let e = s + b"AsPlainText".len();
     if before(text, s) != b'-' || !starts_with_at(text, s, b"AsPlainText") || s < cx.memo.cli_to {
         return;
     }
@@ -425,8 +436,9 @@ pub(super) fn htpasswd(cx: &mut Ctx<'_>, ke: usize) {
 
 /// SQL's `IDENTIFIED BY 'PASSWORD'` (MySQL, MariaDB, Oracle `CREATE`/`ALTER USER`, `GRANT`) and
 /// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, keywords in upper case (the lower-case
-/// anchor would be in every `tried`); the anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`. Not a password: a bind variable (`:pw`, `?`, `@pw`), `BY VALUES`/`BY
-/// PASSWORD` (a hash), `AS 'hash'`, and prose (`identified by the on-call engineer`).
+/// anchor would be in every `tried`); the anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`.
+/// Not a password: a bind variable (`:pw`, `?`, `@pw`), `BY VALUES`/`BY PASSWORD` (a hash),
+/// `AS 'hash'`, and prose (`identified by the on-call engineer`).
 fn identified(cx: &mut Ctx<'_>, s: usize) {
     let text = cx.text;
     let Some(w) = s.checked_sub(7) else {

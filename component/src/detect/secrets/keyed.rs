@@ -1077,13 +1077,7 @@ pub(super) fn mysql(cx: &mut Ctx<'_>, e: usize) {
     let from = e.max(cx.memo.mysql_to);
     let line_end = run(text, from, 1024, |b| b != b'\n' && b != b'\r');
     cx.memo.mysql_to = line_end;
-    let mut i = from;
-    while let Some(off) = text
-        .get(i..line_end)
-        .and_then(|w| memchr::memmem::find(w, b" -p"))
-    {
-        let p = i + off + 3;
-        i = p;
+    for p in super::cli::after_each(text, from, line_end, b" -p") {
         let c = at(text, p);
         if c <= b' ' || c == b'-' {
             continue;
