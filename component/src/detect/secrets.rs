@@ -832,6 +832,9 @@ const SECRET_REFERENCES: &[&str] = &[
     "sm://",
     "gcp:secretmanager:",
     "akv://",
+    // The AWS CLI reads a parameter's value from a file (`--value file://pw.txt`).
+    "file://",
+    "fileb://",
 ];
 
 /// A value that stands for a secret rather than being one: `***`, `<password>`, `${VAR}`,
@@ -855,6 +858,15 @@ fn is_placeholder(v: &[u8]) -> bool {
             }
         }
         b'%' | b'<' => return true,
+        // A YAML tag, the value cut at the space after it: CloudFormation's `!Ref Param`,
+        // `!Sub '...'`, Home Assistant's `!secret name`, Ansible's `!vault |`.
+        b'!' if v.len() > 1
+            && v.iter()
+                .skip(1)
+                .all(|&b| b.is_ascii_alphabetic() || b == b'_') =>
+        {
+            return true;
+        }
         b'{' if last == b'}' => return true,
         // `[REDACTED]`, and a bare value cut at `]` (`[hidden`).
         b'[' => return true,
@@ -866,7 +878,7 @@ fn is_placeholder(v: &[u8]) -> bool {
     // Gated on the first byte (`secret_reference_first_bytes` checks the gate covers the list).
     if matches!(
         first.to_ascii_lowercase(),
-        b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g'
+        b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g' | b'f'
     ) && SECRET_REFERENCES.iter().any(|p| {
         v.len() >= p.len()
             && v.get(..p.len())
@@ -1098,7 +1110,7 @@ mod tests {
             assert!(
                 matches!(
                     first,
-                    Some(b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g')
+                    Some(b'e' | b'v' | b'r' | b'o' | b'a' | b'@' | b's' | b'g' | b'f')
                 ),
                 "{r}"
             );

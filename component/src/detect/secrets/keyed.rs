@@ -18,6 +18,10 @@
 //!   an article in prose: `here's the key: ...`) → `api_key`, only for a high-entropy value;
 //! - keys named public (`csrf`, `xsrf`, `public`, `publishable`, `authenticity`, `site`) → none.
 //!
+//! A key named by a field of its own (`- name: API_TOKEN` then `value: ...`, `<add key="ApiKey"
+//! value="..."/>`, `aws ssm put-parameter --name ... --value ...`) takes its value from the
+//! sibling field ([`named`]).
+//!
 //! In a Kubernetes `kind: Secret` manifest, base64 `data:` values are decoded: one that decodes to
 //! a placeholder is dropped. Also here: `mysql -pPASSWORD` and curl's `-u user:password` (the
 //! password), and Notion's `secret_...` / Mailgun's `key-...` tokens, which start with a keyword.
@@ -30,6 +34,8 @@ use super::{
     starts_with_at, weak_body,
 };
 use crate::entity::EntityType;
+
+mod named;
 
 const CONF_PASSWORD: f64 = 0.90;
 const CONF_API_KEY: f64 = 0.94;
@@ -727,6 +733,10 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             | b"-destkeypass"
     );
     if keytool && at(text, ke) != b' ' {
+        return;
+    }
+    // A key named by a field, its value in a sibling field (`- name: API_TOKEN` / `value: ...`).
+    if named::named(cx, ks, ke) {
         return;
     }
     let cli = keytool || key.starts_with(b"--");
