@@ -610,6 +610,15 @@ fn password_ok(v: &[u8], quoted: bool, sep: &Sep, key_is_pwd: bool, next: u8) ->
     true
 }
 
+/// A value under an AWS secret key name that has the secret access key's shape: 40 base64
+/// characters, not a weak or placeholder body.
+fn aws_secret_ok(v: &[u8]) -> bool {
+    v.len() == 40
+        && v.iter().all(|&b| is_alnum(b) || b == b'/' || b == b'+')
+        && !weak_body(v)
+        && !is_placeholder(v)
+}
+
 /// Generic keyed value check: `v.len() <= MAX_VALUE && all api bytes && !is_placeholder(v) &&
 /// random_enough(v)` on `v = text[vs..ve]`, reordered cheapest first and with the window checks
 /// memoized (anchors inside an earlier rejected value re-check most of the same bytes).
@@ -840,12 +849,7 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
             if !k8s_value_ok(cx, v) {
                 return;
             }
-            if class == Class::AwsSecret
-                && v.len() == 40
-                && v.iter().all(|&b| is_alnum(b) || b == b'/' || b == b'+')
-                && !weak_body(v)
-                && !is_placeholder(v)
-            {
+            if class == Class::AwsSecret && aws_secret_ok(v) {
                 cx.push(EntityType::AwsSecretKey, vs, ve, CONF_AWS_SECRET);
                 cx.key_skip = cx.key_skip.max(ve);
                 return;

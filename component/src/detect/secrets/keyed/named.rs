@@ -23,9 +23,10 @@
 
 use super::{
     Bare, CONF_API_KEY, CONF_AWS_SECRET, CONF_PASSWORD, Class, Sep, TYPE_WORDS, VALUE_TYPES, Words,
-    api_value_ok, classify, is_key_byte, is_space, k8s_value_ok, password_ok, read_value,
+    api_value_ok, aws_secret_ok, classify, is_key_byte, is_space, k8s_value_ok, password_ok,
+    read_value,
 };
-use crate::detect::secrets::{Ctx, at, before, eq_ic, is_alnum, is_placeholder, starts_with_at};
+use crate::detect::secrets::{Ctx, at, before, eq_ic, starts_with_at};
 use crate::entity::EntityType;
 
 /// The furthest a sibling value is looked for past the key, and the longest look-back to the
@@ -90,13 +91,7 @@ pub(super) fn named(cx: &mut Ctx<'_>, ks: usize, ke: usize) -> bool {
     }
     let kind = match class {
         Class::Password => Some((EntityType::PasswordAssignment, CONF_PASSWORD)),
-        Class::AwsSecret
-            if v.len() == 40
-                && v.iter().all(|&b| is_alnum(b) || b == b'/' || b == b'+')
-                && !is_placeholder(v) =>
-        {
-            Some((EntityType::AwsSecretKey, CONF_AWS_SECRET))
-        }
+        Class::AwsSecret if aws_secret_ok(v) => Some((EntityType::AwsSecretKey, CONF_AWS_SECRET)),
         Class::AwsSecret | Class::Generic => {
             api_value_ok(cx, vs, ve, false).then_some((EntityType::ApiKey, CONF_API_KEY))
         }
