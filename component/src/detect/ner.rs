@@ -42,7 +42,8 @@
 //! 16. A run ends at a line break; lower-case name particles (`van der`, `de la`) join a run.
 //! 17. At every title-case token of a run, `names::cued` looks for a context cue (introduction,
 //!     greeting, sign-off, `<addr>` display name, speaker label, role word, field key) before
-//!     the Go rules; a CSV header row and SQL `VALUES` columns name persons too, and CJK names
+//!     the Go rules; a CSV or Markdown table header row and SQL `VALUES` columns name persons
+//!     too, and CJK names
 //!     are read after `我叫`/`我是`/`私は` cues in tokens the run scan skips.
 //! 20. An ALL-CAPS title word (`MS Crypto API`, `DR`) is not a person trigger.
 //! 19. Forms of address in other languages are titles too (`Herr`, `Frau`, `Monsieur`, `Madame`,
@@ -1493,6 +1494,7 @@ pub fn find(text: &[u8], out: &mut Vec<Finding>) {
 pub(crate) fn find_in(text: &[u8], masks: &[Block], out: &mut Vec<Finding>) {
     let t = text;
     names::csv(t, out);
+    names::markdown_tables(t, out);
     let mut run: Vec<Tok> = Vec::new();
     let mut sql = names::SqlKeyword::default();
     let mut pos = 0usize;

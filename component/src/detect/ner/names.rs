@@ -2106,12 +2106,87 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
     } else {
         return;
     };
+    table(t, (0, head_end), head_end + 1, delim, out);
+}
+
+/// Markdown tables (GitHub Flavored Markdown): a header row, a delimiter row of `-` cells (`:`
+/// for alignment) between `|`, then rows up to the first line that does not start with `|`; the
+/// header and delimiter rows start their lines with `|`. A header column that names a person
+/// makes the rows' cells in that column persons, with the rules of [`csv`].
+#[inline(never)]
+pub(super) fn markdown_tables(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
+    // The delimiter row starts a line with `|` (an indented table is not read), after the header.
+    // `|` is rare outside tables and shell pipes: one byte search, then a look at the byte before.
+    let mut from = 0;
+    while let Some(k) = t.get(from..).and_then(|w| memchr::memchr(b'|', w)) {
+        let ls = from + k;
+        if ls == 0 || at(t, ls - 1) != b'\n' {
+            from = ls + 1;
+            continue;
+        }
+        let le = t
+            .get(ls..)
+            .and_then(|w| memchr::memchr(b'\n', w))
+            .map_or(t.len(), |i| ls + i);
+        from = le;
+        if !delimiter_row(t.get(ls..le).unwrap_or_default()) {
+            continue;
+        }
+        let hs = line_start_of(t, ls - 1);
+        let he = if ls >= 2 && at(t, ls - 2) == b'\r' {
+            ls - 2
+        } else {
+            ls - 1
+        };
+        if t.get(hs..he).unwrap_or_default().first() != Some(&b'|') {
+            continue;
+        }
+        // The table's last row ends before a line break, where the search goes on.
+        from = table(t, (hs, he), le + 1, b'|', out)
+            .saturating_sub(1)
+            .max(from);
+    }
+}
+
+/// Start of the line holding `i`.
+fn line_start_of(t: &[u8], i: usize) -> usize {
+    t.get(..i)
+        .and_then(|w| memchr::memrchr(b'\n', w))
+        .map_or(0, |k| k + 1)
+}
+
+/// A GFM delimiter row: `|`, then cells of optional `:`, hyphens, optional `:` and spaces.
+fn delimiter_row(line: &[u8]) -> bool {
+    let line = line.trim_ascii();
+    line.first() == Some(&b'|')
+        && line.len() >= 3
+        && line
+            .iter()
+            .all(|&b| matches!(b, b'|' | b'-' | b':' | b' ' | b'\t'))
+        && line
+            .split(|&b| b == b'|')
+            .filter(|c| !c.trim_ascii().is_empty())
+            .all(|c| c.contains(&b'-'))
+}
+
+/// The rows of a table whose header is `t[head.0..head.1]` split at `delim` and whose rows start
+/// at `rows`: a person column's name-shaped cells are persons. CSV rows stop at a blank line,
+/// Markdown ones (`delim` `|`) at a line that does not start with `|`. Returns where it stopped.
+fn table(
+    t: &[u8],
+    head: (usize, usize),
+    rows: usize,
+    delim: u8,
+    out: &mut Vec<crate::entity::Finding>,
+) -> usize {
+    let markdown = delim == b'|';
     let mut cols = Vec::new();
-    fields(t, 0, head_end, delim, &mut cols);
+    fields(t, head.0, head.1, delim, &mut cols);
     let keys: Vec<Key> = cols
         .iter()
         .map(|&(s, e)| {
             let raw = t.get(s..e).unwrap_or_default();
+            let raw = if markdown { raw.trim_ascii() } else { raw };
             if raw.len() > 32
                 || !raw
                     .iter()
@@ -2123,14 +2198,14 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
         })
         .collect();
     if keys.iter().all(|&k| k == Key::No) {
-        return;
+        return rows;
     }
     // A header column that says the rows are people (`email`, `phone`, ...).
     let people = cols.iter().any(|&(s, e)| {
         let mut buf = [0u8; 32];
         normalized_key(t.get(s..e).unwrap_or_default(), &mut buf).is_some_and(is_person_field)
     });
-    let mut line = head_end + 1;
+    let mut line = rows;
     let mut row = Vec::new();
     while line < t.len() {
         let end = t
@@ -2142,8 +2217,15 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
         } else {
             end
         };
-        if stop == line {
-            break;
+        if stop == line
+            || (markdown
+                && t.get(line..stop)
+                    .unwrap_or_default()
+                    .trim_ascii_start()
+                    .first()
+                    != Some(&b'|'))
+        {
+            return line;
         }
         fields(t, line, stop, delim, &mut row);
         for (&(s, e), &key) in row.iter().zip(&keys) {
@@ -2166,6 +2248,7 @@ pub(super) fn csv(t: &[u8], out: &mut Vec<crate::entity::Finding>) {
         }
         line = end + 1;
     }
+    line
 }
 
 fn trim_span(t: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
