@@ -321,6 +321,36 @@ fn sudo_stdin(cx: &mut Ctx<'_>, s: usize) {
     }
 }
 
+/// `echo PASSWORD | docker login -u USER --password-stdin` (also `podman`, `helm registry`,
+/// `oras`... `login`: `--password-stdin` reads the password from standard input): the echoed
+/// literal (`--password-stdin` at `ks`).
+pub(super) fn password_stdin(cx: &mut Ctx<'_>, ks: usize) {
+    let text = cx.text;
+    // One look a command (the memo of `tool`), so a run of the option is read once.
+    if !matches!(before(text, ks), b' ' | b'\t') || ks < cx.memo.cli_to {
+        return;
+    }
+    cx.memo.cli_to = command_end(text, ks);
+    let Some(start) = command_start(text, ks, MAX_COMMAND) else {
+        return;
+    };
+    let cmd = start
+        + text
+            .get(start..ks)
+            .map_or(0, |w| w.iter().take_while(|&&b| b == b' ').count());
+    if !text.get(cmd..ks).is_some_and(contains_login) {
+        return;
+    }
+    if let Some((vs, ve)) = piped_echo(cx, cmd) {
+        cx.push(EntityType::PasswordAssignment, vs, ve, CONF_TOOL);
+    }
+}
+
+/// `login` as a word of the command (`docker login`, `helm registry login`).
+fn contains_login(w: &[u8]) -> bool {
+    w.split(|&b| b == b' ').any(|x| x == b"login")
+}
+
 /// `echo USER:PASSWORD | [sudo] chpasswd` (`chpasswd` at `[ks, ke)`): the password after the
 /// first `:` (none with `-e`, whose input is already hashed).
 pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
@@ -344,8 +374,9 @@ pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
     }
 }
 
-/// The literal that `echo` pipes into the command word at `cmd` (`echo 'x' | cmd`, `echo -n x |
-/// sudo cmd`): the command's first word (after an optional `sudo`) and the whole echo.
+/// The literal that `echo` or `printf` pipes into the command word at `cmd` (`echo 'x' | cmd`,
+/// `echo -n x | sudo cmd`, `printf '%s' 'x' | cmd`): the command's first word (after an optional
+/// `sudo`) and the whole echo.
 fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     let text = cx.text;
     if is_tool_byte(before(text, cmd)) {
@@ -369,13 +400,39 @@ fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     if starts_with_at(text, p, b"$ ") {
         p += 2;
     }
-    if !starts_with_at(text, p, b"echo ") {
+    if starts_with_at(text, p, b"echo ") {
+        p += 5;
+        // `echo -n` / `echo -e`.
+        while at(text, p) == b'-'
+            && matches!(at(text, p + 1), b'n' | b'e')
+            && at(text, p + 2) == b' '
+        {
+            p += 3;
+        }
+    } else if starts_with_at(text, p, b"printf ") {
+        p += 7;
+        // `printf '%s' PASSWORD` (or `'%s\n'`): the argument; else a format without directives
+        // or escapes is itself what is printed.
+        let fmt = text.get(p..p + 8).unwrap_or_default();
+        if let Some(f) = [
+            &b"'%s' "[..],
+            b"\"%s\" ",
+            b"'%s\\n' ",
+            b"\"%s\\n\" ",
+            b"%s ",
+        ]
+        .iter()
+        .find(|f| fmt.starts_with(f))
+        {
+            p += f.len();
+        } else {
+            let (vs, ve) = literal(cx, p)?;
+            if text.get(vs..ve)?.iter().any(|&b| b == b'%' || b == b'\\') {
+                return None;
+            }
+        }
+    } else {
         return None;
-    }
-    p += 5;
-    // `echo -n` / `echo -e`.
-    while at(text, p) == b'-' && matches!(at(text, p + 1), b'n' | b'e') && at(text, p + 2) == b' ' {
-        p += 3;
     }
     let (vs, ve) = literal(cx, p)?;
     // The literal is all that is echoed.
@@ -602,6 +659,9 @@ mod tests {
             "echo a:b | chpasswd ",
             "7z a -p",
             "openssl passwd -salt ",
+            " --password-stdin",
+            "echo x | docker login --password-stdin ",
+            "printf '%s' x | sudo -S ",
         ] {
             let text = frag.repeat(256 * 1024 / frag.len());
             let mut out = Vec::new();

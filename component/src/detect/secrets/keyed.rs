@@ -381,6 +381,11 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
     let mut eq = false;
     match at(text, i) {
         // After a subscript only an assignment (`=`, `.=`, ...) gives a value.
+        // Ruby's `ENV["API_TOKEN"] ||= "..."`.
+        b'|' if subscript && at(text, i + 1) == b'|' && at(text, i + 2) == b'=' => {
+            i += 3;
+            eq = true;
+        }
         b if subscript && !matches!(b, b'=' | b'?' | b'+' | b'.') => return None,
         b'=' => {
             match at(text, i + 1) {
@@ -712,6 +717,10 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
         flag_password(cx, ke, b" -p ");
         return;
     }
+    // `echo PASSWORD | docker login -u USER --password-stdin`.
+    if key == b"--password-stdin" {
+        return super::cli::password_stdin(cx, ks);
+    }
     // Tools and commands whose arguments hold a password (`secrets::cli`): the command word, then
     // its arguments. Followed by `=` or `:`, the word is a key like any other (`requirepass: ...`
     // in a Helm values file).
@@ -862,6 +871,47 @@ pub(super) fn keyword(cx: &mut Ctx<'_>, s: usize, e: usize) {
     }
 }
 
+/// `w` (a command line up to the key's shell word) ends in a command that sets an environment
+/// variable from the next two words: Windows `setx [/M] NAME VALUE`, csh `setenv NAME VALUE`,
+/// fish `set -gx NAME VALUE` (any of `-g -x -U -l` and their long forms; not `-e` or `-q`).
+fn set_command(w: &[u8]) -> bool {
+    let at_start = |rest: &[u8]| {
+        rest.last()
+            .is_none_or(|&b| matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'('))
+    };
+    let mut w = w;
+    // `setx /M`, `setx /S host`: options before the name.
+    let mut fish_flags = false;
+    loop {
+        let sp = w.iter().rposition(|&b| b == b' ' || b == b'\t');
+        let word = w.get(sp.map_or(0, |k| k + 1)..).unwrap_or_default();
+        let flag = word.first() == Some(&b'-') || word.first() == Some(&b'/');
+        if !flag {
+            break;
+        }
+        if word.first() == Some(&b'-') {
+            let ok = matches!(
+                word,
+                b"--global" | b"--export" | b"--universal" | b"--local"
+            ) || (word.len() >= 2
+                && word
+                    .iter()
+                    .skip(1)
+                    .all(|b| matches!(b, b'g' | b'x' | b'U' | b'l')));
+            if !ok {
+                return false;
+            }
+            fish_flags = true;
+        }
+        w = w
+            .get(..sp.unwrap_or(0))
+            .unwrap_or_default()
+            .trim_ascii_end();
+    }
+    let cmd = |c: &[u8]| w.strip_suffix(c).is_some_and(at_start);
+    cmd(b"setx") || cmd(b"setenv") || (fish_flags && cmd(b"set"))
+}
+
 /// A command line that sets a named value, key and value separated by spaces like a `--flag`'s:
 /// `aws configure set KEY VALUE`, `npm config set //registry.npmjs.org/:_authToken VALUE`,
 /// `dotnet user-secrets set "Section:Key" VALUE`. True when the shell word holding the key at
@@ -876,6 +926,9 @@ fn config_set(text: &[u8], ks: usize) -> bool {
         return false;
     };
     let w = w.get(..sp).unwrap_or_default().trim_ascii_end();
+    if set_command(w) {
+        return true;
+    }
     let Some(w) = w.strip_suffix(b"set") else {
         return false;
     };
