@@ -7,7 +7,7 @@
 //!   `value = "..."`): the `value` field of the same object. In YAML and multi-line objects it
 //!   must be indented at least as far as `name` (a less indented line, the next list item, ends
 //!   the object); `{ } [ ]` end it in every form, so a value is never borrowed from the next
-//!   object.
+//!   object. In a `{ }` object the `value` field may also come first.
 //! - XML attributes: .NET `<add key="..." value="..."/>`, Ant `<property name value/>`, Tomcat
 //!   `<Parameter>`/`<Environment>`: the `value` attribute of the same tag, else the element's text
 //!   on the same line (Java's properties XML `<entry key="db.password">...</entry>`).
@@ -61,7 +61,9 @@ pub(super) fn named(cx: &mut Ctx<'_>, ks: usize, ke: usize) -> bool {
     };
     let found = match form {
         Form::Attr(lt) => attr_value(cx, lt, after),
-        Form::Object(col) => object_value(text, after, col).and_then(|v| value_at(cx, v, class)),
+        Form::Object(col) => object_value(text, after, col)
+            .or_else(|| object_open(text, ks).and_then(|o| object_value(text, o + 1, 0)))
+            .and_then(|v| value_at(cx, v, class)),
         Form::Element(tag) => element_value(text, after, tag),
         Form::Flags(flags) => flag_value(text, after, flags).and_then(|v| value_at(cx, v, class)),
     };
@@ -304,6 +306,19 @@ fn object_value(text: &[u8], from: usize, col: usize) -> Option<usize> {
 /// The most lines a `value` field is looked for after the key's (other fields may sit between:
 /// Azure's `slotSetting`, a comment, Terraform's `type`).
 const MAX_LINES: usize = 4;
+
+/// The `{` of the JSON or flow object whose field holds the key at `ks`, for a `value` field
+/// written before the name (`{"value": "…", "name": "KEY"}`): no `{ } [ ]` and at most
+/// [`MAX_LINES`] line breaks between.
+fn object_open(text: &[u8], ks: usize) -> Option<usize> {
+    let lo = ks.saturating_sub(REACH);
+    let w = text.get(lo..ks)?;
+    let k = w
+        .iter()
+        .rposition(|&b| matches!(b, b'{' | b'}' | b'[' | b']'))?;
+    let lines = w.get(k..)?.iter().filter(|&&b| b == b'\n').count();
+    (w.get(k) == Some(&b'{') && lines <= MAX_LINES).then_some(lo + k)
+}
 
 /// Spaces and tabs at `k`.
 fn back_indent(text: &[u8], k: usize) -> usize {
