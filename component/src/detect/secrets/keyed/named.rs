@@ -133,8 +133,8 @@ fn form(text: &[u8], ks: usize, ke: usize) -> Option<(Form, usize)> {
         return Some((f, ke));
     }
     // Back over the field's separator to its name: `"name": "KEY"`, `name: KEY`, `name = "KEY"`,
-    // `key="KEY"`, `'name' => 'KEY'`.
-    // A parameter path before the key (`name = "/prod/app/db_password"`).
+    // `key="KEY"`, `'name' => 'KEY'`; first over a parameter path before the key
+    // (`name = "/prod/app/db_password"`).
     let mut p = ks;
     if before(text, p) == b'/' {
         while p > 0 && ks - p < 128 && (is_key_byte(before(text, p)) || before(text, p) == b'/') {
