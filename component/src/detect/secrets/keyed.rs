@@ -380,12 +380,12 @@ fn parse_separator(text: &[u8], ke: usize, cli: bool, open: u8) -> Option<Sep> {
     i += ws;
     let mut eq = false;
     match at(text, i) {
-        // After a subscript only an assignment (`=`, `.=`, ...) gives a value.
         // Ruby's `ENV["API_TOKEN"] ||= "..."`.
         b'|' if subscript && at(text, i + 1) == b'|' && at(text, i + 2) == b'=' => {
             i += 3;
             eq = true;
         }
+        // After a subscript only an assignment (`=`, `.=`, ...) gives a value.
         b if subscript && !matches!(b, b'=' | b'?' | b'+' | b'.') => return None,
         b'=' => {
             match at(text, i + 1) {
@@ -880,7 +880,7 @@ fn set_command(w: &[u8]) -> bool {
             .is_none_or(|&b| matches!(b, b' ' | b'\t' | b'\n' | b';' | b'&' | b'|' | b'('))
     };
     let mut w = w;
-    // `setx /M`, `setx /S host`: options before the name.
+    // Options before the name: `setx /M`, fish's `-gx`.
     let mut fish_flags = false;
     loop {
         let sp = w.iter().rposition(|&b| b == b' ' || b == b'\t');
@@ -915,7 +915,8 @@ fn set_command(w: &[u8]) -> bool {
 /// A command line that sets a named value, key and value separated by spaces like a `--flag`'s:
 /// `aws configure set KEY VALUE`, `npm config set //registry.npmjs.org/:_authToken VALUE`,
 /// `dotnet user-secrets set "Section:Key" VALUE`. True when the shell word holding the key at
-/// `ks` follows `configure set`, `config set` or `user-secrets set`.
+/// `ks` follows `configure set`, `config set` or `user-secrets set`, or a command that sets an
+/// environment variable ([`set_command`]: `setx`, `setenv`, fish's `set -gx`).
 fn config_set(text: &[u8], ks: usize) -> bool {
     let lo = ks.saturating_sub(160);
     let Some(w) = text.get(lo..ks) else {

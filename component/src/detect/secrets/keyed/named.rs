@@ -267,7 +267,7 @@ fn object_value(text: &[u8], from: usize, col: usize) -> Option<usize> {
                     return None;
                 }
                 let k = j + 1;
-                let indent = back_indent(text, k);
+                let indent = indent_at(text, k);
                 // A blank line does not end the object.
                 if !matches!(at(text, k + indent), b'\n' | b'\r') && indent < col {
                     return None;
@@ -321,7 +321,7 @@ fn object_open(text: &[u8], ks: usize) -> Option<usize> {
 }
 
 /// Spaces and tabs at `k`.
-fn back_indent(text: &[u8], k: usize) -> usize {
+fn indent_at(text: &[u8], k: usize) -> usize {
     let mut n = 0;
     while is_space(at(text, k + n)) {
         n += 1;
