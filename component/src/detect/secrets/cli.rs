@@ -334,10 +334,7 @@ pub(super) fn password_stdin(cx: &mut Ctx<'_>, ks: usize) {
     let Some(start) = command_start(text, ks, MAX_COMMAND) else {
         return;
     };
-    let cmd = start
-        + text
-            .get(start..ks)
-            .map_or(0, |w| w.iter().take_while(|&&b| b == b' ').count());
+    let cmd = run(text, start, ks - start, |b| b == b' ');
     if !text.get(cmd..ks).is_some_and(contains_login) {
         return;
     }

@@ -26,7 +26,7 @@ use super::{
     api_value_ok, aws_secret_ok, classify, is_key_byte, is_space, k8s_value_ok, password_ok,
     read_value,
 };
-use crate::detect::secrets::{Ctx, at, before, eq_ic, starts_with_at};
+use crate::detect::secrets::{Ctx, at, before, eq_ic, run, starts_with_at};
 use crate::entity::EntityType;
 
 /// The furthest a sibling value is looked for past the key, and the longest look-back to the
@@ -129,18 +129,14 @@ fn form(text: &[u8], ks: usize, ke: usize) -> Option<(Form, usize)> {
         }
         return None;
     }
-    if let Some(f) = command(text, ks) {
+    // The key's word starts here: a parameter path may precede the key
+    // (`--name /prod/app/db_password`, `name = "/prod/app/db_password"`).
+    let mut p = path_start(text, ks);
+    if let Some(f) = command(text, p) {
         return Some((f, ke));
     }
     // Back over the field's separator to its name: `"name": "KEY"`, `name: KEY`, `name = "KEY"`,
-    // `key="KEY"`, `'name' => 'KEY'`; first over a parameter path before the key
-    // (`name = "/prod/app/db_password"`).
-    let mut p = ks;
-    if before(text, p) == b'/' {
-        while p > 0 && ks - p < 128 && (is_key_byte(before(text, p)) || before(text, p) == b'/') {
-            p -= 1;
-        }
-    }
+    // `key="KEY"`, `'name' => 'KEY'`.
     let path = p < ks;
     let quote = before(text, p);
     let quoted = matches!(quote, b'"' | b'\'');
@@ -232,13 +228,20 @@ fn open_tag(text: &[u8], i: usize) -> Option<usize> {
     (w.get(k) == Some(&b'<') && w.get(k + 1) != Some(&b'/')).then_some(lo + k)
 }
 
-/// `aws ssm put-parameter --name /path/to/KEY ...` and `gh secret set KEY ...`: the key's shell
-/// word (a parameter path may precede the key) follows `--name` or `secret set`.
-fn command(text: &[u8], ks: usize) -> Option<Form> {
-    let mut w = ks;
-    while w > 0 && ks - w < 128 && (is_key_byte(before(text, w)) || before(text, w) == b'/') {
-        w -= 1;
+/// The start of the parameter path before the key at `ks` (`/prod/app/` of
+/// `/prod/app/db_password`, at most 128 bytes), or `ks`. `keyword` widened the key over its key
+/// bytes already, so only a `/` lets the walk start.
+fn path_start(text: &[u8], ks: usize) -> usize {
+    let mut p = ks;
+    while p > 0 && ks - p < 128 && (is_key_byte(before(text, p)) || before(text, p) == b'/') {
+        p -= 1;
     }
+    p
+}
+
+/// `aws ssm put-parameter --name /path/to/KEY ...` and `gh secret set KEY ...`: the key's shell
+/// word, starting at `w` ([`path_start`]), follows `--name` or `secret set`.
+fn command(text: &[u8], w: usize) -> Option<Form> {
     // Two byte reads reject almost every key before a slice comparison.
     let head = || text.get(w.saturating_sub(16)..w).unwrap_or_default();
     match (before(text, w), before(text, w.saturating_sub(1))) {
@@ -267,7 +270,7 @@ fn object_value(text: &[u8], from: usize, col: usize) -> Option<usize> {
                     return None;
                 }
                 let k = j + 1;
-                let indent = indent_at(text, k);
+                let indent = run(text, k, usize::MAX, is_space) - k;
                 // A blank line does not end the object.
                 if !matches!(at(text, k + indent), b'\n' | b'\r') && indent < col {
                     return None;
@@ -320,31 +323,17 @@ fn object_open(text: &[u8], ks: usize) -> Option<usize> {
     (w.get(k) == Some(&b'{') && lines <= MAX_LINES).then_some(lo + k)
 }
 
-/// Spaces and tabs at `k`.
-fn indent_at(text: &[u8], k: usize) -> usize {
-    let mut n = 0;
-    while is_space(at(text, k + n)) {
-        n += 1;
-    }
-    n
-}
-
 /// After a `value` field name ending at `i`: its separator (`:`, `=`, `=>`), then the value's
 /// start.
 fn field_value(text: &[u8], i: usize) -> Option<usize> {
-    let mut i = i;
-    while is_space(at(text, i)) {
-        i += 1;
-    }
+    let mut i = run(text, i, usize::MAX, is_space);
     match (at(text, i), at(text, i + 1)) {
         (b':', b) if b != b':' => i += 1,
         (b'=', b'>') => i += 2,
         (b'=', b) if b != b'=' => i += 1,
         _ => return None,
     }
-    while is_space(at(text, i)) {
-        i += 1;
-    }
+    let i = run(text, i, usize::MAX, is_space);
     (!matches!(at(text, i), b'\n' | b'\r' | 0)).then_some(i)
 }
 
@@ -386,10 +375,9 @@ fn element_text(text: &[u8], vs: usize) -> Option<(usize, usize, bool)> {
 
 /// The text of the `tag` element that follows `from` after whitespace only.
 fn element_value(text: &[u8], from: usize, tag: &[u8]) -> Option<(usize, usize, bool)> {
-    let mut i = from;
-    while i < from + 64 && matches!(at(text, i), b' ' | b'\t' | b'\n' | b'\r') {
-        i += 1;
-    }
+    let i = run(text, from, 64, |b| {
+        matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+    });
     if !starts_with_at(text, i, tag) {
         return None;
     }
