@@ -186,6 +186,19 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     // too many English words: `tried`, `applied`).
     ("IED BY", Anchor::Tool(cli::Tool::Identified), 0),
     ("IED WITH", Anchor::Tool(cli::Tool::Identified), 0),
+    // The same in lower case (SQL keywords are case-insensitive; scripts write `identified by`):
+    // fingerprinted by `ifi`, which `modified`, `notified`, `specific` share, so a candidate is
+    // verified on the whole `ified by ` / `ified with ` (`ied` alone is in `tried`, `applied`).
+    ("ified by ", Anchor::Tool(cli::Tool::Identified), 0),
+    ("ified with ", Anchor::Tool(cli::Tool::Identified), 0),
+    // Sybase / SQL Server `isql`, `osql`, FreeTDS `tsql` (`-P PASSWORD`), RAR's `rar`/`unrar`
+    // (`-pPASSWORD`, `-hpPASSWORD`: `rar ` with its space, so `library` is verified away), and
+    // `rdesktop` (`-p PASSWORD`) by the `skt` of its name.
+    ("isq", Anchor::Tool(cli::Tool::Sql), 0),
+    ("osq", Anchor::Tool(cli::Tool::Sql), 0),
+    ("tsq", Anchor::Tool(cli::Tool::Sql), 0),
+    ("rar ", Anchor::Tool(cli::Tool::Rar), 0),
+    ("skt", Anchor::Tool(cli::Tool::Rdesktop), 0),
 ];
 
 /// The group of a vendor anchor: 3 bytes join group 0, longer ones group 1.
@@ -408,6 +421,8 @@ struct Memos {
     mysql_to: usize,
     /// `cli::tool`: a tool's command was scanned up to here (its other anchors are skipped).
     cli_to: usize,
+    /// `cli::here_string`: the next `<<<`.
+    here: memo::NextHit,
     /// Vendor token bodies, one per body charset (see `vendor::Set`).
     vendor_run: [memo::RunMemo; vendor::SETS],
     /// `vendor`: a base64-JSON candidate was decoded up to here.

@@ -60,16 +60,19 @@ pub(super) const PLAN: Plan = [
 /// fourteen tool-name anchors of `cli` had landed in the buckets of `://`, `key` and `uth`, whose
 /// bytes are everywhere); this plan, from the same search, scores 26 k, against 16 k for the 13
 /// anchors before them in table order. `IDENTIFIED BY`'s two anchors joined bucket 1 after the
-/// search, where they cost least (26.4 k -> 28.0 k).
+/// search, where they cost least (26.4 k -> 28.0 k). Session 23 added seven (`ified by `,
+/// `ified with `, `isq`, `osq`, `tsq`, `rar `, `skt`) and searched again from a plan that spread
+/// them over the buckets (`--search 1500 --seed 7`): 50.3 k, of which `ifi` alone is 11 k; the
+/// group's searcher went from 1.42 M to 1.77 M instructions on the bench records.
 pub(super) const PLAN_0: Plan = [
-    &["uth", "UTH", "rdp", "zip"],
-    &["pwd", "PWD", "eyJ", "h-k", "IED BY", "IED WITH"],
-    &["7za", "lda", ":AA"],
-    &["bcp", "key", "Key", "KEY"],
-    &["ssl", "smb", "AsP"],
-    &["://", "7z "],
-    &["SG.", "sk-", "xox"],
-    &["s-c", "qlc", "pcc", " -S"],
+    &["://", "uth", "UTH"],
+    &["pwd", "PWD", "IED BY", "IED WITH", "eyJ", "h-k"],
+    &["ified by ", "ified with ", "lda"],
+    &["osq", "isq", "tsq", "key", "Key", "KEY"],
+    &["ssl", "7za", "AsP"],
+    &["rar ", "bcp", "rdp", ":AA", "zip"],
+    &["7z ", "xox", "SG.", "sk-", "skt"],
+    &["s-c", "smb", " -S", "qlc", "pcc"],
 ];
 
 /// Teddy's buckets (slim).

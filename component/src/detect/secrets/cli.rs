@@ -9,12 +9,14 @@
 //! | `smbclient`, `rpcclient`, `smbcacls`, `smbget`, `smbtree` | `-U [DOMAIN\]USER%PASSWORD`, `--user=` |
 //! | `zip`, `unzip`, `zipcloak` | `-P PASSWORD` |
 //! | `7z`, `7za` | `-pPASSWORD` (glued) |
-//! | `sqlcmd`, `bcp` | `-P PASSWORD` |
+//! | `sqlcmd`, `bcp`, `isql`, `osql`, `tsql` | `-P PASSWORD` |
+//! | `rar`, `unrar` | `-pPASSWORD`, `-hpPASSWORD` (glued; `-p` alone prompts, `-p-` asks nothing) |
+//! | `rdesktop` | `-p PASSWORD` (`-p -` reads it from standard input) |
 //! | `openssl` | `-k PASSWORD`; `openssl passwd [options] PASSWORD` |
 //! | `ssh-keygen` | `-N NEW_PASSPHRASE`, `-P OLD_PASSPHRASE` |
 //! | `xfreerdp`, `wlfreerdp`, `sdl-freerdp` | `/p:PASSWORD` |
 //! | PowerShell | `ConvertTo-SecureString [-String] "PASSWORD" -AsPlainText` |
-//! | `sudo -S` | `echo PASSWORD \| sudo -S ...` (the password read from standard input) |
+//! | `sudo [options] -S` | `echo PASSWORD \| sudo -S ...`, `sudo -S ... <<< PASSWORD` (read from standard input) |
 //!
 //! The option is looked for in the tool's own command (up to the next `|`, `;`, `&` or line
 //! end), so `ls -a` or `curl -k` elsewhere never counts. A value that is a variable or
@@ -47,6 +49,8 @@ pub(super) enum Tool {
     FreeRdp,
     SecureString,
     SudoStdin,
+    Rar,
+    Rdesktop,
     /// SQL `IDENTIFIED BY` / `IDENTIFIED WITH <plugin> BY` (the anchor is `IED BY`, `IED WITH`).
     Identified,
 }
@@ -81,6 +85,9 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
         Tool::Zip | Tool::Sql => &[b" -P "],
         // 7-Zip's switch is glued to its value (`-pSECRET`, `-p"two words"`; alone it prompts).
         Tool::SevenZip => &[b" -p"],
+        // So are RAR's (`-hp` encrypts the headers too).
+        Tool::Rar => &[b" -p", b" -hp"],
+        Tool::Rdesktop => &[b" -p "],
         Tool::Openssl => {
             if starts_with_at(text, we, b" passwd ") {
                 return openssl_passwd(cx, we + 8, end);
@@ -149,7 +156,9 @@ fn named(tool: Tool, name: &[u8]) -> bool {
         ),
         Tool::Zip => matches!(base, b"zip" | b"unzip" | b"zipcloak"),
         Tool::SevenZip => matches!(base, b"7z" | b"7za"),
-        Tool::Sql => matches!(base, b"sqlcmd" | b"bcp"),
+        Tool::Sql => matches!(base, b"sqlcmd" | b"bcp" | b"isql" | b"osql" | b"tsql"),
+        Tool::Rar => matches!(base, b"rar" | b"unrar"),
+        Tool::Rdesktop => base == b"rdesktop",
         Tool::Openssl => base == b"openssl",
         Tool::SshKeygen => base == b"ssh-keygen",
         Tool::FreeRdp => matches!(
@@ -306,24 +315,64 @@ fn secure_string(cx: &mut Ctx<'_>, s: usize) {
     report(cx, p);
 }
 
-/// `echo PASSWORD | sudo -S ...` (`sudo -S` reads the password from standard input): the echoed
-/// literal (the anchor ` -S` at `s`, `sudo` before it).
+/// `echo PASSWORD | sudo [options] -S ...` and `sudo [options] -S ... <<< PASSWORD` (`sudo -S`
+/// reads the password from standard input): the echoed literal or the here-string (the anchor
+/// ` -S` at `s`, `sudo` and its other options before it: `-u USER -S`, `-k -S`).
 fn sudo_stdin(cx: &mut Ctx<'_>, s: usize) {
     let text = cx.text;
-    let Some(cmd) = s.checked_sub(4) else {
-        return;
-    };
-    if !starts_with_at(text, cmd, b"sudo") || !matches!(at(text, s + 3), b' ' | b'\t' | b'\n' | 0) {
+    if !matches!(at(text, s + 3), b' ' | b'\t' | b'\n' | 0) {
         return;
     }
-    if let Some((vs, ve)) = piped_echo(cx, cmd) {
+    let Some(cmd) = sudo_before(text, s) else {
+        return;
+    };
+    if let Some((vs, ve)) = piped_echo(cx, cmd).or_else(|| here_string(cx, s)) {
         cx.push(EntityType::PasswordAssignment, vs, ve, CONF_TOOL);
     }
 }
 
+/// The `sudo` whose options run up to the ` -S` at `s` (`sudo -S`, `sudo -u deploy -H -S`), at
+/// most 96 bytes back: every word between is an option or the argument of one that takes it.
+fn sudo_before(text: &[u8], s: usize) -> Option<usize> {
+    let start = command_start(text, s, 96)?;
+    let cmd = run(text, start, s - start, |b| b == b' ' || b == b'\t');
+    let words = text.get(cmd..s)?;
+    let mut it = words.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    if it.next()? != b"sudo" {
+        return None;
+    }
+    while let Some(w) = it.next() {
+        if w.first() != Some(&b'-') {
+            return None;
+        }
+        // `sudo`'s options that take an argument (its manual): skip it.
+        if matches!(
+            w,
+            b"-u" | b"-g" | b"-p" | b"-h" | b"-C" | b"-D" | b"-r" | b"-t" | b"-U" | b"-T"
+        ) {
+            it.next()?;
+        }
+    }
+    Some(cmd)
+}
+
+/// The literal of a bash here-string (`<<< 'PASSWORD'`) in the command holding `from`, fed to
+/// a command that reads a password from standard input.
+fn here_string(cx: &mut Ctx<'_>, from: usize) -> Option<(usize, usize)> {
+    let text = cx.text;
+    let end = command_end(text, from);
+    // Memoised: the anchors of one command (` -S ... -S`) look at the same bytes.
+    let k = cx
+        .memo
+        .here
+        .find(text, from, end, |t, i| starts_with_at(t, i, b"<<<"))?;
+    let p = run(text, k + 3, 4, |b| b == b' ');
+    literal(cx, p)
+}
+
 /// `echo PASSWORD | docker login -u USER --password-stdin` (also `podman`, `helm registry`,
 /// `oras`... `login`: `--password-stdin` reads the password from standard input): the echoed
-/// literal (`--password-stdin` at `ks`).
+/// literal, or a here-string (`... --password-stdin <<< 'PASSWORD'`) (`--password-stdin` at `ks`).
 pub(super) fn password_stdin(cx: &mut Ctx<'_>, ks: usize) {
     let text = cx.text;
     // One look a command (the memo of `tool`), so a run of the option is read once.
@@ -338,7 +387,7 @@ pub(super) fn password_stdin(cx: &mut Ctx<'_>, ks: usize) {
     if !text.get(cmd..ks).is_some_and(contains_login) {
         return;
     }
-    if let Some((vs, ve)) = piped_echo(cx, cmd) {
+    if let Some((vs, ve)) = piped_echo(cx, cmd).or_else(|| here_string(cx, ks)) {
         cx.push(EntityType::PasswordAssignment, vs, ve, CONF_TOOL);
     }
 }
@@ -348,8 +397,8 @@ fn contains_login(w: &[u8]) -> bool {
     w.split(|&b| b == b' ').any(|x| x == b"login")
 }
 
-/// `echo USER:PASSWORD | [sudo] chpasswd` (`chpasswd` at `[ks, ke)`): the password after the
-/// first `:` (none with `-e`, whose input is already hashed).
+/// `echo USER:PASSWORD | [sudo] chpasswd` or `chpasswd <<< 'USER:PASSWORD'` (`chpasswd` at
+/// `[ks, ke)`): the password after the first `:` (none with `-e`, whose input is already hashed).
 pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
     let text = cx.text;
     if !matches!(
@@ -359,7 +408,7 @@ pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
     {
         return;
     }
-    let Some((vs, ve)) = piped_echo(cx, ks) else {
+    let Some((vs, ve)) = piped_echo(cx, ks).or_else(|| here_string(cx, ke)) else {
         return;
     };
     let v = text.get(vs..ve).unwrap_or_default();
@@ -489,12 +538,19 @@ pub(super) fn htpasswd(cx: &mut Ctx<'_>, ke: usize) {
 }
 
 /// SQL's `IDENTIFIED BY 'PASSWORD'` (MySQL, MariaDB, Oracle `CREATE`/`ALTER USER`, `GRANT`) and
-/// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, keywords in upper case (the lower-case
-/// anchor would be in every `tried`); the anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`.
+/// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, keywords all upper or all lower case: the
+/// anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`, the lower-case `ified by ` / `ified with `
+/// ends `ident` (`ied` alone would be in every `tried`).
 /// Not a password: a bind variable (`:pw`, `?`, `@pw`), `BY VALUES`/`BY PASSWORD` (a hash),
 /// `AS 'hash'`, and prose (`identified by the on-call engineer`).
 fn identified(cx: &mut Ctx<'_>, s: usize) {
     let text = cx.text;
+    // The lower-case anchor starts two bytes earlier (`ified by `): move to its `ied`.
+    let s = if at(text, s) == b'i' && at(text, s + 1) == b'f' {
+        s + 2
+    } else {
+        s
+    };
     let Some(w) = s.checked_sub(7) else {
         return;
     };
@@ -659,6 +715,12 @@ mod tests {
             " --password-stdin",
             "echo x | docker login --password-stdin ",
             "printf '%s' x | sudo -S ",
+            "sudo -u a -S ",
+            "sudo -S <<< ",
+            " -S -S -S <<< x",
+            "rar a -px ",
+            "identified by x ",
+            "isql -P x ",
         ] {
             let text = frag.repeat(256 * 1024 / frag.len());
             let mut out = Vec::new();

@@ -275,6 +275,22 @@ fn word_in(w: &[u8], list: &[&str]) -> bool {
     list.iter().any(|x| w == x.as_bytes())
 }
 
+/// What a password key written as one word unlocks (`requirepass`, `dbpass`, `rootpass`,
+/// `smtppass`): `pass` after one of these. Not `bypass`, `compass`, `overpass`, `subpass`.
+const PASS_OWNERS: &[&str] = &[
+    "require", "master", "db", "root", "admin", "user", "smtp", "mail", "ftp", "sftp", "ldap",
+    "bind", "mysql", "pg", "postgres", "redis", "sa", "app", "rabbit", "mongo", "sql", "vnc",
+    "proxy", "svc", "service", "wifi", "sys", "web", "api", "imap", "pop", "login",
+];
+
+/// A password key written as one word (`requirepass`, `DBPASS`) or Redis's `masterauth`.
+fn concatenated_pass(last: &[u8]) -> bool {
+    last == b"masterauth"
+        || last
+            .strip_suffix(b"pass")
+            .is_some_and(|owner| word_in(owner, PASS_OWNERS))
+}
+
 fn classify(words: &mut Words) -> Option<Class> {
     while words.n > 1 && {
         let w = words.last();
@@ -293,6 +309,7 @@ fn classify(words: &mut Words) -> Option<Class> {
         || word_in(last, &["pwd", "pass", "pswd", "passw"])
         // Java keytool and keystore configuration (`-storepass`, `keyPass`, `storePass`).
         || (last.ends_with(b"storepass") || last.ends_with(b"keypass"))
+        || concatenated_pass(last)
     {
         return Some(Class::Password);
     }
