@@ -32,7 +32,15 @@ pub(crate) struct Block {
 
 /// The masks of every block of `text`, in order (the last block zero-padded).
 pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
-    let mut out = Vec::with_capacity(text.len().div_ceil(64));
+    let mut out = Vec::new();
+    masks_into(text, &mut out);
+    out
+}
+
+/// [`masks`] into `out` (cleared first), so a caller can reuse its buffer.
+pub(crate) fn masks_into(text: &[u8], out: &mut Vec<Block>) {
+    out.clear();
+    out.reserve(text.len().div_ceil(64));
     let mut chunks = text.chunks_exact(64);
     // Bit 0: the byte before the block joins, is a `=`.
     let mut carry = 0u64;
@@ -54,7 +62,6 @@ pub(crate) fn masks(text: &[u8]) -> Vec<Block> {
         let mut buf = [0u8; 64];
         push(classify(padded(rest, &mut buf)));
     }
-    out
 }
 
 /// `block` as 64 bytes: itself when it has 64, else copied into `buf` (zeroed) and padded with 0.

@@ -350,15 +350,22 @@ fn collect(
 /// repeated): the decoding pass decodes them, the secrets family looks vendor prefixes up at their
 /// starts.
 pub(crate) fn long_runs(text: &[u8], masks: &[Block]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    long_runs_into(text, masks, &mut out);
+    out
+}
+
+/// [`long_runs`] into `out` (cleared first), so a caller can reuse its buffer.
+pub(crate) fn long_runs_into(text: &[u8], masks: &[Block], out: &mut Vec<(usize, usize)>) {
+    out.clear();
     // Sized for about one run per 128 bytes (the bench records hold one per ~160), so a record
     // rarely grows it: each growth was a reallocation.
-    let mut out = Vec::with_capacity(8 + text.len() / 128);
+    out.reserve(8 + text.len() / 128);
     let mut i = 0;
     while let Some((s, e)) = long_run(text, masks, i) {
         out.push((s, e));
         i = e.max(s + 1);
     }
-    out
 }
 
 /// The next maximal run of base64 characters from `from` at least `MIN_B64` long:

@@ -157,25 +157,67 @@ pub fn scan_all(text: &[u8]) -> Vec<Finding> {
 /// Scan `text` (any bytes; invalid UTF-8 is fine). Findings are sorted by start (ties: longer
 /// first), never lie inside a stronger finding of another type, and carry byte offsets.
 pub fn scan(text: &[u8], opts: &ScanOptions<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // The per-text buffers come from this thread's scratch, so a call allocates only what it
+    // returns (a nested call on the same thread, which the families do not make, gets its own).
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let out = scan_with(text, opts, &mut scratch);
+            scratch.trim();
+            out
+        }
+        Err(_) => scan_with(text, opts, &mut Scratch::default()),
+    })
+}
+
+/// Buffers a scan needs for its own work only, kept between the calls on one thread.
+#[derive(Default)]
+struct Scratch {
+    masks: Vec<blocks::Block>,
+    runs: Vec<(usize, usize)>,
+}
+
+impl Scratch {
+    /// Texts up to this size keep their buffers for the next call (a 64 KiB text's masks are
+    /// 64 KiB); a larger one's are freed, so one huge payload does not stay resident.
+    const KEEP_BYTES: usize = 64 * 1024;
+
+    fn trim(&mut self) {
+        if self.masks.capacity() * size_of::<blocks::Block>() > Self::KEEP_BYTES {
+            self.masks = Vec::new();
+        }
+        if self.runs.capacity() * size_of::<(usize, usize)>() > Self::KEEP_BYTES {
+            self.runs = Vec::new();
+        }
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
+}
+
+fn scan_with(text: &[u8], opts: &ScanOptions<'_>, scratch: &mut Scratch) -> Vec<Finding> {
+    // Most texts hold a few findings: room for 16 saves the first growths.
+    let mut out = Vec::with_capacity(16);
     // Byte-class masks per 64-byte block, shared by the PII, address and NER families and the
     // decoding pass.
-    let masks = blocks::masks(text);
+    blocks::masks_into(text, &mut scratch.masks);
+    let masks = scratch.masks.as_slice();
     // Runs of base64 characters (16 or more), shared by the secrets family (vendor prefixes in
     // them) and the decoding pass.
-    let runs = decode::long_runs(text, &masks);
-    secrets::find_in(text, &masks, &runs, &mut out);
-    pii::find_in(text, &masks, &mut out);
-    address::find_in(text, &masks, &mut out);
+    decode::long_runs_into(text, masks, &mut scratch.runs);
+    let runs = scratch.runs.as_slice();
+    secrets::find_in(text, masks, runs, &mut out);
+    pii::find_in(text, masks, &mut out);
+    address::find_in(text, masks, &mut out);
     if opts.ner {
-        ner::find_in(text, &masks, &mut out);
+        ner::find_in(text, masks, &mut out);
     }
     for det in opts.custom {
         det.find(text, &mut out);
     }
     // Encoded runs (base64, hex, percent, escapes, invisible characters): `decode`.
     let mut decoded = Vec::new();
-    decode::find_in(text, &runs, &out, &mut decoded);
+    decode::find_in(text, runs, &out, &mut decoded);
     out.append(&mut decoded);
     out.retain(|f| {
         f.start < f.end
@@ -225,8 +267,10 @@ pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
     // finding comes before it. `active` holds the kept findings that may still contain a later one
     // (end beyond the current start); it stays as small as the nesting depth.
     let mut active: Vec<(usize, u8, f64, usize)> = Vec::new(); // (end, strength, confidence, idx)
-    let mut keep = vec![true; keyed.len()];
-    for (i, (si, fi)) in keyed.iter().enumerate() {
+    for i in 0..keyed.len() {
+        let Some((si, fi)) = keyed.get(i) else {
+            break;
+        };
         active.retain(|&(end, ..)| end > fi.start);
         let contained = active.iter().any(|&(end, sj, cj, j)| {
             let Some((_, fj)) = keyed.get(j) else {
@@ -238,21 +282,22 @@ pub fn resolve_overlaps(findings: &mut Vec<Finding>) {
                     || (sj == *si && fj.len() > fi.len())
                     || (sj == *si && fj.len() == fi.len() && cj >= fi.confidence))
         });
-        if contained {
-            if let Some(k) = keep.get_mut(i) {
-                *k = false;
-            }
-        } else {
+        if !contained {
             active.push((fi.end, *si, fi.confidence, i));
+        } else if let Some(k) = keyed.get_mut(i) {
+            // Dropped (no strength is this high); `active` never holds a dropped finding.
+            k.0 = DROPPED;
         }
     }
     findings.extend(
         keyed
             .into_iter()
-            .zip(keep)
-            .filter_map(|((_, f), k)| k.then_some(f)),
+            .filter_map(|(s, f)| (s != DROPPED).then_some(f)),
     );
 }
+
+/// The strength [`resolve_overlaps`] marks a dropped finding with.
+const DROPPED: u8 = u8::MAX;
 
 #[cfg(test)]
 mod tests {
@@ -260,6 +305,33 @@ mod tests {
 
     fn f(t: EntityType, s: usize, e: usize) -> Finding {
         Finding::new(t, s, e, 0.9)
+    }
+
+    /// `resolve_overlaps` marks a dropped finding with a strength no type has.
+    #[test]
+    fn no_strength_is_the_dropped_mark() {
+        for t in EntityType::ALL {
+            assert!(t.strength() < DROPPED, "{t:?}");
+        }
+        const { assert!(3 < DROPPED) } // custom detectors' strength
+    }
+
+    /// The thread's scratch buffers: a second call sees none of the first call's text, and a
+    /// large text's buffers are not kept.
+    #[test]
+    fn scratch_is_reused_and_trimmed() {
+        let first = scan_all(b"card 4111 1111 1111 1111 and AKIAZ3MHQRS7T4UVWX5Y here");
+        let second = scan_all(b"nothing");
+        assert!(!first.is_empty());
+        assert!(second.is_empty());
+        let big = vec![b'a'; 1 << 20];
+        assert!(scan_all(&big).is_empty());
+        SCRATCH.with(|c| {
+            let s = c.borrow();
+            assert!(s.masks.capacity() * size_of::<blocks::Block>() <= Scratch::KEEP_BYTES);
+            assert!(s.runs.capacity() * size_of::<(usize, usize)>() <= Scratch::KEEP_BYTES);
+        });
+        assert_eq!(scan_all(b"4111 1111 1111 1111").len(), 1);
     }
 
     #[test]
