@@ -199,6 +199,8 @@ const ANCHORS: &[(&str, Anchor, usize)] = &[
     ("tsq", Anchor::Tool(cli::Tool::Sql), 0),
     ("rar ", Anchor::Tool(cli::Tool::Rar), 0),
     ("skt", Anchor::Tool(cli::Tool::Rdesktop), 0),
+    // PostgreSQL's password file, named `.pgpass` (`cli::pgpass` reads its lines).
+    ("pgp", Anchor::Tool(cli::Tool::Pgpass), 0),
 ];
 
 /// The group of a vendor anchor: 3 bytes join group 0, longer ones group 1.
@@ -423,6 +425,8 @@ struct Memos {
     cli_to: usize,
     /// `cli::here_string`: the next `<<<`.
     here: memo::NextHit,
+    /// `cli::pgpass`: the lines after a `.pgpass` were read up to here.
+    pgpass_to: usize,
     /// Vendor token bodies, one per body charset (see `vendor::Set`).
     vendor_run: [memo::RunMemo; vendor::SETS],
     /// `vendor`: a base64-JSON candidate was decoded up to here.

@@ -12,6 +12,7 @@
 //! | `sqlcmd`, `bcp`, `isql`, `osql`, `tsql` | `-P PASSWORD` |
 //! | `rar`, `unrar` | `-pPASSWORD`, `-hpPASSWORD` (glued; `-p` alone prompts, `-p-` asks nothing) |
 //! | `rdesktop` | `-p PASSWORD` (`-p -` reads it from standard input) |
+//! | PostgreSQL's `.pgpass` file | `host:port:database:user:PASSWORD` lines written to or read from it |
 //! | `openssl` | `-k PASSWORD`; `openssl passwd [options] PASSWORD` |
 //! | `ssh-keygen` | `-N NEW_PASSPHRASE`, `-P OLD_PASSPHRASE` |
 //! | `xfreerdp`, `wlfreerdp`, `sdl-freerdp` | `/p:PASSWORD` |
@@ -51,6 +52,8 @@ pub(super) enum Tool {
     SudoStdin,
     Rar,
     Rdesktop,
+    /// PostgreSQL's password file (`.pgpass`): its `host:port:db:user:password` lines.
+    Pgpass,
     /// SQL `IDENTIFIED BY` / `IDENTIFIED WITH <plugin> BY` (the anchor is `IED BY`, `IED WITH`).
     Identified,
 }
@@ -61,6 +64,7 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
     match tool {
         Tool::SecureString => return secure_string(cx, s),
         Tool::SudoStdin => return sudo_stdin(cx, s),
+        Tool::Pgpass => return pgpass(cx, s),
         Tool::Identified => return identified(cx, s),
         _ => {}
     }
@@ -96,7 +100,7 @@ pub(super) fn tool(cx: &mut Ctx<'_>, tool: Tool, s: usize) {
         }
         Tool::SshKeygen => &[b" -N ", b" -P "],
         Tool::FreeRdp => &[b" /p:"],
-        Tool::SecureString | Tool::SudoStdin | Tool::Identified => return,
+        Tool::SecureString | Tool::SudoStdin | Tool::Identified | Tool::Pgpass => return,
     };
     for flag in flags {
         for p in after_each(text, we, end, flag) {
@@ -165,7 +169,7 @@ fn named(tool: Tool, name: &[u8]) -> bool {
             base,
             b"xfreerdp" | b"wlfreerdp" | b"sdl-freerdp" | b"freerdp"
         ),
-        Tool::SecureString | Tool::SudoStdin | Tool::Identified => false,
+        Tool::SecureString | Tool::SudoStdin | Tool::Identified | Tool::Pgpass => false,
     }
 }
 
@@ -421,8 +425,8 @@ pub(super) fn chpasswd(cx: &mut Ctx<'_>, ks: usize, ke: usize) {
 }
 
 /// The literal that `echo` or `printf` pipes into the command word at `cmd` (`echo 'x' | cmd`,
-/// `echo -n x | sudo cmd`, `printf '%s' 'x' | cmd`): the command's first word (after an optional
-/// `sudo`) and the whole echo.
+/// `echo -n x | sudo cmd`, `printf '%s' 'x' | cmd`, `printf 'x\n' | cmd` without its `\n`): the
+/// command's first word (after an optional `sudo`) and the whole echo.
 fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     let text = cx.text;
     if is_tool_byte(before(text, cmd)) {
@@ -440,6 +444,8 @@ fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     }
     // `echo`, spaces and the literal (at most `keyed::MAX_VALUE` bytes).
     let from = command_start(text, pipe, 600)?;
+    // Bytes of a `printf` format's trailing `\n`, not part of the password.
+    let mut newline = 0;
     let seg = text.get(from..pipe)?;
     let mut p = from + seg.iter().take_while(|b| b.is_ascii_whitespace()).count();
     // A transcript's `$ ` prompt.
@@ -473,9 +479,14 @@ fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
             p += f.len();
         } else {
             let (vs, ve) = literal(cx, p)?;
-            if text.get(vs..ve)?.iter().any(|&b| b == b'%' || b == b'\\') {
+            let v = text.get(vs..ve)?;
+            // A trailing `\n` is printed as the line end, not as part of the password.
+            let body = v.strip_suffix(b"\\n").unwrap_or(v);
+            let word = body.iter().all(u8::is_ascii_lowercase) && common_word(body);
+            if body.len() < 3 || word || body.iter().any(|&b| b == b'%' || b == b'\\') {
                 return None;
             }
+            newline = v.len() - body.len();
         }
     } else {
         return None;
@@ -488,7 +499,9 @@ fn piped_echo(cx: &mut Ctx<'_>, cmd: usize) -> Option<(usize, usize)> {
     } else {
         rest
     };
-    rest.iter().all(|&b| b == b' ').then_some((vs, ve))
+    rest.iter()
+        .all(|&b| b == b' ')
+        .then_some((vs, ve - newline))
 }
 
 /// `htpasswd -b[cmBdpsDv] [-C cost] [-r rounds] FILE USER PASSWORD` and `htpasswd -nb... USER
@@ -643,6 +656,105 @@ fn command_start(text: &[u8], i: usize, max: usize) -> Option<usize> {
     Some(k)
 }
 
+/// How many lines after a `.pgpass` are read as its contents.
+const PGPASS_LINES: usize = 16;
+
+/// PostgreSQL's password file (its documentation's "The Password File"): lines
+/// `hostname:port:database:username:password`, `*` for any value in the first four, `\:` and
+/// `\\` escaping, `#` comments. Read where the text names the file (the anchor `pgp` at `s`,
+/// the word `pgpass`): an entry echoed into it on the same line (`echo 'LINE' >> ~/.pgpass`),
+/// and the lines after it (`cat ~/.pgpass` output, a heredoc into it) up to the first line that
+/// is neither an entry nor a comment. The password is the fifth field.
+fn pgpass(cx: &mut Ctx<'_>, s: usize) {
+    let text = cx.text;
+    if !starts_with_at(text, s, b"pgpass")
+        || is_alnum(before(text, s))
+        || is_alnum(at(text, s + 6))
+        || s < cx.memo.pgpass_to
+    {
+        return;
+    }
+    let ls = command_start(text, s, MAX_COMMAND).unwrap_or(s);
+    let le = run(text, s, MAX_COMMAND, |b| b != b'\n');
+    // `echo 'ENTRY' >> ~/.pgpass`: the echoed literal, redirected to the file.
+    if let Some(k) = text
+        .get(ls..s)
+        .and_then(|w| memchr::memmem::find(w, b"echo "))
+    {
+        let p = run(text, ls + k + 5, 8, |b| b == b' ');
+        if let Some((vs, ve, _)) = read_value(cx, p, Bare::Password)
+            && text.get(ve..s).is_some_and(|w| w.contains(&b'>'))
+        {
+            pgpass_entry(cx, vs, ve);
+        }
+    }
+    // The lines after: the file's contents.
+    let mut p = le + 1;
+    for _ in 0..PGPASS_LINES {
+        let e = run(text, p, MAX_COMMAND, |b| b != b'\n');
+        let line = text.get(p..e).unwrap_or_default();
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.first() != Some(&b'#') && !pgpass_entry(cx, p, p + line.len()) {
+            break;
+        }
+        p = e + 1;
+        if p > text.len() {
+            break;
+        }
+    }
+    cx.memo.pgpass_to = p;
+}
+
+/// Report the password of the `.pgpass` entry `text[s..e]`, if it is one: five fields split by
+/// unescaped `:`, none empty, the port `*` or digits, no whitespace before the password, which is
+/// a literal (no `$VAR`, no placeholder, 3 bytes or more).
+fn pgpass_entry(cx: &mut Ctx<'_>, s: usize, e: usize) -> bool {
+    let text = cx.text;
+    let Some(line) = text.get(s..e) else {
+        return false;
+    };
+    let mut cuts = [0usize; 4];
+    let mut n = 0;
+    let mut i = 0;
+    while i < line.len() {
+        match line.get(i) {
+            Some(b'\\') => i += 1,
+            Some(b':') => {
+                if n == 4 {
+                    return false;
+                }
+                if let Some(c) = cuts.get_mut(n) {
+                    *c = i;
+                }
+                n += 1;
+            }
+            Some(b' ' | b'\t') if n < 4 => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    let [a, b, c, d] = cuts;
+    let field = |x: usize, y: usize| line.get(x..y).unwrap_or_default();
+    let port = field(a + 1, b);
+    let fields_ok = n == 4
+        && a > 0
+        && c > b + 1
+        && d > c + 1
+        && (port == b"*" || (1..=5).contains(&port.len()) && port.iter().all(u8::is_ascii_digit));
+    let pw = field(d + 1, line.len());
+    if !fields_ok
+        || pw.len() < 3
+        || pw == b"*"
+        || is_reference(pw)
+        || line.contains(&b'$')
+        || is_placeholder(pw)
+    {
+        return false;
+    }
+    cx.push(EntityType::PasswordAssignment, s + d + 1, e, CONF_TOOL);
+    true
+}
+
 /// Case-insensitive search for an ASCII lower-case `needle`.
 fn find_ic(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len())
@@ -721,6 +833,10 @@ mod tests {
             "rar a -px ",
             "identified by x ",
             "isql -P x ",
+            "~/.pgpass\n",
+            "cat .pgpass\nh:1:d:u:pw1\n",
+            "echo 'h:1:d:u:pw1' > .pgpass ",
+            "printf 'pw1\\n' | sudo -S ",
         ] {
             let text = frag.repeat(256 * 1024 / frag.len());
             let mut out = Vec::new();
