@@ -58,6 +58,7 @@ use crate::entity::{EntityType, Finding};
 mod common_words;
 mod given_names;
 mod names;
+mod places;
 
 pub(crate) use names::common_word;
 
@@ -473,7 +474,16 @@ fn is_first_name(l: &[u8]) -> bool {
     )
 }
 
+/// The place-name lexicon (`places.rs`, `docs/decisions/0009-place-lexicon.md`).
+static PLACE_SET: WordSet = WordSet::new(places::PLACES);
+
+/// A place known by name (lower-case): the Go service's list, then the lexicon's countries and
+/// large cities.
 fn is_known_location(l: &[u8]) -> bool {
+    go_known_location(l) || PLACE_SET.contains(l)
+}
+
+fn go_known_location(l: &[u8]) -> bool {
     matches!(
         l,
         b"new york"
@@ -1890,8 +1900,12 @@ fn classify(
     // d. known location (whole span)
     let end = last.value_end();
     if end > first.start && end - first.start <= 16 {
+        let span = t.get(first.start..end).unwrap_or_default();
         let mut b2 = [0u8; 16];
-        if lower(t.get(first.start..end).unwrap_or_default(), &mut b2)
+        let mut b3 = [0u8; 16];
+        // `İstanbul` folds through `lower`, `Bogotá` through the lexicons' Latin-1 `fold`.
+        if lower(span, &mut b2)
+            .or_else(|| names::fold(span, &mut b3))
             .is_some_and(is_known_location)
         {
             out.push(Finding::new(
