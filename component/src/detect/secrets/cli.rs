@@ -551,9 +551,9 @@ pub(super) fn htpasswd(cx: &mut Ctx<'_>, ke: usize) {
 }
 
 /// SQL's `IDENTIFIED BY 'PASSWORD'` (MySQL, MariaDB, Oracle `CREATE`/`ALTER USER`, `GRANT`) and
-/// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, keywords all upper or all lower case: the
-/// anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`, the lower-case `ified by ` / `ified with `
-/// ends `ident` (`ied` alone would be in every `tried`).
+/// MySQL's `IDENTIFIED WITH <plugin> BY 'PASSWORD'`, with `BY`/`WITH` in upper case or `by`/`with`
+/// in lower case: the anchor `IED BY` / `IED WITH` at `s` ends `IDENTIF`, `ified by ` / `ified
+/// with ` ends `ident` in any case (`ied` alone would be in every `tried`).
 /// Not a password: a bind variable (`:pw`, `?`, `@pw`), `BY VALUES`/`BY PASSWORD` (a hash),
 /// `AS 'hash'`, and prose (`identified by the on-call engineer`).
 fn identified(cx: &mut Ctx<'_>, s: usize) {
