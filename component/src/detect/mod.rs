@@ -177,8 +177,9 @@ struct Scratch {
 }
 
 impl Scratch {
-    /// Texts up to this size keep their buffers for the next call (a 64 KiB text's masks are
-    /// 64 KiB); a larger one's are freed, so one huge payload does not stay resident.
+    /// Buffers up to this size are kept for the next call (the masks of a 64 KiB text take
+    /// 56 KiB, 56 bytes a block); larger ones are freed, so one huge payload does not stay
+    /// resident.
     const KEEP_BYTES: usize = 64 * 1024;
 
     fn trim(&mut self) {
