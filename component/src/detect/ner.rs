@@ -477,8 +477,8 @@ fn is_first_name(l: &[u8]) -> bool {
 /// The place-name lexicon (`places.rs`, `docs/decisions/0009-place-lexicon.md`).
 static PLACE_SET: WordSet = WordSet::new(places::PLACES);
 
-/// A place known by name (lower-case): the Go service's list, then the lexicon's countries and
-/// large cities.
+/// A place known by name (lower-case): the Go service's list, then the lexicon's countries, large
+/// cities and states or provinces.
 fn is_known_location(l: &[u8]) -> bool {
     go_known_location(l) || PLACE_SET.contains(l)
 }
